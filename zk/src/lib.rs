@@ -11,4 +11,24 @@
 
 // -- ristretto255 side --
 
+mod dlog;
+mod elgamal;
+mod encoding;
+mod errors;
+mod pedersen;
+mod range;
+pub mod sigma;
+mod transcript;
+
+pub use dlog::DlogTable;
+pub use elgamal::{add_vectors, Ciphertext, EncryptionRandomness, PublicKey, SecretKey};
+pub use encoding::ENCODING_VERSION;
+pub use errors::{DkgError, DlogError, EncodingError, ProofError, ThresholdError, VerificationError};
+pub use pedersen::{pedersen_gens, Commitment, Opening, MAX_AGGREGATION};
+pub use range::{
+    AggregatedRangeProof, AggregatedRangeStatement, BitSize, IntervalProof, IntervalStatement,
+    RangeProof, RangeStatement,
+};
+pub use transcript::Context;
+
 // -- BN254 / Groth16 side --
