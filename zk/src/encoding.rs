@@ -5,7 +5,7 @@
 //! - compressed ristretto255 points (32 bytes, decoded with `CompressedRistretto::decompress`,
 //!   which rejects every non-canonical encoding; identity rejected where it matters),
 //! - canonical scalars (32 bytes little-endian, rejected unless fully reduced mod l),
-//! - big-endian `u8`/`u32`/`u64` fields and length prefixes.
+//! - big-endian `u8`/`u32` fields and length prefixes.
 //!
 //! Decoding consumes the whole input: trailing bytes are an error, so each object has exactly
 //! one encoding. Serde impls go through the same bytes.
@@ -34,6 +34,8 @@ pub(crate) mod tag {
     pub const DKG_BROADCAST: u8 = 0x30;
     pub const DECRYPTION_SHARE: u8 = 0x31;
     pub const COMPLAINT_RESPONSE: u8 = 0x32;
+    pub const GROUP_KEY: u8 = 0x34;
+    pub const KEY_SHARE: u8 = 0x35;
 }
 
 /// Writes the header and body of an encoding.
@@ -52,10 +54,6 @@ impl Writer {
         self
     }
     pub fn u32(&mut self, v: u32) -> &mut Self {
-        self.0.extend_from_slice(&v.to_be_bytes());
-        self
-    }
-    pub fn u64(&mut self, v: u64) -> &mut Self {
         self.0.extend_from_slice(&v.to_be_bytes());
         self
     }
@@ -121,12 +119,6 @@ impl<'a> Reader<'a> {
         let mut b = [0u8; 4];
         b.copy_from_slice(self.take(4)?);
         Ok(u32::from_be_bytes(b))
-    }
-
-    pub fn u64(&mut self) -> Result<u64, EncodingError> {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(self.take(8)?);
-        Ok(u64::from_be_bytes(b))
     }
 
     /// A point in canonical encoding; the identity is allowed.

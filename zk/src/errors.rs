@@ -138,6 +138,17 @@ pub enum DkgError {
     /// Our own contribution was disqualified by the others' complaints.
     #[error("this participant was disqualified")]
     SelfDisqualified,
+    /// A qualified dealer's share to us is neither received nor revealed (only possible if
+    /// the public complaint list given to `finish` differs from what the others used).
+    #[error("no valid share from qualified dealer {dealer}")]
+    MissingShare {
+        /// The dealer.
+        dealer: u32,
+    },
+    /// The qualified contributions sum to the identity, which is not a usable key. Happens
+    /// with negligible probability when at least one contributor is honest.
+    #[error("the joint public key is the identity")]
+    DegenerateKey,
 }
 
 /// Errors of threshold decryption.

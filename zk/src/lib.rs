@@ -11,6 +11,7 @@
 
 // -- ristretto255 side --
 
+pub mod dkg;
 mod dlog;
 mod elgamal;
 mod encoding;
@@ -18,8 +19,10 @@ mod errors;
 mod pedersen;
 mod range;
 pub mod sigma;
+mod threshold;
 mod transcript;
 
+pub use dkg::{DkgParameters, GroupKey, KeyShare};
 pub use dlog::DlogTable;
 pub use elgamal::{add_vectors, Ciphertext, EncryptionRandomness, PublicKey, SecretKey};
 pub use encoding::ENCODING_VERSION;
@@ -29,6 +32,7 @@ pub use range::{
     AggregatedRangeProof, AggregatedRangeStatement, BitSize, IntervalProof, IntervalStatement,
     RangeProof, RangeStatement,
 };
+pub use threshold::DecryptionShare;
 pub use transcript::Context;
 
 // -- BN254 / Groth16 side --

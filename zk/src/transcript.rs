@@ -96,8 +96,6 @@ pub(crate) trait TranscriptExt {
     fn append_point(&mut self, label: &'static [u8], point: &RistrettoPoint);
     /// Absorbs an already compressed point.
     fn append_compressed(&mut self, label: &'static [u8], point: &CompressedRistretto);
-    /// Absorbs a scalar in its canonical form.
-    fn append_scalar(&mut self, label: &'static [u8], scalar: &Scalar);
     /// Squeezes a uniformly distributed scalar (64 bytes reduced mod l).
     fn challenge_scalar(&mut self, label: &'static [u8]) -> Scalar;
 }
@@ -109,10 +107,6 @@ impl TranscriptExt for Transcript {
 
     fn append_compressed(&mut self, label: &'static [u8], point: &CompressedRistretto) {
         self.append_message(label, point.as_bytes());
-    }
-
-    fn append_scalar(&mut self, label: &'static [u8], scalar: &Scalar) {
-        self.append_message(label, scalar.as_bytes());
     }
 
     fn challenge_scalar(&mut self, label: &'static [u8]) -> Scalar {

@@ -101,6 +101,16 @@ impl DleqProof {
         if x * statement.g != statement.a || x * statement.h != statement.b {
             return Err(ProofError::WitnessMismatch);
         }
+        Ok(Self::prove_in_unchecked(t, statement, x, rng))
+    }
+
+    /// [`DleqProof::prove_in`] for callers that built `statement` from `x` themselves.
+    pub(crate) fn prove_in_unchecked(
+        t: &mut Transcript,
+        statement: &DleqStatement,
+        x: &Scalar,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Self {
         statement.absorb(t);
         let mut trng = t.build_rng().rekey_with_witness_bytes(b"x", x.as_bytes()).finalize(rng);
         let k = Scalar::random(&mut trng);
@@ -109,7 +119,7 @@ impl DleqProof {
         t.append_point(label::NONCE_R1, &r1);
         t.append_point(label::NONCE_R2, &r2);
         let c = t.challenge_scalar(label::CHALLENGE);
-        Ok(Self { r1, r2, s: k + c * x })
+        Self { r1, r2, s: k + c * x }
     }
 
     fn challenge_in(&self, t: &mut Transcript, statement: &DleqStatement) -> Scalar {

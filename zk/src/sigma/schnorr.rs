@@ -12,7 +12,7 @@ use rand_core::{CryptoRng, OsRng, RngCore};
 use crate::elgamal::{PublicKey, SecretKey};
 use crate::encoding::{serde_via_bytes, tag, Reader, Writer};
 use crate::errors::{EncodingError, VerificationError};
-use crate::sigma::BatchVerifier;
+use crate::sigma::{batch_weight, BatchVerifier};
 use crate::transcript::{ds, label, new_transcript, Context, TranscriptExt};
 
 /// A Schnorr proof `(R, s)`.
@@ -42,6 +42,24 @@ impl SchnorrProof {
     pub fn verify(&self, context: &Context<'_>, public: &PublicKey) -> Result<(), VerificationError> {
         let mut t = new_transcript(ds::SCHNORR, context);
         self.verify_in(&mut t, public)
+    }
+
+    /// Verifies many proofs with one multiscalar multiplication and 128-bit random weights.
+    pub fn verify_batch_with_rng(
+        items: &[(Context<'_>, PublicKey, SchnorrProof)],
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<(), VerificationError> {
+        let mut batch = BatchVerifier::with_capacity(2 * items.len());
+        for (context, public, proof) in items {
+            let mut t = new_transcript(ds::SCHNORR, context);
+            proof.batch_in(&mut t, public, batch_weight(rng), &mut batch);
+        }
+        batch.verify()
+    }
+
+    /// [`SchnorrProof::verify_batch_with_rng`] with the thread RNG.
+    pub fn verify_batch(items: &[(Context<'_>, PublicKey, SchnorrProof)]) -> Result<(), VerificationError> {
+        Self::verify_batch_with_rng(items, &mut rand::thread_rng())
     }
 
     /// Proves on a transcript the caller has already bound to its statement.
@@ -125,5 +143,15 @@ mod tests {
         assert!(proof.verify(&ctx, &SecretKey::random().public_key()).is_err());
         let decoded = SchnorrProof::from_bytes(&proof.to_bytes()).unwrap();
         assert_eq!(decoded, proof);
+
+        let mut items: Vec<_> = (0..5)
+            .map(|_| {
+                let sk = SecretKey::random();
+                (ctx, sk.public_key(), SchnorrProof::prove(&ctx, &sk))
+            })
+            .collect();
+        SchnorrProof::verify_batch(&items).unwrap();
+        items[3].1 = pk;
+        assert!(SchnorrProof::verify_batch(&items).is_err());
     }
 }
