@@ -143,6 +143,11 @@ pub struct Ciphertext {
 }
 
 impl Ciphertext {
+    /// A ciphertext from its two components.
+    pub fn from_points(c1: RistrettoPoint, c2: RistrettoPoint) -> Self {
+        Self { c1, c2 }
+    }
+
     /// The encryption of 0 with randomness 0; the neutral element of `+`.
     pub fn zero() -> Self {
         Self { c1: RistrettoPoint::identity(), c2: RistrettoPoint::identity() }

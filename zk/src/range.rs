@@ -544,6 +544,55 @@ mod tests {
         );
     }
 
+    /// A prover that skips our range check: bulletproofs itself does not refuse, but the
+    /// proof must not verify.
+    #[test]
+    fn out_of_range_value_cannot_verify() {
+        let mut rng = rand::thread_rng();
+        for (bits, v) in [(BitSize::Bits8, 256u64), (BitSize::Bits8, u64::MAX), (BitSize::Bits32, 1 << 32)] {
+            let opening = Opening::random(v);
+            let commitment = opening.commit();
+            let mut t = single_transcript(&CTX, bits, commitment.compressed());
+            let (proof, _) = BpRangeProof::prove_single_with_rng(
+                bulletproof_gens(),
+                pedersen_gens(),
+                &mut t,
+                v,
+                opening.blinding(),
+                bits.bits(),
+                &mut rng,
+            )
+            .unwrap();
+            let proof = RangeProof { bits, proof };
+            let st = RangeStatement { context: CTX, bits, commitment };
+            assert_eq!(proof.verify(&st), Err(VerificationError::Invalid));
+        }
+    }
+
+    /// A cheating interval prover with `v < a` must claim openings for the derived
+    /// commitments that it does not have; the proof does not verify.
+    #[test]
+    fn interval_with_value_below_lower_bound_cannot_verify() {
+        let mut rng = rand::thread_rng();
+        let opening = Opening::random(17);
+        let st = IntervalStatement { context: CTX, lower: 18, upper: 120, commitment: opening.commit() };
+        let r = *opening.blinding();
+        for values in [[0u64, 102], [u64::MAX, 103], [0, 0]] {
+            let mut t = st.transcript();
+            let (proof, _) = BpRangeProof::prove_multiple_with_rng(
+                bulletproof_gens(),
+                pedersen_gens(),
+                &mut t,
+                &values,
+                &[r, -r],
+                st.bits().bits(),
+                &mut rng,
+            )
+            .unwrap();
+            assert_eq!(IntervalProof { proof }.verify(&st), Err(VerificationError::Invalid));
+        }
+    }
+
     #[test]
     fn interval_edges() {
         for v in [18, 19, 120] {
