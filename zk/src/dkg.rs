@@ -57,9 +57,15 @@ impl DkgParameters {
     /// Validates `t` and `n`.
     pub fn new(threshold: u32, participants: u32) -> Result<Self, DkgError> {
         if threshold == 0 || threshold > participants || participants > MAX_PARTICIPANTS {
-            return Err(DkgError::InvalidParameters { threshold, participants });
+            return Err(DkgError::InvalidParameters {
+                threshold,
+                participants,
+            });
         }
-        Ok(Self { threshold, participants })
+        Ok(Self {
+            threshold,
+            participants,
+        })
     }
 
     /// `t`: how many shares decrypt.
@@ -153,7 +159,9 @@ impl Round1Broadcast {
             return false;
         }
         let mut t = pop_transcript(context.as_bytes(), params, self.sender, &self.commitments);
-        self.pop.verify_in(&mut t, &PublicKey(self.commitments[0])).is_ok()
+        self.pop
+            .verify_in(&mut t, &PublicKey(self.commitments[0]))
+            .is_ok()
     }
 
     /// Canonical encoding: header, sender (u32), count (u32), commitments, proof.
@@ -182,7 +190,11 @@ impl Round1Broadcast {
         }
         let pop = SchnorrProof::read(&mut r)?;
         r.finish()?;
-        Ok(Self { sender, commitments, pop })
+        Ok(Self {
+            sender,
+            commitments,
+            pop,
+        })
     }
 }
 
@@ -239,7 +251,11 @@ impl SecretShareMessage {
         to.copy_from_slice(&bytes[4..8]);
         share.copy_from_slice(&bytes[8..]);
         let share = crate::encoding::decode_scalar(share)?;
-        Ok(Self { from: u32::from_be_bytes(from), to: u32::from_be_bytes(to), share })
+        Ok(Self {
+            from: u32::from_be_bytes(from),
+            to: u32::from_be_bytes(to),
+            share,
+        })
     }
 }
 
@@ -272,7 +288,11 @@ impl ComplaintResponse {
     /// Decodes [`ComplaintResponse::to_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, EncodingError> {
         let mut r = Reader::new(bytes, tag::COMPLAINT_RESPONSE)?;
-        let out = Self { accused: r.u32()?, accuser: r.u32()?, share: r.scalar()? };
+        let out = Self {
+            accused: r.u32()?,
+            accuser: r.u32()?,
+            share: r.scalar()?,
+        };
         r.finish()?;
         Ok(out)
     }
@@ -307,7 +327,9 @@ fn qualified_set(
 ) -> BTreeSet<u32> {
     let mut qualified: BTreeSet<u32> = candidates.keys().copied().collect();
     for c in complaints {
-        let Some(commitments) = candidates.get(&c.accused) else { continue };
+        let Some(commitments) = candidates.get(&c.accused) else {
+            continue;
+        };
         if c.accuser == c.accused || !candidates.contains_key(&c.accuser) {
             continue;
         }
@@ -355,7 +377,11 @@ impl GroupKey {
         if coefficients[0].is_identity() {
             return Err(DkgError::DegenerateKey);
         }
-        Ok(Self { params, qualified: qualified.into_iter().collect(), coefficients })
+        Ok(Self {
+            params,
+            qualified: qualified.into_iter().collect(),
+            coefficients,
+        })
     }
 
     /// Recomputes the group key from the public record of a run: every broadcast, complaint
@@ -393,13 +419,19 @@ impl GroupKey {
 
     /// The public verification share `Y_i = x_i * G` of a qualified participant.
     pub fn verification_share(&self, index: u32) -> Option<RistrettoPoint> {
-        self.is_qualified(index).then(|| eval_commitments(&self.coefficients, index))
+        self.is_qualified(index)
+            .then(|| eval_commitments(&self.coefficients, index))
     }
 
     /// Canonical encoding: header, t, n, |Q|, Q ascending, t coefficient points.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new(tag::GROUP_KEY, 12 + 4 * self.qualified.len() + 32 * self.coefficients.len());
-        w.u32(self.params.threshold).u32(self.params.participants).u32(self.qualified.len() as u32);
+        let mut w = Writer::new(
+            tag::GROUP_KEY,
+            12 + 4 * self.qualified.len() + 32 * self.coefficients.len(),
+        );
+        w.u32(self.params.threshold)
+            .u32(self.params.participants)
+            .u32(self.qualified.len() as u32);
         for q in &self.qualified {
             w.u32(*q);
         }
@@ -413,7 +445,8 @@ impl GroupKey {
     /// qualified set of at least `t` members, and a non-identity joint key.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, EncodingError> {
         let mut r = Reader::new(bytes, tag::GROUP_KEY)?;
-        let params = DkgParameters::new(r.u32()?, r.u32()?).map_err(|_| EncodingError::InvalidParameter)?;
+        let params =
+            DkgParameters::new(r.u32()?, r.u32()?).map_err(|_| EncodingError::InvalidParameter)?;
         let q = r.u32()?;
         if q < params.threshold || q > params.participants {
             return Err(EncodingError::InvalidLength);
@@ -432,7 +465,11 @@ impl GroupKey {
             coefficients.push(r.point()?);
         }
         r.finish()?;
-        Ok(Self { params, qualified, coefficients })
+        Ok(Self {
+            params,
+            qualified,
+            coefficients,
+        })
     }
 }
 
@@ -448,7 +485,9 @@ pub struct KeyShare {
 
 impl fmt::Debug for KeyShare {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeyShare").field("index", &self.index).finish_non_exhaustive()
+        f.debug_struct("KeyShare")
+            .field("index", &self.index)
+            .finish_non_exhaustive()
     }
 }
 
@@ -473,7 +512,10 @@ impl KeyShare {
     /// Decodes [`KeyShare::to_secret_bytes`].
     pub fn from_secret_bytes(bytes: &[u8]) -> Result<Self, EncodingError> {
         let mut r = Reader::new(bytes, tag::KEY_SHARE)?;
-        let out = Self { index: r.u32()?, secret: r.scalar()? };
+        let out = Self {
+            index: r.u32()?,
+            secret: r.scalar()?,
+        };
         r.finish()?;
         Ok(out)
     }
@@ -523,8 +565,17 @@ impl DkgRound1 {
         let mut t = pop_transcript(context.as_bytes(), &params, index, &commitments);
         let a0 = SecretKey(polynomial.0[0]);
         let pop = SchnorrProof::prove_in(&mut t, &a0, &PublicKey(commitments[0]), rng);
-        let broadcast = Round1Broadcast { sender: index, commitments, pop };
-        let state = Self { params, index, context: context.as_bytes().to_vec(), polynomial };
+        let broadcast = Round1Broadcast {
+            sender: index,
+            commitments,
+            pop,
+        };
+        let state = Self {
+            params,
+            index,
+            context: context.as_bytes().to_vec(),
+            polynomial,
+        };
         Ok((state, broadcast))
     }
 
@@ -557,7 +608,11 @@ impl DkgRound1 {
         }
         let messages = candidates
             .keys()
-            .map(|&to| SecretShareMessage { from: self.index, to, share: self.polynomial.eval(to) })
+            .map(|&to| SecretShareMessage {
+                from: self.index,
+                to,
+                share: self.polynomial.eval(to),
+            })
             .collect();
         let excluded = broadcasts
             .iter()
@@ -566,7 +621,14 @@ impl DkgRound1 {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        Ok((DkgRound2 { round1: self, candidates, excluded }, messages))
+        Ok((
+            DkgRound2 {
+                round1: self,
+                candidates,
+                excluded,
+            },
+            messages,
+        ))
     }
 }
 
@@ -612,11 +674,21 @@ impl DkgRound2 {
                 Some(s) if share_matches(commitments, me, &s) => {
                     received.insert(dealer, SecretScalar(s));
                 }
-                _ => complaints.push(Complaint { accuser: me, accused: dealer }),
+                _ => complaints.push(Complaint {
+                    accuser: me,
+                    accused: dealer,
+                }),
             }
         }
         let own_complaints = complaints.clone();
-        Ok((DkgRound3 { round2: self, received, own_complaints }, complaints))
+        Ok((
+            DkgRound3 {
+                round2: self,
+                received,
+                own_complaints,
+            },
+            complaints,
+        ))
     }
 }
 
@@ -689,7 +761,10 @@ impl DkgRound3 {
             };
             secret += share;
         }
-        Ok(DkgOutput { share: KeyShare { index: me, secret }, group })
+        Ok(DkgOutput {
+            share: KeyShare { index: me, secret },
+            group,
+        })
     }
 }
 
@@ -700,7 +775,9 @@ mod tests {
     const CTX: Context<'static> = Context::new(b"poll-77/counters");
 
     fn broadcasts(params: DkgParameters) -> (Vec<DkgRound1>, Vec<Round1Broadcast>) {
-        (1..=params.participants).map(|i| DkgRound1::new(params, i, &CTX).unwrap()).unzip()
+        (1..=params.participants)
+            .map(|i| DkgRound1::new(params, i, &CTX).unwrap())
+            .unzip()
     }
 
     #[test]
@@ -709,7 +786,10 @@ mod tests {
         assert!(DkgParameters::new(4, 3).is_err());
         assert!(DkgParameters::new(3, 3).is_ok());
         let p = DkgParameters::new(2, 3).unwrap();
-        assert_eq!(DkgRound1::new(p, 4, &CTX).err(), Some(DkgError::UnknownParticipant { index: 4 }));
+        assert_eq!(
+            DkgRound1::new(p, 4, &CTX).err(),
+            Some(DkgError::UnknownParticipant { index: 4 })
+        );
     }
 
     #[test]
@@ -718,7 +798,10 @@ mod tests {
         let (_, bs) = broadcasts(params);
         assert!(bs.iter().all(|b| b.is_valid(&params, &CTX)));
         // Same commitments and proof, claimed by another index.
-        let relabelled = Round1Broadcast { sender: 3, ..bs[1].clone() };
+        let relabelled = Round1Broadcast {
+            sender: 3,
+            ..bs[1].clone()
+        };
         assert!(!relabelled.is_valid(&params, &CTX));
         // Another session context.
         assert!(!bs[1].is_valid(&params, &Context::new(b"poll-78/counters")));
@@ -734,13 +817,21 @@ mod tests {
         let others: RistrettoPoint = bs[..2].iter().map(|b| b.commitments[0]).sum();
         let rogue = target - others;
         // The attacker reuses a valid-looking proof from its own honest broadcast.
-        bs[2] = Round1Broadcast { commitments: vec![rogue, bs[2].commitments[1]], ..bs[2].clone() };
+        bs[2] = Round1Broadcast {
+            commitments: vec![rogue, bs[2].commitments[1]],
+            ..bs[2].clone()
+        };
         assert!(!bs[2].is_valid(&params, &CTX));
         let group = GroupKey::from_public_transcript(params, &CTX, &bs, &[], &[]).unwrap();
         assert_eq!(group.qualified(), &[1, 2]);
         assert_ne!(*group.public_key().as_point(), target);
         assert_eq!(*group.public_key().as_point(), others);
-        let (r2, _) = rounds.into_iter().next().unwrap().receive_broadcasts(&bs).unwrap();
+        let (r2, _) = rounds
+            .into_iter()
+            .next()
+            .unwrap()
+            .receive_broadcasts(&bs)
+            .unwrap();
         assert_eq!(r2.excluded(), &[3]);
     }
 }

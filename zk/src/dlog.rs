@@ -82,14 +82,22 @@ impl DlogTable {
                 chunk.push(current);
                 current += half_g;
             }
-            for (k, c) in RistrettoPoint::double_and_compress_batch(&chunk).into_iter().enumerate() {
+            for (k, c) in RistrettoPoint::double_and_compress_batch(&chunk)
+                .into_iter()
+                .enumerate()
+            {
                 // j < MAX_BABY_STEPS < 2^32, so the cast is lossless.
                 table.entry(c.to_bytes()).or_insert((j + k as u64) as u32);
             }
             j += chunk.len() as u64;
         }
         let giant_step_half = -(Scalar::from(baby_steps) * half_g);
-        Ok(Self { bound, baby_steps, table, giant_step_half })
+        Ok(Self {
+            bound,
+            baby_steps,
+            table,
+            giant_step_half,
+        })
     }
 
     /// The inclusive upper bound.
@@ -109,7 +117,10 @@ impl DlogTable {
                 chunk.push(current);
                 current += self.giant_step_half;
             }
-            for (k, c) in RistrettoPoint::double_and_compress_batch(&chunk).into_iter().enumerate() {
+            for (k, c) in RistrettoPoint::double_and_compress_batch(&chunk)
+                .into_iter()
+                .enumerate()
+            {
                 if let Some(&j) = self.table.get(c.as_bytes()) {
                     let x = (i + k as u64) * self.baby_steps + u64::from(j);
                     if x <= self.bound {

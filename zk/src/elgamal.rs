@@ -150,7 +150,10 @@ impl Ciphertext {
 
     /// The encryption of 0 with randomness 0; the neutral element of `+`.
     pub fn zero() -> Self {
-        Self { c1: RistrettoPoint::identity(), c2: RistrettoPoint::identity() }
+        Self {
+            c1: RistrettoPoint::identity(),
+            c2: RistrettoPoint::identity(),
+        }
     }
 
     /// The first component `r*G`.
@@ -168,7 +171,10 @@ impl Ciphertext {
     }
 
     pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, EncodingError> {
-        Ok(Self { c1: r.point()?, c2: r.point()? })
+        Ok(Self {
+            c1: r.point()?,
+            c2: r.point()?,
+        })
     }
 
     /// Canonical encoding: header, `c1`, `c2`.
@@ -192,7 +198,10 @@ serde_via_bytes!(Ciphertext);
 impl Add for Ciphertext {
     type Output = Ciphertext;
     fn add(self, rhs: Ciphertext) -> Ciphertext {
-        Ciphertext { c1: self.c1 + rhs.c1, c2: self.c2 + rhs.c2 }
+        Ciphertext {
+            c1: self.c1 + rhs.c1,
+            c2: self.c2 + rhs.c2,
+        }
     }
 }
 
@@ -233,7 +242,10 @@ mod tests {
         let cts: Vec<_> = [3u64, 0, 1, 996].iter().map(|&m| pk.encrypt(m).0).collect();
         let sum: Ciphertext = cts.iter().sum();
         assert_eq!(sk.decrypt(&sum, &table), Ok(1000));
-        assert_eq!(sk.decrypt(&(sum + pk.encrypt(1).0), &table), Err(DlogError::OutOfRange { bound: 1000 }));
+        assert_eq!(
+            sk.decrypt(&(sum + pk.encrypt(1).0), &table),
+            Err(DlogError::OutOfRange { bound: 1000 })
+        );
         assert_eq!(format!("{sk:?}"), "SecretKey(..)");
     }
 

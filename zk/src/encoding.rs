@@ -91,7 +91,10 @@ impl<'a> Reader<'a> {
         }
         let found = r.u8()?;
         if found != tag {
-            return Err(EncodingError::WrongType { expected: tag, found });
+            return Err(EncodingError::WrongType {
+                expected: tag,
+                found,
+            });
         }
         Ok(r)
     }
@@ -238,13 +241,19 @@ mod tests {
         assert!(Reader::new(&bytes, tag::COMMITMENT).is_ok());
         assert_eq!(
             Reader::new(&bytes, tag::CIPHERTEXT).err(),
-            Some(EncodingError::WrongType { expected: tag::CIPHERTEXT, found: tag::COMMITMENT })
+            Some(EncodingError::WrongType {
+                expected: tag::CIPHERTEXT,
+                found: tag::COMMITMENT
+            })
         );
         assert_eq!(
             Reader::new(&[2, tag::COMMITMENT], tag::COMMITMENT).err(),
             Some(EncodingError::UnsupportedVersion { found: 2 })
         );
-        assert_eq!(Reader::new(&[1], tag::COMMITMENT).err(), Some(EncodingError::Truncated));
+        assert_eq!(
+            Reader::new(&[1], tag::COMMITMENT).err(),
+            Some(EncodingError::Truncated)
+        );
     }
 
     #[test]
@@ -254,7 +263,10 @@ mod tests {
         let mut bytes = l.to_bytes();
         bytes[0] = bytes[0].wrapping_add(1);
         assert_eq!(decode_scalar(bytes), Err(EncodingError::NonCanonicalScalar));
-        assert_eq!(decode_scalar([0xff; 32]), Err(EncodingError::NonCanonicalScalar));
+        assert_eq!(
+            decode_scalar([0xff; 32]),
+            Err(EncodingError::NonCanonicalScalar)
+        );
     }
 
     #[test]
@@ -262,6 +274,9 @@ mod tests {
         // All-ones is not a canonical field element, so not a canonical ristretto encoding.
         assert_eq!(decode_point(&[0xff; 32]), Err(EncodingError::InvalidPoint));
         let mut r = Reader(&[0u8; 32]);
-        assert_eq!(r.nonidentity_point().err(), Some(EncodingError::IdentityPoint));
+        assert_eq!(
+            r.nonidentity_point().err(),
+            Some(EncodingError::IdentityPoint)
+        );
     }
 }

@@ -43,7 +43,10 @@ pub struct Commitment {
 impl Commitment {
     /// Wraps a point as a commitment.
     pub fn from_point(point: RistrettoPoint) -> Self {
-        Self { point, compressed: point.compress() }
+        Self {
+            point,
+            compressed: point.compress(),
+        }
     }
 
     /// The committed point.
@@ -96,7 +99,10 @@ impl Opening {
 
     /// An opening of `value` with a fresh uniformly random blinding factor.
     pub fn random_with_rng(value: u64, rng: &mut (impl RngCore + CryptoRng)) -> Self {
-        Self { value, blinding: Scalar::random(rng) }
+        Self {
+            value,
+            blinding: Scalar::random(rng),
+        }
     }
 
     /// [`Opening::random_with_rng`] with the OS RNG.
@@ -129,7 +135,10 @@ mod tests {
         let a = Opening::random(20);
         let b = Opening::random(22);
         let sum = Opening::new(42, a.blinding() + b.blinding()).commit();
-        assert_eq!(a.commit().as_point() + b.commit().as_point(), *sum.as_point());
+        assert_eq!(
+            a.commit().as_point() + b.commit().as_point(),
+            *sum.as_point()
+        );
     }
 
     #[test]

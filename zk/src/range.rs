@@ -26,8 +26,8 @@
 
 use bulletproofs::RangeProof as BpRangeProof;
 use curve25519_dalek::ristretto::CompressedRistretto;
-use curve25519_dalek::traits::Identity;
 use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::Identity;
 use merlin::Transcript;
 use rand_core::{CryptoRng, OsRng, RngCore};
 use rayon::prelude::*;
@@ -199,7 +199,9 @@ impl RangeProof {
     pub fn verify_parallel(
         batch: &[(RangeProof, RangeStatement<'_>)],
     ) -> Result<(), VerificationError> {
-        batch.par_iter().try_for_each(|(proof, statement)| proof.verify(statement))
+        batch
+            .par_iter()
+            .try_for_each(|(proof, statement)| proof.verify(statement))
     }
 
     /// The bit size the proof claims.
@@ -323,7 +325,11 @@ impl AggregatedRangeProof {
             return Err(VerificationError::Invalid);
         }
         let padded = check_aggregation(m).map_err(|_| VerificationError::Invalid)?;
-        let mut compressed: Vec<_> = statement.commitments.iter().map(|c| *c.compressed()).collect();
+        let mut compressed: Vec<_> = statement
+            .commitments
+            .iter()
+            .map(|c| *c.compressed())
+            .collect();
         let mut t = aggregated_transcript(&statement.context, self.bits, &compressed);
         compressed.resize(padded, CompressedRistretto::identity());
         self.proof
@@ -339,7 +345,10 @@ impl AggregatedRangeProof {
     }
 
     /// [`AggregatedRangeProof::verify_with_rng`] with the thread RNG.
-    pub fn verify(&self, statement: &AggregatedRangeStatement<'_>) -> Result<(), VerificationError> {
+    pub fn verify(
+        &self,
+        statement: &AggregatedRangeStatement<'_>,
+    ) -> Result<(), VerificationError> {
         self.verify_with_rng(statement, &mut rand::thread_rng())
     }
 
@@ -429,8 +438,12 @@ impl IntervalProof {
         if v < lower || v > upper {
             return Err(ProofError::ValueOutOfRange);
         }
-        let statement =
-            IntervalStatement { context: *context, lower, upper, commitment: opening.commit() };
+        let statement = IntervalStatement {
+            context: *context,
+            lower,
+            upper,
+            commitment: opening.commit(),
+        };
         let mut t = statement.transcript();
         let r = *opening.blinding();
         let result = BpRangeProof::prove_multiple_with_rng(
@@ -501,7 +514,9 @@ impl IntervalProof {
             .into_iter()
             .find(|&n| bp_proof_len(n, 2) == body.len())
             .ok_or(EncodingError::InvalidLength)?;
-        Ok(Self { proof: decode_bp(body, n, 2)? })
+        Ok(Self {
+            proof: decode_bp(body, n, 2)?,
+        })
     }
 }
 
@@ -526,13 +541,32 @@ mod tests {
     fn single_proof_roundtrip_and_tamper() {
         let opening = Opening::random(200);
         let (proof, commitment) = RangeProof::prove(&CTX, BitSize::Bits8, &opening).unwrap();
-        let st = RangeStatement { context: CTX, bits: BitSize::Bits8, commitment };
+        let st = RangeStatement {
+            context: CTX,
+            bits: BitSize::Bits8,
+            commitment,
+        };
         proof.verify(&st).unwrap();
         let other = Context::new(b"credential-7/challenge-abd");
-        assert!(proof.verify(&RangeStatement { context: other, ..st }).is_err());
-        assert!(proof.verify(&RangeStatement { bits: BitSize::Bits16, ..st }).is_err());
+        assert!(proof
+            .verify(&RangeStatement {
+                context: other,
+                ..st
+            })
+            .is_err());
+        assert!(proof
+            .verify(&RangeStatement {
+                bits: BitSize::Bits16,
+                ..st
+            })
+            .is_err());
         let c2 = Opening::random(200).commit();
-        assert!(proof.verify(&RangeStatement { commitment: c2, ..st }).is_err());
+        assert!(proof
+            .verify(&RangeStatement {
+                commitment: c2,
+                ..st
+            })
+            .is_err());
     }
 
     #[test]
@@ -549,7 +583,11 @@ mod tests {
     #[test]
     fn out_of_range_value_cannot_verify() {
         let mut rng = rand::thread_rng();
-        for (bits, v) in [(BitSize::Bits8, 256u64), (BitSize::Bits8, u64::MAX), (BitSize::Bits32, 1 << 32)] {
+        for (bits, v) in [
+            (BitSize::Bits8, 256u64),
+            (BitSize::Bits8, u64::MAX),
+            (BitSize::Bits32, 1 << 32),
+        ] {
             let opening = Opening::random(v);
             let commitment = opening.commit();
             let mut t = single_transcript(&CTX, bits, commitment.compressed());
@@ -564,7 +602,11 @@ mod tests {
             )
             .unwrap();
             let proof = RangeProof { bits, proof };
-            let st = RangeStatement { context: CTX, bits, commitment };
+            let st = RangeStatement {
+                context: CTX,
+                bits,
+                commitment,
+            };
             assert_eq!(proof.verify(&st), Err(VerificationError::Invalid));
         }
     }
@@ -575,7 +617,12 @@ mod tests {
     fn interval_with_value_below_lower_bound_cannot_verify() {
         let mut rng = rand::thread_rng();
         let opening = Opening::random(17);
-        let st = IntervalStatement { context: CTX, lower: 18, upper: 120, commitment: opening.commit() };
+        let st = IntervalStatement {
+            context: CTX,
+            lower: 18,
+            upper: 120,
+            commitment: opening.commit(),
+        };
         let r = *opening.blinding();
         for values in [[0u64, 102], [u64::MAX, 103], [0, 0]] {
             let mut t = st.transcript();
@@ -589,7 +636,10 @@ mod tests {
                 &mut rng,
             )
             .unwrap();
-            assert_eq!(IntervalProof { proof }.verify(&st), Err(VerificationError::Invalid));
+            assert_eq!(
+                IntervalProof { proof }.verify(&st),
+                Err(VerificationError::Invalid)
+            );
         }
     }
 
@@ -605,6 +655,9 @@ mod tests {
             IntervalProof::prove(&CTX, 18, 120, &o).err(),
             Some(ProofError::ValueOutOfRange)
         );
-        assert_eq!(IntervalProof::prove(&CTX, 5, 4, &o).err(), Some(ProofError::EmptyInterval));
+        assert_eq!(
+            IntervalProof::prove(&CTX, 5, 4, &o).err(),
+            Some(ProofError::EmptyInterval)
+        );
     }
 }

@@ -50,10 +50,19 @@ impl KeyShare {
     ) -> DecryptionShare {
         let sk = self.as_secret_key();
         let point = sk.0 * ct.c1();
-        let statement = DleqStatement { g: G, h: *ct.c1(), a: sk.public_key().0, b: point };
+        let statement = DleqStatement {
+            g: G,
+            h: *ct.c1(),
+            a: sk.public_key().0,
+            b: point,
+        };
         let mut t = share_transcript(context, self.index(), ct);
         let proof = DleqProof::prove_in_unchecked(&mut t, &statement, &sk.0, rng);
-        DecryptionShare { index: self.index(), point, proof }
+        DecryptionShare {
+            index: self.index(),
+            point,
+            proof,
+        }
     }
 
     /// [`KeyShare::decryption_share_with_rng`] with the OS RNG.
@@ -83,7 +92,11 @@ impl DecryptionShare {
         let point = r.point()?;
         let proof = DleqProof::read(&mut r)?;
         r.finish()?;
-        Ok(Self { index, point, proof })
+        Ok(Self {
+            index,
+            point,
+            proof,
+        })
     }
 }
 
@@ -120,8 +133,15 @@ impl GroupKey {
         ct: &Ciphertext,
         share: &DecryptionShare,
     ) -> Result<(), VerificationError> {
-        let y_i = self.verification_share(share.index).ok_or(VerificationError::Invalid)?;
-        let statement = DleqStatement { g: G, h: *ct.c1(), a: y_i, b: share.point };
+        let y_i = self
+            .verification_share(share.index)
+            .ok_or(VerificationError::Invalid)?;
+        let statement = DleqStatement {
+            g: G,
+            h: *ct.c1(),
+            a: y_i,
+            b: share.point,
+        };
         let mut t = share_transcript(context, share.index, ct);
         share.proof.verify_in(&mut t, &statement)
     }
@@ -149,7 +169,10 @@ impl GroupKey {
             }
         }
         if chosen.len() < t as usize {
-            return Err(ThresholdError::NotEnoughShares { valid: chosen.len(), threshold: t });
+            return Err(ThresholdError::NotEnoughShares {
+                valid: chosen.len(),
+                threshold: t,
+            });
         }
         Ok(interpolate(ct, &chosen))
     }
@@ -175,16 +198,23 @@ mod tests {
     fn t_minus_1_shares_interpolate_to_the_wrong_point() {
         let ctx = Context::new(b"poll-1");
         let params = DkgParameters::new(3, 4).unwrap();
-        let (r1, bs): (Vec<_>, Vec<_>) =
-            (1..=4).map(|i| DkgRound1::new(params, i, &ctx).unwrap()).unzip();
-        let (r2, msgs): (Vec<_>, Vec<_>) =
-            r1.into_iter().map(|p| p.receive_broadcasts(&bs).unwrap()).unzip();
+        let (r1, bs): (Vec<_>, Vec<_>) = (1..=4)
+            .map(|i| DkgRound1::new(params, i, &ctx).unwrap())
+            .unzip();
+        let (r2, msgs): (Vec<_>, Vec<_>) = r1
+            .into_iter()
+            .map(|p| p.receive_broadcasts(&bs).unwrap())
+            .unzip();
         let msgs: Vec<_> = msgs.into_iter().flatten().collect();
         let outputs: Vec<_> = r2
             .into_iter()
             .enumerate()
             .map(|(i, p)| {
-                let mine: Vec<_> = msgs.iter().filter(|m| m.to() == i as u32 + 1).cloned().collect();
+                let mine: Vec<_> = msgs
+                    .iter()
+                    .filter(|m| m.to() == i as u32 + 1)
+                    .cloned()
+                    .collect();
                 let (r3, complaints) = p.receive_shares(&mine).unwrap();
                 assert!(complaints.is_empty());
                 r3.finish(&[], &[]).unwrap()
@@ -193,7 +223,10 @@ mod tests {
         let group = &outputs[0].group;
         let (ct, _) = group.public_key().encrypt(12);
         let expected = crate::elgamal::encode_plaintext(12);
-        let ds: Vec<_> = outputs.iter().map(|o| o.share.decryption_share(&ctx, &ct)).collect();
+        let ds: Vec<_> = outputs
+            .iter()
+            .map(|o| o.share.decryption_share(&ctx, &ct))
+            .collect();
         for pair in [[0usize, 1], [1, 3], [2, 3]] {
             let two = [ds[pair[0]], ds[pair[1]]];
             assert_ne!(interpolate(&ct, &two), expected);
@@ -208,6 +241,9 @@ mod tests {
     fn lagrange_reconstructs_a_line() {
         // f(z) = 5 + 3z: f(1) = 8, f(4) = 17.
         let l = lagrange_at_zero(&[1, 4]);
-        assert_eq!(l[0] * Scalar::from(8u64) + l[1] * Scalar::from(17u64), Scalar::from(5u64));
+        assert_eq!(
+            l[0] * Scalar::from(8u64) + l[1] * Scalar::from(17u64),
+            Scalar::from(5u64)
+        );
     }
 }

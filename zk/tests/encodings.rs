@@ -11,9 +11,9 @@ use weft_zk::sigma::or_proof::{OneOfProof, OneOfStatement};
 use weft_zk::sigma::schnorr::SchnorrProof;
 use weft_zk::sigma::sum::{AllowedTotal, SumProof, SumStatement};
 use weft_zk::{
-    AggregatedRangeProof, BitSize, Ciphertext, Commitment, Context, DecryptionShare,
-    DkgParameters, EncodingError, GroupKey, IntervalProof, KeyShare, Opening, PublicKey,
-    RangeProof, SecretKey, ENCODING_VERSION,
+    AggregatedRangeProof, BitSize, Ciphertext, Commitment, Context, DecryptionShare, DkgParameters,
+    EncodingError, GroupKey, IntervalProof, KeyShare, Opening, PublicKey, RangeProof, SecretKey,
+    ENCODING_VERSION,
 };
 
 const CTX: Context<'static> = Context::new(b"encodings");
@@ -214,7 +214,10 @@ proptest! {
 fn identity_public_key_is_rejected() {
     let mut b = header(0x20);
     b.extend_from_slice(&[0u8; 32]);
-    assert_eq!(PublicKey::from_bytes(&b).err(), Some(EncodingError::IdentityPoint));
+    assert_eq!(
+        PublicKey::from_bytes(&b).err(),
+        Some(EncodingError::IdentityPoint)
+    );
 }
 
 #[test]
@@ -222,8 +225,17 @@ fn wrong_version_and_tag_are_rejected() {
     let pk = SecretKey::random().public_key();
     let mut b = pk.to_bytes();
     b[0] = 2;
-    assert_eq!(PublicKey::from_bytes(&b).err(), Some(EncodingError::UnsupportedVersion { found: 2 }));
+    assert_eq!(
+        PublicKey::from_bytes(&b).err(),
+        Some(EncodingError::UnsupportedVersion { found: 2 })
+    );
     // A ciphertext's bytes are not a commitment even when the lengths would fit.
     let c = Opening::random(3).commit().to_bytes();
-    assert_eq!(PublicKey::from_bytes(&c).err(), Some(EncodingError::WrongType { expected: 0x20, found: 0x01 }));
+    assert_eq!(
+        PublicKey::from_bytes(&c).err(),
+        Some(EncodingError::WrongType {
+            expected: 0x20,
+            found: 0x01
+        })
+    );
 }

@@ -40,15 +40,35 @@ fn every_flip_fails(bytes: &[u8], stride: usize, check: impl Fn(&[u8]) -> bool) 
 #[test]
 fn range_proofs_of_every_size() {
     let mut rng = rng(1);
-    for bits in [BitSize::Bits8, BitSize::Bits16, BitSize::Bits32, BitSize::Bits64] {
-        let max = if bits == BitSize::Bits64 { u64::MAX } else { (1u64 << bits.bits()) - 1 };
+    for bits in [
+        BitSize::Bits8,
+        BitSize::Bits16,
+        BitSize::Bits32,
+        BitSize::Bits64,
+    ] {
+        let max = if bits == BitSize::Bits64 {
+            u64::MAX
+        } else {
+            (1u64 << bits.bits()) - 1
+        };
         for v in [0, 1, max] {
             let opening = Opening::random_with_rng(v, &mut rng);
-            let (proof, commitment) = RangeProof::prove_with_rng(&CTX, bits, &opening, &mut rng).unwrap();
+            let (proof, commitment) =
+                RangeProof::prove_with_rng(&CTX, bits, &opening, &mut rng).unwrap();
             assert_eq!(commitment, opening.commit());
-            let st = RangeStatement { context: CTX, bits, commitment };
+            let st = RangeStatement {
+                context: CTX,
+                bits,
+                commitment,
+            };
             proof.verify(&st).unwrap();
-            assert_eq!(proof.verify(&RangeStatement { context: OTHER, ..st }), Err(VerificationError::Invalid));
+            assert_eq!(
+                proof.verify(&RangeStatement {
+                    context: OTHER,
+                    ..st
+                }),
+                Err(VerificationError::Invalid)
+            );
         }
         if bits != BitSize::Bits64 {
             let too_big = Opening::random_with_rng(1u64 << bits.bits(), &mut rng);
@@ -64,14 +84,26 @@ fn range_proofs_of_every_size() {
 fn range_proof_flipped_bytes_fail() {
     let mut rng = rng(2);
     let opening = Opening::random_with_rng(1234, &mut rng);
-    let (proof, commitment) = RangeProof::prove_with_rng(&CTX, BitSize::Bits16, &opening, &mut rng).unwrap();
-    let st = RangeStatement { context: CTX, bits: BitSize::Bits16, commitment };
+    let (proof, commitment) =
+        RangeProof::prove_with_rng(&CTX, BitSize::Bits16, &opening, &mut rng).unwrap();
+    let st = RangeStatement {
+        context: CTX,
+        bits: BitSize::Bits16,
+        commitment,
+    };
     every_flip_fails(&proof.to_bytes(), 1, |b| {
         RangeProof::from_bytes(b).is_ok_and(|p| p.verify(&st).is_ok())
     });
     // The commitment's encoding too.
     every_flip_fails(&commitment.to_bytes(), 1, |b| {
-        Commitment::from_bytes(b).is_ok_and(|c| proof.verify(&RangeStatement { commitment: c, ..st }).is_ok())
+        Commitment::from_bytes(b).is_ok_and(|c| {
+            proof
+                .verify(&RangeStatement {
+                    commitment: c,
+                    ..st
+                })
+                .is_ok()
+        })
     });
 }
 
@@ -79,10 +111,17 @@ fn range_proof_flipped_bytes_fail() {
 fn aggregated_range_proofs() {
     let mut rng = rng(3);
     for m in [1usize, 2, 3, 4, 5, 8] {
-        let openings: Vec<_> = (0..m).map(|i| Opening::random_with_rng(i as u64 * 1000, &mut rng)).collect();
+        let openings: Vec<_> = (0..m)
+            .map(|i| Opening::random_with_rng(i as u64 * 1000, &mut rng))
+            .collect();
         let (proof, commitments) =
-            AggregatedRangeProof::prove_with_rng(&CTX, BitSize::Bits32, &openings, &mut rng).unwrap();
-        let st = AggregatedRangeStatement { context: CTX, bits: BitSize::Bits32, commitments: commitments.clone() };
+            AggregatedRangeProof::prove_with_rng(&CTX, BitSize::Bits32, &openings, &mut rng)
+                .unwrap();
+        let st = AggregatedRangeStatement {
+            context: CTX,
+            bits: BitSize::Bits32,
+            commitments: commitments.clone(),
+        };
         proof.verify(&st).unwrap();
         let decoded = AggregatedRangeProof::from_bytes(&proof.to_bytes()).unwrap();
         decoded.verify(&st).unwrap();
@@ -90,17 +129,38 @@ fn aggregated_range_proofs() {
         if m > 1 {
             let mut swapped = commitments.clone();
             swapped.swap(0, 1);
-            assert!(proof.verify(&AggregatedRangeStatement { commitments: swapped, ..st.clone() }).is_err());
             assert!(proof
-                .verify(&AggregatedRangeStatement { commitments: commitments[1..].to_vec(), ..st.clone() })
+                .verify(&AggregatedRangeStatement {
+                    commitments: swapped,
+                    ..st.clone()
+                })
+                .is_err());
+            assert!(proof
+                .verify(&AggregatedRangeStatement {
+                    commitments: commitments[1..].to_vec(),
+                    ..st.clone()
+                })
                 .is_err());
         }
         let mut replaced = commitments.clone();
         replaced[m - 1] = Opening::random_with_rng(7, &mut rng).commit();
-        assert!(proof.verify(&AggregatedRangeStatement { commitments: replaced, ..st.clone() }).is_err());
-        assert!(proof.verify(&AggregatedRangeStatement { context: OTHER, ..st }).is_err());
+        assert!(proof
+            .verify(&AggregatedRangeStatement {
+                commitments: replaced,
+                ..st.clone()
+            })
+            .is_err());
+        assert!(proof
+            .verify(&AggregatedRangeStatement {
+                context: OTHER,
+                ..st
+            })
+            .is_err());
     }
-    let too_big = vec![Opening::random_with_rng(1, &mut rng), Opening::random_with_rng(1 << 40, &mut rng)];
+    let too_big = vec![
+        Opening::random_with_rng(1, &mut rng),
+        Opening::random_with_rng(1 << 40, &mut rng),
+    ];
     assert_eq!(
         AggregatedRangeProof::prove_with_rng(&CTX, BitSize::Bits32, &too_big, &mut rng).err(),
         Some(ProofError::ValueOutOfRange)
@@ -131,15 +191,29 @@ fn interval_proofs() {
         let decoded = IntervalProof::from_bytes(&proof.to_bytes()).unwrap();
         decoded.verify(&st).unwrap();
         // Another context, bound or commitment fails.
-        assert!(proof.verify(&IntervalStatement { context: OTHER, ..st }).is_err());
+        assert!(proof
+            .verify(&IntervalStatement {
+                context: OTHER,
+                ..st
+            })
+            .is_err());
         if a > 0 {
-            assert!(proof.verify(&IntervalStatement { lower: a - 1, ..st }).is_err());
+            assert!(proof
+                .verify(&IntervalStatement { lower: a - 1, ..st })
+                .is_err());
         }
         if b < u64::MAX {
-            assert!(proof.verify(&IntervalStatement { upper: b + 1, ..st }).is_err());
+            assert!(proof
+                .verify(&IntervalStatement { upper: b + 1, ..st })
+                .is_err());
         }
         let other = Opening::random_with_rng(v, &mut rng).commit();
-        assert!(proof.verify(&IntervalStatement { commitment: other, ..st }).is_err());
+        assert!(proof
+            .verify(&IntervalStatement {
+                commitment: other,
+                ..st
+            })
+            .is_err());
     }
     // v outside [a, b] is refused by the prover.
     for (a, b, v) in [(18, 120, 17), (18, 120, 121), (18, u64::MAX, 0)] {
@@ -168,12 +242,22 @@ fn range_parallel_verification_rejects_one_bad_proof() {
         .map(|v| {
             let o = Opening::random_with_rng(v, &mut rng);
             let (p, c) = RangeProof::prove_with_rng(&CTX, BitSize::Bits64, &o, &mut rng).unwrap();
-            (p, RangeStatement { context: CTX, bits: BitSize::Bits64, commitment: c })
+            (
+                p,
+                RangeStatement {
+                    context: CTX,
+                    bits: BitSize::Bits64,
+                    commitment: c,
+                },
+            )
         })
         .collect();
     RangeProof::verify_parallel(&batch).unwrap();
     batch[11].1.commitment = Opening::random_with_rng(11, &mut rng).commit();
-    assert_eq!(RangeProof::verify_parallel(&batch), Err(VerificationError::Invalid));
+    assert_eq!(
+        RangeProof::verify_parallel(&batch),
+        Err(VerificationError::Invalid)
+    );
 }
 
 #[test]
@@ -191,13 +275,20 @@ fn schnorr_and_dleq_flipped_bytes_fail() {
     let xs = x.public_key();
     // x*h = -(decryption of (h, 0)).
     let xh = -x.decrypt_to_point(&weft_zk::Ciphertext::from_points(h, Default::default()));
-    let st = DleqStatement { g: curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT, h, a: *xs.as_point(), b: xh };
+    let st = DleqStatement {
+        g: curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT,
+        h,
+        a: *xs.as_point(),
+        b: xh,
+    };
     let proof = DleqProof::prove_with_rng(&CTX, &st, &x, &mut rng).unwrap();
     every_flip_fails(&proof.to_bytes(), 1, |b| {
         DleqProof::from_bytes(b).is_ok_and(|p| p.verify(&CTX, &st).is_ok())
     });
     assert!(proof.verify(&OTHER, &st).is_err());
-    assert!(proof.verify(&CTX, &DleqStatement { h: st.g, ..st }).is_err());
+    assert!(proof
+        .verify(&CTX, &DleqStatement { h: st.g, ..st })
+        .is_err());
 }
 
 #[test]
@@ -217,15 +308,24 @@ fn bit_proofs_batch_and_tamper() {
     // One proof moved onto another ciphertext: the batch fails.
     let mut bad = items.clone();
     bad[7].0.ciphertext = items[8].0.ciphertext;
-    assert_eq!(OneOfProof::verify_batch_with_rng(&bad, &mut rng), Err(VerificationError::Invalid));
+    assert_eq!(
+        OneOfProof::verify_batch_with_rng(&bad, &mut rng),
+        Err(VerificationError::Invalid)
+    );
     // One proof under another context.
     let mut bad = items.clone();
     bad[3].0.context = OTHER;
-    assert_eq!(OneOfProof::verify_batch_with_rng(&bad, &mut rng), Err(VerificationError::Invalid));
+    assert_eq!(
+        OneOfProof::verify_batch_with_rng(&bad, &mut rng),
+        Err(VerificationError::Invalid)
+    );
     // An encryption of 2 cannot be proven a bit, and a bit proof does not transfer to it.
     let (two, r2) = pk.encrypt_with_rng(2, &mut rng);
     let st2 = OneOfStatement::bit(CTX, pk, two);
-    assert_eq!(OneOfProof::prove_with_rng(&st2, 2, &r2, &mut rng).err(), Some(ProofError::WitnessMismatch));
+    assert_eq!(
+        OneOfProof::prove_with_rng(&st2, 2, &r2, &mut rng).err(),
+        Some(ProofError::WitnessMismatch)
+    );
     assert!(items[1].1.verify(&st2).is_err());
 
     let (st, proof) = &items[0];
@@ -240,29 +340,78 @@ fn one_of_k_and_sum_proofs() {
     let pk = SecretKey::random_with_rng(&mut rng).public_key();
     // An approval ballot over 5 choices: each entry 0/1, total in {1, 2}.
     let votes = [0u64, 1, 0, 1, 0];
-    let (cts, rs): (Vec<_>, Vec<_>) = votes.iter().map(|&v| pk.encrypt_with_rng(v, &mut rng)).unzip();
+    let (cts, rs): (Vec<_>, Vec<_>) = votes
+        .iter()
+        .map(|&v| pk.encrypt_with_rng(v, &mut rng))
+        .unzip();
     let allowed = [1u64, 2];
-    let st = SumStatement { context: CTX, public_key: pk, ciphertexts: &cts, total: AllowedTotal::OneOf(&allowed) };
+    let st = SumStatement {
+        context: CTX,
+        public_key: pk,
+        ciphertexts: &cts,
+        total: AllowedTotal::OneOf(&allowed),
+    };
     let proof = SumProof::prove_with_rng(&st, &votes, &rs, &mut rng).unwrap();
     proof.verify(&st).unwrap();
-    every_flip_fails(&proof.to_bytes(), 3, |b| SumProof::from_bytes(b).is_ok_and(|p| p.verify(&st).is_ok()));
-    assert!(proof.verify(&SumStatement { context: OTHER, ..st }).is_err());
-    assert!(proof.verify(&SumStatement { total: AllowedTotal::OneOf(&[1]), ..st }).is_err());
-    assert!(proof.verify(&SumStatement { total: AllowedTotal::Exactly(2), ..st }).is_err());
+    every_flip_fails(&proof.to_bytes(), 3, |b| {
+        SumProof::from_bytes(b).is_ok_and(|p| p.verify(&st).is_ok())
+    });
+    assert!(proof
+        .verify(&SumStatement {
+            context: OTHER,
+            ..st
+        })
+        .is_err());
+    assert!(proof
+        .verify(&SumStatement {
+            total: AllowedTotal::OneOf(&[1]),
+            ..st
+        })
+        .is_err());
+    assert!(proof
+        .verify(&SumStatement {
+            total: AllowedTotal::Exactly(2),
+            ..st
+        })
+        .is_err());
     let mut swapped = cts.clone();
     swapped.swap(0, 1);
-    assert!(proof.verify(&SumStatement { ciphertexts: &swapped, ..st }).is_err());
+    assert!(proof
+        .verify(&SumStatement {
+            ciphertexts: &swapped,
+            ..st
+        })
+        .is_err());
 
     // A ballot with three approvals cannot prove a total in {1, 2}.
     let over = [1u64, 1, 1, 0, 0];
-    let (cts3, rs3): (Vec<_>, Vec<_>) = over.iter().map(|&v| pk.encrypt_with_rng(v, &mut rng)).unzip();
-    let st3 = SumStatement { ciphertexts: &cts3, ..st };
-    assert_eq!(SumProof::prove_with_rng(&st3, &over, &rs3, &mut rng).err(), Some(ProofError::WitnessMismatch));
+    let (cts3, rs3): (Vec<_>, Vec<_>) = over
+        .iter()
+        .map(|&v| pk.encrypt_with_rng(v, &mut rng))
+        .unzip();
+    let st3 = SumStatement {
+        ciphertexts: &cts3,
+        ..st
+    };
+    assert_eq!(
+        SumProof::prove_with_rng(&st3, &over, &rs3, &mut rng).err(),
+        Some(ProofError::WitnessMismatch)
+    );
 
     // Exact total (single-choice ballot sums to 1).
-    let st1 = SumStatement { total: AllowedTotal::Exactly(2), ..st };
+    let st1 = SumStatement {
+        total: AllowedTotal::Exactly(2),
+        ..st
+    };
     let exact = SumProof::prove_with_rng(&st1, &votes, &rs, &mut rng).unwrap();
     exact.verify(&st1).unwrap();
-    every_flip_fails(&exact.to_bytes(), 1, |b| SumProof::from_bytes(b).is_ok_and(|p| p.verify(&st1).is_ok()));
-    assert!(exact.verify(&SumStatement { total: AllowedTotal::Exactly(1), ..st }).is_err());
+    every_flip_fails(&exact.to_bytes(), 1, |b| {
+        SumProof::from_bytes(b).is_ok_and(|p| p.verify(&st1).is_ok())
+    });
+    assert!(exact
+        .verify(&SumStatement {
+            total: AllowedTotal::Exactly(1),
+            ..st
+        })
+        .is_err());
 }

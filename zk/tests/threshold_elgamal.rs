@@ -32,7 +32,11 @@ fn run_to_round3(
     let mut complaints = Vec::new();
     let mut r3 = Vec::new();
     for (i, p) in r2.into_iter().enumerate() {
-        let mine: Vec<_> = messages.iter().filter(|m| m.to() == i as u32 + 1).cloned().collect();
+        let mine: Vec<_> = messages
+            .iter()
+            .filter(|m| m.to() == i as u32 + 1)
+            .cloned()
+            .collect();
         let (next, c) = p.receive_shares(&mine).unwrap();
         complaints.extend(c);
         r3.push(next);
@@ -45,15 +49,19 @@ fn finish_all(
     complaints: &[Complaint],
     responses: &[ComplaintResponse],
 ) -> Vec<Result<weft_zk::dkg::DkgOutput, DkgError>> {
-    r3.into_iter().map(|p| p.finish(complaints, responses)).collect()
+    r3.into_iter()
+        .map(|p| p.finish(complaints, responses))
+        .collect()
 }
 
 fn honest_dkg(t: u32, n: u32, rng: &mut ChaCha20Rng) -> (GroupKey, Vec<KeyShare>) {
     let params = DkgParameters::new(t, n).unwrap();
     let (r3, complaints, broadcasts) = run_to_round3(params, rng, |_| {});
     assert!(complaints.is_empty());
-    let outputs: Vec<_> =
-        finish_all(r3, &[], &[]).into_iter().map(|o| o.unwrap()).collect();
+    let outputs: Vec<_> = finish_all(r3, &[], &[])
+        .into_iter()
+        .map(|o| o.unwrap())
+        .collect();
     let group = outputs[0].group.clone();
     // Everyone, and any observer, derives the same group key.
     for o in &outputs {
@@ -62,8 +70,7 @@ fn honest_dkg(t: u32, n: u32, rng: &mut ChaCha20Rng) -> (GroupKey, Vec<KeyShare>
     let observed = GroupKey::from_public_transcript(params, &CTX, &broadcasts, &[], &[]).unwrap();
     assert_eq!(observed, group);
     // The joint key is the sum of the qualified constant terms.
-    let sum: curve25519_dalek::RistrettoPoint =
-        broadcasts.iter().map(|b| b.commitments()[0]).sum();
+    let sum: curve25519_dalek::RistrettoPoint = broadcasts.iter().map(|b| b.commitments()[0]).sum();
     assert_eq!(*group.public_key().as_point(), sum);
     // Verification shares match the secret shares.
     for o in &outputs {
@@ -82,19 +89,26 @@ fn every_t_subset_decrypts_and_no_t_minus_1_subset_does() {
     let (group, shares) = honest_dkg(3, 5, &mut rng);
     let table = DlogTable::new(1000).unwrap();
     let (ct, _) = group.public_key().encrypt_with_rng(777, &mut rng);
-    let dshares: Vec<DecryptionShare> =
-        shares.iter().map(|s| s.decryption_share_with_rng(&CTX, &ct, &mut rng)).collect();
+    let dshares: Vec<DecryptionShare> = shares
+        .iter()
+        .map(|s| s.decryption_share_with_rng(&CTX, &ct, &mut rng))
+        .collect();
     for d in &dshares {
         group.verify_share(&CTX, &ct, d).unwrap();
     }
     for mask in 0u32..32 {
-        let subset: Vec<DecryptionShare> =
-            (0..5).filter(|i| mask & (1 << i) != 0).map(|i| dshares[i]).collect();
+        let subset: Vec<DecryptionShare> = (0..5)
+            .filter(|i| mask & (1 << i) != 0)
+            .map(|i| dshares[i])
+            .collect();
         let result = group.decrypt(&CTX, &ct, &subset, &table);
         match subset.len() {
             0..=2 => assert_eq!(
                 result,
-                Err(ThresholdError::NotEnoughShares { valid: subset.len(), threshold: 3 })
+                Err(ThresholdError::NotEnoughShares {
+                    valid: subset.len(),
+                    threshold: 3
+                })
             ),
             _ => assert_eq!(result, Ok(777), "subset {mask:05b}"),
         }
@@ -106,16 +120,25 @@ fn combine_refuses_fewer_than_t_distinct_shares() {
     let mut rng = ChaCha20Rng::seed_from_u64(2);
     let (group3, shares) = honest_dkg(3, 5, &mut rng);
     let (ct, _) = group3.public_key().encrypt_with_rng(5, &mut rng);
-    let two: Vec<_> = shares[..2].iter().map(|s| s.decryption_share(&CTX, &ct)).collect();
+    let two: Vec<_> = shares[..2]
+        .iter()
+        .map(|s| s.decryption_share(&CTX, &ct))
+        .collect();
     assert!(matches!(
         group3.combine(&CTX, &ct, &two),
-        Err(ThresholdError::NotEnoughShares { valid: 2, threshold: 3 })
+        Err(ThresholdError::NotEnoughShares {
+            valid: 2,
+            threshold: 3
+        })
     ));
     // Duplicates of one share do not count twice.
     let dup = vec![two[0], two[0], two[1]];
     assert!(matches!(
         group3.combine(&CTX, &ct, &dup),
-        Err(ThresholdError::NotEnoughShares { valid: 2, threshold: 3 })
+        Err(ThresholdError::NotEnoughShares {
+            valid: 2,
+            threshold: 3
+        })
     ));
 }
 
@@ -167,21 +190,37 @@ fn dkg_names_a_dealer_whose_share_does_not_match() {
             *m = SecretShareMessage::from_secret_bytes(&bytes).unwrap();
         }
     });
-    assert_eq!(complaints, vec![Complaint { accuser: 2, accused: 4 }]);
+    assert_eq!(
+        complaints,
+        vec![Complaint {
+            accuser: 2,
+            accused: 4
+        }]
+    );
 
     // Case 1: dealer 4 does not answer; it is disqualified, everyone else agrees on Q.
-    let group = GroupKey::from_public_transcript(params, &CTX, &broadcasts, &complaints, &[])
-        .unwrap();
+    let group =
+        GroupKey::from_public_transcript(params, &CTX, &broadcasts, &complaints, &[]).unwrap();
     assert_eq!(group.qualified(), &[1, 2, 3, 5]);
-    let expected: curve25519_dalek::RistrettoPoint =
-        broadcasts.iter().filter(|b| b.sender() != 4).map(|b| b.commitments()[0]).sum();
+    let expected: curve25519_dalek::RistrettoPoint = broadcasts
+        .iter()
+        .filter(|b| b.sender() != 4)
+        .map(|b| b.commitments()[0])
+        .sum();
     assert_eq!(*group.public_key().as_point(), expected);
     let outputs = finish_all(r3, &complaints, &[]);
     assert_eq!(outputs[3].as_ref().err(), Some(&DkgError::SelfDisqualified));
-    let shares: Vec<_> = outputs.into_iter().filter_map(Result::ok).map(|o| o.share).collect();
+    let shares: Vec<_> = outputs
+        .into_iter()
+        .filter_map(Result::ok)
+        .map(|o| o.share)
+        .collect();
     assert_eq!(shares.len(), 4);
     let (ct, _) = group.public_key().encrypt_with_rng(31, &mut rng);
-    let ds: Vec<_> = shares.iter().map(|s| s.decryption_share(&CTX, &ct)).collect();
+    let ds: Vec<_> = shares
+        .iter()
+        .map(|s| s.decryption_share(&CTX, &ct))
+        .collect();
     let table = DlogTable::new(100).unwrap();
     assert_eq!(group.decrypt(&CTX, &ct, &ds[1..], &table), Ok(31));
 }
@@ -191,9 +230,16 @@ fn a_complaint_answered_with_the_right_share_is_dismissed() {
     let mut rng = ChaCha20Rng::seed_from_u64(5);
     let params = DkgParameters::new(2, 3).unwrap();
     // Participant 3 never receives dealer 1's share (lost, or withheld).
-    let (r3, complaints, broadcasts) =
-        run_to_round3(params, &mut rng, |msgs| msgs.retain(|m| !(m.from() == 1 && m.to() == 3)));
-    assert_eq!(complaints, vec![Complaint { accuser: 3, accused: 1 }]);
+    let (r3, complaints, broadcasts) = run_to_round3(params, &mut rng, |msgs| {
+        msgs.retain(|m| !(m.from() == 1 && m.to() == 3))
+    });
+    assert_eq!(
+        complaints,
+        vec![Complaint {
+            accuser: 3,
+            accused: 1
+        }]
+    );
     let responses = r3[0].respond_to_complaints(&complaints);
     assert_eq!(responses.len(), 1);
     // A response can be carried as bytes; a flipped byte is rejected or fails the check.
@@ -203,12 +249,17 @@ fn a_complaint_answered_with_the_right_share_is_dismissed() {
         GroupKey::from_public_transcript(params, &CTX, &broadcasts, &complaints, &responses)
             .unwrap();
     assert_eq!(group.qualified(), &[1, 2, 3]);
-    let outputs: Vec<_> =
-        finish_all(r3, &complaints, &responses).into_iter().map(|o| o.unwrap()).collect();
+    let outputs: Vec<_> = finish_all(r3, &complaints, &responses)
+        .into_iter()
+        .map(|o| o.unwrap())
+        .collect();
     let (ct, _) = group.public_key().encrypt_with_rng(4, &mut rng);
     let table = DlogTable::new(10).unwrap();
     // Participant 3 (who used the revealed share) decrypts together with 1.
-    let pair = [outputs[2].share.decryption_share(&CTX, &ct), outputs[0].share.decryption_share(&CTX, &ct)];
+    let pair = [
+        outputs[2].share.decryption_share(&CTX, &ct),
+        outputs[0].share.decryption_share(&CTX, &ct),
+    ];
     assert_eq!(group.decrypt(&CTX, &ct, &pair, &table), Ok(4));
 }
 
@@ -234,10 +285,16 @@ fn invalid_broadcasts_are_excluded_and_messages_must_be_ours() {
     assert_eq!(msgs.len(), 2);
     // Participant 3's own broadcast is not in the list in its valid form.
     let p3 = r1.nth(1).unwrap();
-    assert_eq!(p3.receive_broadcasts(&broadcasts).err(), Some(DkgError::SelfDisqualified));
+    assert_eq!(
+        p3.receive_broadcasts(&broadcasts).err(),
+        Some(DkgError::SelfDisqualified)
+    );
     // Shares addressed to someone else are refused.
     let to_two: Vec<_> = msgs.iter().filter(|m| m.to() == 2).cloned().collect();
-    assert_eq!(r2.receive_shares(&to_two).err(), Some(DkgError::WrongRecipient { to: 2 }));
+    assert_eq!(
+        r2.receive_shares(&to_two).err(),
+        Some(DkgError::WrongRecipient { to: 2 })
+    );
 }
 
 #[test]
@@ -246,12 +303,24 @@ fn bsgs_random_values_up_to_ten_million_and_the_bound() {
     let table = DlogTable::new(BOUND).unwrap();
     let mut rng = ChaCha20Rng::seed_from_u64(7);
     let g = |x: u64| curve25519_dalek::RistrettoPoint::mul_base(&curve25519_dalek::Scalar::from(x));
-    for x in (0..20).map(|_| rng.gen_range(0..=BOUND)).chain([0, 1, BOUND - 1, BOUND]) {
+    for x in (0..20)
+        .map(|_| rng.gen_range(0..=BOUND))
+        .chain([0, 1, BOUND - 1, BOUND])
+    {
         assert_eq!(table.solve(&g(x)), Ok(x));
     }
-    assert_eq!(table.solve(&g(BOUND + 1)), Err(DlogError::OutOfRange { bound: BOUND }));
-    assert_eq!(table.solve(&g(u64::MAX)), Err(DlogError::OutOfRange { bound: BOUND }));
-    assert_eq!(DlogTable::new(u64::MAX).err(), Some(DlogError::BoundTooLarge { bound: u64::MAX }));
+    assert_eq!(
+        table.solve(&g(BOUND + 1)),
+        Err(DlogError::OutOfRange { bound: BOUND })
+    );
+    assert_eq!(
+        table.solve(&g(u64::MAX)),
+        Err(DlogError::OutOfRange { bound: BOUND })
+    );
+    assert_eq!(
+        DlogTable::new(u64::MAX).err(),
+        Some(DlogError::BoundTooLarge { bound: u64::MAX })
+    );
 }
 
 #[test]
@@ -259,9 +328,17 @@ fn tally_of_many_ballots() {
     let mut rng = ChaCha20Rng::seed_from_u64(8);
     let (group, shares) = honest_dkg(2, 3, &mut rng);
     let votes: Vec<u64> = (0..200).map(|_| rng.gen_range(0..=1)).collect();
-    let tally: Ciphertext =
-        votes.iter().map(|&v| group.public_key().encrypt_with_rng(v, &mut rng).0).sum();
-    let ds: Vec<_> = shares[1..].iter().map(|s| s.decryption_share(&CTX, &tally)).collect();
+    let tally: Ciphertext = votes
+        .iter()
+        .map(|&v| group.public_key().encrypt_with_rng(v, &mut rng).0)
+        .sum();
+    let ds: Vec<_> = shares[1..]
+        .iter()
+        .map(|s| s.decryption_share(&CTX, &tally))
+        .collect();
     let table = DlogTable::new(1_000).unwrap();
-    assert_eq!(group.decrypt(&CTX, &tally, &ds, &table), Ok(votes.iter().sum()));
+    assert_eq!(
+        group.decrypt(&CTX, &tally, &ds, &table),
+        Ok(votes.iter().sum())
+    );
 }

@@ -69,7 +69,11 @@ impl DleqProof {
     }
 
     /// Verifies the proof for `statement` under `context`.
-    pub fn verify(&self, context: &Context<'_>, statement: &DleqStatement) -> Result<(), VerificationError> {
+    pub fn verify(
+        &self,
+        context: &Context<'_>,
+        statement: &DleqStatement,
+    ) -> Result<(), VerificationError> {
         let mut t = new_transcript(ds::DLEQ, context);
         self.verify_in(&mut t, statement)
     }
@@ -88,7 +92,9 @@ impl DleqProof {
     }
 
     /// [`DleqProof::verify_batch_with_rng`] with the thread RNG.
-    pub fn verify_batch(items: &[(Context<'_>, DleqStatement, DleqProof)]) -> Result<(), VerificationError> {
+    pub fn verify_batch(
+        items: &[(Context<'_>, DleqStatement, DleqProof)],
+    ) -> Result<(), VerificationError> {
         Self::verify_batch_with_rng(items, &mut rand::thread_rng())
     }
 
@@ -112,14 +118,21 @@ impl DleqProof {
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Self {
         statement.absorb(t);
-        let mut trng = t.build_rng().rekey_with_witness_bytes(b"x", x.as_bytes()).finalize(rng);
+        let mut trng = t
+            .build_rng()
+            .rekey_with_witness_bytes(b"x", x.as_bytes())
+            .finalize(rng);
         let k = Scalar::random(&mut trng);
         let r1 = k * statement.g;
         let r2 = k * statement.h;
         t.append_point(label::NONCE_R1, &r1);
         t.append_point(label::NONCE_R2, &r2);
         let c = t.challenge_scalar(label::CHALLENGE);
-        Self { r1, r2, s: k + c * x }
+        Self {
+            r1,
+            r2,
+            s: k + c * x,
+        }
     }
 
     fn challenge_in(&self, t: &mut Transcript, statement: &DleqStatement) -> Scalar {
@@ -129,17 +142,17 @@ impl DleqProof {
         t.challenge_scalar(label::CHALLENGE)
     }
 
-    pub(crate) fn verify_in(&self, t: &mut Transcript, statement: &DleqStatement) -> Result<(), VerificationError> {
+    pub(crate) fn verify_in(
+        &self,
+        t: &mut Transcript,
+        statement: &DleqStatement,
+    ) -> Result<(), VerificationError> {
         let c = self.challenge_in(t, statement);
         let minus_c = -c;
-        let e1 = RistrettoPoint::vartime_multiscalar_mul(
-            [self.s, minus_c],
-            [statement.g, statement.a],
-        );
-        let e2 = RistrettoPoint::vartime_multiscalar_mul(
-            [self.s, minus_c],
-            [statement.h, statement.b],
-        );
+        let e1 =
+            RistrettoPoint::vartime_multiscalar_mul([self.s, minus_c], [statement.g, statement.a]);
+        let e2 =
+            RistrettoPoint::vartime_multiscalar_mul([self.s, minus_c], [statement.h, statement.b]);
         if e1 == self.r1 && e2 == self.r2 {
             Ok(())
         } else {
@@ -186,7 +199,11 @@ impl DleqProof {
     }
 
     pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, EncodingError> {
-        Ok(Self { r1: r.point()?, r2: r.point()?, s: r.scalar()? })
+        Ok(Self {
+            r1: r.point()?,
+            r2: r.point()?,
+            s: r.scalar()?,
+        })
     }
 }
 
@@ -199,7 +216,12 @@ mod tests {
 
     fn statement(x: &SecretKey) -> DleqStatement {
         let h = RistrettoPoint::mul_base(&Scalar::from(12345u64));
-        DleqStatement { g: G, h, a: x.0 * G, b: x.0 * h }
+        DleqStatement {
+            g: G,
+            h,
+            a: x.0 * G,
+            b: x.0 * h,
+        }
     }
 
     #[test]
@@ -225,7 +247,10 @@ mod tests {
             })
             .collect();
         DleqProof::verify_batch(&items).unwrap();
-        items[5].1 = DleqStatement { a: items[5].1.a + G, ..items[5].1 };
+        items[5].1 = DleqStatement {
+            a: items[5].1.a + G,
+            ..items[5].1
+        };
         assert!(DleqProof::verify_batch(&items).is_err());
     }
 }

@@ -43,7 +43,11 @@ pub(crate) struct BatchVerifier {
 
 impl BatchVerifier {
     pub fn with_capacity(n: usize) -> Self {
-        Self { base: Scalar::ZERO, scalars: Vec::with_capacity(n), points: Vec::with_capacity(n) }
+        Self {
+            base: Scalar::ZERO,
+            scalars: Vec::with_capacity(n),
+            points: Vec::with_capacity(n),
+        }
     }
 
     /// Adds `a * G` for the basepoint `G`.
@@ -65,7 +69,9 @@ impl BatchVerifier {
     pub fn verify(self) -> Result<(), VerificationError> {
         let total = RistrettoPoint::vartime_multiscalar_mul(
             self.scalars.iter().chain(std::iter::once(&self.base)),
-            self.points.iter().chain(std::iter::once(&RISTRETTO_BASEPOINT_POINT)),
+            self.points
+                .iter()
+                .chain(std::iter::once(&RISTRETTO_BASEPOINT_POINT)),
         );
         if total.is_identity() {
             Ok(())

@@ -49,7 +49,12 @@ pub struct OneOfStatement<'a> {
 impl<'a> OneOfStatement<'a> {
     /// The statement "`ciphertext` encrypts 0 or 1".
     pub fn bit(context: Context<'a>, public_key: PublicKey, ciphertext: Ciphertext) -> Self {
-        Self { context, public_key, ciphertext, allowed: BIT_VALUES }
+        Self {
+            context,
+            public_key,
+            ciphertext,
+            allowed: BIT_VALUES,
+        }
     }
 }
 
@@ -153,7 +158,9 @@ impl OneOfProof {
     }
 
     /// [`OneOfProof::verify_batch_with_rng`] with the thread RNG.
-    pub fn verify_batch(items: &[(OneOfStatement<'_>, OneOfProof)]) -> Result<(), VerificationError> {
+    pub fn verify_batch(
+        items: &[(OneOfStatement<'_>, OneOfProof)],
+    ) -> Result<(), VerificationError> {
         Self::verify_batch_with_rng(items, &mut rand::thread_rng())
     }
 
@@ -200,7 +207,12 @@ impl OneOfProof {
             let shifted = ct.c2() - encode_plaintext(*m);
             let a = RistrettoPoint::multiscalar_mul([x, y], [G, *ct.c1()]);
             let b = RistrettoPoint::multiscalar_mul([x, y], [*pk.as_point(), shifted]);
-            branches.push(Branch { a, b, c: c_j, s: s_j });
+            branches.push(Branch {
+                a,
+                b,
+                c: c_j,
+                s: s_j,
+            });
             is_real.push(real);
         }
         for br in &branches {
@@ -277,7 +289,12 @@ impl OneOfProof {
         }
         let mut branches = Vec::with_capacity(k);
         for _ in 0..k {
-            branches.push(Branch { a: r.point()?, b: r.point()?, c: r.scalar()?, s: r.scalar()? });
+            branches.push(Branch {
+                a: r.point()?,
+                b: r.point()?,
+                c: r.scalar()?,
+                s: r.scalar()?,
+            });
         }
         Ok(Self { branches })
     }
@@ -315,24 +332,52 @@ mod tests {
             let proof = OneOfProof::prove(&st, bit, &r).unwrap();
             proof.verify(&st).unwrap();
             // The same proof does not verify for the ciphertext plus an encryption of 1.
-            let bumped = OneOfStatement { ciphertext: ct + pk.encrypt(1).0, ..st };
+            let bumped = OneOfStatement {
+                ciphertext: ct + pk.encrypt(1).0,
+                ..st
+            };
             assert!(proof.verify(&bumped).is_err());
         }
         let (ct, r) = pk.encrypt(2);
         let st = OneOfStatement::bit(ctx, pk, ct);
-        assert_eq!(OneOfProof::prove(&st, 2, &r).err(), Some(ProofError::WitnessMismatch));
+        assert_eq!(
+            OneOfProof::prove(&st, 2, &r).err(),
+            Some(ProofError::WitnessMismatch)
+        );
         // A lie about the plaintext is refused, too.
-        assert_eq!(OneOfProof::prove(&st, 1, &r).err(), Some(ProofError::WitnessMismatch));
+        assert_eq!(
+            OneOfProof::prove(&st, 1, &r).err(),
+            Some(ProofError::WitnessMismatch)
+        );
 
         let allowed = [0u64, 5, 10, 20];
-        let st = OneOfStatement { allowed: &allowed, ..OneOfStatement::bit(ctx, pk, pk.encrypt(10).0) };
+        let st = OneOfStatement {
+            allowed: &allowed,
+            ..OneOfStatement::bit(ctx, pk, pk.encrypt(10).0)
+        };
         let (ct, r) = pk.encrypt(10);
-        let st = OneOfStatement { ciphertext: ct, ..st };
+        let st = OneOfStatement {
+            ciphertext: ct,
+            ..st
+        };
         let proof = OneOfProof::prove(&st, 10, &r).unwrap();
         proof.verify(&st).unwrap();
-        assert!(proof.verify(&OneOfStatement { allowed: &[0, 5, 10, 21], ..st }).is_err());
+        assert!(proof
+            .verify(&OneOfStatement {
+                allowed: &[0, 5, 10, 21],
+                ..st
+            })
+            .is_err());
         assert_eq!(
-            OneOfProof::prove(&OneOfStatement { allowed: &[1, 1], ..st }, 10, &r).err(),
+            OneOfProof::prove(
+                &OneOfStatement {
+                    allowed: &[1, 1],
+                    ..st
+                },
+                10,
+                &r
+            )
+            .err(),
             Some(ProofError::InvalidAllowedSet)
         );
     }

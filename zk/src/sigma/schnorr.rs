@@ -39,7 +39,11 @@ impl SchnorrProof {
     }
 
     /// Verifies knowledge of the secret key of `public` under `context`.
-    pub fn verify(&self, context: &Context<'_>, public: &PublicKey) -> Result<(), VerificationError> {
+    pub fn verify(
+        &self,
+        context: &Context<'_>,
+        public: &PublicKey,
+    ) -> Result<(), VerificationError> {
         let mut t = new_transcript(ds::SCHNORR, context);
         self.verify_in(&mut t, public)
     }
@@ -58,7 +62,9 @@ impl SchnorrProof {
     }
 
     /// [`SchnorrProof::verify_batch_with_rng`] with the thread RNG.
-    pub fn verify_batch(items: &[(Context<'_>, PublicKey, SchnorrProof)]) -> Result<(), VerificationError> {
+    pub fn verify_batch(
+        items: &[(Context<'_>, PublicKey, SchnorrProof)],
+    ) -> Result<(), VerificationError> {
         Self::verify_batch_with_rng(items, &mut rand::thread_rng())
     }
 
@@ -70,12 +76,18 @@ impl SchnorrProof {
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Self {
         t.append_point(label::PUBLIC_KEY, public.as_point());
-        let mut trng = t.build_rng().rekey_with_witness_bytes(b"x", secret.0.as_bytes()).finalize(rng);
+        let mut trng = t
+            .build_rng()
+            .rekey_with_witness_bytes(b"x", secret.0.as_bytes())
+            .finalize(rng);
         let k = Scalar::random(&mut trng);
         let r = RistrettoPoint::mul_base(&k);
         t.append_point(label::NONCE_R, &r);
         let c = t.challenge_scalar(label::CHALLENGE);
-        Self { r, s: k + c * secret.0 }
+        Self {
+            r,
+            s: k + c * secret.0,
+        }
     }
 
     fn challenge_in(&self, t: &mut Transcript, public: &PublicKey) -> Scalar {
@@ -85,9 +97,15 @@ impl SchnorrProof {
     }
 
     /// Verifies on a transcript the caller has already bound to its statement.
-    pub(crate) fn verify_in(&self, t: &mut Transcript, public: &PublicKey) -> Result<(), VerificationError> {
+    pub(crate) fn verify_in(
+        &self,
+        t: &mut Transcript,
+        public: &PublicKey,
+    ) -> Result<(), VerificationError> {
         let c = self.challenge_in(t, public);
-        if RistrettoPoint::vartime_double_scalar_mul_basepoint(&c, public.as_point(), &-self.s) == -self.r {
+        if RistrettoPoint::vartime_double_scalar_mul_basepoint(&c, public.as_point(), &-self.s)
+            == -self.r
+        {
             Ok(())
         } else {
             Err(VerificationError::Invalid)
@@ -95,7 +113,13 @@ impl SchnorrProof {
     }
 
     /// Adds this proof's equation `s*G - R - c*X = 0`, scaled by `w`, to a batch.
-    pub(crate) fn batch_in(&self, t: &mut Transcript, public: &PublicKey, w: Scalar, batch: &mut BatchVerifier) {
+    pub(crate) fn batch_in(
+        &self,
+        t: &mut Transcript,
+        public: &PublicKey,
+        w: Scalar,
+        batch: &mut BatchVerifier,
+    ) {
         let c = self.challenge_in(t, public);
         batch.add_base(w * self.s);
         batch.add(-w, self.r);
@@ -122,7 +146,10 @@ impl SchnorrProof {
     }
 
     pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, EncodingError> {
-        Ok(Self { r: r.point()?, s: r.scalar()? })
+        Ok(Self {
+            r: r.point()?,
+            s: r.scalar()?,
+        })
     }
 }
 
@@ -140,7 +167,9 @@ mod tests {
         let proof = SchnorrProof::prove(&ctx, &sk);
         proof.verify(&ctx, &pk).unwrap();
         assert!(proof.verify(&Context::new(b"ctx2"), &pk).is_err());
-        assert!(proof.verify(&ctx, &SecretKey::random().public_key()).is_err());
+        assert!(proof
+            .verify(&ctx, &SecretKey::random().public_key())
+            .is_err());
         let decoded = SchnorrProof::from_bytes(&proof.to_bytes()).unwrap();
         assert_eq!(decoded, proof);
 

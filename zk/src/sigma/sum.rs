@@ -112,16 +112,10 @@ impl SumProof {
                 let st = statement.dleq_statement(&sum, expected);
                 DleqProof::prove_in(&mut t, &st, &r.0, rng).map(SumProof::Exactly)
             }
-            AllowedTotal::OneOf(allowed) => OneOfProof::prove_in(
-                &mut t,
-                &statement.public_key,
-                &sum,
-                allowed,
-                total,
-                &r,
-                rng,
-            )
-            .map(SumProof::OneOf),
+            AllowedTotal::OneOf(allowed) => {
+                OneOfProof::prove_in(&mut t, &statement.public_key, &sum, allowed, total, &r, rng)
+                    .map(SumProof::OneOf)
+            }
         }
     }
 
@@ -140,7 +134,9 @@ impl SumProof {
         statement: &SumStatement<'_>,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<(), VerificationError> {
-        let mut t = statement.transcript().map_err(|_| VerificationError::Invalid)?;
+        let mut t = statement
+            .transcript()
+            .map_err(|_| VerificationError::Invalid)?;
         let sum: Ciphertext = statement.ciphertexts.iter().sum();
         match (self, statement.total) {
             (SumProof::Exactly(p), AllowedTotal::Exactly(total)) => {
@@ -148,7 +144,14 @@ impl SumProof {
             }
             (SumProof::OneOf(p), AllowedTotal::OneOf(allowed)) => {
                 let mut batch = crate::sigma::BatchVerifier::with_capacity(2 * allowed.len() + 3);
-                p.batch_in(&mut t, &statement.public_key, &sum, allowed, rng, &mut batch)?;
+                p.batch_in(
+                    &mut t,
+                    &statement.public_key,
+                    &sum,
+                    allowed,
+                    rng,
+                    &mut batch,
+                )?;
                 batch.verify()
             }
             _ => Err(VerificationError::Invalid),
@@ -202,21 +205,52 @@ mod tests {
         let pk = SecretKey::random().public_key();
         let values = [1u64, 0, 1, 0];
         let (cts, rs): (Vec<_>, Vec<_>) = values.iter().map(|&v| pk.encrypt(v)).unzip();
-        let st = SumStatement { context: ctx, public_key: pk, ciphertexts: &cts, total: AllowedTotal::Exactly(2) };
+        let st = SumStatement {
+            context: ctx,
+            public_key: pk,
+            ciphertexts: &cts,
+            total: AllowedTotal::Exactly(2),
+        };
         let proof = SumProof::prove(&st, &values, &rs).unwrap();
         proof.verify(&st).unwrap();
-        assert!(proof.verify(&SumStatement { total: AllowedTotal::Exactly(1), ..st }).is_err());
-        assert!(proof.verify(&SumStatement { ciphertexts: &cts[..3], ..st }).is_err());
+        assert!(proof
+            .verify(&SumStatement {
+                total: AllowedTotal::Exactly(1),
+                ..st
+            })
+            .is_err());
+        assert!(proof
+            .verify(&SumStatement {
+                ciphertexts: &cts[..3],
+                ..st
+            })
+            .is_err());
         assert_eq!(
-            SumProof::prove(&SumStatement { total: AllowedTotal::Exactly(3), ..st }, &values, &rs).err(),
+            SumProof::prove(
+                &SumStatement {
+                    total: AllowedTotal::Exactly(3),
+                    ..st
+                },
+                &values,
+                &rs
+            )
+            .err(),
             Some(ProofError::WitnessMismatch)
         );
 
         let allowed = [0u64, 1, 2];
-        let st = SumStatement { total: AllowedTotal::OneOf(&allowed), ..st };
+        let st = SumStatement {
+            total: AllowedTotal::OneOf(&allowed),
+            ..st
+        };
         let proof = SumProof::prove(&st, &values, &rs).unwrap();
         proof.verify(&st).unwrap();
-        assert!(proof.verify(&SumStatement { total: AllowedTotal::OneOf(&[0, 1, 3]), ..st }).is_err());
+        assert!(proof
+            .verify(&SumStatement {
+                total: AllowedTotal::OneOf(&[0, 1, 3]),
+                ..st
+            })
+            .is_err());
         assert_eq!(SumProof::from_bytes(&proof.to_bytes()).unwrap(), proof);
     }
 }
