@@ -78,8 +78,8 @@ impl SumStatement<'_> {
 /// A proof that a ciphertext vector sums to an allowed total.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SumProof {
-    /// For [`AllowedTotal::Exactly`].
-    Exactly(DleqProof),
+    /// For [`AllowedTotal::Exactly`] (boxed: a DLEQ proof holds two uncompressed points).
+    Exactly(Box<DleqProof>),
     /// For [`AllowedTotal::OneOf`].
     OneOf(OneOfProof),
 }
@@ -110,7 +110,7 @@ impl SumProof {
                     return Err(ProofError::WitnessMismatch);
                 }
                 let st = statement.dleq_statement(&sum, expected);
-                DleqProof::prove_in(&mut t, &st, &r.0, rng).map(SumProof::Exactly)
+                DleqProof::prove_in(&mut t, &st, &r.0, rng).map(|p| SumProof::Exactly(Box::new(p)))
             }
             AllowedTotal::OneOf(allowed) => {
                 OneOfProof::prove_in(&mut t, &statement.public_key, &sum, allowed, total, &r, rng)
@@ -183,7 +183,7 @@ impl SumProof {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, EncodingError> {
         let mut r = Reader::new(bytes, tag::SUM_PROOF)?;
         let p = match r.u8()? {
-            0 => SumProof::Exactly(DleqProof::read(&mut r)?),
+            0 => SumProof::Exactly(Box::new(DleqProof::read(&mut r)?)),
             1 => SumProof::OneOf(OneOfProof::read(&mut r)?),
             _ => return Err(EncodingError::InvalidParameter),
         };
