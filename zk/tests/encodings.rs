@@ -5,7 +5,7 @@ use curve25519_dalek::{RistrettoPoint, Scalar};
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use weft_zk::dkg::{ComplaintResponse, DkgRound1, Round1Broadcast};
+use weft_zk::dkg::{Complaint, ComplaintResponse, DkgRound1, Round1Broadcast, SecretShareMessage};
 use weft_zk::sigma::dleq::{DleqProof, DleqStatement};
 use weft_zk::sigma::or_proof::{OneOfProof, OneOfStatement};
 use weft_zk::sigma::schnorr::SchnorrProof;
@@ -198,7 +198,7 @@ proptest! {
     fn dkg_roundtrips(seed in any::<u64>()) {
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
         let params = DkgParameters::new(2, 3).unwrap();
-        let (_, bs): (Vec<_>, Vec<_>) =
+        let (r1, bs): (Vec<_>, Vec<_>) =
             (1..=3).map(|i| DkgRound1::new_with_rng(params, i, &CTX, &mut rng).unwrap()).unzip();
         for b in &bs {
             prop_assert_eq!(&Round1Broadcast::from_bytes(&b.to_bytes()).unwrap(), b);
@@ -207,6 +207,32 @@ proptest! {
         let group = GroupKey::from_public_transcript(params, &CTX, &bs, &[], &[]).unwrap();
         prop_assert_eq!(&GroupKey::from_bytes(&group.to_bytes()).unwrap(), &group);
         prop_assert_eq!(&serde_roundtrip(&group), &group);
+
+        // Run the remaining rounds for the secret-side encodings.
+        let (r2, msgs): (Vec<_>, Vec<_>) =
+            r1.into_iter().map(|p| p.receive_broadcasts(&bs).unwrap()).unzip();
+        let msgs: Vec<SecretShareMessage> = msgs.into_iter().flatten().collect();
+        for m in &msgs {
+            let back = SecretShareMessage::from_secret_bytes(&m.to_secret_bytes()).unwrap();
+            prop_assert_eq!(back.to_secret_bytes(), m.to_secret_bytes());
+        }
+        let mut r2 = r2.into_iter();
+        let first = r2.next().unwrap();
+        let mine: Vec<_> = msgs.iter().filter(|m| m.to() == 1).cloned().collect();
+        let (r3, _) = first.receive_shares(&mine).unwrap();
+        let complaint = Complaint { accuser: 2, accused: 1 };
+        for resp in r3.respond_to_complaints(&[complaint]) {
+            prop_assert_eq!(ComplaintResponse::from_bytes(&resp.to_bytes()).unwrap(), resp);
+            prop_assert_eq!(serde_roundtrip(&resp), resp);
+        }
+        let out = r3.finish(&[], &[]).unwrap();
+        let ks = KeyShare::from_secret_bytes(&out.share.to_secret_bytes()).unwrap();
+        prop_assert_eq!(ks.to_secret_bytes(), out.share.to_secret_bytes());
+        let (ct, _) = out.group.public_key().encrypt_with_rng(3, &mut rng);
+        let ds = out.share.decryption_share_with_rng(&CTX, &ct, &mut rng);
+        prop_assert_eq!(DecryptionShare::from_bytes(&ds.to_bytes()).unwrap(), ds);
+        prop_assert_eq!(serde_roundtrip(&ds), ds);
+        prop_assert!(out.group.verify_share(&CTX, &ct, &ds).is_ok());
     }
 }
 

@@ -172,6 +172,17 @@ fn a_share_with_a_wrong_proof_is_rejected() {
     );
     let forged = DecryptionShare::from_bytes(&bytes).unwrap();
     assert!(group.verify_share(&CTX, &ct, &forged).is_err());
+    // Every single-bit flip of the encoding is rejected.
+    let bytes = good.to_bytes();
+    for i in 0..bytes.len() {
+        for bit in [0u8, 5] {
+            let mut b = bytes.clone();
+            b[i] ^= 1 << bit;
+            let accepted = DecryptionShare::from_bytes(&b)
+                .is_ok_and(|s| group.verify_share(&CTX, &ct, &s).is_ok());
+            assert!(!accepted, "flip of byte {i} accepted");
+        }
+    }
     // The honest pair still decrypts.
     let table = DlogTable::new(100).unwrap();
     let pair = [good, shares[1].decryption_share(&CTX, &ct)];
@@ -278,6 +289,16 @@ fn invalid_broadcasts_are_excluded_and_messages_must_be_ours() {
         DkgRound1::new_with_rng(params, 4, &Context::new(b"poll-other"), &mut rng).unwrap();
     broadcasts[2] = Round1Broadcast::from_bytes(&b).unwrap();
     broadcasts[3] = other_session;
+    // Every single-bit flip of a broadcast makes it unacceptable.
+    let params_ok = broadcasts[0].clone();
+    assert!(params_ok.is_valid(&params, &CTX));
+    let bytes = params_ok.to_bytes();
+    for i in 0..bytes.len() {
+        let mut b = bytes.clone();
+        b[i] ^= 1 << (i % 8);
+        let accepted = Round1Broadcast::from_bytes(&b).is_ok_and(|x| x.is_valid(&params, &CTX));
+        assert!(!accepted, "flip of byte {i} accepted");
+    }
     let mut r1 = r1.into_iter();
     let (r2, msgs) = r1.next().unwrap().receive_broadcasts(&broadcasts).unwrap();
     assert_eq!(r2.accepted(), vec![1, 2]);
