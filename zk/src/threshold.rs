@@ -21,6 +21,7 @@ use crate::elgamal::Ciphertext;
 use crate::encoding::{serde_via_bytes, tag, Reader, Writer};
 use crate::errors::{EncodingError, ThresholdError, VerificationError};
 use crate::sigma::dleq::{DleqProof, DleqStatement};
+use crate::sigma::BatchVerifier;
 use crate::transcript::{ds, label, new_transcript, Context, TranscriptExt};
 
 /// A partial decryption `D_i = x_i * c1` with its DLEQ proof.
@@ -146,6 +147,42 @@ impl GroupKey {
         share.proof.verify_in(&mut t, &statement)
     }
 
+    /// Checks many decryption shares (for example every counter's share of every choice of a
+    /// tally) with one multiscalar multiplication and 128-bit random weights. Fails if any
+    /// share is invalid or from a non-qualified index; use [`GroupKey::verify_share`] to find
+    /// which.
+    pub fn verify_shares_batch_with_rng(
+        &self,
+        context: &Context<'_>,
+        items: &[(Ciphertext, DecryptionShare)],
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<(), VerificationError> {
+        let mut batch = BatchVerifier::with_capacity(items.len() * 5);
+        for (ct, share) in items {
+            let y_i = self
+                .verification_share(share.index)
+                .ok_or(VerificationError::Invalid)?;
+            let statement = DleqStatement {
+                g: G,
+                h: *ct.c1(),
+                a: y_i,
+                b: share.point,
+            };
+            let mut t = share_transcript(context, share.index, ct);
+            share.proof.batch_in(&mut t, &statement, rng, &mut batch);
+        }
+        batch.verify()
+    }
+
+    /// [`GroupKey::verify_shares_batch_with_rng`] with the thread RNG.
+    pub fn verify_shares_batch(
+        &self,
+        context: &Context<'_>,
+        items: &[(Ciphertext, DecryptionShare)],
+    ) -> Result<(), VerificationError> {
+        self.verify_shares_batch_with_rng(context, items, &mut rand::thread_rng())
+    }
+
     /// Verifies every share and combines the first `t` from distinct participants into
     /// `m*G`. Any invalid share is an error naming its index (filter shares with
     /// [`GroupKey::verify_share`] first to tolerate bad ones); fewer than `t` distinct valid
@@ -235,6 +272,21 @@ mod tests {
             let three = [ds[triple[0]], ds[triple[1]], ds[triple[2]]];
             assert_eq!(interpolate(&ct, &three), expected);
         }
+
+        // Batch check of all shares of two ciphertexts; one swapped share breaks it.
+        let (ct2, _) = group.public_key().encrypt(3);
+        let mut items: Vec<_> = ds.iter().map(|d| (ct, *d)).collect();
+        items.extend(
+            outputs
+                .iter()
+                .map(|o| (ct2, o.share.decryption_share(&ctx, &ct2))),
+        );
+        group.verify_shares_batch(&ctx, &items).unwrap();
+        items[5].1 = items[1].1;
+        assert_eq!(
+            group.verify_shares_batch(&ctx, &items),
+            Err(VerificationError::Invalid)
+        );
     }
 
     #[test]
