@@ -13,7 +13,7 @@ use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::Identity;
 use rand_core::{CryptoRng, OsRng, RngCore};
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::dlog::DlogTable;
 use crate::encoding::{serde_via_bytes, tag, Reader, Writer};
@@ -100,6 +100,25 @@ impl SecretKey {
     /// [`SecretKey::random_with_rng`] with the OS RNG.
     pub fn random() -> Self {
         Self::random_with_rng(&mut OsRng)
+    }
+
+    /// Canonical encoding for the holder's own storage: header, scalar. Zeroized when
+    /// dropped; no serde, so it cannot reach a log by accident.
+    pub fn to_secret_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let mut w = Writer::new(tag::SECRET_KEY, 32);
+        w.scalar(&self.0);
+        Zeroizing::new(w.finish())
+    }
+
+    /// Decodes [`SecretKey::to_secret_bytes`]; rejects non-canonical and zero scalars.
+    pub fn from_secret_bytes(bytes: &[u8]) -> Result<Self, EncodingError> {
+        let mut r = Reader::new(bytes, tag::SECRET_KEY)?;
+        let x = r.scalar()?;
+        r.finish()?;
+        if x == Scalar::ZERO {
+            return Err(EncodingError::InvalidParameter);
+        }
+        Ok(Self(x))
     }
 
     /// The matching public key.
@@ -247,6 +266,14 @@ mod tests {
             Err(DlogError::OutOfRange { bound: 1000 })
         );
         assert_eq!(format!("{sk:?}"), "SecretKey(..)");
+        let back = SecretKey::from_secret_bytes(&sk.to_secret_bytes()).unwrap();
+        assert_eq!(back.public_key(), pk);
+        let mut zero = sk.to_secret_bytes().to_vec();
+        zero[2..].fill(0);
+        assert_eq!(
+            SecretKey::from_secret_bytes(&zero).err(),
+            Some(EncodingError::InvalidParameter)
+        );
     }
 
     #[test]

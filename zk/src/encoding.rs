@@ -36,6 +36,7 @@ pub(crate) mod tag {
     pub const COMPLAINT_RESPONSE: u8 = 0x32;
     pub const GROUP_KEY: u8 = 0x34;
     pub const KEY_SHARE: u8 = 0x35;
+    pub const SECRET_KEY: u8 = 0x22;
 }
 
 /// Writes the header and body of an encoding.

@@ -146,6 +146,7 @@ proptest! {
         let _ = ComplaintResponse::from_bytes(&b);
         let _ = GroupKey::from_bytes(&b);
         let _ = KeyShare::from_secret_bytes(&b);
+        let _ = weft_zk::SecretKey::from_secret_bytes(&b);
     }
 }
 
