@@ -22,6 +22,7 @@ pub const ENCODING_VERSION: u8 = 1;
 /// Type tags, one per encodable type.
 pub(crate) mod tag {
     pub const COMMITMENT: u8 = 0x01;
+    pub const OPENING: u8 = 0x05;
     pub const RANGE_PROOF: u8 = 0x02;
     pub const AGGREGATED_RANGE_PROOF: u8 = 0x03;
     pub const INTERVAL_PROOF: u8 = 0x04;

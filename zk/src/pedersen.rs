@@ -12,7 +12,7 @@ use bulletproofs::{BulletproofGens, PedersenGens};
 use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;
 use rand_core::{CryptoRng, OsRng, RngCore};
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::encoding::{serde_via_bytes, tag, Reader, Writer};
 use crate::errors::EncodingError;
@@ -120,6 +120,25 @@ impl Opening {
         &self.blinding
     }
 
+    /// Canonical encoding for the holder's wallet: header, value (u64 big-endian), blinding.
+    /// Zeroized when dropped; no serde, so it cannot reach a log by accident.
+    pub fn to_secret_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let mut w = Writer::new(tag::OPENING, 40);
+        w.u32((self.value >> 32) as u32)
+            .u32(self.value as u32)
+            .scalar(&self.blinding);
+        Zeroizing::new(w.finish())
+    }
+
+    /// Decodes [`Opening::to_secret_bytes`]; rejects a non-canonical blinding.
+    pub fn from_secret_bytes(bytes: &[u8]) -> Result<Self, EncodingError> {
+        let mut r = Reader::new(bytes, tag::OPENING)?;
+        let value = (u64::from(r.u32()?) << 32) | u64::from(r.u32()?);
+        let blinding = r.scalar()?;
+        r.finish()?;
+        Ok(Self { value, blinding })
+    }
+
     /// The commitment this opens.
     pub fn commit(&self) -> Commitment {
         Commitment::from_point(pedersen_gens().commit(Scalar::from(self.value), self.blinding))
@@ -139,6 +158,16 @@ mod tests {
             a.commit().as_point() + b.commit().as_point(),
             *sum.as_point()
         );
+    }
+
+    #[test]
+    fn opening_bytes_roundtrip() {
+        for v in [0, 1, u64::from(u32::MAX) + 7, u64::MAX] {
+            let o = Opening::random(v);
+            let back = Opening::from_secret_bytes(&o.to_secret_bytes()).unwrap();
+            assert_eq!(back.value(), v);
+            assert_eq!(back.commit(), o.commit());
+        }
     }
 
     #[test]

@@ -147,6 +147,7 @@ proptest! {
         let _ = GroupKey::from_bytes(&b);
         let _ = KeyShare::from_secret_bytes(&b);
         let _ = weft_zk::SecretKey::from_secret_bytes(&b);
+        let _ = Opening::from_secret_bytes(&b);
     }
 }
 
