@@ -112,16 +112,16 @@ async fn load_until_killed(
         let raws: Vec<&String> = chunk.iter().map(|(_, raw)| raw).collect();
         let Ok(results) = client.call("sendTransactions", json!([raws])).await else { break };
         let results = results.as_array().unwrap();
-        let mut ledger = ledger.borrow_mut();
+        let mut book = ledger.borrow_mut();
         for ((hash, _), result) in chunk.iter().zip(results) {
             if result["hash"].as_str() == Some(hash.as_str()) {
-                ledger.acknowledged.push(hash.clone());
+                book.acknowledged.push(hash.clone());
                 acked += 1;
             }
         }
         // Everything went in, so the senders' nonces advance together.
         nonce += (CHUNK / SENDERS) as u64;
-        drop(ledger);
+        drop(book);
         let Ok(block) = client.call("getBlockByNumber", json!(["latest"])).await else { break };
         let seen = SeenBlock {
             height: block["header"]["height"].as_u64().unwrap(),
