@@ -94,8 +94,9 @@ pub async fn serve(
     tokio::select! {
         result = &mut server => result,
         () = shutdown => {
-            handle.stop(true).await;
-            server.await
+            // The server future itself processes the stop command: poll both.
+            let ((), result) = tokio::join!(handle.stop(true), server);
+            result
         }
     }
 }

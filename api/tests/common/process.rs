@@ -38,13 +38,17 @@ impl UpProcess {
             }
         });
         let mut banner = Vec::new();
+        let mut rpc = None;
         loop {
-            let line = rx.recv_timeout(Duration::from_secs(30)).expect("weft up did not print its RPC URL");
+            let line = rx.recv_timeout(Duration::from_secs(30)).expect("weft up did not finish its banner");
             banner.push(line.clone());
             if let Some(url) = line.trim().strip_prefix("rpc url:") {
-                let rpc = url.trim().trim_end_matches("/rpc").to_string();
+                rpc = Some(url.trim().trim_end_matches("/rpc").to_string());
+            }
+            if line.contains("stop with Ctrl-C") {
                 // Keep draining stdout in the background.
                 std::thread::spawn(move || while rx.recv().is_ok() {});
+                let rpc = rpc.expect("no rpc url in the banner");
                 return UpProcess { child, rpc, banner };
             }
         }
