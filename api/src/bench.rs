@@ -114,10 +114,13 @@ impl ChildNode {
             .context("starting weft up")?;
         let stdout = child.stdout.take().context("no stdout from weft up")?;
         let mut node = ChildNode { child, dir, log, rpc: String::new() };
-        for line in BufReader::new(stdout).lines() {
+        let mut lines = BufReader::new(stdout).lines();
+        while let Some(line) = lines.next() {
             let line = line.context("reading weft up output")?;
             if let Some(url) = line.trim().strip_prefix("rpc url:") {
                 node.rpc = url.trim().to_string();
+                // Keep reading so the node never writes to a closed pipe.
+                std::thread::spawn(move || lines.for_each(drop));
                 return Ok(node);
             }
         }
