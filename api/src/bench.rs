@@ -14,12 +14,12 @@
 //!
 //! Committed means durable: the node acknowledges a block only after it is on disk.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::rc::Rc;
-use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
@@ -68,7 +68,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         None => {
             let node = ChildNode::start()?;
             let url = node.rpc.clone();
-            eprintln!("node: {url} (data {}, log {})", node.dir.display(), node.log.display());
+            eprintln!(
+                "node: {url} (data {}, log {})",
+                node.dir.display(),
+                node.log.display()
+            );
             child = Some(node);
             url
         }
@@ -99,21 +103,35 @@ struct ChildNode {
 impl ChildNode {
     fn start() -> anyhow::Result<Self> {
         let exe = std::env::current_exe().context("locating the weft binary")?;
-        let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-        let dir = std::env::temp_dir().join(format!("weft-bench-{}-{}", std::process::id(), stamp.as_millis()));
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let dir = std::env::temp_dir().join(format!(
+            "weft-bench-{}-{}",
+            std::process::id(),
+            stamp.as_millis()
+        ));
         let log = std::env::temp_dir().join("weft-bench-node.log");
         let log_file = std::fs::File::create(&log).context("creating the node log")?;
         let mut child = Command::new(exe)
             .args(["up", "--http", "127.0.0.1:0", "--data-dir"])
             .arg(&dir)
-            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log_file)
             .spawn()
             .context("starting weft up")?;
         let stdout = child.stdout.take().context("no stdout from weft up")?;
-        let mut node = ChildNode { child, dir, log, rpc: String::new() };
+        let mut node = ChildNode {
+            child,
+            dir,
+            log,
+            rpc: String::new(),
+        };
         let mut lines = BufReader::new(stdout).lines();
         while let Some(line) = lines.next() {
             let line = line.context("reading weft up output")?;
@@ -124,7 +142,10 @@ impl ChildNode {
                 return Ok(node);
             }
         }
-        bail!("weft up exited before printing its RPC URL (see {})", node.log.display())
+        bail!(
+            "weft up exited before printing its RPC URL (see {})",
+            node.log.display()
+        )
     }
 }
 
@@ -172,7 +193,9 @@ impl Ceiling {
         }
         let single_per_sec = verified as f64 / start.elapsed().as_secs_f64();
 
-        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
         let keys = vec![verifying; 256];
         let start = Instant::now();
         let mut rounds = 0usize;
@@ -183,8 +206,13 @@ impl Ceiling {
                     scope.spawn(move || {
                         for chunk in (part * 256..N).step_by(threads * 256) {
                             let end = (chunk + 256).min(N);
-                            let m: Vec<&[u8]> = messages[chunk..end].iter().map(Vec::as_slice).collect();
-                            let ok = ed25519_dalek::verify_batch(&m, &signatures[chunk..end], &keys[..end - chunk]);
+                            let m: Vec<&[u8]> =
+                                messages[chunk..end].iter().map(Vec::as_slice).collect();
+                            let ok = ed25519_dalek::verify_batch(
+                                &m,
+                                &signatures[chunk..end],
+                                &keys[..end - chunk],
+                            );
                             debug_assert!(ok.is_ok());
                         }
                     });
@@ -193,7 +221,11 @@ impl Ceiling {
             rounds += 1;
         }
         let batch_per_sec = (rounds * N) as f64 / start.elapsed().as_secs_f64();
-        Self { single_per_sec, batch_per_sec, threads }
+        Self {
+            single_per_sec,
+            batch_per_sec,
+            threads,
+        }
     }
 }
 
@@ -220,14 +252,25 @@ async fn load(args: &BenchArgs, rpc: &str, connections: usize) -> anyhow::Result
     let client = RpcClient::new(rpc);
     wait_ready(&client).await?;
     let status = client.call("getSyncStatus", json!([])).await?;
-    let chain_id = status.get("chainId").and_then(Value::as_str).context("no chain id")?.to_string();
+    let chain_id = status
+        .get("chainId")
+        .and_then(Value::as_str)
+        .context("no chain id")?
+        .to_string();
 
-    eprintln!("pre-signing {} transactions from {} senders ...", args.txs, args.senders);
+    eprintln!(
+        "pre-signing {} transactions from {} senders ...",
+        args.txs, args.senders
+    );
     let started = Instant::now();
     let (hashes, raws, lanes) = presign(args, &chain_id, connections);
     let raws = Rc::new(raws);
     eprintln!("  done in {:.1} s", started.elapsed().as_secs_f64());
-    let index: HashMap<String, usize> = hashes.iter().enumerate().map(|(i, h)| (h.clone(), i)).collect();
+    let index: HashMap<String, usize> = hashes
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.clone(), i))
+        .collect();
 
     // Subscribe before the first submission so no commit is missed.
     let commits: Rc<RefCell<Commits>> = Rc::new(RefCell::new(Commits::new(hashes.len())));
@@ -239,14 +282,22 @@ async fn load(args: &BenchArgs, rpc: &str, connections: usize) -> anyhow::Result
         .map_err(|err| anyhow::anyhow!("connecting to {}: {err}", client.ws_url()))?;
     let subscribe = json!({"jsonrpc": "2.0", "id": 1, "method": "subscribe",
         "params": {"topic": "newBlocks", "transactionHashes": true}});
-    socket.send(awc::ws::Message::Text(subscribe.to_string().into())).await?;
+    socket
+        .send(awc::ws::Message::Text(subscribe.to_string().into()))
+        .await?;
     let watcher = {
         let commits = commits.clone();
         actix_web::rt::spawn(async move {
             while let Some(Ok(frame)) = socket.next().await {
-                let awc::ws::Frame::Text(bytes) = frame else { continue };
-                let Ok(message) = serde_json::from_slice::<Value>(&bytes) else { continue };
-                let Some(result) = message.pointer("/params/result") else { continue };
+                let awc::ws::Frame::Text(bytes) = frame else {
+                    continue;
+                };
+                let Ok(message) = serde_json::from_slice::<Value>(&bytes) else {
+                    continue;
+                };
+                let Some(result) = message.pointer("/params/result") else {
+                    continue;
+                };
                 let now = Instant::now();
                 let txs = result.get("transactions").and_then(Value::as_array);
                 let mut commits = commits.borrow_mut();
@@ -269,7 +320,8 @@ async fn load(args: &BenchArgs, rpc: &str, connections: usize) -> anyhow::Result
     };
 
     eprintln!("submitting over {connections} connections ...");
-    let submit_at: Rc<RefCell<Vec<Option<Instant>>>> = Rc::new(RefCell::new(vec![None; hashes.len()]));
+    let submit_at: Rc<RefCell<Vec<Option<Instant>>>> =
+        Rc::new(RefCell::new(vec![None; hashes.len()]));
     let http = awc::Client::builder()
         .timeout(Duration::from_secs(120))
         .connector(awc::Connector::new().limit(connections))
@@ -278,8 +330,11 @@ async fn load(args: &BenchArgs, rpc: &str, connections: usize) -> anyhow::Result
     let first_submit = Instant::now();
     let mut tasks = Vec::new();
     for lane in lanes {
-        let (http, url, submit_at, raws) = (http.clone(), url.clone(), submit_at.clone(), raws.clone());
-        tasks.push(actix_web::rt::spawn(async move { send_lane(&http, &url, lane, &raws, &submit_at).await }));
+        let (http, url, submit_at, raws) =
+            (http.clone(), url.clone(), submit_at.clone(), raws.clone());
+        tasks.push(actix_web::rt::spawn(async move {
+            send_lane(&http, &url, lane, &raws, &submit_at).await
+        }));
     }
     let (mut accepted, mut rejected, mut retried) = (0, 0, 0);
     for task in tasks {
@@ -289,7 +344,10 @@ async fn load(args: &BenchArgs, rpc: &str, connections: usize) -> anyhow::Result
         retried += t;
     }
     let submit_elapsed = first_submit.elapsed();
-    eprintln!("  {accepted} accepted, {rejected} rejected in {:.2} s; waiting for commits ...", submit_elapsed.as_secs_f64());
+    eprintln!(
+        "  {accepted} accepted, {rejected} rejected in {:.2} s; waiting for commits ...",
+        submit_elapsed.as_secs_f64()
+    );
 
     let stall = Duration::from_secs(args.stall_timeout);
     commits.borrow_mut().last_progress = Instant::now();
@@ -318,9 +376,18 @@ async fn load(args: &BenchArgs, rpc: &str, connections: usize) -> anyhow::Result
         .collect();
     latencies.sort();
     let percentile = |p: f64| {
-        latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or_default()
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
     };
-    let last_commit = commits.at.iter().flatten().max().copied().unwrap_or(first_submit);
+    let last_commit = commits
+        .at
+        .iter()
+        .flatten()
+        .max()
+        .copied()
+        .unwrap_or(first_submit);
     Ok(Report {
         submitted: hashes.len(),
         accepted,
@@ -345,7 +412,12 @@ struct Commits {
 
 impl Commits {
     fn new(n: usize) -> Self {
-        Self { at: vec![None; n], count: 0, blocks: Vec::new(), last_progress: Instant::now() }
+        Self {
+            at: vec![None; n],
+            count: 0,
+            blocks: Vec::new(),
+            last_progress: Instant::now(),
+        }
     }
 }
 
@@ -361,12 +433,20 @@ async fn wait_ready(client: &RpcClient) -> anyhow::Result<()> {
 }
 
 /// Signs every transaction (all cores) and groups them into per-connection request bodies.
-fn presign(args: &BenchArgs, chain_id: &str, connections: usize) -> (Vec<String>, Vec<String>, Vec<Lane>) {
+fn presign(
+    args: &BenchArgs,
+    chain_id: &str,
+    connections: usize,
+) -> (Vec<String>, Vec<String>, Vec<Lane>) {
     let mut rng = StdRng::from_entropy();
-    let senders: Vec<Keypair> = (0..args.senders).map(|_| Keypair::generate_with_rng(&mut rng)).collect();
+    let senders: Vec<Keypair> = (0..args.senders)
+        .map(|_| Keypair::generate_with_rng(&mut rng))
+        .collect();
     let call = governance::call(GovernanceCall::Noop);
     // Transaction i: sender i % S, nonce i / S.
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let per_thread = args.txs.div_ceil(threads);
     let signed: Vec<(String, String)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
@@ -384,13 +464,19 @@ fn presign(args: &BenchArgs, chain_id: &str, connections: usize) -> (Vec<String>
                                 call: call.clone(),
                             }
                             .sign(key);
-                            (tx.hash().to_string(), format!("0x{}", hex::encode(tx.encode())))
+                            (
+                                tx.hash().to_string(),
+                                format!("0x{}", hex::encode(tx.encode())),
+                            )
                         })
                         .collect::<Vec<_>>()
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
     });
     let (hashes, raws): (Vec<String>, Vec<String>) = signed.into_iter().unzip();
 
@@ -401,7 +487,9 @@ fn presign(args: &BenchArgs, chain_id: &str, connections: usize) -> (Vec<String>
     }
     let lanes = lane_txs
         .into_iter()
-        .map(|txs| Lane { requests: txs.chunks(args.chunk).map(<[usize]>::to_vec).collect() })
+        .map(|txs| Lane {
+            requests: txs.chunks(args.chunk).map(<[usize]>::to_vec).collect(),
+        })
         .collect();
     (hashes, raws, lanes)
 }
@@ -427,7 +515,11 @@ async fn send_lane(
             let sent = Instant::now();
             let results = post_batch(http, url, request_body(&indices, raws)).await?;
             if results.len() != indices.len() {
-                bail!("node answered {} results for {} transactions", results.len(), indices.len());
+                bail!(
+                    "node answered {} results for {} transactions",
+                    results.len(),
+                    indices.len()
+                );
             }
             let mut retry = Vec::new();
             for (&i, result) in indices.iter().zip(&results) {
@@ -484,13 +576,34 @@ impl Report {
             .and_then(|l| l.split_whitespace().next().map(str::to_string))
             .unwrap_or_else(|| "?".into());
         println!();
-        println!("weft bench chain: {} txs, {} senders, {} per request, {connections} connections", args.txs, args.senders, args.chunk);
-        println!("  submitted {} / accepted {} / rejected {} / retried {}", self.submitted, self.accepted, self.rejected, self.retried);
-        println!("  committed {} in {:.2} s (submission took {:.2} s)", self.committed, self.elapsed.as_secs_f64(), self.submit_elapsed.as_secs_f64());
+        println!(
+            "weft bench chain: {} txs, {} senders, {} per request, {connections} connections",
+            args.txs, args.senders, args.chunk
+        );
+        println!(
+            "  submitted {} / accepted {} / rejected {} / retried {}",
+            self.submitted, self.accepted, self.rejected, self.retried
+        );
+        println!(
+            "  committed {} in {:.2} s (submission took {:.2} s)",
+            self.committed,
+            self.elapsed.as_secs_f64(),
+            self.submit_elapsed.as_secs_f64()
+        );
         println!("  committed TPS:        {tps:.0}");
-        println!("  commit latency:       p50 {} ms, p99 {} ms", self.p50.as_millis(), self.p99.as_millis());
-        println!("  blocks:               {} (mean {per_block:.0} txs, max {})", self.blocks, self.max_block);
-        println!("  Ed25519 ceiling:      {:.0}/s single (1 core), {:.0}/s batch ({} cores)", ceiling.single_per_sec, ceiling.batch_per_sec, ceiling.threads);
+        println!(
+            "  commit latency:       p50 {} ms, p99 {} ms",
+            self.p50.as_millis(),
+            self.p99.as_millis()
+        );
+        println!(
+            "  blocks:               {} (mean {per_block:.0} txs, max {})",
+            self.blocks, self.max_block
+        );
+        println!(
+            "  Ed25519 ceiling:      {:.0}/s single (1 core), {:.0}/s batch ({} cores)",
+            ceiling.single_per_sec, ceiling.batch_per_sec, ceiling.threads
+        );
         println!("  load average (1 min): {load}");
         println!();
         println!("| txs | senders | conns | committed TPS | p50 ms | p99 ms | blocks | txs/block | Ed25519 1-core/s | Ed25519 batch/s ({} cores) | load |", ceiling.threads);

@@ -60,8 +60,15 @@ impl RpcClient {
     /// A client for the node at `base` (`http://host:port`; a trailing `/rpc` is accepted).
     pub fn new(base: &str) -> Self {
         let base = base.trim_end_matches('/');
-        let url = if base.ends_with("/rpc") { base.to_string() } else { format!("{base}/rpc") };
-        let http = awc::Client::builder().timeout(Duration::from_secs(60)).disable_redirects().finish();
+        let url = if base.ends_with("/rpc") {
+            base.to_string()
+        } else {
+            format!("{base}/rpc")
+        };
+        let http = awc::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .disable_redirects()
+            .finish();
         Self { http, url }
     }
 
@@ -73,7 +80,9 @@ impl RpcClient {
     /// The `ws://` URL of the node's subscription endpoint.
     pub fn ws_url(&self) -> String {
         let base = self.url.trim_end_matches("/rpc");
-        let base = base.replacen("https://", "wss://", 1).replacen("http://", "ws://", 1);
+        let base = base
+            .replacen("https://", "wss://", 1)
+            .replacen("http://", "ws://", 1);
         format!("{base}/ws")
     }
 
@@ -86,7 +95,10 @@ impl RpcClient {
 
     /// Posts any JSON body (a request or a batch) and returns the decoded response body.
     pub async fn post(&self, body: &Value) -> Result<Value, ClientError> {
-        let transport = |detail: String| ClientError::Transport { url: self.url.clone(), detail };
+        let transport = |detail: String| ClientError::Transport {
+            url: self.url.clone(),
+            detail,
+        };
         let mut response = self
             .http
             .post(&self.url)
@@ -95,12 +107,19 @@ impl RpcClient {
             .await
             .map_err(|err| transport(err.to_string()))?;
         let status = response.status();
-        let bytes = response.body().limit(MAX_RESPONSE_BYTES).await.map_err(|err| transport(err.to_string()))?;
+        let bytes = response
+            .body()
+            .limit(MAX_RESPONSE_BYTES)
+            .await
+            .map_err(|err| transport(err.to_string()))?;
         if status == awc::http::StatusCode::NO_CONTENT {
             return Ok(Value::Null);
         }
         if !status.is_success() {
-            return Err(ClientError::Status { url: self.url.clone(), status: status.as_u16() });
+            return Err(ClientError::Status {
+                url: self.url.clone(),
+                status: status.as_u16(),
+            });
         }
         serde_json::from_slice(&bytes).map_err(|err| ClientError::Malformed(err.to_string()))
     }
@@ -110,8 +129,15 @@ impl RpcClient {
 pub fn into_result(mut response: Value) -> Result<Value, ClientError> {
     if let Some(error) = response.get_mut("error").map(Value::take) {
         return Err(ClientError::Rpc {
-            code: error.get("code").and_then(Value::as_i64).unwrap_or_default(),
-            message: error.get("message").and_then(Value::as_str).unwrap_or_default().to_string(),
+            code: error
+                .get("code")
+                .and_then(Value::as_i64)
+                .unwrap_or_default(),
+            message: error
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
             data: error.get("data").cloned(),
         });
     }

@@ -53,7 +53,10 @@ pub enum HomeError {
 }
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> HomeError + '_ {
-    move |source| HomeError::Io { path: path.to_path_buf(), source }
+    move |source| HomeError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// A data directory layout (paths only; nothing is touched until [`NodeHome::init_or_load`]).
@@ -108,7 +111,10 @@ impl NodeHome {
 
     /// The node configuration for this directory (defaults otherwise).
     pub fn node_config(&self) -> NodeConfig {
-        NodeConfig { data_dir: self.chain_dir(), ..NodeConfig::default() }
+        NodeConfig {
+            data_dir: self.chain_dir(),
+            ..NodeConfig::default()
+        }
     }
 
     /// Loads the directory, creating genesis and keys on first use (OS randomness).
@@ -117,8 +123,15 @@ impl NodeHome {
     }
 
     /// [`NodeHome::init_or_load`] with the caller's randomness for new keys.
-    pub fn init_or_load_with_rng(&self, rng: &mut (impl RngCore + CryptoRng)) -> Result<HomeContents, HomeError> {
-        let files = [self.genesis_path(), self.validator_key_path(), self.admin_key_path()];
+    pub fn init_or_load_with_rng(
+        &self,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<HomeContents, HomeError> {
+        let files = [
+            self.genesis_path(),
+            self.validator_key_path(),
+            self.admin_key_path(),
+        ];
         let present = files.iter().filter(|path| path.exists()).count();
         if present == files.len() {
             return self.load();
@@ -138,20 +151,37 @@ impl NodeHome {
             source,
         })?;
         write_atomically(&self.genesis_path(), &json)?;
-        Ok(HomeContents { genesis, admin: admin.address(), validator, created: true })
+        Ok(HomeContents {
+            genesis,
+            admin: admin.address(),
+            validator,
+            created: true,
+        })
     }
 
     fn load(&self) -> Result<HomeContents, HomeError> {
         let path = self.genesis_path();
         let bytes = fs::read(&path).map_err(io_error(&path))?;
         let genesis: Genesis =
-            serde_json::from_slice(&bytes).map_err(|source| HomeError::BadGenesis { path: path.clone(), source })?;
+            serde_json::from_slice(&bytes).map_err(|source| HomeError::BadGenesis {
+                path: path.clone(),
+                source,
+            })?;
         let validator = read_key_file(&self.validator_key_path())?;
         let admin = read_key_file(&self.admin_key_path())?.address();
-        if !genesis.validators.iter().any(|v| v.public_key == validator.public_key()) {
+        if !genesis
+            .validators
+            .iter()
+            .any(|v| v.public_key == validator.public_key())
+        {
             return Err(HomeError::ValidatorMismatch(self.root.clone()));
         }
-        Ok(HomeContents { genesis, validator, admin, created: false })
+        Ok(HomeContents {
+            genesis,
+            validator,
+            admin,
+            created: false,
+        })
     }
 }
 
@@ -187,7 +217,8 @@ pub fn read_key_file(path: &Path) -> Result<Keypair, HomeError> {
         }
     }
     let mut seed = Zeroizing::new([0u8; 32]);
-    hex::decode_to_slice(text.trim(), seed.as_mut_slice()).map_err(|_| HomeError::BadKeyFile(path.to_path_buf()))?;
+    hex::decode_to_slice(text.trim(), seed.as_mut_slice())
+        .map_err(|_| HomeError::BadKeyFile(path.to_path_buf()))?;
     Ok(Keypair::from_seed(&seed))
 }
 
@@ -221,7 +252,10 @@ mod tests {
         {
             use std::os::unix::fs::PermissionsExt;
             for path in [home.validator_key_path(), home.admin_key_path()] {
-                assert_eq!(fs::metadata(path).unwrap().permissions().mode() & 0o777, 0o600);
+                assert_eq!(
+                    fs::metadata(path).unwrap().permissions().mode() & 0o777,
+                    0o600
+                );
             }
         }
     }

@@ -27,23 +27,32 @@ pub struct AppBuilder {
 
 impl std::fmt::Debug for AppBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppBuilder").field("groups", &self.groups.len()).finish_non_exhaustive()
+        f.debug_struct("AppBuilder")
+            .field("groups", &self.groups.len())
+            .finish_non_exhaustive()
     }
 }
 
 impl AppBuilder {
     /// An application serving `node`, with no routes yet.
     pub fn new(node: Arc<Node>) -> Self {
-        Self { node, groups: Vec::new() }
+        Self {
+            node,
+            groups: Vec::new(),
+        }
     }
 
     /// The node interface: `POST /rpc` and `GET /ws`.
     pub fn with_node_interface(self, limits: RpcLimits) -> Self {
-        self.group(move |cfg| rpc::routes(limits)(cfg)).group(|cfg| ws::routes()(cfg))
+        self.group(move |cfg| rpc::routes(limits)(cfg))
+            .group(|cfg| ws::routes()(cfg))
     }
 
     /// Adds a route group.
-    pub fn group(mut self, configure: impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static) -> Self {
+    pub fn group(
+        mut self,
+        configure: impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static,
+    ) -> Self {
         self.groups.push(Arc::new(configure));
         self
     }
@@ -67,7 +76,10 @@ pub struct ServeOptions {
 
 impl Default for ServeOptions {
     fn default() -> Self {
-        Self { workers: None, shutdown_timeout: Duration::from_secs(10) }
+        Self {
+            workers: None,
+            shutdown_timeout: Duration::from_secs(10),
+        }
     }
 }
 

@@ -86,7 +86,12 @@ enum End {
 
 impl Connection {
     fn new(node: Arc<Node>) -> Self {
-        Self { node, subscriptions: Vec::new(), next_id: 1, blocks: None }
+        Self {
+            node,
+            subscriptions: Vec::new(),
+            next_id: 1,
+            blocks: None,
+        }
     }
 
     async fn run(mut self, mut session: Session, mut stream: actix_ws::AggregatedMessageStream) {
@@ -111,19 +116,24 @@ impl Connection {
         message: Option<Result<AggregatedMessage, actix_ws::ProtocolError>>,
     ) -> Result<(), End> {
         match message {
-            None | Some(Ok(AggregatedMessage::Close(_))) => Err(End::Close(CloseCode::Normal.into())),
+            None | Some(Ok(AggregatedMessage::Close(_))) => {
+                Err(End::Close(CloseCode::Normal.into()))
+            }
             Some(Err(err)) => Err(End::Close(CloseReason {
                 code: CloseCode::Protocol,
                 description: Some(err.to_string()),
             })),
-            Some(Ok(AggregatedMessage::Ping(bytes))) => session.pong(&bytes).await.map_err(|_| End::Gone),
+            Some(Ok(AggregatedMessage::Ping(bytes))) => {
+                session.pong(&bytes).await.map_err(|_| End::Gone)
+            }
             Some(Ok(AggregatedMessage::Pong(_))) => Ok(()),
             Some(Ok(AggregatedMessage::Binary(_))) => {
                 let reply = json!({"jsonrpc": "2.0", "id": null,
                     "error": RpcError::invalid_request("send JSON-RPC requests as text messages")});
                 send(session, reply.to_string()).await
             }
-            Some(Ok(AggregatedMessage::Text(text))) => match self.on_request(text.as_bytes()).await {
+            Some(Ok(AggregatedMessage::Text(text))) => match self.on_request(text.as_bytes()).await
+            {
                 Some(reply) => send(session, reply.to_string()).await,
                 None => Ok(()),
             },
@@ -133,11 +143,18 @@ impl Connection {
     /// Answers one text message: `subscribe`/`unsubscribe` here, anything else as on `/rpc`.
     async fn on_request(&mut self, text: &[u8]) -> Option<Value> {
         let parsed: Option<Value> = serde_json::from_slice(text).ok();
-        let method = parsed.as_ref().and_then(|v| v.get("method")).and_then(Value::as_str);
+        let method = parsed
+            .as_ref()
+            .and_then(|v| v.get("method"))
+            .and_then(Value::as_str);
         match (method, &parsed) {
-            (Some(method @ ("subscribe" | "unsubscribe")), Some(request)) if request.get("jsonrpc") == Some(&json!("2.0")) => {
+            (Some(method @ ("subscribe" | "unsubscribe")), Some(request))
+                if request.get("jsonrpc") == Some(&json!("2.0")) =>
+            {
                 let id = request.get("id").cloned();
-                let params = request.get("params").filter(|p| p.is_array() || p.is_object());
+                let params = request
+                    .get("params")
+                    .filter(|p| p.is_array() || p.is_object());
                 let result = if method == "subscribe" {
                     self.subscribe(Params::new(params))
                 } else {
@@ -155,7 +172,9 @@ impl Connection {
                 web::block(move || rpc::handle_body(&node, &body, RpcLimits::default()))
                     .await
                     .unwrap_or_else(|err| {
-                        Some(json!({"jsonrpc": "2.0", "id": null, "error": RpcError::internal(err)}))
+                        Some(
+                            json!({"jsonrpc": "2.0", "id": null, "error": RpcError::internal(err)}),
+                        )
                     })
             }
         }
@@ -163,20 +182,33 @@ impl Connection {
 
     fn subscribe(&mut self, params: Params<'_>) -> Result<Value, RpcError> {
         let parse = |value: &Value| {
-            SubscribeParams::deserialize(value).map_err(|err| RpcError::invalid_params(format!("subscribe: {err}")))
+            SubscribeParams::deserialize(value)
+                .map_err(|err| RpcError::invalid_params(format!("subscribe: {err}")))
         };
         let spec = match params.raw() {
             Some(object @ Value::Object(_)) => parse(object)?,
             Some(Value::Array(items)) => match items.as_slice() {
-                [Value::String(topic)] => SubscribeParams { topic: topic.clone(), module: None, transaction_hashes: false },
+                [Value::String(topic)] => SubscribeParams {
+                    topic: topic.clone(),
+                    module: None,
+                    transaction_hashes: false,
+                },
                 [object @ Value::Object(_)] => parse(object)?,
-                _ => return Err(RpcError::invalid_params("expected [topic] or [{topic, ..}]")),
+                _ => {
+                    return Err(RpcError::invalid_params(
+                        "expected [topic] or [{topic, ..}]",
+                    ))
+                }
             },
             _ => return Err(RpcError::invalid_params("missing parameter \"topic\"")),
         };
         let topic = match spec.topic.as_str() {
-            "newBlocks" => Topic::NewBlocks { transaction_hashes: spec.transaction_hashes },
-            "events" => Topic::Events { module: spec.module },
+            "newBlocks" => Topic::NewBlocks {
+                transaction_hashes: spec.transaction_hashes,
+            },
+            "events" => Topic::Events {
+                module: spec.module,
+            },
             other => return Err(RpcError::invalid_params(format!("unknown topic {other:?}"))),
         };
         if self.blocks.is_none() {
@@ -264,7 +296,11 @@ fn notifications(committed: &CommittedBlock, topic: &Topic) -> Vec<Value> {
                 object.insert("hash".into(), json!(block_hash));
                 object.insert("transactionCount".into(), json!(block.transactions.len()));
                 if *transaction_hashes {
-                    let hashes = committed.receipts.iter().map(|r| json!(r.tx_hash)).collect();
+                    let hashes = committed
+                        .receipts
+                        .iter()
+                        .map(|r| json!(r.tx_hash))
+                        .collect();
                     object.insert("transactions".into(), Value::Array(hashes));
                 }
             }

@@ -1,7 +1,6 @@
 //! CLI smoke tests: `weft key new|show`, `weft up` + `weft tx send` + `weft chain status`, and a
 //! clean stop on SIGTERM.
 
-#[allow(dead_code)]
 mod common;
 
 use std::process::{Command, Output};
@@ -9,7 +8,11 @@ use std::process::{Command, Output};
 use common::process::{UpProcess, WEFT};
 
 fn weft(args: &[&str]) -> Output {
-    Command::new(WEFT).args(args).env("RUST_LOG", "warn").output().expect("run weft")
+    Command::new(WEFT)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run weft")
 }
 
 fn stdout(output: &Output) -> String {
@@ -24,12 +27,23 @@ fn key_new_and_show() {
     let created = weft(&["key", "new", "--out", path_str]);
     assert!(created.status.success(), "{created:?}");
     let text = stdout(&created);
-    let address = text.lines().find_map(|l| l.strip_prefix("address:")).unwrap().trim().to_string();
-    assert!(address.starts_with("0x") && address.len() == 42, "{address}");
+    let address = text
+        .lines()
+        .find_map(|l| l.strip_prefix("address:"))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(
+        address.starts_with("0x") && address.len() == 42,
+        "{address}"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     // The seed never appears in the output.
     let seed = std::fs::read_to_string(&path).unwrap();
@@ -43,7 +57,11 @@ fn key_new_and_show() {
     // Never overwrites; bad files are refused.
     assert!(!weft(&["key", "new", "--out", path_str]).status.success());
     std::fs::write(dir.path().join("bad.key"), "xyz").unwrap();
-    assert!(!weft(&["key", "show", dir.path().join("bad.key").to_str().unwrap()]).status.success());
+    assert!(
+        !weft(&["key", "show", dir.path().join("bad.key").to_str().unwrap()])
+            .status
+            .success()
+    );
 }
 
 #[test]
@@ -58,25 +76,67 @@ fn up_tx_send_chain_status_and_clean_stop() {
     let admin_key = data.join("keys").join("admin.key");
     let admin_key = admin_key.to_str().unwrap();
 
-    let sent = weft(&["tx", "send", "--key", admin_key, "--rpc", &node.rpc, "governance", "set-config", "color", "blue"]);
+    let sent = weft(&[
+        "tx",
+        "send",
+        "--key",
+        admin_key,
+        "--rpc",
+        &node.rpc,
+        "governance",
+        "set-config",
+        "color",
+        "blue",
+    ]);
     assert!(sent.status.success(), "{sent:?}");
     assert!(stdout(&sent).contains("Success"), "{}", stdout(&sent));
-    let noop = weft(&["tx", "send", "--key", admin_key, "--rpc", &node.rpc, "governance", "noop"]);
+    let noop = weft(&[
+        "tx",
+        "send",
+        "--key",
+        admin_key,
+        "--rpc",
+        &node.rpc,
+        "governance",
+        "noop",
+    ]);
     assert!(noop.status.success(), "{noop:?}");
     assert!(stdout(&noop).contains("nonce 1"), "{}", stdout(&noop));
 
     // A non-member's config write commits as Failed: non-zero exit.
     let stranger = dir.path().join("stranger.key");
-    assert!(weft(&["key", "new", "--out", stranger.to_str().unwrap()]).status.success());
-    let refused = weft(&["tx", "send", "--key", stranger.to_str().unwrap(), "--rpc", &node.rpc, "governance", "set-config", "color", "red"]);
+    assert!(weft(&["key", "new", "--out", stranger.to_str().unwrap()])
+        .status
+        .success());
+    let refused = weft(&[
+        "tx",
+        "send",
+        "--key",
+        stranger.to_str().unwrap(),
+        "--rpc",
+        &node.rpc,
+        "governance",
+        "set-config",
+        "color",
+        "red",
+    ]);
     assert!(!refused.status.success(), "{refused:?}");
     assert!(stdout(&refused).contains("Failed"), "{}", stdout(&refused));
 
     let status = weft(&["chain", "status", "--rpc", &node.rpc]);
     assert!(status.status.success(), "{status:?}");
     let text = stdout(&status);
-    assert!(text.contains("weft-local") && text.contains("validators:   1"), "{text}");
-    let height: u64 = text.lines().find_map(|l| l.strip_prefix("height:")).unwrap().trim().parse().unwrap();
+    assert!(
+        text.contains("weft-local") && text.contains("validators:   1"),
+        "{text}"
+    );
+    let height: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("height:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     assert!(height >= 3, "{text}");
 
     // Unreachable node: a clear failure, not a hang or panic.
@@ -90,7 +150,13 @@ fn up_tx_send_chain_status_and_clean_stop() {
     let again = UpProcess::start(&data);
     assert!(again.banner.join("\n").contains("using data directory"));
     let status = weft(&["chain", "status", "--rpc", &again.rpc]);
-    let height_again: u64 = stdout(&status).lines().find_map(|l| l.strip_prefix("height:")).unwrap().trim().parse().unwrap();
+    let height_again: u64 = stdout(&status)
+        .lines()
+        .find_map(|l| l.strip_prefix("height:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     assert!(height_again >= height);
     assert!(again.terminate().success());
 }

@@ -8,7 +8,6 @@
 //! the kill is unchanged (height, hash, state root), and a state proof at the head verifies
 //! against the head header.
 
-#[allow(dead_code)]
 mod common;
 
 use std::cell::RefCell;
@@ -52,7 +51,8 @@ fn kill_9_under_load_loses_nothing() {
         let client = RpcClient::new(&node.rpc);
         system.block_on(verify(&client, &ledger.borrow(), round));
         let kill_after = Duration::from_millis(rand::thread_rng().gen_range(300..1500));
-        let (acked, blocks) = system.block_on(load_until_killed(&client, &mut node, kill_after, &ledger));
+        let (acked, blocks) =
+            system.block_on(load_until_killed(&client, &mut node, kill_after, &ledger));
         println!(
             "round {round}: SIGKILL after {} ms of load; {acked} txs acknowledged this round, head height {} when killed",
             kill_after.as_millis(),
@@ -70,8 +70,14 @@ fn kill_9_under_load_loses_nothing() {
         ledger.blocks.len(),
         started.elapsed().as_secs_f64()
     );
-    assert!(ledger.acknowledged.len() > ROUNDS * CHUNK, "the load never got going");
-    assert!(started.elapsed() < Duration::from_secs(60), "the test must stay under 60 s");
+    assert!(
+        ledger.acknowledged.len() > ROUNDS * CHUNK,
+        "the load never got going"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "the test must stay under 60 s"
+    );
 }
 
 /// Submits until the node dies. Returns (transactions acknowledged this round, last height seen).
@@ -81,7 +87,10 @@ async fn load_until_killed(
     kill_after: Duration,
     ledger: &Rc<RefCell<Ledger>>,
 ) -> (usize, u64) {
-    let chain_id = client.call("getSyncStatus", json!([])).await.unwrap()["chainId"].as_str().unwrap().to_string();
+    let chain_id = client.call("getSyncStatus", json!([])).await.unwrap()["chainId"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let senders: Vec<Keypair> = (0..SENDERS).map(|_| Keypair::generate()).collect();
     let mut nonce = 0u64;
     let mut acked = 0;
@@ -92,7 +101,10 @@ async fn load_until_killed(
         let pid = node.child.id();
         std::thread::spawn(move || {
             std::thread::sleep(kill_after);
-            std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap();
+            std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status()
+                .unwrap();
         })
     };
     loop {
@@ -106,23 +118,28 @@ async fn load_until_killed(
                     call: governance::call(GovernanceCall::Noop),
                 }
                 .sign(key);
-                (tx.hash().to_string(), format!("0x{}", hex::encode(tx.encode())))
+                (
+                    tx.hash().to_string(),
+                    format!("0x{}", hex::encode(tx.encode())),
+                )
             })
             .collect();
         let raws: Vec<&String> = chunk.iter().map(|(_, raw)| raw).collect();
-        let Ok(results) = client.call("sendTransactions", json!([raws])).await else { break };
+        let Ok(results) = client.call("sendTransactions", json!([raws])).await else {
+            break;
+        };
         let results = results.as_array().unwrap();
-        let mut book = ledger.borrow_mut();
         for ((hash, _), result) in chunk.iter().zip(results) {
             if result["hash"].as_str() == Some(hash.as_str()) {
-                book.acknowledged.push(hash.clone());
+                ledger.borrow_mut().acknowledged.push(hash.clone());
                 acked += 1;
             }
         }
         // Everything went in, so the senders' nonces advance together.
         nonce += (CHUNK / SENDERS) as u64;
-        drop(book);
-        let Ok(block) = client.call("getBlockByNumber", json!(["latest"])).await else { break };
+        let Ok(block) = client.call("getBlockByNumber", json!(["latest"])).await else {
+            break;
+        };
         let seen = SeenBlock {
             height: block["header"]["height"].as_u64().unwrap(),
             hash: block["hash"].clone(),
@@ -148,7 +165,10 @@ async fn verify(client: &RpcClient, ledger: &Ledger, round: usize) {
         if status["poolSize"] == json!(0) {
             break;
         }
-        assert!(Instant::now() < deadline, "pool did not drain after restart: {status}");
+        assert!(
+            Instant::now() < deadline,
+            "pool did not drain after restart: {status}"
+        );
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
     }
 
@@ -164,7 +184,11 @@ async fn verify(client: &RpcClient, ledger: &Ledger, round: usize) {
         for response in responses.as_array().unwrap() {
             let i = response["id"].as_u64().unwrap() as usize;
             let receipt = &response["result"];
-            assert!(!receipt.is_null(), "acknowledged tx {} lost after kill -9", chunk[i]);
+            assert!(
+                !receipt.is_null(),
+                "acknowledged tx {} lost after kill -9",
+                chunk[i]
+            );
             assert_eq!(receipt["tx_hash"].as_str(), Some(chunk[i].as_str()));
             receipts += 1;
         }
@@ -176,20 +200,46 @@ async fn verify(client: &RpcClient, ledger: &Ledger, round: usize) {
         seen_heights.insert(block.height, block.clone());
     }
     for (height, seen) in &seen_heights {
-        let block = client.call("getBlockByNumber", json!([height])).await.unwrap();
-        assert_eq!(block["hash"], seen.hash, "block {height} changed after restart");
-        assert_eq!(block["header"]["state_root"], seen.state_root, "state root of {height} changed");
+        let block = client
+            .call("getBlockByNumber", json!([height]))
+            .await
+            .unwrap();
+        assert_eq!(
+            block["hash"], seen.hash,
+            "block {height} changed after restart"
+        );
+        assert_eq!(
+            block["header"]["state_root"], seen.state_root,
+            "state root of {height} changed"
+        );
     }
 
     // The head state matches the head header: a proof at the head verifies against it.
-    let head = client.call("getBlockNumber", json!([])).await.unwrap().as_u64().unwrap();
+    let head = client
+        .call("getBlockNumber", json!([]))
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap();
     assert!(head >= seen_heights.keys().last().copied().unwrap_or(0));
     let key = format!("0x{}", hex::encode(b"committee"));
-    let proof = client.call("getStateProof", json!({"module": "governance", "key": key, "height": head})).await.unwrap();
+    let proof = client
+        .call(
+            "getStateProof",
+            json!({"module": "governance", "key": key, "height": head}),
+        )
+        .await
+        .unwrap();
     let proof: StateProof = serde_json::from_value(proof).unwrap();
     proof.verify().expect("head state proof verifies");
-    let header = client.call("getBlockByNumber", json!([head])).await.unwrap();
-    assert_eq!(serde_json::to_value(&proof.header).unwrap(), header["header"]);
+    let header = client
+        .call("getBlockByNumber", json!([head]))
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&proof.header).unwrap(),
+        header["header"]
+    );
     assert!(proof.value.is_some(), "the committee is in the state");
     println!(
         "after restart {round}: head {head}, {receipts} acknowledged txs all committed, {} recorded blocks unchanged, head proof ok",

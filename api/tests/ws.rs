@@ -14,7 +14,9 @@ where
     S: futures_util::Sink<awc::ws::Message> + Unpin,
     S::Error: std::fmt::Debug,
 {
-    ws.send(awc::ws::Message::Text(message.to_string().into())).await.unwrap();
+    ws.send(awc::ws::Message::Text(message.to_string().into()))
+        .await
+        .unwrap();
 }
 
 async fn next_json<S, E>(ws: &mut S) -> Value
@@ -39,7 +41,11 @@ where
 #[actix_web::test]
 async fn new_blocks_and_events_are_delivered() {
     let node = TestNode::start().await;
-    let (_response, mut ws) = awc::Client::new().ws(format!("{}/ws", node.base)).connect().await.unwrap();
+    let (_response, mut ws) = awc::Client::new()
+        .ws(format!("{}/ws", node.base))
+        .connect()
+        .await
+        .unwrap();
 
     send(&mut ws, json!({"jsonrpc": "2.0", "id": 1, "method": "subscribe", "params": {"topic": "newBlocks", "transactionHashes": true}})).await;
     let blocks_id = next_json(&mut ws).await["result"].clone();
@@ -48,17 +54,38 @@ async fn new_blocks_and_events_are_delivered() {
     let events_id = next_json(&mut ws).await["result"].clone();
     assert_ne!(events_id, blocks_id);
     // Bad subscriptions are errors, not disconnects.
-    send(&mut ws, json!({"jsonrpc": "2.0", "id": 3, "method": "subscribe", "params": {"topic": "gossip"}})).await;
+    send(
+        &mut ws,
+        json!({"jsonrpc": "2.0", "id": 3, "method": "subscribe", "params": {"topic": "gossip"}}),
+    )
+    .await;
     assert_eq!(next_json(&mut ws).await["error"]["code"], json!(-32602));
-    send(&mut ws, json!({"jsonrpc": "2.0", "id": 4, "method": "subscribe"})).await;
+    send(
+        &mut ws,
+        json!({"jsonrpc": "2.0", "id": 4, "method": "subscribe"}),
+    )
+    .await;
     assert_eq!(next_json(&mut ws).await["error"]["code"], json!(-32602));
     // Ordinary methods work over the socket too, malformed text gets a parse error.
-    send(&mut ws, json!({"jsonrpc": "2.0", "id": 5, "method": "getBlockNumber"})).await;
+    send(
+        &mut ws,
+        json!({"jsonrpc": "2.0", "id": 5, "method": "getBlockNumber"}),
+    )
+    .await;
     assert!(next_json(&mut ws).await["result"].is_u64());
-    ws.send(awc::ws::Message::Text("{oops".into())).await.unwrap();
+    ws.send(awc::ws::Message::Text("{oops".into()))
+        .await
+        .unwrap();
     assert_eq!(next_json(&mut ws).await["error"]["code"], json!(-32700));
 
-    let tx = node.sign(&node.admin, 0, governance::call(GovernanceCall::SetConfig { key: "mode".into(), value: "fast".into() }));
+    let tx = node.sign(
+        &node.admin,
+        0,
+        governance::call(GovernanceCall::SetConfig {
+            key: "mode".into(),
+            value: "fast".into(),
+        }),
+    );
     let hash = node.call("sendTransaction", json!([raw(&tx)])).await;
 
     let (mut saw_block, mut saw_event) = (false, false);
@@ -68,10 +95,15 @@ async fn new_blocks_and_events_are_delivered() {
         let result = &message["params"]["result"];
         let subscription = &message["params"]["subscription"];
         if *subscription == blocks_id {
-            assert!(result["hash"].is_string() && result["height"].is_u64(), "{result}");
+            assert!(
+                result["hash"].is_string() && result["height"].is_u64(),
+                "{result}"
+            );
             if result["transactions"].as_array().unwrap().contains(&hash) {
                 assert_eq!(result["transactionCount"], json!(1));
-                let block = node.call("getBlockByNumber", json!([result["height"]])).await;
+                let block = node
+                    .call("getBlockByNumber", json!([result["height"]]))
+                    .await;
                 assert_eq!(block["hash"], result["hash"]);
                 saw_block = true;
             }
@@ -79,13 +111,20 @@ async fn new_blocks_and_events_are_delivered() {
             assert_eq!(*subscription, events_id);
             assert_eq!(result["module"], json!("governance"));
             if result["txHash"] == hash && result["kind"] == json!("config_set") {
-                assert_eq!(result["attributes"], json!([["key", "mode"], ["value", "fast"]]));
+                assert_eq!(
+                    result["attributes"],
+                    json!([["key", "mode"], ["value", "fast"]])
+                );
                 saw_event = true;
             }
         }
     }
 
-    send(&mut ws, json!({"jsonrpc": "2.0", "id": 6, "method": "unsubscribe", "params": [blocks_id]})).await;
+    send(
+        &mut ws,
+        json!({"jsonrpc": "2.0", "id": 6, "method": "unsubscribe", "params": [blocks_id]}),
+    )
+    .await;
     loop {
         let message = next_json(&mut ws).await;
         if message["id"] == json!(6) {
@@ -93,7 +132,11 @@ async fn new_blocks_and_events_are_delivered() {
             break;
         }
     }
-    send(&mut ws, json!({"jsonrpc": "2.0", "id": 7, "method": "unsubscribe", "params": ["0xffff"]})).await;
+    send(
+        &mut ws,
+        json!({"jsonrpc": "2.0", "id": 7, "method": "unsubscribe", "params": ["0xffff"]}),
+    )
+    .await;
     loop {
         let message = next_json(&mut ws).await;
         if message["id"] == json!(7) {

@@ -57,9 +57,15 @@ enum ProposeCommand {
     /// Remove a committee member.
     RemoveMember { address: Address },
     /// Grant a permission to an account.
-    Grant { account: Address, permission: String },
+    Grant {
+        account: Address,
+        permission: String,
+    },
     /// Revoke a permission.
-    Revoke { account: Address, permission: String },
+    Revoke {
+        account: Address,
+        permission: String,
+    },
     /// Set a configuration value.
     SetConfig { key: String, value: String },
 }
@@ -75,19 +81,39 @@ impl ModuleCall {
         match self {
             ModuleCall::Governance(command) => governance::call(match command {
                 GovernanceCommand::Noop => GovernanceCall::Noop,
-                GovernanceCommand::SetConfig { key, value } => GovernanceCall::SetConfig { key, value },
+                GovernanceCommand::SetConfig { key, value } => {
+                    GovernanceCall::SetConfig { key, value }
+                }
                 GovernanceCommand::Propose(action) => GovernanceCall::Propose {
                     action: match action {
                         ProposeCommand::AddMember { address } => Action::AddMember(address),
                         ProposeCommand::RemoveMember { address } => Action::RemoveMember(address),
-                        ProposeCommand::Grant { account, permission } => Action::Grant { account, permission },
-                        ProposeCommand::Revoke { account, permission } => Action::Revoke { account, permission },
-                        ProposeCommand::SetConfig { key, value } => Action::SetConfig { key, value },
+                        ProposeCommand::Grant {
+                            account,
+                            permission,
+                        } => Action::Grant {
+                            account,
+                            permission,
+                        },
+                        ProposeCommand::Revoke {
+                            account,
+                            permission,
+                        } => Action::Revoke {
+                            account,
+                            permission,
+                        },
+                        ProposeCommand::SetConfig { key, value } => {
+                            Action::SetConfig { key, value }
+                        }
                     },
                 },
-                GovernanceCommand::Vote { proposal_id, choice } => {
-                    GovernanceCall::Vote { proposal_id, approve: matches!(choice, Choice::Yes) }
-                }
+                GovernanceCommand::Vote {
+                    proposal_id,
+                    choice,
+                } => GovernanceCall::Vote {
+                    proposal_id,
+                    approve: matches!(choice, Choice::Yes),
+                },
             }),
         }
     }
@@ -96,7 +122,10 @@ impl ModuleCall {
 pub async fn send(args: SendArgs) -> anyhow::Result<()> {
     let key = read_key_file(&args.key)?;
     let client = RpcClient::new(&args.rpc);
-    let status = client.call("getSyncStatus", json!([])).await.context("asking the node for its chain id")?;
+    let status = client
+        .call("getSyncStatus", json!([]))
+        .await
+        .context("asking the node for its chain id")?;
     let chain_id = status
         .get("chainId")
         .and_then(Value::as_str)
@@ -107,10 +136,23 @@ pub async fn send(args: SendArgs) -> anyhow::Result<()> {
         .await?
         .as_u64()
         .context("node reported a non-numeric nonce")?;
-    let tx = Transaction { chain_id, sender: key.public_key(), nonce, call: args.call.into_call() }.sign(&key);
+    let tx = Transaction {
+        chain_id,
+        sender: key.public_key(),
+        nonce,
+        call: args.call.into_call(),
+    }
+    .sign(&key);
     let raw = format!("0x{}", hex::encode(tx.encode()));
-    let hash = client.call("sendTransaction", json!([raw])).await.context("submitting the transaction")?;
-    println!("submitted {} (sender {}, nonce {nonce})", display(&hash), key.address());
+    let hash = client
+        .call("sendTransaction", json!([raw]))
+        .await
+        .context("submitting the transaction")?;
+    println!(
+        "submitted {} (sender {}, nonce {nonce})",
+        display(&hash),
+        key.address()
+    );
 
     let deadline = Instant::now() + Duration::from_secs(args.timeout);
     loop {
@@ -119,13 +161,19 @@ pub async fn send(args: SendArgs) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&receipt)?);
             let status = receipt.get("status").map(display).unwrap_or_default();
             if !status.eq_ignore_ascii_case("success") {
-                bail!("transaction failed: {}", receipt.get("error").map(display).unwrap_or(status));
+                bail!(
+                    "transaction failed: {}",
+                    receipt.get("error").map(display).unwrap_or(status)
+                );
             }
             return Ok(());
         }
         let status = client.call("getTransactionStatus", json!([hash])).await?;
         if status.get("status").and_then(Value::as_str) == Some("dropped") {
-            bail!("transaction dropped: {}", status.get("reason").map(display).unwrap_or_default());
+            bail!(
+                "transaction dropped: {}",
+                status.get("reason").map(display).unwrap_or_default()
+            );
         }
         if Instant::now() > deadline {
             bail!("no receipt after {} s (status: {status})", args.timeout);

@@ -12,12 +12,19 @@ use crate::server::{serve, AppBuilder, ServeOptions};
 
 pub fn run(args: UpArgs) -> anyhow::Result<()> {
     let home = NodeHome::new(&args.data_dir);
-    let contents = home.init_or_load().with_context(|| format!("preparing {}", args.data_dir.display()))?;
-    let listener = TcpListener::bind(args.http).with_context(|| format!("binding {}", args.http))?;
+    let contents = home
+        .init_or_load()
+        .with_context(|| format!("preparing {}", args.data_dir.display()))?;
+    let listener =
+        TcpListener::bind(args.http).with_context(|| format!("binding {}", args.http))?;
     let addr = listener.local_addr()?;
 
-    let node = Node::open(home.node_config(), contents.genesis.clone(), ModuleRegistry::with_defaults())
-        .context("opening the ledger")?;
+    let node = Node::open(
+        home.node_config(),
+        contents.genesis.clone(),
+        ModuleRegistry::with_defaults(),
+    )
+    .context("opening the ledger")?;
     let validator = SingleValidator::spawn(node.clone(), contents.validator.clone());
 
     let verb = if contents.created { "created" } else { "using" };
@@ -28,12 +35,20 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     println!("  rpc url:    http://{addr}/rpc");
     println!("  ws url:     ws://{addr}/ws");
     println!("  validator:  {}", contents.validator.address());
-    println!("  admin:      {} (key: {})", contents.admin, home.admin_key_path().display());
+    println!(
+        "  admin:      {} (key: {})",
+        contents.admin,
+        home.admin_key_path().display()
+    );
     println!("  stop with Ctrl-C");
 
     let app = AppBuilder::new(node.clone()).with_node_interface(RpcLimits::default());
-    let options = ServeOptions { workers: args.workers, ..ServeOptions::default() };
-    let served = actix_web::rt::System::new().block_on(serve(listener, app, options, shutdown_signal()));
+    let options = ServeOptions {
+        workers: args.workers,
+        ..ServeOptions::default()
+    };
+    let served =
+        actix_web::rt::System::new().block_on(serve(listener, app, options, shutdown_signal()));
 
     tracing::info!("HTTP stopped; finishing the block in flight");
     validator.shutdown();

@@ -44,18 +44,26 @@ pub fn dispatch(node: &Node, method: &str, params: Params<'_>) -> Result<Value, 
             let height = resolve_height(node, params.required(0, "height")?);
             let full = params.optional(1, "includeTransactions")?.unwrap_or(false);
             let block = node.block_by_number(height).map_err(chain_error)?;
-            block.map(|block| block_json(&block, full)).transpose().map(|b| b.unwrap_or(Value::Null))
+            block
+                .map(|block| block_json(&block, full))
+                .transpose()
+                .map(|b| b.unwrap_or(Value::Null))
         }
         "getBlockByHash" => {
             params.expect_only(&["hash", "includeTransactions"])?;
             let hash: Hash = params.required(0, "hash")?;
             let full = params.optional(1, "includeTransactions")?.unwrap_or(false);
             let block = node.block_by_hash(&hash).map_err(chain_error)?;
-            block.map(|block| block_json(&block, full)).transpose().map(|b| b.unwrap_or(Value::Null))
+            block
+                .map(|block| block_json(&block, full))
+                .transpose()
+                .map(|b| b.unwrap_or(Value::Null))
         }
         SEND_TRANSACTION => {
             let tx = decode_send_transaction(params)?;
-            node.submit(tx).map(|hash| json!(hash)).map_err(|r| rejection_error(&r))
+            node.submit(tx)
+                .map(|hash| json!(hash))
+                .map_err(|r| rejection_error(&r))
         }
         "sendTransactions" => {
             params.expect_only(&["transactions"])?;
@@ -78,7 +86,10 @@ pub fn dispatch(node: &Node, method: &str, params: Params<'_>) -> Result<Value, 
         "getTransactionReceipt" => {
             params.expect_only(&["hash"])?;
             let hash: Hash = params.required(0, "hash")?;
-            node.receipt(&hash).map_err(chain_error)?.map(|r| to_json(&r)).unwrap_or(Ok(Value::Null))
+            node.receipt(&hash)
+                .map_err(chain_error)?
+                .map(|r| to_json(&r))
+                .unwrap_or(Ok(Value::Null))
         }
         "getTransactionStatus" => {
             params.expect_only(&["hash"])?;
@@ -89,10 +100,20 @@ pub fn dispatch(node: &Node, method: &str, params: Params<'_>) -> Result<Value, 
             params.expect_only(&["module", "method", "args", "height"])?;
             let module: String = params.required(0, "module")?;
             let method: String = params.required(1, "method")?;
-            let args = params.optional::<String>(2, "args")?.map(|a| decode_hex("args", &a)).transpose()?;
-            let height = params.optional::<HeightParam>(3, "height")?.map(|h| resolve_height(node, h));
+            let args = params
+                .optional::<String>(2, "args")?
+                .map(|a| decode_hex("args", &a))
+                .transpose()?;
+            let height = params
+                .optional::<HeightParam>(3, "height")?
+                .map(|h| resolve_height(node, h));
             let result = node
-                .call(&module, &method, args.as_deref().unwrap_or_default(), height)
+                .call(
+                    &module,
+                    &method,
+                    args.as_deref().unwrap_or_default(),
+                    height,
+                )
                 .map_err(call_error)?;
             Ok(json!({ "result": hex_0x(&result) }))
         }
@@ -100,12 +121,20 @@ pub fn dispatch(node: &Node, method: &str, params: Params<'_>) -> Result<Value, 
             params.expect_only(&["module", "key", "height"])?;
             let module: String = params.required(0, "module")?;
             let key = decode_hex("key", &params.required::<String>(1, "key")?)?;
-            let height = params.optional::<HeightParam>(2, "height")?.map(|h| resolve_height(node, h));
-            to_json(&node.state_proof(&module, &key, height).map_err(chain_error)?)
+            let height = params
+                .optional::<HeightParam>(2, "height")?
+                .map(|h| resolve_height(node, h));
+            to_json(
+                &node
+                    .state_proof(&module, &key, height)
+                    .map_err(chain_error)?,
+            )
         }
         "getValidators" => {
             params.expect_only(&["height"])?;
-            let height = params.optional::<HeightParam>(0, "height")?.map(|h| resolve_height(node, h));
+            let height = params
+                .optional::<HeightParam>(0, "height")?
+                .map(|h| resolve_height(node, h));
             let validators = node.validators(height).map_err(chain_error)?;
             Ok(Value::Array(
                 validators
@@ -151,7 +180,8 @@ pub fn decode_send_transaction(params: Params<'_>) -> Result<SignedTransaction, 
 
 fn decode_transaction(raw: &str) -> Result<SignedTransaction, RpcError> {
     let bytes = decode_hex("transaction", raw)?;
-    SignedTransaction::decode(&bytes).map_err(|err| RpcError::invalid_params(format!("transaction: {err}")))
+    SignedTransaction::decode(&bytes)
+        .map_err(|err| RpcError::invalid_params(format!("transaction: {err}")))
 }
 
 /// `sendTransactions`: one result per input, in order, each `{"hash"}` or `{"error"}`.
@@ -175,7 +205,9 @@ fn send_transactions(node: &Node, raw: &[String]) -> Result<Value, RpcError> {
             None => match results.next() {
                 Some(Ok(hash)) => json!({ "hash": hash }),
                 Some(Err(rejection)) => json!({ "error": rejection_error(&rejection) }),
-                None => json!({ "error": RpcError::internal("submit_batch returned too few results") }),
+                None => {
+                    json!({ "error": RpcError::internal("submit_batch returned too few results") })
+                }
             },
         })
         .collect();
@@ -236,7 +268,11 @@ fn block_json(block: &Block, include_transactions: bool) -> Result<Value, RpcErr
     if let Value::Object(object) = &mut value {
         object.insert("hash".into(), json!(block.header.hash()));
         if !include_transactions {
-            let hashes = block.transactions.iter().map(|tx| json!(tx.hash())).collect();
+            let hashes = block
+                .transactions
+                .iter()
+                .map(|tx| json!(tx.hash()))
+                .collect();
             object.insert("transactions".into(), Value::Array(hashes));
         }
     }
@@ -261,8 +297,9 @@ fn hex_0x(bytes: &[u8]) -> String {
 }
 
 fn decode_hex(name: &str, text: &str) -> Result<Vec<u8>, RpcError> {
-    let digits = text
-        .strip_prefix("0x")
-        .ok_or_else(|| RpcError::invalid_params(format!("parameter {name:?} must be 0x-prefixed hex")))?;
-    hex::decode(digits).map_err(|err| RpcError::invalid_params(format!("parameter {name:?}: {err}")))
+    let digits = text.strip_prefix("0x").ok_or_else(|| {
+        RpcError::invalid_params(format!("parameter {name:?} must be 0x-prefixed hex"))
+    })?;
+    hex::decode(digits)
+        .map_err(|err| RpcError::invalid_params(format!("parameter {name:?}: {err}")))
 }

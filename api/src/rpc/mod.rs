@@ -31,7 +31,10 @@ pub struct RpcLimits {
 
 impl Default for RpcLimits {
     fn default() -> Self {
-        Self { max_body_bytes: 8 * 1024 * 1024, max_batch: 10_000 }
+        Self {
+            max_body_bytes: 8 * 1024 * 1024,
+            max_batch: 10_000,
+        }
     }
 }
 
@@ -57,7 +60,9 @@ async fn rpc_endpoint(
     // the async workers.
     let response = web::block(move || handle_body(&node, &body, limits)).await?;
     Ok(match response {
-        Some(value) => HttpResponse::Ok().content_type("application/json").body(value.to_string()),
+        Some(value) => HttpResponse::Ok()
+            .content_type("application/json")
+            .body(value.to_string()),
         None => HttpResponse::NoContent().finish(),
     })
 }
@@ -80,18 +85,29 @@ pub fn handle_body(node: &Node, body: &[u8], limits: RpcLimits) -> Option<Value>
     match value {
         Value::Array(items) => {
             if items.is_empty() {
-                return Some(error_response(Value::Null, RpcError::invalid_request("empty batch")));
+                return Some(error_response(
+                    Value::Null,
+                    RpcError::invalid_request("empty batch"),
+                ));
             }
             if items.len() > limits.max_batch {
-                let detail = format!("batch of {} exceeds the limit of {}", items.len(), limits.max_batch);
-                return Some(error_response(Value::Null, RpcError::invalid_request(detail)));
+                let detail = format!(
+                    "batch of {} exceeds the limit of {}",
+                    items.len(),
+                    limits.max_batch
+                );
+                return Some(error_response(
+                    Value::Null,
+                    RpcError::invalid_request(detail),
+                ));
             }
             let responses = handle_batch(node, items);
             (!responses.is_empty()).then_some(Value::Array(responses))
         }
         single => match parse_request(single) {
             Ok(request) => {
-                let result = methods::dispatch(node, &request.method, Params::new(request.params.as_ref()));
+                let result =
+                    methods::dispatch(node, &request.method, Params::new(request.params.as_ref()));
                 request.id.map(|id| response(id, result))
             }
             Err((id, err)) => Some(error_response(id, err)),
@@ -100,10 +116,12 @@ pub fn handle_body(node: &Node, body: &[u8], limits: RpcLimits) -> Option<Value>
 }
 
 fn handle_batch(node: &Node, items: Vec<Value>) -> Vec<Value> {
-    let requests: Vec<Result<Request, (Value, RpcError)>> = items.into_iter().map(parse_request).collect();
+    let requests: Vec<Result<Request, (Value, RpcError)>> =
+        items.into_iter().map(parse_request).collect();
 
     // Decode every sendTransaction up front and submit them as one batch.
-    let mut outcomes: Vec<Option<Result<Value, RpcError>>> = requests.iter().map(|_| None).collect();
+    let mut outcomes: Vec<Option<Result<Value, RpcError>>> =
+        requests.iter().map(|_| None).collect();
     let mut pending: Vec<(usize, SignedTransaction)> = Vec::new();
     for (index, request) in requests.iter().enumerate() {
         if let Ok(request) = request {
@@ -119,7 +137,11 @@ fn handle_batch(node: &Node, items: Vec<Value>) -> Vec<Value> {
         let (indices, txs): (Vec<usize>, Vec<SignedTransaction>) = pending.into_iter().unzip();
         let results = node.submit_batch(txs);
         for (index, result) in indices.into_iter().zip(results) {
-            outcomes[index] = Some(result.map(|hash| json!(hash)).map_err(|r| methods::rejection_error(&r)));
+            outcomes[index] = Some(
+                result
+                    .map(|hash| json!(hash))
+                    .map_err(|r| methods::rejection_error(&r)),
+            );
         }
     }
 
@@ -129,7 +151,11 @@ fn handle_batch(node: &Node, items: Vec<Value>) -> Vec<Value> {
             Ok(request) => {
                 let result = match outcome {
                     Some(result) => result,
-                    None => methods::dispatch(node, &request.method, Params::new(request.params.as_ref())),
+                    None => methods::dispatch(
+                        node,
+                        &request.method,
+                        Params::new(request.params.as_ref()),
+                    ),
                 };
                 if let Some(id) = request.id {
                     responses.push(response(id, result));
@@ -145,32 +171,52 @@ fn handle_batch(node: &Node, items: Vec<Value>) -> Vec<Value> {
 /// with (the request's own id when it is a valid one, else `null`) and the error.
 fn parse_request(value: Value) -> Result<Request, (Value, RpcError)> {
     let Value::Object(mut object) = value else {
-        return Err((Value::Null, RpcError::invalid_request("a request must be a JSON object")));
+        return Err((
+            Value::Null,
+            RpcError::invalid_request("a request must be a JSON object"),
+        ));
     };
     let id = match object.remove("id") {
         None => None,
         Some(id @ (Value::Null | Value::Number(_) | Value::String(_))) => Some(id),
         Some(_) => {
-            return Err((Value::Null, RpcError::invalid_request("id must be a string, a number or null")))
+            return Err((
+                Value::Null,
+                RpcError::invalid_request("id must be a string, a number or null"),
+            ))
         }
     };
     let answer_id = id.clone().unwrap_or(Value::Null);
     if object.get("jsonrpc") != Some(&Value::String("2.0".into())) {
-        return Err((answer_id, RpcError::invalid_request(r#"jsonrpc must be "2.0""#)));
+        return Err((
+            answer_id,
+            RpcError::invalid_request(r#"jsonrpc must be "2.0""#),
+        ));
     }
     let method = match object.remove("method") {
         Some(Value::String(method)) => method,
-        _ => return Err((answer_id, RpcError::invalid_request("method must be a string"))),
+        _ => {
+            return Err((
+                answer_id,
+                RpcError::invalid_request("method must be a string"),
+            ))
+        }
     };
     let params = match object.remove("params") {
         None => None,
         Some(params @ (Value::Array(_) | Value::Object(_))) => Some(params),
         Some(_) => {
-            return Err((answer_id, RpcError::invalid_request("params must be an array or an object")))
+            return Err((
+                answer_id,
+                RpcError::invalid_request("params must be an array or an object"),
+            ))
         }
     };
     if let Some(extra) = object.keys().find(|key| key.as_str() != "jsonrpc") {
-        return Err((answer_id, RpcError::invalid_request(format!("unexpected member {extra:?}"))));
+        return Err((
+            answer_id,
+            RpcError::invalid_request(format!("unexpected member {extra:?}")),
+        ));
     }
     Ok(Request { id, method, params })
 }

@@ -23,13 +23,18 @@ impl<'a> Params<'a> {
     /// Rejects parameters beyond the `names` a method declares (by count or by name).
     pub fn expect_only(&self, names: &[&str]) -> Result<(), RpcError> {
         match self.0 {
-            Some(Value::Array(items)) if items.len() > names.len() => Err(RpcError::invalid_params(format!(
-                "expected at most {} parameters, got {}",
-                names.len(),
-                items.len()
-            ))),
-            Some(Value::Object(map)) => match map.keys().find(|key| !names.contains(&key.as_str())) {
-                Some(unknown) => Err(RpcError::invalid_params(format!("unknown parameter {unknown:?}"))),
+            Some(Value::Array(items)) if items.len() > names.len() => {
+                Err(RpcError::invalid_params(format!(
+                    "expected at most {} parameters, got {}",
+                    names.len(),
+                    items.len()
+                )))
+            }
+            Some(Value::Object(map)) => match map.keys().find(|key| !names.contains(&key.as_str()))
+            {
+                Some(unknown) => Err(RpcError::invalid_params(format!(
+                    "unknown parameter {unknown:?}"
+                ))),
                 None => Ok(()),
             },
             _ => Ok(()),
@@ -53,10 +58,15 @@ impl<'a> Params<'a> {
     }
 
     /// An optional parameter.
-    pub fn optional<T: DeserializeOwned>(&self, index: usize, name: &str) -> Result<Option<T>, RpcError> {
+    pub fn optional<T: DeserializeOwned>(
+        &self,
+        index: usize,
+        name: &str,
+    ) -> Result<Option<T>, RpcError> {
         self.get(index, name)
             .map(|value| {
-                T::deserialize(value).map_err(|err| RpcError::invalid_params(format!("parameter {name:?}: {err}")))
+                T::deserialize(value)
+                    .map_err(|err| RpcError::invalid_params(format!("parameter {name:?}: {err}")))
             })
             .transpose()
     }
@@ -82,14 +92,38 @@ mod tests {
     #[test]
     fn missing_mistyped_and_extra_are_invalid_params() {
         let none = Params::new(None);
-        assert_eq!(none.required::<u64>(0, "height").unwrap_err().code, super::super::code::INVALID_PARAMS);
+        assert_eq!(
+            none.required::<u64>(0, "height").unwrap_err().code,
+            super::super::code::INVALID_PARAMS
+        );
         let wrong = json!(["seven"]);
-        assert_eq!(Params::new(Some(&wrong)).required::<u64>(0, "height").unwrap_err().code, -32602);
+        assert_eq!(
+            Params::new(Some(&wrong))
+                .required::<u64>(0, "height")
+                .unwrap_err()
+                .code,
+            -32602
+        );
         let extra = json!([1, 2, 3]);
-        assert_eq!(Params::new(Some(&extra)).expect_only(&["a", "b"]).unwrap_err().code, -32602);
+        assert_eq!(
+            Params::new(Some(&extra))
+                .expect_only(&["a", "b"])
+                .unwrap_err()
+                .code,
+            -32602
+        );
         let unknown = json!({"a": 1, "zzz": 2});
-        assert_eq!(Params::new(Some(&unknown)).expect_only(&["a", "b"]).unwrap_err().code, -32602);
+        assert_eq!(
+            Params::new(Some(&unknown))
+                .expect_only(&["a", "b"])
+                .unwrap_err()
+                .code,
+            -32602
+        );
         let null = json!([null]);
-        assert_eq!(Params::new(Some(&null)).optional::<u64>(0, "a").unwrap(), None);
+        assert_eq!(
+            Params::new(Some(&null)).optional::<u64>(0, "a").unwrap(),
+            None
+        );
     }
 }

@@ -16,7 +16,10 @@ use weft_api::node_home::{read_key_file, NodeHome};
 use weft_api::rpc::RpcLimits;
 use weft_api::server::{serve, AppBuilder, ServeOptions};
 use weft_chain::governance::{self, GovernanceCall};
-use weft_chain::{Call, Keypair, ModuleRegistry, Node, SignedTransaction, SingleValidator, SingleValidatorHandle, Transaction};
+use weft_chain::{
+    Call, Keypair, ModuleRegistry, Node, SignedTransaction, SingleValidator, SingleValidatorHandle,
+    Transaction,
+};
 
 pub struct TestNode {
     pub client: RpcClient,
@@ -36,13 +39,21 @@ impl TestNode {
         let home = NodeHome::new(dir.path());
         let contents = home.init_or_load().unwrap();
         let admin = read_key_file(&home.admin_key_path()).unwrap();
-        let node = Node::open(home.node_config(), contents.genesis.clone(), ModuleRegistry::with_defaults()).unwrap();
+        let node = Node::open(
+            home.node_config(),
+            contents.genesis.clone(),
+            ModuleRegistry::with_defaults(),
+        )
+        .unwrap();
         let validator = SingleValidator::spawn(node.clone(), contents.validator);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
         let app = AppBuilder::new(node.clone()).with_node_interface(RpcLimits::default());
-        let options = ServeOptions { workers: Some(1), shutdown_timeout: Duration::from_secs(1) };
+        let options = ServeOptions {
+            workers: Some(1),
+            shutdown_timeout: Duration::from_secs(1),
+        };
         actix_web::rt::spawn(serve(listener, app, options, async move {
             let _ = stopped.await;
         }));
@@ -60,7 +71,10 @@ impl TestNode {
     }
 
     pub async fn call(&self, method: &str, params: Value) -> Value {
-        self.client.call(method, params).await.unwrap_or_else(|err| panic!("{method}: {err}"))
+        self.client
+            .call(method, params)
+            .await
+            .unwrap_or_else(|err| panic!("{method}: {err}"))
     }
 
     /// Posts a raw body and returns (HTTP status, body text).
@@ -84,11 +98,20 @@ impl TestNode {
     }
 
     pub async fn nonce(&self, key: &Keypair) -> u64 {
-        self.call("getNonce", json!([key.address()])).await.as_u64().unwrap()
+        self.call("getNonce", json!([key.address()]))
+            .await
+            .as_u64()
+            .unwrap()
     }
 
     pub fn sign(&self, key: &Keypair, nonce: u64, call: Call) -> SignedTransaction {
-        Transaction { chain_id: self.chain_id.clone(), sender: key.public_key(), nonce, call }.sign(key)
+        Transaction {
+            chain_id: self.chain_id.clone(),
+            sender: key.public_key(),
+            nonce,
+            call,
+        }
+        .sign(key)
     }
 
     pub fn noop(&self, key: &Keypair, nonce: u64) -> SignedTransaction {

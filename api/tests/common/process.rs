@@ -18,8 +18,15 @@ pub struct UpProcess {
 
 impl UpProcess {
     pub fn start(data_dir: &Path) -> UpProcess {
-        let mut child = Command::new(WEFT)
-            .args(["up", "--http", "127.0.0.1:0", "--workers", "1", "--data-dir"])
+        let child = Command::new(WEFT)
+            .args([
+                "up",
+                "--http",
+                "127.0.0.1:0",
+                "--workers",
+                "1",
+                "--data-dir",
+            ])
             .arg(data_dir)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
@@ -27,7 +34,13 @@ impl UpProcess {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("spawn weft up");
-        let stdout = child.stdout.take().unwrap();
+        // Owned by the guard from here on, so a failed start still kills the child.
+        let mut process = UpProcess {
+            child,
+            rpc: String::new(),
+            banner: Vec::new(),
+        };
+        let stdout = process.child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
@@ -37,32 +50,30 @@ impl UpProcess {
                 }
             }
         });
-        let mut banner = Vec::new();
         let mut rpc = None;
         loop {
-            let line = rx.recv_timeout(Duration::from_secs(30)).expect("weft up did not finish its banner");
-            banner.push(line.clone());
+            let line = rx
+                .recv_timeout(Duration::from_secs(30))
+                .expect("weft up did not finish its banner");
+            process.banner.push(line.clone());
             if let Some(url) = line.trim().strip_prefix("rpc url:") {
                 rpc = Some(url.trim().trim_end_matches("/rpc").to_string());
             }
             if line.contains("stop with Ctrl-C") {
                 // Keep draining stdout in the background.
                 std::thread::spawn(move || while rx.recv().is_ok() {});
-                let rpc = rpc.expect("no rpc url in the banner");
-                return UpProcess { child, rpc, banner };
+                process.rpc = rpc.expect("no rpc url in the banner");
+                return process;
             }
         }
     }
 
-    /// SIGKILL: no chance to flush or clean up.
-    pub fn kill9(&mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().unwrap();
-    }
-
     /// SIGTERM and wait for a clean exit.
     pub fn terminate(mut self) -> ExitStatus {
-        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
         assert!(status.success());
         for _ in 0..300 {
             if let Some(status) = self.child.try_wait().unwrap() {
