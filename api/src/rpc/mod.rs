@@ -237,3 +237,130 @@ fn response(id: Value, result: Result<Value, RpcError>) -> Value {
 fn error_response(id: Value, err: RpcError) -> Value {
     json!({ "jsonrpc": "2.0", "id": id, "error": err })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, OnceLock};
+
+    use proptest::prelude::*;
+    use serde_json::{json, Value};
+    use weft_chain::{Genesis, Keypair, ModuleRegistry, Node, NodeConfig};
+
+    use super::{code, handle_body, methods::METHODS, RpcLimits};
+
+    /// One node (no validator) shared by every case.
+    fn node() -> &'static Arc<Node> {
+        static NODE: OnceLock<(tempfile::TempDir, Arc<Node>)> = OnceLock::new();
+        &NODE
+            .get_or_init(|| {
+                let dir = tempfile::tempdir().unwrap();
+                let admin = Keypair::generate();
+                let genesis = Genesis::single_validator(
+                    "weft-test",
+                    &Keypair::generate(),
+                    vec![admin.address()],
+                );
+                let config = NodeConfig {
+                    data_dir: dir.path().to_path_buf(),
+                    ..NodeConfig::default()
+                };
+                let node = Node::open(config, genesis, ModuleRegistry::with_defaults()).unwrap();
+                (dir, node)
+            })
+            .1
+    }
+
+    const CODES: &[i64] = &[
+        code::PARSE_ERROR,
+        code::INVALID_REQUEST,
+        code::METHOD_NOT_FOUND,
+        code::INVALID_PARAMS,
+        code::INTERNAL_ERROR,
+        code::TX_REJECTED,
+        code::CALL_FAILED,
+        code::NOT_AVAILABLE,
+    ];
+
+    /// A well-formed response object: version, the expected id, exactly one of result/error.
+    fn assert_response(response: &Value, id: Option<&Value>) {
+        assert_eq!(response["jsonrpc"], json!("2.0"), "{response}");
+        if let Some(id) = id {
+            assert_eq!(&response["id"], id);
+        }
+        let has_result = response.get("result").is_some();
+        let error = response.get("error");
+        assert!(has_result != error.is_some(), "{response}");
+        if let Some(error) = error {
+            let code = error["code"].as_i64().unwrap();
+            assert!(CODES.contains(&code), "unknown code in {response}");
+            assert!(error["message"].is_string());
+            // Internal details never leak.
+            assert_ne!(code, code::INTERNAL_ERROR, "{response}");
+        }
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            "[ -~]{0,12}".prop_map(Value::from),
+            "0x[0-9a-f]{0,80}".prop_map(Value::from),
+            Just(json!("latest")),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                prop::collection::btree_map("[a-zA-Z]{1,8}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn method() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(METHODS).prop_map(str::to_string),
+            Just("subscribe".to_string()),
+            "[a-zA-Z]{0,16}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(body in prop::collection::vec(any::<u8>(), 0..256)) {
+            if let Some(response) = handle_body(node(), &body, RpcLimits::default()) {
+                match &response {
+                    Value::Array(items) => items.iter().for_each(|r| assert_response(r, None)),
+                    single => assert_response(single, None),
+                }
+            }
+        }
+
+        #[test]
+        fn arbitrary_requests_get_well_formed_answers(
+            method in method(),
+            params in json_value(),
+            id in prop::option::of(prop_oneof![any::<u32>().prop_map(Value::from), "[a-z]{0,6}".prop_map(Value::from)]),
+        ) {
+            let mut request = json!({"jsonrpc": "2.0", "method": method, "params": params});
+            if let Some(id) = &id {
+                request["id"] = id.clone();
+            }
+            let body = request.to_string();
+            let response = handle_body(node(), body.as_bytes(), RpcLimits::default());
+            match (&id, &response) {
+                (Some(id), Some(response)) => assert_response(response, Some(id)),
+                (None, None) => {}
+                // A notification is answered only when the request itself is invalid.
+                (None, Some(response)) => prop_assert_eq!(response["error"]["code"].as_i64(), Some(code::INVALID_REQUEST)),
+                (Some(_), None) => prop_assert!(false, "a request with an id went unanswered"),
+            }
+            // The same request inside a batch gets the same answer.
+            let batched = handle_body(node(), format!("[{body}]").as_bytes(), RpcLimits::default());
+            prop_assert_eq!(batched.map(|b| b[0].clone()), response);
+        }
+    }
+}
