@@ -86,10 +86,12 @@ macro_rules! byte_type {
 
 byte_type!(
     /// A SHA-256 digest.
+    #[derive(Default)]
     Hash, 32
 );
 byte_type!(
     /// An account address: the first 20 bytes of SHA-256(public key).
+    #[derive(Default)]
     Address, 20
 );
 byte_type!(
@@ -100,18 +102,6 @@ byte_type!(
     /// An Ed25519 signature.
     Signature, 64
 );
-
-impl Default for Hash {
-    fn default() -> Self {
-        Hash::ZERO
-    }
-}
-
-impl Default for Address {
-    fn default() -> Self {
-        Address([0u8; 20])
-    }
-}
 
 impl Hash {
     /// The all-zero hash (parent of the genesis block).

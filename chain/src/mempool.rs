@@ -288,9 +288,7 @@ impl Pool {
     /// longer become ready). Returns `None` if it was not pooled, else the followers, which are
     /// recorded as dropped.
     fn remove(&mut self, hash: &Hash) -> Option<Vec<DroppedTx>> {
-        let Some((addr, nonce)) = self.by_hash.remove(hash) else {
-            return None;
-        };
+        let (addr, nonce) = self.by_hash.remove(hash)?;
         let mut followers = Vec::new();
         if let Some(q) = self.senders.get_mut(&addr) {
             let before = q.ready();
