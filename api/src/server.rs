@@ -14,7 +14,7 @@ use actix_web::{web, App, HttpServer};
 use weft_chain::Node;
 
 use crate::rpc::{self, RpcLimits};
-use crate::ws;
+use crate::ws::{self, WsConfig};
 
 type Group = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
 
@@ -43,9 +43,9 @@ impl AppBuilder {
     }
 
     /// The node interface: `POST /rpc` and `GET /ws`.
-    pub fn with_node_interface(self, limits: RpcLimits) -> Self {
+    pub fn with_node_interface(self, limits: RpcLimits, ws: WsConfig) -> Self {
         self.group(move |cfg| rpc::routes(limits)(cfg))
-            .group(|cfg| ws::routes()(cfg))
+            .group(move |cfg| ws::routes(ws)(cfg))
     }
 
     /// Adds a route group.

@@ -11,7 +11,8 @@
 //!
 //! **Invariant:** a subscriber never slows the node. Each connection reads committed blocks from a
 //! bounded broadcast channel; a connection that falls more than the channel's capacity behind, or
-//! whose client stops reading for [`SEND_TIMEOUT`], is closed with a reason instead of buffering.
+//! whose client stops reading for [`WsConfig::send_timeout`], is closed with a reason instead of
+//! buffering.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,16 +26,30 @@ use weft_chain::{CommittedBlock, Node};
 
 use crate::rpc::{self, Params, RpcError, RpcLimits};
 
-/// How long a notification may wait for a client that does not read before it is dropped.
-pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// Subscription endpoint settings.
+#[derive(Debug, Clone, Copy)]
+pub struct WsConfig {
+    /// How long a notification may wait for a client that does not read before the client is
+    /// dropped.
+    pub send_timeout: Duration,
+}
+
+impl Default for WsConfig {
+    fn default() -> Self {
+        Self {
+            send_timeout: Duration::from_secs(10),
+        }
+    }
+}
 
 /// Largest accepted WebSocket message from a client.
 const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 
 /// Registers `GET /ws`. Needs `web::Data<Arc<Node>>` in app data.
-pub fn routes() -> impl FnOnce(&mut web::ServiceConfig) {
-    |cfg| {
-        cfg.route("/ws", web::get().to(ws_endpoint));
+pub fn routes(config: WsConfig) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg.app_data(web::Data::new(config))
+            .route("/ws", web::get().to(ws_endpoint));
     }
 }
 
@@ -42,13 +57,16 @@ async fn ws_endpoint(
     req: HttpRequest,
     body: web::Payload,
     node: web::Data<Arc<Node>>,
+    config: web::Data<WsConfig>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let (response, session, stream) = actix_ws::handle(&req, body)?;
     let stream = stream
         .max_frame_size(MAX_MESSAGE_BYTES)
         .aggregate_continuations()
         .max_continuation_size(MAX_MESSAGE_BYTES);
-    actix_web::rt::spawn(Connection::new(node.get_ref().clone()).run(session, stream));
+    actix_web::rt::spawn(
+        Connection::new(node.get_ref().clone(), *config.get_ref()).run(session, stream),
+    );
     Ok(response)
 }
 
@@ -71,6 +89,7 @@ struct SubscribeParams {
 
 struct Connection {
     node: Arc<Node>,
+    config: WsConfig,
     subscriptions: Vec<(String, Topic)>,
     next_id: u64,
     blocks: Option<broadcast::Receiver<Arc<CommittedBlock>>>,
@@ -85,9 +104,10 @@ enum End {
 }
 
 impl Connection {
-    fn new(node: Arc<Node>) -> Self {
+    fn new(node: Arc<Node>, config: WsConfig) -> Self {
         Self {
             node,
+            config,
             subscriptions: Vec::new(),
             next_id: 1,
             blocks: None,
@@ -106,7 +126,9 @@ impl Connection {
         };
         if let End::Close(reason) = end {
             tracing::debug!(?reason, "closing WebSocket subscriber");
-            let _ = session.close(Some(reason)).await;
+            // The close frame queues behind unsent notifications; do not wait on a dead reader.
+            let _ =
+                tokio::time::timeout(self.config.send_timeout, session.close(Some(reason))).await;
         }
     }
 
@@ -130,11 +152,11 @@ impl Connection {
             Some(Ok(AggregatedMessage::Binary(_))) => {
                 let reply = json!({"jsonrpc": "2.0", "id": null,
                     "error": RpcError::invalid_request("send JSON-RPC requests as text messages")});
-                send(session, reply.to_string()).await
+                send(session, reply.to_string(), self.config.send_timeout).await
             }
             Some(Ok(AggregatedMessage::Text(text))) => match self.on_request(text.as_bytes()).await
             {
-                Some(reply) => send(session, reply.to_string()).await,
+                Some(reply) => send(session, reply.to_string(), self.config.send_timeout).await,
                 None => Ok(()),
             },
         }
@@ -258,7 +280,7 @@ impl Connection {
                     "method": "subscription",
                     "params": { "subscription": id, "result": result },
                 });
-                send(session, message.to_string()).await?;
+                send(session, message.to_string(), self.config.send_timeout).await?;
             }
         }
         Ok(())
@@ -274,8 +296,8 @@ async fn next_block(
     }
 }
 
-async fn send(session: &mut Session, text: String) -> Result<(), End> {
-    match tokio::time::timeout(SEND_TIMEOUT, session.text(text)).await {
+async fn send(session: &mut Session, text: String, timeout: Duration) -> Result<(), End> {
+    match tokio::time::timeout(timeout, session.text(text)).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(_closed)) => Err(End::Gone),
         Err(_elapsed) => Err(End::Close(CloseReason {

@@ -2,12 +2,14 @@
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{raw, TestNode};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
+use weft_api::ws::WsConfig;
 use weft_chain::governance::{self, GovernanceCall};
+use weft_chain::Keypair;
 
 async fn send<S>(ws: &mut S, message: Value)
 where
@@ -144,5 +146,70 @@ async fn new_blocks_and_events_are_delivered() {
             break;
         }
     }
+    node.shutdown().await;
+}
+
+#[actix_web::test]
+async fn a_subscriber_that_stops_reading_is_dropped_without_slowing_the_node() {
+    let node = TestNode::start_with_ws(WsConfig {
+        send_timeout: Duration::from_millis(300),
+    })
+    .await;
+    let (_response, mut ws) = awc::Client::new()
+        .ws(format!("{}/ws", node.base))
+        .max_frame_size(64 << 20)
+        .connect()
+        .await
+        .unwrap();
+    send(&mut ws, json!({"jsonrpc": "2.0", "id": 1, "method": "subscribe", "params": {"topic": "newBlocks", "transactionHashes": true}})).await;
+    assert!(next_json(&mut ws).await["result"].is_string());
+
+    // The subscriber now stops reading while the node commits enough blocks to fill every buffer
+    // between them (each notification lists its transaction hashes).
+    // Fresh senders per request (each sender's transactions in one request).
+    const SENDERS: usize = 250;
+    const CHUNKS: usize = 80;
+    let started = Instant::now();
+    let mut last = Value::Null;
+    for _ in 0..CHUNKS {
+        let senders: Vec<Keypair> = (0..SENDERS).map(|_| Keypair::generate()).collect();
+        let raws: Vec<String> = (0..1000)
+            .map(|i| raw(&node.noop(&senders[i % SENDERS], (i / SENDERS) as u64)))
+            .collect();
+        let results = node.call("sendTransactions", json!([raws])).await;
+        let accepted = results
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["hash"].is_string())
+            .count();
+        assert_eq!(accepted, 1000, "first result: {}", results[0]);
+        last = results[999]["hash"].clone();
+    }
+    node.wait_receipt(&last).await;
+    let elapsed = started.elapsed();
+    println!(
+        "{} txs committed in {:.2} s with a stalled subscriber attached",
+        CHUNKS * 1000,
+        elapsed.as_secs_f64()
+    );
+
+    // Reading again: the backlog, then a close frame with the reason.
+    let reason = loop {
+        let frame = tokio::time::timeout(Duration::from_secs(20), ws.next())
+            .await
+            .expect("no close frame");
+        match frame {
+            Some(Ok(awc::ws::Frame::Close(reason))) => break reason,
+            Some(Ok(_)) => continue,
+            other => panic!("socket ended without a close frame: {other:?}"),
+        }
+    };
+    let reason = reason.expect("close frame carries a reason");
+    assert_eq!(reason.code, awc::ws::CloseCode::Policy);
+    assert!(reason
+        .description
+        .unwrap_or_default()
+        .contains("not reading"));
     node.shutdown().await;
 }

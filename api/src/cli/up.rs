@@ -9,6 +9,7 @@ use super::UpArgs;
 use crate::node_home::NodeHome;
 use crate::rpc::RpcLimits;
 use crate::server::{serve, AppBuilder, ServeOptions};
+use crate::ws::WsConfig;
 
 pub fn run(args: UpArgs) -> anyhow::Result<()> {
     let home = NodeHome::new(&args.data_dir);
@@ -42,7 +43,8 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     );
     println!("  stop with Ctrl-C");
 
-    let app = AppBuilder::new(node.clone()).with_node_interface(RpcLimits::default());
+    let app = AppBuilder::new(node.clone())
+        .with_node_interface(RpcLimits::default(), WsConfig::default());
     let options = ServeOptions {
         workers: args.workers,
         ..ServeOptions::default()

@@ -15,6 +15,7 @@ use weft_api::client::RpcClient;
 use weft_api::node_home::{read_key_file, NodeHome};
 use weft_api::rpc::RpcLimits;
 use weft_api::server::{serve, AppBuilder, ServeOptions};
+use weft_api::ws::WsConfig;
 use weft_chain::governance::{self, GovernanceCall};
 use weft_chain::{
     Call, Keypair, ModuleRegistry, Node, SignedTransaction, SingleValidator, SingleValidatorHandle,
@@ -35,6 +36,11 @@ pub struct TestNode {
 impl TestNode {
     /// Starts a node; must be called inside an actix runtime (`#[actix_web::test]`).
     pub async fn start() -> TestNode {
+        Self::start_with_ws(WsConfig::default()).await
+    }
+
+    /// [`TestNode::start`] with custom subscription settings.
+    pub async fn start_with_ws(ws: WsConfig) -> TestNode {
         let dir = tempfile::tempdir().unwrap();
         let home = NodeHome::new(dir.path());
         let contents = home.init_or_load().unwrap();
@@ -49,7 +55,7 @@ impl TestNode {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = AppBuilder::new(node.clone()).with_node_interface(RpcLimits::default());
+        let app = AppBuilder::new(node.clone()).with_node_interface(RpcLimits::default(), ws);
         let options = ServeOptions {
             workers: Some(1),
             shutdown_timeout: Duration::from_secs(1),
