@@ -592,6 +592,24 @@ impl Node {
         self.blocks.subscribe()
     }
 
+    /// Checks a block's commit certificate against the validator set that committed it (the
+    /// set in the parent's state). The genesis block carries no signatures and is accepted
+    /// only if it is this chain's genesis block.
+    pub fn verify_certificate(&self, block: &Block) -> Result<bool, ChainError> {
+        let h = block.header.height;
+        if h == 0 {
+            let ours = self.store.header(0)?.map(|(hd, _)| hd.hash());
+            return Ok(ours == Some(block.header.hash()));
+        }
+        let parent = self.resolve_height(Some(h - 1))?;
+        let snapshot = self.store.snapshot()?;
+        let set: Vec<(PublicKey, u64)> = read_validators(&snapshot.at(parent))?
+            .into_iter()
+            .map(|v| (v.public_key, v.power))
+            .collect();
+        Ok(block.certificate.verify(&block.header, &set))
+    }
+
     /// Transactions ready for the next block.
     pub fn ready_transactions(&self) -> usize {
         self.pool.lock().ready_len()

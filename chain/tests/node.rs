@@ -147,6 +147,11 @@ fn genesis_then_blocks_and_restart_keeps_height_and_root() {
         .map(|v| (v.public_key, v.power))
         .collect();
     assert!(b1.block.certificate.verify(&b1.block.header, &vals));
+    assert!(node.verify_certificate(&b1.block).unwrap());
+    assert!(node.verify_certificate(&g).unwrap());
+    let mut forged = b1.block.clone();
+    forged.header.state_root = weft_chain::Hash::ZERO;
+    assert!(!node.verify_certificate(&forged).unwrap());
     env.block(&node); // empty heartbeat block
     let head = node.head();
     assert_eq!(head.height, 2);
