@@ -263,16 +263,25 @@ impl Node {
         let mut contents = Vec::new();
         for (tx, ok) in txs.into_iter().zip(valid) {
             let hash = tx.hash();
-            if !ok || pool.dropped_reason(&hash).is_some() || store.tx_location(&hash)?.is_some() {
+            if pool.dropped_reason(&hash).is_some() || store.tx_location(&hash)?.is_some() {
+                continue;
+            }
+            if !ok {
+                pool.record_dropped(hash, "bad signature in pool journal".into());
                 continue;
             }
             let encoded = tx.encode();
-            if pool
-                .admit(tx, hash, |a| read_nonce(&state, a).map_err(unavailable))
-                .is_ok()
-            {
-                tx_record(&mut contents, &encoded);
-                replayed += 1;
+            match pool.admit(tx, hash, |a| read_nonce(&state, a).map_err(unavailable)) {
+                Ok(()) => {
+                    tx_record(&mut contents, &encoded);
+                    replayed += 1;
+                }
+                Err(TxRejection::Duplicate) => {}
+                Err(TxRejection::Unavailable(e)) => {
+                    return Err(ChainError::Storage(crate::error::StorageError(e)))
+                }
+                // Never silent: the reason is recorded and queryable by hash.
+                Err(e) => pool.record_dropped(hash, format!("not re-admitted after restart: {e}")),
             }
         }
         drop(snapshot);

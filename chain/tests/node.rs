@@ -725,3 +725,92 @@ fn a_non_validator_cannot_produce_blocks() {
     assert!(matches!(err, ChainError::NotValidator(_)));
     assert_eq!(node.height(), 0);
 }
+
+#[test]
+fn a_passed_proposal_whose_action_no_longer_applies_is_marked_failed() {
+    let env = Env::new(3);
+    let node = env.open();
+    let [a, b] = [&env.members[0], &env.members[1]];
+    let x = Keypair::from_seed(&[61; 32]).address();
+    node.submit(gov(
+        a,
+        0,
+        GovernanceCall::Propose {
+            action: Action::AddMember(x),
+        },
+    ))
+    .unwrap();
+    node.submit(gov(
+        a,
+        1,
+        GovernanceCall::Propose {
+            action: Action::AddMember(x),
+        },
+    ))
+    .unwrap();
+    node.submit(gov(
+        b,
+        0,
+        GovernanceCall::Vote {
+            proposal_id: 0,
+            approve: true,
+        },
+    ))
+    .unwrap();
+    node.submit(gov(
+        b,
+        1,
+        GovernanceCall::Vote {
+            proposal_id: 1,
+            approve: true,
+        },
+    ))
+    .unwrap();
+    let blk = env.block(&node);
+    assert!(blk
+        .receipts
+        .iter()
+        .all(|r| r.status == ReceiptStatus::Success));
+    let status = |id| {
+        let (m, q) = governance::query_args(&GovernanceQuery::Proposal { id });
+        let p: Option<governance::Proposal> =
+            borsh::from_slice(&node.call(governance::NAME, m, &q, None).unwrap()).unwrap();
+        p.unwrap().status
+    };
+    assert_eq!(status(0), governance::ProposalStatus::Passed);
+    assert_eq!(status(1), governance::ProposalStatus::Failed);
+    assert_eq!(committee(&node).len(), 4);
+}
+
+#[test]
+fn journal_entries_that_cannot_be_readmitted_are_recorded_as_dropped() {
+    let env = Env::new(1);
+    let node = env.open();
+    let hashes: Vec<_> = (0..3u8)
+        .map(|i| {
+            node.submit(gov(
+                &Keypair::from_seed(&[80 + i; 32]),
+                0,
+                GovernanceCall::Noop,
+            ))
+            .unwrap()
+        })
+        .collect();
+    drop(node);
+    // Restart with a smaller pool: one transaction no longer fits.
+    let node = env.open_with(NodeConfig {
+        pool: PoolConfig {
+            capacity: 2,
+            ..PoolConfig::default()
+        },
+        ..env.config()
+    });
+    let statuses: Vec<_> = hashes.iter().map(|h| node.tx_status(h).unwrap()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == TxStatus::Pending).count(),
+        2
+    );
+    assert!(statuses
+        .iter()
+        .any(|s| matches!(s, TxStatus::Dropped { reason } if reason.contains("pool full"))));
+}
