@@ -683,4 +683,34 @@ mod tests {
         assert_eq!(p.ready_len(), 1);
         assert!(p.contains(&h1));
     }
+
+    #[test]
+    fn journal_round_trip_ignores_torn_tail_and_shares_fsyncs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pool.journal");
+        let kp = Keypair::from_seed(&[3; 32]);
+        let j = Journal::create(&path, &[]).unwrap();
+        let seqs: Vec<u64> = (0..4)
+            .map(|n| {
+                let mut rec = Vec::new();
+                tx_record(&mut rec, &tx(&kp, n).0.encode());
+                j.append(&rec)
+            })
+            .collect();
+        // One wait makes everything up to that sequence durable.
+        j.wait_durable(seqs[3]).unwrap();
+        j.wait_durable(seqs[0]).unwrap();
+        let mut rec = Vec::new();
+        dropped_record(&mut rec, &Hash::sha256(b"x"), "why");
+        j.write_durable(&rec).unwrap();
+        drop(j);
+        // A torn final record (crash mid-append) is ignored.
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(&[200, 0, 0, 0, TAG_TX, 1, 2]).unwrap();
+        drop(f);
+        let records = Journal::read(&path).unwrap();
+        assert_eq!(records.len(), 5);
+        assert!(matches!(&records[2], JournalRecord::Tx(t) if t.tx.nonce == 2));
+        assert!(matches!(&records[4], JournalRecord::Dropped(_, r) if r == "why"));
+    }
 }
