@@ -814,3 +814,38 @@ fn journal_entries_that_cannot_be_readmitted_are_recorded_as_dropped() {
         .iter()
         .any(|s| matches!(s, TxStatus::Dropped { reason } if reason.contains("pool full"))));
 }
+
+#[test]
+fn open_refuses_when_stored_state_differs_from_the_head_header() {
+    let env = Env::new(1);
+    let node = env.open();
+    node.submit(gov(&env.members[0], 0, GovernanceCall::Noop))
+        .unwrap();
+    env.block(&node);
+    drop(node);
+    {
+        // Corrupt the head header's state root behind the node's back.
+        use redb::{ReadableDatabase, TableDefinition};
+        const HEADERS: TableDefinition<u64, &[u8]> = TableDefinition::new("headers");
+        let db = redb::Database::open(env.dir.path().join("ledger.redb")).unwrap();
+        let stored: (weft_chain::BlockHeader, weft_chain::CommitCertificate) = {
+            let r = db.begin_read().unwrap();
+            let t = r.open_table(HEADERS).unwrap();
+            borsh::from_slice(t.get(1).unwrap().unwrap().value()).unwrap()
+        };
+        let (mut header, cert) = stored;
+        header.state_root = weft_chain::Hash::sha256(b"not the root");
+        let w = db.begin_write().unwrap();
+        w.open_table(HEADERS)
+            .unwrap()
+            .insert(1, borsh::to_vec(&(header, cert)).unwrap().as_slice())
+            .unwrap();
+        w.commit().unwrap();
+    }
+    let modules = ModuleRegistry::with_defaults().with(Arc::new(Scratch));
+    let err = Node::open(env.config(), env.genesis.clone(), modules).unwrap_err();
+    assert!(
+        matches!(err, ChainError::StateRootMismatch { height: 1, .. }),
+        "{err}"
+    );
+}
