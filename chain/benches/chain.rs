@@ -5,6 +5,8 @@
 //!   reported in transactions per second of block production.
 //! - `pool/submit_then_commit/N`: admission of N transactions (batch signature check across cores,
 //!   pool insert, one group-committed journal fsync), then the block that commits them.
+//! - `pipeline/single_validator_noop/20000`: 4 submitter threads and the single-validator
+//!   driver in one process, timed until all 20,000 transactions are committed durably.
 //! - `ed25519/verify_single` vs `ed25519/verify_batch/N`: raw signature verification.
 //!
 //! Reference figure (DESIGN.md): FISCO BCOS 3, 9,712 TPS (4 nodes, 10 cores). Our goal: 20,000
@@ -16,7 +18,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criteri
 use weft_chain::governance::{self, GovernanceCall};
 use weft_chain::{
     BlockConfig, Genesis, Keypair, ModuleRegistry, Node, NodeConfig, PoolConfig, SignedTransaction,
-    Transaction,
+    SingleValidator, Transaction,
 };
 
 const CHAIN: &str = "weft-bench";
@@ -174,5 +176,58 @@ fn ed25519(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, ed25519, block, pool);
+/// End to end inside one process: 4 submitter threads (batches of 500) and the
+/// `SingleValidator` driver, until every transaction is committed durably.
+fn pipeline(c: &mut Criterion) {
+    const N: usize = 20_000;
+    let mut g = c.benchmark_group("pipeline");
+    g.sample_size(10);
+    let Bench {
+        _dir,
+        node,
+        validator,
+        mut gen,
+    } = Bench::new(5000);
+    let driver = SingleValidator::spawn(Arc::clone(&node), validator);
+    g.throughput(Throughput::Elements(N as u64));
+    g.bench_function(BenchmarkId::new("single_validator_noop", N), |bench| {
+        bench.iter_batched(
+            || {
+                let txs = gen.txs(N);
+                let batches: Vec<Vec<SignedTransaction>> =
+                    txs.chunks(500).map(<[_]>::to_vec).collect();
+                batches
+            },
+            |batches| {
+                let mut blocks = node.subscribe();
+                std::thread::scope(|s| {
+                    for part in batches.chunks(batches.len().div_ceil(4)) {
+                        let node = &node;
+                        s.spawn(move || {
+                            for batch in part {
+                                for r in node.submit_batch(batch.clone()) {
+                                    r.expect("admitted");
+                                }
+                            }
+                        });
+                    }
+                });
+                let mut committed = 0;
+                while committed < N {
+                    committed += blocks
+                        .blocking_recv()
+                        .expect("block")
+                        .block
+                        .transactions
+                        .len();
+                }
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+    driver.shutdown();
+}
+
+criterion_group!(benches, ed25519, block, pool, pipeline);
 criterion_main!(benches);

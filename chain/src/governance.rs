@@ -125,6 +125,9 @@ pub enum ProposalStatus {
     Passed,
     /// A majority can no longer be reached.
     Rejected,
+    /// It reached a majority but its action no longer applies (for example the member was
+    /// already added by another proposal); nothing was changed.
+    Failed,
 }
 
 /// A proposal and its votes.
@@ -356,9 +359,17 @@ impl Governance {
     /// Records `proposal` after a vote; executes the action if it now has a majority.
     fn settle(ctx: &mut TxContext<'_>, mut proposal: Proposal) -> Result<(), ModuleError> {
         let n = proposal.electorate.len();
+        let mut attributes = vec![("id".to_string(), proposal.id.to_string())];
         if proposal.approvals.len() * 2 > n {
-            Self::apply(ctx, &proposal.action)?;
-            proposal.status = ProposalStatus::Passed;
+            // `apply` validates before writing, so an error leaves no partial writes.
+            match Self::apply(ctx, &proposal.action) {
+                Ok(()) => proposal.status = ProposalStatus::Passed,
+                Err(ModuleError::Storage(e)) => return Err(ModuleError::Storage(e)),
+                Err(e) => {
+                    proposal.status = ProposalStatus::Failed;
+                    attributes.push(("reason".into(), e.to_string()));
+                }
+            }
         } else if proposal.rejections.len() * 2 >= n {
             proposal.status = ProposalStatus::Rejected;
         }
@@ -366,14 +377,10 @@ impl Governance {
             ProposalStatus::Open => "open",
             ProposalStatus::Passed => "passed",
             ProposalStatus::Rejected => "rejected",
+            ProposalStatus::Failed => "failed",
         };
-        ctx.emit(
-            "proposal",
-            vec![
-                ("id".into(), proposal.id.to_string()),
-                ("status".into(), status.into()),
-            ],
-        );
+        attributes.push(("status".into(), status.into()));
+        ctx.emit("proposal", attributes);
         ctx.set(
             &proposal_key(proposal.id),
             borsh::to_vec(&proposal).expect("write to Vec"),

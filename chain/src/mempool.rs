@@ -10,7 +10,7 @@
 //! to a buffer under the pool lock, and whichever submitter finds no flush in progress writes
 //! and fsyncs everything buffered so far (group commit), so concurrent submits share one fsync.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -54,6 +54,27 @@ impl SenderQueue {
     }
 }
 
+/// The most recent drops, by hash. Bounded: beyond [`KEEP_DROPPED`] entries the oldest are
+/// forgotten (their status becomes `Unknown`); every drop is also logged.
+#[derive(Default)]
+struct DropLog {
+    reasons: HashMap<Hash, String>,
+    order: VecDeque<Hash>,
+}
+
+impl DropLog {
+    fn insert(&mut self, hash: Hash, reason: String) {
+        if self.reasons.insert(hash, reason).is_none() {
+            self.order.push_back(hash);
+            while self.order.len() > KEEP_DROPPED {
+                if let Some(old) = self.order.pop_front() {
+                    self.reasons.remove(&old);
+                }
+            }
+        }
+    }
+}
+
 /// A pooled transaction removed by [`Pool::on_committed`] or eviction, with its reason.
 pub type DroppedTx = (Hash, String);
 
@@ -65,7 +86,7 @@ pub struct Pool {
     len: usize,
     ready: usize,
     cursor: Option<Address>,
-    dropped: HashMap<Hash, String>,
+    dropped: DropLog,
     last_eviction: Instant,
 }
 
@@ -89,7 +110,7 @@ impl Pool {
             len: 0,
             ready: 0,
             cursor: None,
-            dropped: HashMap::new(),
+            dropped: DropLog::default(),
             last_eviction: Instant::now(),
         }
     }
@@ -116,7 +137,7 @@ impl Pool {
 
     /// Why `hash` was dropped, if it was.
     pub fn dropped_reason(&self, hash: &Hash) -> Option<&str> {
-        self.dropped.get(hash).map(String::as_str)
+        self.dropped.reasons.get(hash).map(String::as_str)
     }
 
     /// Records a drop (used by journal replay).
@@ -342,8 +363,10 @@ impl Pool {
 
     /// Visits every recorded drop.
     pub fn for_each_dropped(&self, mut f: impl FnMut(&Hash, &str)) {
-        for (h, r) in &self.dropped {
-            f(h, r);
+        for h in &self.dropped.order {
+            if let Some(r) = self.dropped.reasons.get(h) {
+                f(h, r);
+            }
         }
     }
 
@@ -359,7 +382,7 @@ const TAG_TX: u8 = 1;
 const TAG_DROPPED: u8 = 2;
 /// Journal size that triggers compaction.
 const COMPACT_AT: u64 = 64 * 1024 * 1024;
-/// Dropped records kept across compactions.
+/// Drops remembered (in memory and across journal compactions).
 const KEEP_DROPPED: usize = 100_000;
 
 /// A journal record.
@@ -537,9 +560,7 @@ impl Journal {
         for tx in pool.all() {
             tx_record(&mut contents, &tx.encode());
         }
-        for (h, r) in pool.dropped.iter().take(KEEP_DROPPED) {
-            dropped_record(&mut contents, h, r);
-        }
+        pool.for_each_dropped(|h, r| dropped_record(&mut contents, h, r));
         let fresh = Journal::create(&self.path, &contents)?;
         let fresh = fresh.state.into_inner();
         s.file = fresh.file;
@@ -661,5 +682,35 @@ mod tests {
         assert_eq!(p.len(), 1);
         assert_eq!(p.ready_len(), 1);
         assert!(p.contains(&h1));
+    }
+
+    #[test]
+    fn journal_round_trip_ignores_torn_tail_and_shares_fsyncs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pool.journal");
+        let kp = Keypair::from_seed(&[3; 32]);
+        let j = Journal::create(&path, &[]).unwrap();
+        let seqs: Vec<u64> = (0..4)
+            .map(|n| {
+                let mut rec = Vec::new();
+                tx_record(&mut rec, &tx(&kp, n).0.encode());
+                j.append(&rec)
+            })
+            .collect();
+        // One wait makes everything up to that sequence durable.
+        j.wait_durable(seqs[3]).unwrap();
+        j.wait_durable(seqs[0]).unwrap();
+        let mut rec = Vec::new();
+        dropped_record(&mut rec, &Hash::sha256(b"x"), "why");
+        j.write_durable(&rec).unwrap();
+        drop(j);
+        // A torn final record (crash mid-append) is ignored.
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(&[200, 0, 0, 0, TAG_TX, 1, 2]).unwrap();
+        drop(f);
+        let records = Journal::read(&path).unwrap();
+        assert_eq!(records.len(), 5);
+        assert!(matches!(&records[2], JournalRecord::Tx(t) if t.tx.nonce == 2));
+        assert!(matches!(&records[4], JournalRecord::Dropped(_, r) if r == "why"));
     }
 }

@@ -263,16 +263,25 @@ impl Node {
         let mut contents = Vec::new();
         for (tx, ok) in txs.into_iter().zip(valid) {
             let hash = tx.hash();
-            if !ok || pool.dropped_reason(&hash).is_some() || store.tx_location(&hash)?.is_some() {
+            if pool.dropped_reason(&hash).is_some() || store.tx_location(&hash)?.is_some() {
+                continue;
+            }
+            if !ok {
+                pool.record_dropped(hash, "bad signature in pool journal".into());
                 continue;
             }
             let encoded = tx.encode();
-            if pool
-                .admit(tx, hash, |a| read_nonce(&state, a).map_err(unavailable))
-                .is_ok()
-            {
-                tx_record(&mut contents, &encoded);
-                replayed += 1;
+            match pool.admit(tx, hash, |a| read_nonce(&state, a).map_err(unavailable)) {
+                Ok(()) => {
+                    tx_record(&mut contents, &encoded);
+                    replayed += 1;
+                }
+                Err(TxRejection::Duplicate) => {}
+                Err(TxRejection::Unavailable(e)) => {
+                    return Err(ChainError::Storage(crate::error::StorageError(e)))
+                }
+                // Never silent: the reason is recorded and queryable by hash.
+                Err(e) => pool.record_dropped(hash, format!("not re-admitted after restart: {e}")),
             }
         }
         drop(snapshot);
@@ -590,6 +599,24 @@ impl Node {
     /// Committed blocks, as they are committed.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<CommittedBlock>> {
         self.blocks.subscribe()
+    }
+
+    /// Checks a block's commit certificate against the validator set that committed it (the
+    /// set in the parent's state). The genesis block carries no signatures and is accepted
+    /// only if it is this chain's genesis block.
+    pub fn verify_certificate(&self, block: &Block) -> Result<bool, ChainError> {
+        let h = block.header.height;
+        if h == 0 {
+            let ours = self.store.header(0)?.map(|(hd, _)| hd.hash());
+            return Ok(ours == Some(block.header.hash()));
+        }
+        let parent = self.resolve_height(Some(h - 1))?;
+        let snapshot = self.store.snapshot()?;
+        let set: Vec<(PublicKey, u64)> = read_validators(&snapshot.at(parent))?
+            .into_iter()
+            .map(|v| (v.public_key, v.power))
+            .collect();
+        Ok(block.certificate.verify(&block.header, &set))
     }
 
     /// Transactions ready for the next block.

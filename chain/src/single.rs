@@ -76,7 +76,10 @@ fn run(node: &Node, key: &Keypair, stop: &AtomicBool) {
                     "committed block"
                 );
             }
-            Ok(None) => {}
+            // Nothing was ready after all (e.g. dropped meanwhile): do not spin.
+            Ok(None) => {
+                std::thread::sleep(cfg.batch_delay.max(std::time::Duration::from_millis(1)))
+            }
             Err(e) => {
                 tracing::error!(error = %e, "block production failed");
                 std::thread::sleep(std::time::Duration::from_millis(200));

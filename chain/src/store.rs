@@ -37,7 +37,10 @@ const JMT_VALUES: TableDefinition<([u8; 32], u64), &[u8]> = TableDefinition::new
 const HEAD_KEY: &str = "head";
 const GENESIS_KEY: &str = "genesis";
 
-/// Where committed blocks live. The node depends on this boundary, not on redb.
+/// Where committed blocks live: the block/receipt read side and the atomic commit.
+///
+/// State reads and the JMT go through [`Snapshot`] (redb-backed today); a second backend would
+/// provide both this trait and a snapshot type.
 pub trait LedgerStore: Send + Sync {
     /// The head header, or `None` for an empty store.
     fn head(&self) -> Result<Option<BlockHeader>, ChainError>;

@@ -147,6 +147,11 @@ fn genesis_then_blocks_and_restart_keeps_height_and_root() {
         .map(|v| (v.public_key, v.power))
         .collect();
     assert!(b1.block.certificate.verify(&b1.block.header, &vals));
+    assert!(node.verify_certificate(&b1.block).unwrap());
+    assert!(node.verify_certificate(&g).unwrap());
+    let mut forged = b1.block.clone();
+    forged.header.state_root = weft_chain::Hash::ZERO;
+    assert!(!node.verify_certificate(&forged).unwrap());
     env.block(&node); // empty heartbeat block
     let head = node.head();
     assert_eq!(head.height, 2);
@@ -719,4 +724,128 @@ fn a_non_validator_cannot_produce_blocks() {
         .unwrap_err();
     assert!(matches!(err, ChainError::NotValidator(_)));
     assert_eq!(node.height(), 0);
+}
+
+#[test]
+fn a_passed_proposal_whose_action_no_longer_applies_is_marked_failed() {
+    let env = Env::new(3);
+    let node = env.open();
+    let [a, b] = [&env.members[0], &env.members[1]];
+    let x = Keypair::from_seed(&[61; 32]).address();
+    node.submit(gov(
+        a,
+        0,
+        GovernanceCall::Propose {
+            action: Action::AddMember(x),
+        },
+    ))
+    .unwrap();
+    node.submit(gov(
+        a,
+        1,
+        GovernanceCall::Propose {
+            action: Action::AddMember(x),
+        },
+    ))
+    .unwrap();
+    node.submit(gov(
+        b,
+        0,
+        GovernanceCall::Vote {
+            proposal_id: 0,
+            approve: true,
+        },
+    ))
+    .unwrap();
+    node.submit(gov(
+        b,
+        1,
+        GovernanceCall::Vote {
+            proposal_id: 1,
+            approve: true,
+        },
+    ))
+    .unwrap();
+    let blk = env.block(&node);
+    assert!(blk
+        .receipts
+        .iter()
+        .all(|r| r.status == ReceiptStatus::Success));
+    let status = |id| {
+        let (m, q) = governance::query_args(&GovernanceQuery::Proposal { id });
+        let p: Option<governance::Proposal> =
+            borsh::from_slice(&node.call(governance::NAME, m, &q, None).unwrap()).unwrap();
+        p.unwrap().status
+    };
+    assert_eq!(status(0), governance::ProposalStatus::Passed);
+    assert_eq!(status(1), governance::ProposalStatus::Failed);
+    assert_eq!(committee(&node).len(), 4);
+}
+
+#[test]
+fn journal_entries_that_cannot_be_readmitted_are_recorded_as_dropped() {
+    let env = Env::new(1);
+    let node = env.open();
+    let hashes: Vec<_> = (0..3u8)
+        .map(|i| {
+            node.submit(gov(
+                &Keypair::from_seed(&[80 + i; 32]),
+                0,
+                GovernanceCall::Noop,
+            ))
+            .unwrap()
+        })
+        .collect();
+    drop(node);
+    // Restart with a smaller pool: one transaction no longer fits.
+    let node = env.open_with(NodeConfig {
+        pool: PoolConfig {
+            capacity: 2,
+            ..PoolConfig::default()
+        },
+        ..env.config()
+    });
+    let statuses: Vec<_> = hashes.iter().map(|h| node.tx_status(h).unwrap()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == TxStatus::Pending).count(),
+        2
+    );
+    assert!(statuses
+        .iter()
+        .any(|s| matches!(s, TxStatus::Dropped { reason } if reason.contains("pool full"))));
+}
+
+#[test]
+fn open_refuses_when_stored_state_differs_from_the_head_header() {
+    let env = Env::new(1);
+    let node = env.open();
+    node.submit(gov(&env.members[0], 0, GovernanceCall::Noop))
+        .unwrap();
+    env.block(&node);
+    drop(node);
+    {
+        // Corrupt the head header's state root behind the node's back.
+        use redb::{ReadableDatabase, TableDefinition};
+        const HEADERS: TableDefinition<u64, &[u8]> = TableDefinition::new("headers");
+        let db = redb::Database::open(env.dir.path().join("ledger.redb")).unwrap();
+        let stored: (weft_chain::BlockHeader, weft_chain::CommitCertificate) = {
+            let r = db.begin_read().unwrap();
+            let t = r.open_table(HEADERS).unwrap();
+            borsh::from_slice(t.get(1).unwrap().unwrap().value()).unwrap()
+        };
+        let (mut header, cert) = stored;
+        header.state_root = weft_chain::Hash::sha256(b"not the root");
+        let w = db.begin_write().unwrap();
+        w.open_table(HEADERS)
+            .unwrap()
+            .insert(1, borsh::to_vec(&(header, cert)).unwrap().as_slice())
+            .unwrap();
+        w.commit().unwrap();
+    }
+    let modules = ModuleRegistry::with_defaults().with(Arc::new(Scratch));
+    let err = Node::open(env.config(), env.genesis.clone(), modules).unwrap_err();
+    assert!(
+        matches!(err, ChainError::StateRootMismatch { height: 1, .. }),
+        "{err}"
+    );
 }
