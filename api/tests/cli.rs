@@ -103,6 +103,56 @@ fn up_tx_send_chain_status_and_clean_stop() {
     assert!(noop.status.success(), "{noop:?}");
     assert!(stdout(&noop).contains("nonce 1"), "{}", stdout(&noop));
 
+    // A committee proposal (passes at once with one member), then a vote on a proposal that
+    // does not exist (fails in execution: non-zero exit).
+    let member = "0x00000000000000000000000000000000000000aa";
+    let proposed = weft(&[
+        "tx",
+        "send",
+        "--key",
+        admin_key,
+        "--rpc",
+        &node.rpc,
+        "governance",
+        "propose",
+        "grant",
+        member,
+        "issuer",
+    ]);
+    assert!(proposed.status.success(), "{proposed:?}");
+    let bad_vote = weft(&[
+        "tx",
+        "send",
+        "--key",
+        admin_key,
+        "--rpc",
+        &node.rpc,
+        "governance",
+        "vote",
+        "999",
+        "yes",
+    ]);
+    assert!(!bad_vote.status.success(), "{bad_vote:?}");
+    assert!(
+        stdout(&bad_vote).contains("Failed"),
+        "{}",
+        stdout(&bad_vote)
+    );
+    // Malformed arguments are refused before anything is sent.
+    let bad_address = weft(&[
+        "tx",
+        "send",
+        "--key",
+        admin_key,
+        "--rpc",
+        &node.rpc,
+        "governance",
+        "propose",
+        "add-member",
+        "0x12",
+    ]);
+    assert!(!bad_address.status.success());
+
     // A non-member's config write commits as Failed: non-zero exit.
     let stranger = dir.path().join("stranger.key");
     assert!(weft(&["key", "new", "--out", stranger.to_str().unwrap()])
