@@ -42,6 +42,9 @@ impl Default for WsConfig {
     }
 }
 
+/// Most subscriptions one connection may hold.
+const MAX_SUBSCRIPTIONS: usize = 64;
+
 /// Largest accepted WebSocket message from a client.
 const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 
@@ -233,6 +236,11 @@ impl Connection {
             },
             other => return Err(RpcError::invalid_params(format!("unknown topic {other:?}"))),
         };
+        if self.subscriptions.len() >= MAX_SUBSCRIPTIONS {
+            return Err(RpcError::invalid_params(format!(
+                "at most {MAX_SUBSCRIPTIONS} subscriptions per connection"
+            )));
+        }
         if self.blocks.is_none() {
             self.blocks = Some(self.node.subscribe());
         }
