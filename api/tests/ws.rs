@@ -146,6 +146,26 @@ async fn new_blocks_and_events_are_delivered() {
             break;
         }
     }
+    // One subscription is left (events); the cap is 64 per connection.
+    for n in 0..64u64 {
+        let id = 100 + n;
+        send(
+            &mut ws,
+            json!({"jsonrpc": "2.0", "id": id, "method": "subscribe", "params": ["newBlocks"]}),
+        )
+        .await;
+        let answer = loop {
+            let message = next_json(&mut ws).await;
+            if message["id"] == json!(id) {
+                break message;
+            }
+        };
+        if n < 63 {
+            assert!(answer["result"].is_string(), "{answer}");
+        } else {
+            assert_eq!(answer["error"]["code"], json!(-32602), "{answer}");
+        }
+    }
     node.shutdown().await;
 }
 
