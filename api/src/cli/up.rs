@@ -29,19 +29,24 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     let validator = SingleValidator::spawn(node.clone(), contents.validator.clone());
 
     let verb = if contents.created { "created" } else { "using" };
-    println!("weft node up ({verb} data directory)");
-    println!("  data dir:   {}", home.root().display());
-    println!("  chain id:   {}", node.chain_id());
-    println!("  height:     {}", node.height());
-    println!("  rpc url:    http://{addr}/rpc");
-    println!("  ws url:     ws://{addr}/ws");
-    println!("  validator:  {}", contents.validator.address());
-    println!(
-        "  admin:      {} (key: {})",
-        contents.admin,
-        home.admin_key_path().display()
-    );
-    println!("  stop with Ctrl-C");
+    let banner = [
+        format!("weft node up ({verb} data directory)"),
+        format!("  data dir:   {}", home.root().display()),
+        format!("  chain id:   {}", node.chain_id()),
+        format!("  height:     {}", node.height()),
+        format!("  rpc url:    http://{addr}/rpc"),
+        format!("  ws url:     ws://{addr}/ws"),
+        format!("  validator:  {}", contents.validator.address()),
+        format!(
+            "  admin:      {} (key: {})",
+            contents.admin,
+            home.admin_key_path().display()
+        ),
+        "  stop with Ctrl-C".to_string(),
+    ];
+    for line in banner {
+        say(&line);
+    }
 
     let app = AppBuilder::new(node.clone())
         .with_node_interface(RpcLimits::default(), WsConfig::default());
@@ -57,7 +62,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     let height = node.height();
     drop(node);
     served.context("HTTP server failed")?;
-    println!("weft node stopped cleanly at height {height}");
+    say(&format!("weft node stopped cleanly at height {height}"));
     Ok(())
 }
 
@@ -84,4 +89,11 @@ async fn shutdown_signal() {
         let _ = tokio::signal::ctrl_c().await;
     }
     tracing::info!("shutdown requested");
+}
+
+/// Prints a line; a closed stdout must not bring the node down.
+fn say(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }
