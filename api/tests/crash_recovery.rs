@@ -50,9 +50,18 @@ fn kill_9_under_load_loses_nothing() {
         let mut node = UpProcess::start(&data);
         let client = RpcClient::new(&node.rpc);
         system.block_on(verify(&client, &ledger.borrow(), round));
+        let head_before = system
+            .block_on(client.call("getBlockNumber", json!([])))
+            .unwrap()
+            .as_u64()
+            .unwrap();
         let kill_after = Duration::from_millis(rand::thread_rng().gen_range(300..1500));
         let (acked, blocks) =
             system.block_on(load_until_killed(&client, &mut node, kill_after, &ledger));
+        assert!(
+            blocks > head_before,
+            "no block was committed under load before the kill"
+        );
         println!(
             "round {round}: SIGKILL after {} ms of load; {acked} txs acknowledged this round, head height {} when killed",
             kill_after.as_millis(),
