@@ -1,1 +1,24 @@
-//! placeholder
+//! `weft-api`: the Weft node's network interface and the `weft` command-line tool.
+//!
+//! This crate composes the ledger core (`weft-chain`) with actix-web. It is the only crate that
+//! knows HTTP; the chain crate knows nothing of JSON-RPC or WebSockets.
+//!
+//! - [`rpc`]: JSON-RPC 2.0 at `POST /rpc` (framing, batches, the one error-code table, methods).
+//! - [`ws`]: subscriptions at `GET /ws` (new blocks, module events) that never slow the node.
+//! - [`server`]: the [`server::AppBuilder`] of route groups and [`server::serve`] on a bound listener.
+//! - [`node_home`]: the data directory layout (`genesis.json`, `keys/`, `chain/`).
+//! - [`client`]: a small JSON-RPC client (`awc`) for the CLI and the load generator.
+//! - [`cli`]: the `weft` subcommands; [`bench`]: `weft bench chain`.
+//!
+//! **Invariants:** no request, however malformed, panics the server: every failure is a JSON-RPC
+//! error. Internal errors are logged and answered with a generic message. Secret keys are never
+//! printed or logged; key files are created with mode 0600.
+//! `anyhow` is used only by [`cli`], [`bench`] and `main`; the library layers use `thiserror`.
+
+pub mod bench;
+pub mod cli;
+pub mod client;
+pub mod node_home;
+pub mod rpc;
+pub mod server;
+pub mod ws;

@@ -1,0 +1,126 @@
+//! The `weft` command line: clap definitions and one function per subcommand.
+//!
+//! Subcommands return `anyhow::Result`; `main` prints the error chain and exits non-zero.
+
+mod chain;
+mod key;
+mod tx;
+mod up;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Default data directory of `weft up`.
+pub const DEFAULT_DATA_DIR: &str = "./weft-data";
+/// Default HTTP listen address of `weft up`.
+pub const DEFAULT_HTTP: &str = "127.0.0.1:8080";
+/// Default node URL of the client subcommands.
+pub const DEFAULT_RPC: &str = "http://127.0.0.1:8080";
+
+const KEY_FILE_NOTE: &str = "Key files hold the 32-byte Ed25519 seed as hex, readable only by \
+their owner (mode 0600). An encrypted keystore replaces them in a later version; until then, \
+protect the data directory like a private key.";
+
+/// Weft: a consortium chain node and its tools.
+#[derive(Debug, Parser)]
+#[command(name = "weft", version, about, after_help = KEY_FILE_NOTE)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a single-validator node on the embedded store (creates genesis and keys on first run).
+    #[command(after_help = KEY_FILE_NOTE)]
+    Up(UpArgs),
+    /// Create or inspect account keys.
+    #[command(subcommand, after_help = KEY_FILE_NOTE)]
+    Key(KeyCommand),
+    /// Query a running node.
+    #[command(subcommand)]
+    Chain(ChainCommand),
+    /// Sign and submit transactions.
+    #[command(subcommand)]
+    Tx(TxCommand),
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// `weft up`.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Data directory (genesis.json, keys/, chain/).
+    #[arg(long, env = "WEFT_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    pub data_dir: PathBuf,
+    /// HTTP listen address for JSON-RPC (`/rpc`) and subscriptions (`/ws`). Port 0 picks a free port.
+    #[arg(long, env = "WEFT_HTTP", default_value = DEFAULT_HTTP)]
+    pub http: SocketAddr,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long)]
+    pub workers: Option<usize>,
+}
+
+/// `weft key ...`.
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Generate a new account key and write it to a file (prints address and public key).
+    New {
+        /// Where to write the key (refuses to overwrite).
+        #[arg(long, default_value = "weft.key")]
+        out: PathBuf,
+    },
+    /// Show the address and public key of a key file.
+    Show {
+        /// The key file.
+        #[arg(default_value = "./weft-data/keys/admin.key")]
+        file: PathBuf,
+    },
+}
+
+/// `weft chain ...`.
+#[derive(Debug, Subcommand)]
+pub enum ChainCommand {
+    /// Height, latest hash, chain id, pool size and validators of a running node.
+    Status {
+        /// Node URL.
+        #[arg(long, env = "WEFT_RPC", default_value = DEFAULT_RPC)]
+        rpc: String,
+    },
+}
+
+/// `weft tx ...`.
+#[derive(Debug, Subcommand)]
+pub enum TxCommand {
+    /// Sign a transaction locally, submit it, wait for its receipt and print it.
+    Send(tx::SendArgs),
+}
+
+/// `weft bench ...`.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Committed TPS and commit latency of a single-validator node under JSON-RPC load.
+    Chain(crate::bench::BenchArgs),
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Up(args) => up::run(args),
+        Command::Key(KeyCommand::New { out }) => key::new(&out),
+        Command::Key(KeyCommand::Show { file }) => key::show(&file),
+        Command::Chain(ChainCommand::Status { rpc }) => block_on(chain::status(&rpc)),
+        Command::Tx(TxCommand::Send(args)) => block_on(tx::send(args)),
+        Command::Bench(BenchCommand::Chain(args)) => crate::bench::run(args),
+    }
+}
+
+/// Runs a client future on a fresh single-threaded actix runtime (`awc` is not `Send`).
+fn block_on<T>(future: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    actix_web::rt::System::new().block_on(future)
+}

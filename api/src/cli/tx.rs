@@ -1,0 +1,190 @@
+//! `weft tx send`: sign locally, submit over JSON-RPC, wait for the receipt.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::{json, Value};
+use weft_chain::governance::{self, Action, GovernanceCall};
+use weft_chain::{Address, Call, Transaction};
+
+use super::DEFAULT_RPC;
+use crate::client::RpcClient;
+use crate::node_home::read_key_file;
+
+/// `weft tx send`.
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// The sender's key file.
+    #[arg(long)]
+    key: PathBuf,
+    /// Node URL.
+    #[arg(long, env = "WEFT_RPC", default_value = DEFAULT_RPC)]
+    rpc: String,
+    /// How long to wait for the receipt, in seconds.
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+    /// The call to make.
+    #[command(subcommand)]
+    call: ModuleCall,
+}
+
+#[derive(Debug, Subcommand)]
+enum ModuleCall {
+    /// The governance module.
+    #[command(subcommand)]
+    Governance(GovernanceCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum GovernanceCommand {
+    /// Do nothing (a liveness probe).
+    Noop,
+    /// Set a configuration value (committee members only).
+    SetConfig { key: String, value: String },
+    /// Propose a committee decision.
+    #[command(subcommand)]
+    Propose(ProposeCommand),
+    /// Vote on an open proposal.
+    Vote { proposal_id: u64, choice: Choice },
+}
+
+#[derive(Debug, Subcommand)]
+enum ProposeCommand {
+    /// Add a committee member.
+    AddMember { address: Address },
+    /// Remove a committee member.
+    RemoveMember { address: Address },
+    /// Grant a permission to an account.
+    Grant {
+        account: Address,
+        permission: String,
+    },
+    /// Revoke a permission.
+    Revoke {
+        account: Address,
+        permission: String,
+    },
+    /// Set a configuration value.
+    SetConfig { key: String, value: String },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Choice {
+    Yes,
+    No,
+}
+
+impl ModuleCall {
+    fn into_call(self) -> Call {
+        match self {
+            ModuleCall::Governance(command) => governance::call(match command {
+                GovernanceCommand::Noop => GovernanceCall::Noop,
+                GovernanceCommand::SetConfig { key, value } => {
+                    GovernanceCall::SetConfig { key, value }
+                }
+                GovernanceCommand::Propose(action) => GovernanceCall::Propose {
+                    action: match action {
+                        ProposeCommand::AddMember { address } => Action::AddMember(address),
+                        ProposeCommand::RemoveMember { address } => Action::RemoveMember(address),
+                        ProposeCommand::Grant {
+                            account,
+                            permission,
+                        } => Action::Grant {
+                            account,
+                            permission,
+                        },
+                        ProposeCommand::Revoke {
+                            account,
+                            permission,
+                        } => Action::Revoke {
+                            account,
+                            permission,
+                        },
+                        ProposeCommand::SetConfig { key, value } => {
+                            Action::SetConfig { key, value }
+                        }
+                    },
+                },
+                GovernanceCommand::Vote {
+                    proposal_id,
+                    choice,
+                } => GovernanceCall::Vote {
+                    proposal_id,
+                    approve: matches!(choice, Choice::Yes),
+                },
+            }),
+        }
+    }
+}
+
+pub async fn send(args: SendArgs) -> anyhow::Result<()> {
+    let key = read_key_file(&args.key)?;
+    let client = RpcClient::new(&args.rpc);
+    let status = client
+        .call("getSyncStatus", json!([]))
+        .await
+        .context("asking the node for its chain id")?;
+    let chain_id = status
+        .get("chainId")
+        .and_then(Value::as_str)
+        .context("node reported no chain id")?
+        .to_string();
+    let nonce = client
+        .call("getNonce", json!([key.address()]))
+        .await?
+        .as_u64()
+        .context("node reported a non-numeric nonce")?;
+    let tx = Transaction {
+        chain_id,
+        sender: key.public_key(),
+        nonce,
+        call: args.call.into_call(),
+    }
+    .sign(&key);
+    let raw = format!("0x{}", hex::encode(tx.encode()));
+    let hash = client
+        .call("sendTransaction", json!([raw]))
+        .await
+        .context("submitting the transaction")?;
+    println!(
+        "submitted {} (sender {}, nonce {nonce})",
+        display(&hash),
+        key.address()
+    );
+
+    let deadline = Instant::now() + Duration::from_secs(args.timeout);
+    loop {
+        let receipt = client.call("getTransactionReceipt", json!([hash])).await?;
+        if !receipt.is_null() {
+            println!("{}", serde_json::to_string_pretty(&receipt)?);
+            let status = receipt.get("status").map(display).unwrap_or_default();
+            if !status.eq_ignore_ascii_case("success") {
+                bail!(
+                    "transaction failed: {}",
+                    receipt.get("error").map(display).unwrap_or(status)
+                );
+            }
+            return Ok(());
+        }
+        let status = client.call("getTransactionStatus", json!([hash])).await?;
+        if status.get("status").and_then(Value::as_str) == Some("dropped") {
+            bail!(
+                "transaction dropped: {}",
+                status.get("reason").map(display).unwrap_or_default()
+            );
+        }
+        if Instant::now() > deadline {
+            bail!("no receipt after {} s (status: {status})", args.timeout);
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn display(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,114 @@
+//! The HTTP server: an [`AppBuilder`] of route groups, and [`serve`] on a bound listener.
+//!
+//! Route groups today: JSON-RPC (`POST /rpc`) and subscriptions (`GET /ws`). Later groups (REST
+//! under `/api/v1`, auth, the web UI) register through [`AppBuilder::group`] the same way.
+//! [`serve`] takes an already bound `std::net::TcpListener` and a shutdown future, so tests bind
+//! port 0 and the binary decides what "shutdown" means (Ctrl-C, SIGTERM).
+
+use std::future::Future;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{web, App, HttpServer};
+use weft_chain::Node;
+
+use crate::rpc::{self, RpcLimits};
+use crate::ws::{self, WsConfig};
+
+type Group = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
+
+/// The application: shared state plus the route groups to mount.
+#[derive(Clone)]
+pub struct AppBuilder {
+    node: Arc<Node>,
+    groups: Vec<Group>,
+}
+
+impl std::fmt::Debug for AppBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppBuilder")
+            .field("groups", &self.groups.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppBuilder {
+    /// An application serving `node`, with no routes yet.
+    pub fn new(node: Arc<Node>) -> Self {
+        Self {
+            node,
+            groups: Vec::new(),
+        }
+    }
+
+    /// The node interface: `POST /rpc` and `GET /ws`.
+    pub fn with_node_interface(self, limits: RpcLimits, ws: WsConfig) -> Self {
+        self.group(move |cfg| rpc::routes(limits)(cfg))
+            .group(move |cfg| ws::routes(ws)(cfg))
+    }
+
+    /// Adds a route group.
+    pub fn group(
+        mut self,
+        configure: impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static,
+    ) -> Self {
+        self.groups.push(Arc::new(configure));
+        self
+    }
+
+    fn configure(&self, cfg: &mut web::ServiceConfig) {
+        cfg.app_data(web::Data::new(self.node.clone()));
+        for group in &self.groups {
+            group(cfg);
+        }
+    }
+}
+
+/// Server tuning.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// HTTP worker threads (default: one per core).
+    pub workers: Option<usize>,
+    /// How long in-flight requests may run after shutdown is requested.
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            workers: None,
+            shutdown_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then stops accepting connections and
+/// waits for requests in flight. Must run inside an actix (tokio) runtime.
+pub async fn serve(
+    listener: TcpListener,
+    app: AppBuilder,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let mut server = HttpServer::new(move || {
+        let app = app.clone();
+        App::new().configure(move |cfg| app.configure(cfg))
+    })
+    .disable_signals()
+    .shutdown_timeout(options.shutdown_timeout.as_secs());
+    if let Some(workers) = options.workers {
+        server = server.workers(workers);
+    }
+    let server = server.listen(listener)?.run();
+    let handle = server.handle();
+    let mut server = std::pin::pin!(server);
+    tokio::select! {
+        result = &mut server => result,
+        () = shutdown => {
+            // The server future itself processes the stop command: poll both.
+            let ((), result) = tokio::join!(handle.stop(true), server);
+            result
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! CLI smoke tests: `weft key new|show`, `weft up` + `weft tx send` + `weft chain status`, and a
+//! clean stop on SIGTERM.
+
+mod common;
+
+use std::process::{Command, Output};
+
+use common::process::{UpProcess, WEFT};
+
+fn weft(args: &[&str]) -> Output {
+    Command::new(WEFT)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run weft")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn key_new_and_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("alice.key");
+    let path_str = path.to_str().unwrap();
+    let created = weft(&["key", "new", "--out", path_str]);
+    assert!(created.status.success(), "{created:?}");
+    let text = stdout(&created);
+    let address = text
+        .lines()
+        .find_map(|l| l.strip_prefix("address:"))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(
+        address.starts_with("0x") && address.len() == 42,
+        "{address}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    // The seed never appears in the output.
+    let seed = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains(seed.trim()));
+
+    let shown = weft(&["key", "show", path_str]);
+    assert!(shown.status.success());
+    assert!(stdout(&shown).contains(&address));
+    assert!(!stdout(&shown).contains(seed.trim()));
+
+    // Never overwrites; bad files are refused.
+    assert!(!weft(&["key", "new", "--out", path_str]).status.success());
+    std::fs::write(dir.path().join("bad.key"), "xyz").unwrap();
+    assert!(
+        !weft(&["key", "show", dir.path().join("bad.key").to_str().unwrap()])
+            .status
+            .success()
+    );
+}
+
+#[test]
+fn up_tx_send_chain_status_and_clean_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let node = UpProcess::start(&data);
+    let banner = node.banner.join("\n");
+    assert!(banner.contains("created data directory"), "{banner}");
+    assert!(banner.contains("weft-local"), "{banner}");
+    assert!(banner.contains("admin.key"), "{banner}");
+    let admin_key = data.join("keys").join("admin.key");
+    let admin_key = admin_key.to_str().unwrap();
+
+    let sent = weft(&[
+        "tx",
+        "send",
+        "--key",
+        admin_key,
+        "--rpc",
+        &node.rpc,
+        "governance",
+        "set-config",
+        "color",
+        "blue",
+    ]);
+    assert!(sent.status.success(), "{sent:?}");
+    assert!(stdout(&sent).contains("Success"), "{}", stdout(&sent));
+    let noop = weft(&[
+        "tx",
+        "send",
+        "--key",
+        admin_key,
+        "--rpc",
+        &node.rpc,
+        "governance",
+        "noop",
+    ]);
+    assert!(noop.status.success(), "{noop:?}");
+    assert!(stdout(&noop).contains("nonce 1"), "{}", stdout(&noop));
+
+    // A committee proposal (passes at once with one member), then a vote on a proposal that
+    // does not exist (fails in execution: non-zero exit).
+    let member = "0x00000000000000000000000000000000000000aa";
+    let proposed = weft(&[
+        "tx",
+        "send",
+        "--key",
+        admin_key,
+        "--rpc",
+        &node.rpc,
+        "governance",
+        "propose",
+        "grant",
+        member,
+        "issuer",
+    ]);
+    assert!(proposed.status.success(), "{proposed:?}");
+    let bad_vote = weft(&[
+        "tx",
+        "send",
+        "--key",
+        admin_key,
+        "--rpc",
+        &node.rpc,
+        "governance",
+        "vote",
+        "999",
+        "yes",
+    ]);
+    assert!(!bad_vote.status.success(), "{bad_vote:?}");
+    assert!(
+        stdout(&bad_vote).contains("Failed"),
+        "{}",
+        stdout(&bad_vote)
+    );
+    // Malformed arguments are refused before anything is sent.
+    let bad_address = weft(&[
+        "tx",
+        "send",
+        "--key",
+        admin_key,
+        "--rpc",
+        &node.rpc,
+        "governance",
+        "propose",
+        "add-member",
+        "0x12",
+    ]);
+    assert!(!bad_address.status.success());
+
+    // A non-member's config write commits as Failed: non-zero exit.
+    let stranger = dir.path().join("stranger.key");
+    assert!(weft(&["key", "new", "--out", stranger.to_str().unwrap()])
+        .status
+        .success());
+    let refused = weft(&[
+        "tx",
+        "send",
+        "--key",
+        stranger.to_str().unwrap(),
+        "--rpc",
+        &node.rpc,
+        "governance",
+        "set-config",
+        "color",
+        "red",
+    ]);
+    assert!(!refused.status.success(), "{refused:?}");
+    assert!(stdout(&refused).contains("Failed"), "{}", stdout(&refused));
+
+    let status = weft(&["chain", "status", "--rpc", &node.rpc]);
+    assert!(status.status.success(), "{status:?}");
+    let text = stdout(&status);
+    assert!(
+        text.contains("weft-local") && text.contains("validators:   1"),
+        "{text}"
+    );
+    let height: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("height:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(height >= 3, "{text}");
+
+    // Unreachable node: a clear failure, not a hang or panic.
+    let down = weft(&["chain", "status", "--rpc", "http://127.0.0.1:9"]);
+    assert!(!down.status.success());
+
+    let exit = node.terminate();
+    assert!(exit.success(), "weft up exit status {exit:?}");
+
+    // Second run reuses the directory and keeps the chain.
+    let again = UpProcess::start(&data);
+    assert!(again.banner.join("\n").contains("using data directory"));
+    let status = weft(&["chain", "status", "--rpc", &again.rpc]);
+    let height_again: u64 = stdout(&status)
+        .lines()
+        .find_map(|l| l.strip_prefix("height:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(height_again >= height);
+    assert!(again.terminate().success());
+}
