@@ -385,21 +385,33 @@ impl Node {
             }
         }
 
-        let snapshot = match self.store.snapshot() {
-            Ok(s) => s,
-            Err(e) => return results.into_iter().map(|_| Err(unavailable(&e))).collect(),
-        };
-        let state = snapshot.at(u64::MAX);
         let mut records = Vec::new();
         let seq = {
             let mut pool = self.pool.lock();
+            // The committed nonce of a sender without a pool queue must be read while holding
+            // the pool lock: `produce_block` commits to the store *before* it removes the
+            // committed transactions (and emptied queues) from the pool under this lock, so a
+            // snapshot taken here is never older than the pool's view. A snapshot taken
+            // before the lock could predate a block that emptied the sender's queue, and
+            // would make a valid next nonce look like a gap.
+            let mut snapshot = None;
             for ((tx, bytes), result) in txs.into_iter().zip(&encoded).zip(results.iter_mut()) {
                 let Ok(hash) = *result else { continue };
-                match pool.admit(tx, hash, |a| read_nonce(&state, a).map_err(unavailable)) {
+                let committed_nonce = |a: &Address| {
+                    if snapshot.is_none() {
+                        snapshot = Some(self.store.snapshot().map_err(|e| unavailable(&e))?);
+                    }
+                    match &snapshot {
+                        Some(s) => read_nonce(&s.at(u64::MAX), a).map_err(|e| unavailable(&e)),
+                        None => Err(TxRejection::Unavailable("no state snapshot".into())),
+                    }
+                };
+                match pool.admit(tx, hash, committed_nonce) {
                     Ok(()) => tx_record(&mut records, bytes),
                     Err(e) => *result = Err(e),
                 }
             }
+            drop(snapshot);
             if records.is_empty() {
                 return results;
             }
@@ -407,7 +419,6 @@ impl Node {
             self.pool_changed.notify_all();
             seq
         };
-        drop(snapshot);
         if let Err(e) = self.journal.wait_durable(seq) {
             tracing::error!(error = %e, "pool journal write failed");
             for r in results.iter_mut().filter(|r| r.is_ok()) {

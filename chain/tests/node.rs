@@ -849,3 +849,34 @@ fn open_refuses_when_stored_state_differs_from_the_head_header() {
         "{err}"
     );
 }
+
+/// Regression: a sender whose pool queue was emptied by a block committed while its next
+/// transaction was being admitted must not see a stale committed nonce (which made a valid next
+/// nonce look like a gap). Senders submit one transaction at a time while blocks commit as fast
+/// as possible, so queues are emptied and re-created continuously.
+#[test]
+fn sequential_submits_racing_block_commits_are_never_rejected() {
+    let env = Env::new(1);
+    let mut config = env.config();
+    config.block.batch_delay = Duration::ZERO;
+    let node = env.open_with(config);
+    let handle = SingleValidator::spawn(Arc::clone(&node), env.validator.clone());
+    let senders: Vec<Keypair> = (0..4u8).map(|i| Keypair::from_seed(&[100 + i; 32])).collect();
+    std::thread::scope(|s| {
+        for kp in &senders {
+            let node = &node;
+            s.spawn(move || {
+                for nonce in 0..600 {
+                    let tx = gov(kp, nonce, GovernanceCall::Noop);
+                    if let Err(e) = node.submit(tx) {
+                        panic!("nonce {nonce} of {} rejected: {e}", kp.address());
+                    }
+                }
+            });
+        }
+    });
+    handle.shutdown();
+    for kp in &senders {
+        assert_eq!(node.next_nonce(&kp.address()).unwrap(), 600);
+    }
+}
