@@ -861,7 +861,9 @@ fn sequential_submits_racing_block_commits_are_never_rejected() {
     config.block.batch_delay = Duration::ZERO;
     let node = env.open_with(config);
     let handle = SingleValidator::spawn(Arc::clone(&node), env.validator.clone());
-    let senders: Vec<Keypair> = (0..4u8).map(|i| Keypair::from_seed(&[100 + i; 32])).collect();
+    let senders: Vec<Keypair> = (0..4u8)
+        .map(|i| Keypair::from_seed(&[100 + i; 32]))
+        .collect();
     std::thread::scope(|s| {
         for kp in &senders {
             let node = &node;
