@@ -5,10 +5,15 @@
 //! Ristretto255 side (Bulletproofs, sigma protocols, threshold ElGamal):
 //! see `transcript`, `range`, `sigma`, `elgamal`, `dkg`, `dlog`.
 //!
-//! BN254 side (Groth16 membership circuit): see `membership`.
+//! BN254 side (Groth16 membership circuit): `membership` — Poseidon (BN254 `Fr`, t = 4, x^5,
+//! 8 + 56 rounds), a sparse Poseidon Merkle tree, the R1CS circuit (root, nullifier, scope,
+//! signal public), typed Groth16 setup/prove/verify/batch-verify and canonical encodings.
+//! Notes: `zk/docs/notes-membership.md`.
 //!
 //! **Invariant:** this crate does no IO and knows nothing of the chain.
 
 // -- ristretto255 side --
 
 // -- BN254 / Groth16 side --
+
+pub mod membership;
