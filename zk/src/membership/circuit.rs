@@ -21,7 +21,9 @@
 
 use ark_bn254::Fr;
 use ark_ff::Zero;
-use ark_r1cs_std::{alloc::AllocVar, boolean::Boolean, eq::EqGadget, fields::fp::FpVar, fields::FieldVar};
+use ark_r1cs_std::{
+    alloc::AllocVar, boolean::Boolean, eq::EqGadget, fields::fp::FpVar, fields::FieldVar,
+};
 use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, SynthesisError,
 };
@@ -47,7 +49,9 @@ pub struct MembershipCircuit {
 
 impl core::fmt::Debug for MembershipCircuit {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("MembershipCircuit").field("depth", &self.depth).finish_non_exhaustive()
+        f.debug_struct("MembershipCircuit")
+            .field("depth", &self.depth)
+            .finish_non_exhaustive()
     }
 }
 
@@ -63,7 +67,10 @@ impl Drop for MembershipCircuit {
 impl MembershipCircuit {
     /// The all-zero assignment for `depth`: the right shape, not a satisfying assignment.
     pub fn blank(depth: usize) -> Result<Self, SetupError> {
-        check_depth(depth).map_err(|_| SetupError::UnsupportedDepth { depth, max: MAX_DEPTH })?;
+        check_depth(depth).map_err(|_| SetupError::UnsupportedDepth {
+            depth,
+            max: MAX_DEPTH,
+        })?;
         Ok(Self {
             depth,
             public: [Fr::zero(); 4],
@@ -75,7 +82,10 @@ impl MembershipCircuit {
 
     /// The circuit for proving `statement` with `witness` (which may be wrong: tests use this
     /// to show a bad witness leaves the system unsatisfied).
-    pub fn new(statement: &MembershipStatement, witness: &MembershipWitness) -> Result<Self, TreeError> {
+    pub fn new(
+        statement: &MembershipStatement,
+        witness: &MembershipWitness,
+    ) -> Result<Self, TreeError> {
         check_depth(witness.path.depth())?;
         Ok(Self {
             depth: witness.path.depth(),

@@ -49,7 +49,11 @@ pub(crate) fn encode<T: CanonicalSerialize>(kind: Kind, depth: Option<u8>, value
 }
 
 /// Decodes the header for `kind` and returns the depth byte (if `with_depth`) and the payload.
-fn split_header(kind: Kind, with_depth: bool, bytes: &[u8]) -> Result<(Option<u8>, &[u8]), DecodeError> {
+fn split_header(
+    kind: Kind,
+    with_depth: bool,
+    bytes: &[u8],
+) -> Result<(Option<u8>, &[u8]), DecodeError> {
     let header = if with_depth { 3 } else { 2 };
     if bytes.len() < header {
         return Err(DecodeError::Truncated);
@@ -58,7 +62,10 @@ fn split_header(kind: Kind, with_depth: bool, bytes: &[u8]) -> Result<(Option<u8
         return Err(DecodeError::UnknownVersion { found: bytes[0] });
     }
     if bytes[1] != kind as u8 {
-        return Err(DecodeError::WrongKind { expected: kind as u8, found: bytes[1] });
+        return Err(DecodeError::WrongKind {
+            expected: kind as u8,
+            found: bytes[1],
+        });
     }
     let depth = with_depth.then(|| bytes[2]);
     Ok((depth, &bytes[header..]))
@@ -83,7 +90,9 @@ pub(crate) fn decode_payload<T: CanonicalSerialize + CanonicalDeserialize>(
     let value = T::deserialize_with_mode(&mut reader, Compress::Yes, Validate::Yes)
         .map_err(|_| DecodeError::Malformed)?;
     if !reader.is_empty() {
-        return Err(DecodeError::TrailingBytes { count: reader.len() });
+        return Err(DecodeError::TrailingBytes {
+            count: reader.len(),
+        });
     }
     let mut again = Vec::with_capacity(payload.len());
     value
@@ -164,10 +173,16 @@ mod tests {
     #[test]
     fn header_checks() {
         let bytes = encode(Kind::Statement, None, &Fr::from(9u64));
-        assert_eq!(decode::<Fr>(Kind::Statement, false, &bytes).unwrap().1, Fr::from(9u64));
+        assert_eq!(
+            decode::<Fr>(Kind::Statement, false, &bytes).unwrap().1,
+            Fr::from(9u64)
+        );
         assert_eq!(
             decode::<Fr>(Kind::Proof, false, &bytes).unwrap_err(),
-            DecodeError::WrongKind { expected: 1, found: 4 }
+            DecodeError::WrongKind {
+                expected: 1,
+                found: 4
+            }
         );
         let mut v2 = bytes.clone();
         v2[0] = 2;
@@ -181,6 +196,9 @@ mod tests {
             decode::<Fr>(Kind::Statement, false, &long).unwrap_err(),
             DecodeError::TrailingBytes { count: 1 }
         );
-        assert_eq!(decode::<Fr>(Kind::Statement, false, &bytes[..1]).unwrap_err(), DecodeError::Truncated);
+        assert_eq!(
+            decode::<Fr>(Kind::Statement, false, &bytes[..1]).unwrap_err(),
+            DecodeError::Truncated
+        );
     }
 }

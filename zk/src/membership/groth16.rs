@@ -36,8 +36,13 @@ impl MembershipParams {
     ) -> Result<Self, SetupError> {
         let circuit = MembershipCircuit::blank(depth)?;
         let (pk, _vk) = Groth16::<Bn254>::circuit_specific_setup(circuit, rng)?;
-        let depth = u8::try_from(depth).map_err(|_| SetupError::UnsupportedDepth { depth, max: MAX_DEPTH })?;
-        Ok(Self { pk: MembershipProvingKey { depth, pk } })
+        let depth = u8::try_from(depth).map_err(|_| SetupError::UnsupportedDepth {
+            depth,
+            max: MAX_DEPTH,
+        })?;
+        Ok(Self {
+            pk: MembershipProvingKey { depth, pk },
+        })
     }
 
     /// [`Self::setup_with_rng`] with the operating system's RNG.
@@ -76,7 +81,10 @@ impl MembershipProvingKey {
 
     /// The matching verifying key.
     pub fn verifying_key(&self) -> MembershipVerifyingKey {
-        MembershipVerifyingKey { depth: self.depth, vk: self.pk.vk.clone() }
+        MembershipVerifyingKey {
+            depth: self.depth,
+            vk: self.pk.vk.clone(),
+        }
     }
 
     /// Canonical encoding: version, kind, depth, compressed arkworks key.
@@ -191,6 +199,11 @@ impl MembershipProof {
         Self::from_bytes(bytes)
     }
 
+    #[cfg(test)]
+    pub(crate) fn proof_b(&self) -> ark_bn254::G2Affine {
+        self.proof.b
+    }
+
     /// A fresh proof of the same statement (same distribution as a new proof); used by tests
     /// and benches to get many distinct proofs cheaply.
     pub fn rerandomize_with_rng(
@@ -198,13 +211,21 @@ impl MembershipProof {
         vk: &MembershipVerifyingKey,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Self {
-        Self { proof: Groth16::<Bn254>::rerandomize_proof(&vk.vk, &self.proof, rng) }
+        Self {
+            proof: Groth16::<Bn254>::rerandomize_proof(&vk.vk, &self.proof, rng),
+        }
     }
 }
 
 serde_via_bytes!(MembershipProof, "a versioned membership proof encoding");
-serde_via_bytes!(MembershipVerifyingKey, "a versioned membership verifying key encoding");
-serde_via_bytes!(MembershipProvingKey, "a versioned membership proving key encoding");
+serde_via_bytes!(
+    MembershipVerifyingKey,
+    "a versioned membership verifying key encoding"
+);
+serde_via_bytes!(
+    MembershipProvingKey,
+    "a versioned membership proving key encoding"
+);
 
 /// Proves `statement` with `witness`.
 ///
@@ -217,7 +238,10 @@ pub fn prove_with_rng(
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<MembershipProof, ProveError> {
     if witness.depth() != pk.depth() {
-        return Err(ProveError::DepthMismatch { expected: pk.depth(), found: witness.depth() });
+        return Err(ProveError::DepthMismatch {
+            expected: pk.depth(),
+            found: witness.depth(),
+        });
     }
     let expected = witness.statement(statement.scope, statement.signal);
     if expected.root != statement.root {
@@ -226,8 +250,11 @@ pub fn prove_with_rng(
     if expected.nullifier != statement.nullifier {
         return Err(ProveError::NullifierMismatch);
     }
-    let circuit = MembershipCircuit::new(statement, witness)
-        .map_err(|_| ProveError::DepthMismatch { expected: pk.depth(), found: witness.depth() })?;
+    let circuit =
+        MembershipCircuit::new(statement, witness).map_err(|_| ProveError::DepthMismatch {
+            expected: pk.depth(),
+            found: witness.depth(),
+        })?;
     let proof = Groth16::<Bn254>::prove(&pk.pk, circuit, rng)?;
     Ok(MembershipProof { proof })
 }
@@ -247,7 +274,11 @@ pub fn verify(
     statement: &MembershipStatement,
     proof: &MembershipProof,
 ) -> Result<(), VerificationError> {
-    match Groth16::<Bn254>::verify_with_processed_vk(&pvk.pvk, &statement.public_inputs(), &proof.proof) {
+    match Groth16::<Bn254>::verify_with_processed_vk(
+        &pvk.pvk,
+        &statement.public_inputs(),
+        &proof.proof,
+    ) {
         Ok(true) => Ok(()),
         _ => Err(VerificationError::InvalidProof),
     }
@@ -312,7 +343,10 @@ pub fn batch_verify_with_rng<'a>(
     let g2_prepared = items
         .iter()
         .map(|(_, p)| <Bn254 as Pairing>::G2Prepared::from(p.proof.b))
-        .chain([pvk.pvk.gamma_g2_neg_pc.clone(), pvk.pvk.delta_g2_neg_pc.clone()]);
+        .chain([
+            pvk.pvk.gamma_g2_neg_pc.clone(),
+            pvk.pvk.delta_g2_neg_pc.clone(),
+        ]);
 
     let ml = Bn254::multi_miller_loop(g1_prepared, g2_prepared);
     let lhs = Bn254::final_exponentiation(ml).ok_or(VerificationError::InvalidProof)?;

@@ -231,7 +231,10 @@ impl MembershipStatement {
     }
 }
 
-serde_via_bytes!(MembershipStatement, "a versioned membership statement encoding");
+serde_via_bytes!(
+    MembershipStatement,
+    "a versioned membership statement encoding"
+);
 
 /// The prover's private input: the secret and its authentication path.
 #[derive(Clone)]

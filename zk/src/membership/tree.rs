@@ -22,7 +22,10 @@ pub(crate) fn check_depth(depth: usize) -> Result<(), TreeError> {
     if (1..=MAX_DEPTH).contains(&depth) {
         Ok(())
     } else {
-        Err(TreeError::UnsupportedDepth { depth, max: MAX_DEPTH })
+        Err(TreeError::UnsupportedDepth {
+            depth,
+            max: MAX_DEPTH,
+        })
     }
 }
 
@@ -45,7 +48,11 @@ impl MerkleTree {
         for l in 0..depth {
             empty.push(poseidon::node(&empty[l], &empty[l]));
         }
-        Ok(Self { depth, levels: vec![Vec::new(); depth + 1], empty })
+        Ok(Self {
+            depth,
+            levels: vec![Vec::new(); depth + 1],
+            empty,
+        })
     }
 
     /// A tree holding `leaves` in order.
@@ -84,7 +91,9 @@ impl MerkleTree {
     pub fn insert(&mut self, leaf: LeafCommitment) -> Result<u64, TreeError> {
         let index = self.len();
         if index >= self.capacity() {
-            return Err(TreeError::Full { capacity: self.capacity() });
+            return Err(TreeError::Full {
+                capacity: self.capacity(),
+            });
         }
         self.levels[0].push(leaf.0);
         let mut i = index as usize;
@@ -105,7 +114,10 @@ impl MerkleTree {
     }
 
     fn node_at(&self, level: usize, i: usize) -> Fr {
-        self.levels[level].get(i).copied().unwrap_or(self.empty[level])
+        self.levels[level]
+            .get(i)
+            .copied()
+            .unwrap_or(self.empty[level])
     }
 
     /// The current root.
@@ -116,7 +128,10 @@ impl MerkleTree {
     /// The authentication path of the leaf at `index`.
     pub fn path(&self, index: u64) -> Result<MerklePath, TreeError> {
         if index >= self.len() {
-            return Err(TreeError::IndexOutOfRange { index, len: self.len() });
+            return Err(TreeError::IndexOutOfRange {
+                index,
+                len: self.len(),
+            });
         }
         let mut i = index as usize;
         let siblings = (0..self.depth)
@@ -200,7 +215,10 @@ mod tests {
             .map(|i| leaves.get(i).map_or(Fr::zero(), |l| l.0))
             .collect();
         while level.len() > 1 {
-            level = level.chunks(2).map(|p| poseidon::node(&p[0], &p[1])).collect();
+            level = level
+                .chunks(2)
+                .map(|p| poseidon::node(&p[0], &p[1]))
+                .collect();
         }
         level[0]
     }
@@ -242,10 +260,22 @@ mod tests {
     #[test]
     fn full_tree_and_bad_indices_are_errors() {
         let mut tree = MerkleTree::from_leaves(2, leaves(4, 1)).unwrap();
-        assert_eq!(tree.insert(LeafCommitment(Fr::from(1u64))), Err(TreeError::Full { capacity: 4 }));
-        assert_eq!(tree.path(4).unwrap_err(), TreeError::IndexOutOfRange { index: 4, len: 4 });
-        assert!(matches!(MerkleTree::new(0), Err(TreeError::UnsupportedDepth { .. })));
-        assert!(matches!(MerkleTree::new(MAX_DEPTH + 1), Err(TreeError::UnsupportedDepth { .. })));
+        assert_eq!(
+            tree.insert(LeafCommitment(Fr::from(1u64))),
+            Err(TreeError::Full { capacity: 4 })
+        );
+        assert_eq!(
+            tree.path(4).unwrap_err(),
+            TreeError::IndexOutOfRange { index: 4, len: 4 }
+        );
+        assert!(matches!(
+            MerkleTree::new(0),
+            Err(TreeError::UnsupportedDepth { .. })
+        ));
+        assert!(matches!(
+            MerkleTree::new(MAX_DEPTH + 1),
+            Err(TreeError::UnsupportedDepth { .. })
+        ));
         assert_eq!(MerkleTree::new(MAX_DEPTH).unwrap().capacity(), 1 << 32);
     }
 
