@@ -35,7 +35,10 @@ fn membership(c: &mut Criterion) {
     let tree = MerkleTree::from_leaves(depth, secrets.iter().map(MembershipSecret::commitment))
         .expect("tree");
     let witness_of = |i: usize| {
-        MembershipWitness::new(secrets[i].clone(), tree.path(i as u64).expect("leaf exists"))
+        MembershipWitness::new(
+            secrets[i].clone(),
+            tree.path(i as u64).expect("leaf exists"),
+        )
     };
     let scope = Scope::from_context(b"bench poll");
 

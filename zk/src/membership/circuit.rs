@@ -14,10 +14,11 @@
 //! 5. `signal * signal = signal_sq` for a fresh witness `signal_sq`.
 //!
 //! Constraint 5 is the customary "dummy" use of the signal. Groth16 already binds every
-//! public input through the verifier's `sum x_i * gamma_abc_i`, and arkworks' QAP reduction
-//! adds a constraint per input, so the signal would be bound even without it; the explicit
-//! constraint keeps the binding independent of the reduction's details (and of any optimiser
-//! that drops unused inputs), at the cost of one constraint.
+//! public input through the verifier's `IC(x) = gamma_abc_0 + sum x_j gamma_abc_j`, and
+//! arkworks' libsnark QAP reduction gives every instance variable its own Lagrange term, so
+//! `gamma_abc_signal` is not the identity and the signal would be bound even without it. The
+//! explicit multiplication keeps the binding independent of the reduction's details (and of any
+//! optimiser that drops unused inputs), for one constraint.
 
 use ark_bn254::Fr;
 use ark_ff::Zero;

@@ -280,5 +280,9 @@ impl Drop for MembershipWitness {
     }
 }
 
+/// Protocol notes: notation, the circuit, why it is sound, and the setup's trust model.
+#[doc = include_str!("../../docs/notes-membership.md")]
+mod notes {}
+
 #[cfg(test)]
 mod tests;
