@@ -67,10 +67,22 @@ impl MembershipParams {
 }
 
 /// A Groth16 proving key for the membership circuit at one depth.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct MembershipProvingKey {
     depth: u8,
     pk: ProvingKey<Bn254>,
+}
+
+impl core::fmt::Debug for MembershipProvingKey {
+    /// Prints the depth and query sizes, not the tens of thousands of points.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("MembershipProvingKey")
+            .field("depth", &self.depth)
+            .field("a_query", &self.pk.a_query.len())
+            .field("h_query", &self.pk.h_query.len())
+            .field("l_query", &self.pk.l_query.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl MembershipProvingKey {
