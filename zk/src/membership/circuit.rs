@@ -26,7 +26,8 @@ use ark_r1cs_std::{
     alloc::AllocVar, boolean::Boolean, eq::EqGadget, fields::fp::FpVar, fields::FieldVar,
 };
 use ark_relations::gr1cs::{
-    ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, SynthesisError,
+    ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, OptimizationGoal, SynthesisError,
+    SynthesisMode,
 };
 
 use super::{
@@ -140,4 +141,31 @@ pub fn constraint_count(depth: usize) -> Result<usize, SetupError> {
     MembershipCircuit::blank(depth)?.generate_constraints(cs.clone())?;
     cs.finalize();
     Ok(cs.num_constraints())
+}
+
+/// The sizes of a Groth16 key for the circuit at one depth (arkworks' libsnark reduction).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct KeyShape {
+    /// Instance variables, including the constant `1`: `gamma_abc_g1.len()`.
+    pub(crate) instance: usize,
+    /// Witness variables: `l_query.len()`.
+    pub(crate) witness: usize,
+    /// QAP evaluation domain size: `h_query.len() + 1`.
+    pub(crate) domain: usize,
+}
+
+/// Synthesises the blank circuit exactly as arkworks' generator does and reads off the sizes.
+pub(crate) fn key_shape(depth: usize) -> Result<KeyShape, SetupError> {
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    cs.set_optimization_goal(OptimizationGoal::Constraints);
+    cs.set_mode(SynthesisMode::Setup);
+    MembershipCircuit::blank(depth)?.generate_constraints(cs.clone())?;
+    cs.finalize();
+    let instance = cs.num_instance_variables();
+    Ok(KeyShape {
+        instance,
+        witness: cs.num_witness_variables(),
+        // BN254's scalar field has 2-adicity 28, so the domain is the radix-2 one.
+        domain: (cs.num_constraints() + instance).next_power_of_two(),
+    })
 }

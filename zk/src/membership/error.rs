@@ -107,6 +107,9 @@ pub enum DecodeError {
     /// a point off the curve or outside the prime-order subgroup.
     #[error("malformed payload")]
     Malformed,
+    /// A key's sizes do not match the circuit at the depth it claims.
+    #[error("key does not match the circuit at its depth")]
+    ShapeMismatch,
     /// Bytes remain after a complete object.
     #[error("{count} trailing bytes")]
     TrailingBytes {

@@ -9,7 +9,7 @@ use ark_snark::SNARK;
 use rand_core::{CryptoRng, RngCore};
 
 use super::{
-    circuit::MembershipCircuit,
+    circuit::{key_shape, MembershipCircuit},
     encoding::{self, serde_via_bytes, Kind},
     error::{DecodeError, ProveError, SetupError, VerificationError},
     tree::MAX_DEPTH,
@@ -109,11 +109,30 @@ impl MembershipProvingKey {
         let (depth, pk) = encoding::decode::<ProvingKey<Bn254>>(Kind::ProvingKey, true, bytes)?;
         let depth = check_key_depth(depth)?;
         check_vk_shape(&pk.vk)?;
+        // The prover indexes the queries by circuit variable; sizes that do not match the
+        // circuit would make it fail (or panic inside arkworks), so reject them here.
+        let shape = key_shape(usize::from(depth))
+            .map_err(|_| DecodeError::UnsupportedDepth { found: depth })?;
+        let vars = shape.instance + shape.witness;
+        let ok = pk.a_query.len() == vars
+            && pk.b_g1_query.len() == vars
+            && pk.b_g2_query.len() == vars
+            && pk.l_query.len() == shape.witness
+            && pk.h_query.len() + 1 == shape.domain
+            && pk.vk.gamma_abc_g1.len() == shape.instance;
+        if !ok {
+            return Err(DecodeError::ShapeMismatch);
+        }
         Ok(Self { depth, pk })
     }
 
     fn try_from_slice(bytes: &[u8]) -> Result<Self, DecodeError> {
         Self::from_bytes(bytes)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn inner_mut(&mut self) -> &mut ProvingKey<Bn254> {
+        &mut self.pk
     }
 }
 
@@ -168,7 +187,7 @@ fn check_vk_shape(vk: &VerifyingKey<Bn254>) -> Result<(), DecodeError> {
     if vk.gamma_abc_g1.len() == NUM_INPUTS + 1 {
         Ok(())
     } else {
-        Err(DecodeError::Malformed)
+        Err(DecodeError::ShapeMismatch)
     }
 }
 

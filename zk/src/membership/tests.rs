@@ -370,6 +370,35 @@ fn keys_round_trip_and_reject_tampering() {
     assert!(MembershipVerifyingKey::from_bytes(&vk_bytes[..vk_bytes.len() - 1]).is_err());
 }
 
+#[test]
+fn proving_keys_of_the_wrong_shape_are_rejected() {
+    let pk = params().proving_key();
+    let shape = circuit::key_shape(DEPTH).unwrap();
+    assert_eq!(shape.instance, 5);
+    assert_eq!(pk.clone().inner_mut().l_query.len(), shape.witness);
+    assert_eq!(pk.clone().inner_mut().h_query.len() + 1, shape.domain);
+
+    let mut short = pk.clone();
+    short.inner_mut().l_query.pop();
+    assert_eq!(
+        MembershipProvingKey::from_bytes(&short.to_bytes()),
+        Err(DecodeError::ShapeMismatch)
+    );
+    let mut short = pk.clone();
+    short.inner_mut().h_query.pop();
+    assert_eq!(
+        MembershipProvingKey::from_bytes(&short.to_bytes()),
+        Err(DecodeError::ShapeMismatch)
+    );
+    // A depth-4 key relabelled as depth 5.
+    let mut relabelled = pk.to_bytes();
+    relabelled[2] = 5;
+    assert_eq!(
+        MembershipProvingKey::from_bytes(&relabelled),
+        Err(DecodeError::ShapeMismatch)
+    );
+}
+
 /// Proof bytes with `B` replaced by `b` (serialised without any check).
 fn proof_with_b(b: &G2Affine) -> Vec<u8> {
     let mut bytes = fixture().proof.to_bytes();
