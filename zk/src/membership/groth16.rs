@@ -45,6 +45,10 @@ impl MembershipParams {
         })
     }
 
+    pub(crate) fn from_proving_key(pk: MembershipProvingKey) -> Self {
+        Self { pk }
+    }
+
     /// [`Self::setup_with_rng`] with the operating system's RNG.
     pub fn setup(depth: usize) -> Result<Self, SetupError> {
         Self::setup_with_rng(depth, &mut rand::rngs::OsRng)
@@ -128,6 +132,14 @@ impl MembershipProvingKey {
 
     fn try_from_slice(bytes: &[u8]) -> Result<Self, DecodeError> {
         Self::from_bytes(bytes)
+    }
+
+    pub(crate) fn from_parts(depth: u8, pk: ProvingKey<Bn254>) -> Self {
+        Self { depth, pk }
+    }
+
+    pub(crate) fn inner(&self) -> &ProvingKey<Bn254> {
+        &self.pk
     }
 
     #[cfg(test)]

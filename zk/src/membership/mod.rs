@@ -21,6 +21,7 @@ mod encoding;
 mod error;
 mod groth16;
 mod poseidon;
+mod setup;
 mod tree;
 
 use ark_bn254::Fr;
@@ -38,6 +39,10 @@ pub use groth16::{
     MembershipProof, MembershipProvingKey, MembershipVerifyingKey, PreparedMembershipVerifyingKey,
 };
 pub use poseidon::{ALPHA, CAPACITY, FULL_ROUNDS, PARTIAL_ROUNDS, RATE};
+pub use setup::{
+    verify_ceremony_with_rng, CeremonyError, KnowledgeProof, Phase1Contribution, Phase2,
+    Phase2Contribution, PowersOfTau,
+};
 pub use tree::{MerklePath, MerkleTree, DEFAULT_DEPTH, MAX_DEPTH};
 
 use encoding::{fr_from_bytes, fr_to_bytes, serde_via_bytes};
