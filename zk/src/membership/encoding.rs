@@ -34,6 +34,9 @@ pub(crate) enum Kind {
     VerifyingKey = 0x02,
     ProvingKey = 0x03,
     Statement = 0x04,
+    PowersOfTau = 0x05,
+    Phase1Contribution = 0x06,
+    Phase2Contribution = 0x07,
 }
 
 /// Encodes `value` with the header for `kind` (and `depth`, for keys).

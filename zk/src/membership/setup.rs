@@ -28,7 +28,7 @@ use ark_groth16::{ProvingKey, VerifyingKey};
 use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisMode, R1CS_PREDICATE_LABEL,
 };
-use ark_serialize::CanonicalSerialize;
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use rand_core::{CryptoRng, RngCore};
 use rayon::prelude::*;
 use sha2::{Digest, Sha512};
@@ -36,7 +36,8 @@ use zeroize::Zeroize;
 
 use super::{
     circuit::{key_shape, MembershipCircuit},
-    error::SetupError,
+    encoding::{self, serde_via_bytes, Kind},
+    error::{DecodeError, SetupError},
     groth16::{MembershipParams, MembershipProvingKey},
 };
 
@@ -61,7 +62,7 @@ pub enum CeremonyError {
 }
 
 /// A Schnorr proof of knowledge of `x` with `Q = x P` in `G1`, Fiat-Shamir over SHA-512.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, CanonicalSerialize, CanonicalDeserialize)]
 pub struct KnowledgeProof {
     t: G1Affine,
     z: Fr,
@@ -210,7 +211,7 @@ fn scale_g2(points: &[G2Affine], scalars: impl Fn(usize) -> Fr + Sync) -> Vec<G2
 }
 
 /// Phase-1 state for the membership circuit at one depth.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, CanonicalSerialize, CanonicalDeserialize)]
 pub struct PowersOfTau {
     depth: u8,
     tau_g1: Vec<G1Affine>,
@@ -221,7 +222,7 @@ pub struct PowersOfTau {
 }
 
 /// A phase-1 contributor's proofs of knowledge of `τ', α', β'`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, CanonicalSerialize, CanonicalDeserialize)]
 pub struct Phase1Contribution {
     tau: KnowledgeProof,
     alpha: KnowledgeProof,
@@ -383,7 +384,7 @@ pub struct Phase2 {
 }
 
 /// A phase-2 contributor's proof of knowledge of its `s` (`δ_new = s δ_old`).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, CanonicalSerialize, CanonicalDeserialize)]
 pub struct Phase2Contribution {
     delta: KnowledgeProof,
 }
@@ -581,6 +582,58 @@ impl Phase2 {
     }
 }
 
+/// Canonical versioned encodings (see `encoding.rs`); decoding validates every point but not
+/// the ceremony relations, which `verify_contribution_with_rng` checks.
+macro_rules! ceremony_encoding {
+    ($ty:ty, $kind:expr, $what:literal) => {
+        impl $ty {
+            /// Canonical encoding: version, kind, compressed arkworks payload.
+            pub fn to_bytes(&self) -> Vec<u8> {
+                encoding::encode($kind, None, self)
+            }
+
+            /// Decodes [`Self::to_bytes`], strictly.
+            pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+                encoding::decode($kind, false, bytes).map(|(_, v)| v)
+            }
+
+            fn try_from_slice(bytes: &[u8]) -> Result<Self, DecodeError> {
+                Self::from_bytes(bytes)
+            }
+        }
+
+        serde_via_bytes!($ty, $what);
+    };
+}
+
+ceremony_encoding!(
+    PowersOfTau,
+    Kind::PowersOfTau,
+    "a versioned powers-of-tau encoding"
+);
+ceremony_encoding!(
+    Phase1Contribution,
+    Kind::Phase1Contribution,
+    "a versioned phase-1 contribution encoding"
+);
+ceremony_encoding!(
+    Phase2Contribution,
+    Kind::Phase2Contribution,
+    "a versioned phase-2 contribution encoding"
+);
+
+impl Phase2 {
+    /// Canonical encoding: that of the proving key ([`MembershipProvingKey::to_bytes`]).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.pk.to_bytes()
+    }
+
+    /// Decodes [`Self::to_bytes`], strictly (including the key's shape).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        MembershipProvingKey::from_bytes(bytes).map(|pk| Self { pk })
+    }
+}
+
 /// Verifies a whole ceremony transcript and returns the resulting parameters: the phase-1
 /// chain from [`PowersOfTau::new`], the phase-2 start recomputed from its end, and the phase-2
 /// chain. Rejects a transcript with no contribution in either phase.
@@ -695,6 +748,27 @@ mod tests {
             verify(&pvk, &bad, &proof),
             Err(VerificationError::InvalidProof)
         );
+    }
+
+    #[test]
+    fn ceremony_objects_round_trip_through_bytes() {
+        let (p1, p2) = ceremony();
+        let (acc, c1) = &p1[0];
+        assert_eq!(&PowersOfTau::from_bytes(&acc.to_bytes()).unwrap(), acc);
+        assert_eq!(&Phase1Contribution::from_bytes(&c1.to_bytes()).unwrap(), c1);
+        let (st, c2) = &p2[0];
+        assert_eq!(&Phase2::from_bytes(&st.to_bytes()).unwrap(), st);
+        assert_eq!(&Phase2Contribution::from_bytes(&c2.to_bytes()).unwrap(), c2);
+        assert!(matches!(
+            Phase1Contribution::from_bytes(&c2.to_bytes()),
+            Err(DecodeError::WrongKind { .. })
+        ));
+        let mut bytes = c1.to_bytes();
+        bytes.push(0);
+        assert!(matches!(
+            Phase1Contribution::from_bytes(&bytes),
+            Err(DecodeError::TrailingBytes { count: 1 })
+        ));
     }
 
     #[test]
