@@ -12,8 +12,9 @@
 //! Public inputs, in order: `root, nullifier, scope, signal` ([`MembershipStatement`]).
 //! See `docs/notes-membership.md` for notation, soundness and the setup's trust model.
 //!
-//! Entry points: [`MembershipParams::setup_with_rng`], [`prove_with_rng`], [`verify`],
-//! [`batch_verify_with_rng`].
+//! Entry points: [`MembershipParams::setup_with_rng`] (single party, trusted) or the
+//! multi-party ceremony ([`PowersOfTau`], [`Phase2`], [`verify_ceremony_with_rng`]);
+//! [`prove_with_rng`], [`verify`], [`batch_verify_with_rng`].
 
 mod circuit;
 mod constraints;
