@@ -255,7 +255,8 @@ impl PowersOfTau {
     pub fn contribute_with_rng(
         &self,
         rng: &mut (impl RngCore + CryptoRng),
-    ) -> (Self, Phase1Contribution) {
+    ) -> Result<(Self, Phase1Contribution), CeremonyError> {
+        self.check_sizes()?;
         let mut tau = random_nonzero(rng);
         let mut alpha = random_nonzero(rng);
         let mut beta = random_nonzero(rng);
@@ -279,11 +280,11 @@ impl PowersOfTau {
         alpha.zeroize();
         beta.zeroize();
         powers.zeroize();
-        (next, proof)
+        Ok((next, proof))
     }
 
     /// [`Self::contribute_with_rng`] with the operating system's RNG.
-    pub fn contribute(&self) -> (Self, Phase1Contribution) {
+    pub fn contribute(&self) -> Result<(Self, Phase1Contribution), CeremonyError> {
         self.contribute_with_rng(&mut rand::rngs::OsRng)
     }
 
@@ -295,10 +296,9 @@ impl PowersOfTau {
         proof: &Phase1Contribution,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<(), CeremonyError> {
-        if next.depth != self.depth
-            || next.tau_g1.len() != self.tau_g1.len()
-            || next.tau_g2.len() != self.tau_g2.len()
-        {
+        self.check_sizes()?;
+        next.check_sizes()?;
+        if next.depth != self.depth {
             return Err(CeremonyError::WrongSize);
         }
         proof
@@ -324,16 +324,23 @@ impl PowersOfTau {
         self.verify_contribution_with_rng(next, proof, &mut rand::rngs::OsRng)
     }
 
-    /// Sizes match the circuit, and every vector holds consecutive powers of one `τ`.
-    fn check_well_formed(&self, rng: &mut (impl RngCore + CryptoRng)) -> Result<(), CeremonyError> {
+    /// The vectors have the sizes the circuit at `self.depth` needs (so indexing is safe).
+    fn check_sizes(&self) -> Result<usize, CeremonyError> {
         let n = key_shape(usize::from(self.depth))?.domain;
-        if self.tau_g2.len() != n
+        if n < 2
+            || self.tau_g2.len() != n
             || self.tau_g1.len() != 2 * n - 1
             || self.alpha_tau_g1.len() != n
             || self.beta_tau_g1.len() != n
         {
             return Err(CeremonyError::WrongSize);
         }
+        Ok(n)
+    }
+
+    /// Sizes match the circuit, and every vector holds consecutive powers of one `τ`.
+    fn check_well_formed(&self, rng: &mut (impl RngCore + CryptoRng)) -> Result<(), CeremonyError> {
+        let n = self.check_sizes()?;
         let (g1, g2) = (G1Affine::generator(), G2Affine::generator());
         if self.tau_g1[0] != g1 || self.tau_g2[0] != g2 {
             return Err(CeremonyError::InconsistentUpdate);
@@ -709,7 +716,7 @@ mod tests {
         let mut p1 = Vec::new();
         let mut acc = PowersOfTau::new(DEPTH).unwrap();
         for _ in 0..2 {
-            let (next, proof) = acc.contribute_with_rng(&mut r);
+            let (next, proof) = acc.contribute_with_rng(&mut r).unwrap();
             acc = next.clone();
             p1.push((next, proof));
         }
@@ -769,6 +776,30 @@ mod tests {
             Phase1Contribution::from_bytes(&bytes),
             Err(DecodeError::TrailingBytes { count: 1 })
         ));
+    }
+
+    #[test]
+    fn malformed_states_are_errors_not_panics() {
+        let (p1, _) = ceremony();
+        let mut short = p1[0].0.clone();
+        short.tau_g1.truncate(1);
+        assert!(matches!(
+            short.contribute_with_rng(&mut rng(5)),
+            Err(CeremonyError::WrongSize)
+        ));
+        assert!(matches!(
+            short.verify_contribution_with_rng(&p1[1].0, &p1[1].1, &mut rng(5)),
+            Err(CeremonyError::WrongSize)
+        ));
+        assert!(matches!(
+            p1[0]
+                .0
+                .verify_contribution_with_rng(&short, &p1[1].1, &mut rng(5)),
+            Err(CeremonyError::WrongSize)
+        ));
+        let mut deep = p1[0].0.clone();
+        deep.depth = 200;
+        assert!(deep.contribute_with_rng(&mut rng(5)).is_err());
     }
 
     #[test]
