@@ -10,13 +10,44 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use std::hint::black_box;
+use std::time::Instant;
 use weft_zk::membership::{
     batch_verify_with_rng, constraint_count, prove_with_rng, verify, MembershipParams,
-    MembershipSecret, MembershipStatement, MembershipWitness, MerkleTree, Scope, Signal,
-    DEFAULT_DEPTH,
+    MembershipSecret, MembershipStatement, MembershipWitness, MerkleTree, Phase2, PowersOfTau,
+    Scope, Signal, DEFAULT_DEPTH,
 };
 
+/// One-shot timings of the multi-party setup at depth 20 (seconds each, so not sampled).
+/// Runs only with `WEFT_BENCH_CEREMONY=1`.
+fn ceremony_timings() {
+    if std::env::var_os("WEFT_BENCH_CEREMONY").is_none() {
+        return;
+    }
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let start = PowersOfTau::new(DEFAULT_DEPTH).expect("depth");
+    let t = Instant::now();
+    let (acc, proof) = start.contribute_with_rng(&mut rng).expect("contribute");
+    println!("ceremony depth 20: phase-1 contribution {:?}", t.elapsed());
+    let t = Instant::now();
+    start
+        .verify_contribution_with_rng(&acc, &proof, &mut rng)
+        .expect("valid");
+    println!("ceremony depth 20: phase-1 verification {:?}", t.elapsed());
+    let t = Instant::now();
+    let phase2 = Phase2::from_powers_with_rng(&acc, &mut rng).expect("derive");
+    println!("ceremony depth 20: phase-2 derivation {:?}", t.elapsed());
+    let t = Instant::now();
+    let (next, proof) = phase2.contribute_with_rng(&mut rng);
+    println!("ceremony depth 20: phase-2 contribution {:?}", t.elapsed());
+    let t = Instant::now();
+    phase2
+        .verify_contribution_with_rng(&next, &proof, &mut rng)
+        .expect("valid");
+    println!("ceremony depth 20: phase-2 verification {:?}", t.elapsed());
+}
+
 fn membership(c: &mut Criterion) {
+    ceremony_timings();
     let depth = DEFAULT_DEPTH;
     let mut rng = ChaCha20Rng::seed_from_u64(2026);
     println!(
