@@ -439,36 +439,36 @@ impl Phase2 {
                 .collect::<Vec<_>>(),
         )?;
 
-        let mut a = vec![G1Projective::zero(); num_vars];
-        let mut b1 = vec![G1Projective::zero(); num_vars];
-        let mut b2 = vec![G2Projective::zero(); num_vars];
+        // Column k of each matrix: the (constraint j, coefficient) pairs of variable k.
+        let transpose = |m: &[Vec<(Fr, usize)>]| -> Result<Vec<Vec<(usize, Fr)>>, CeremonyError> {
+            let mut cols = vec![Vec::new(); num_vars];
+            for (j, row) in m.iter().enumerate() {
+                for (coeff, k) in row {
+                    cols.get_mut(*k)
+                        .ok_or(CeremonyError::WrongSize)?
+                        .push((j, *coeff));
+                }
+            }
+            Ok(cols)
+        };
+        let (ca, cb, cc) = (transpose(a_m)?, transpose(b_m)?, transpose(c_m)?);
+        fn fold<G: PrimeGroup<ScalarField = Fr>>(col: &[(usize, Fr)], lag: &[G]) -> G {
+            col.iter().fold(G::zero(), |acc, (j, coeff)| {
+                if coeff.is_one() {
+                    acc + lag[*j]
+                } else {
+                    acc + lag[*j] * coeff
+                }
+            })
+        }
+        let mut a: Vec<G1Projective> = ca.par_iter().map(|c| fold(c, &lag)).collect();
+        let b1: Vec<G1Projective> = cb.par_iter().map(|c| fold(c, &lag)).collect();
+        let b2: Vec<G2Projective> = cb.par_iter().map(|c| fold(c, &lag_g2)).collect();
         // beta * u_k(τ) + alpha * v_k(τ) + w_k(τ), in G1.
-        let mut abc = vec![G1Projective::zero(); num_vars];
-        fn add_term<G: PrimeGroup<ScalarField = Fr>>(acc: &mut G, base: &G, coeff: &Fr) {
-            if coeff.is_one() {
-                *acc += base;
-            } else {
-                *acc += *base * coeff;
-            }
-        }
-        for (j, row) in a_m.iter().enumerate() {
-            for (coeff, k) in row {
-                add_term(&mut a[*k], &lag[j], coeff);
-                add_term(&mut abc[*k], &lag_beta[j], coeff);
-            }
-        }
-        for (j, row) in b_m.iter().enumerate() {
-            for (coeff, k) in row {
-                add_term(&mut b1[*k], &lag[j], coeff);
-                add_term(&mut b2[*k], &lag_g2[j], coeff);
-                add_term(&mut abc[*k], &lag_alpha[j], coeff);
-            }
-        }
-        for (j, row) in c_m.iter().enumerate() {
-            for (coeff, k) in row {
-                add_term(&mut abc[*k], &lag[j], coeff);
-            }
-        }
+        let mut abc: Vec<G1Projective> = (0..num_vars)
+            .into_par_iter()
+            .map(|k| fold(&ca[k], &lag_beta) + fold(&cb[k], &lag_alpha) + fold(&cc[k], &lag))
+            .collect();
         // The reduction gives instance variable k the extra term L_{m + k} in A.
         for k in 0..num_instance {
             a[k] += lag[num_constraints + k];
