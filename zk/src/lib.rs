@@ -23,7 +23,11 @@
 //! **Invariant:** secrets ([`SecretKey`], [`Opening`], [`KeyShare`], DKG polynomials and
 //! shares) are zeroized on drop, never print in `Debug`, and have no serde impls.
 //!
-//! BN254 side (Groth16 membership circuit): see `membership`.
+//! BN254 side (Groth16 membership circuit): `membership` — Poseidon (BN254 `Fr`, t = 4, x^5,
+//! 8 + 56 rounds), a sparse Poseidon Merkle tree, the R1CS circuit (root, nullifier, scope,
+//! signal public), typed Groth16 setup (single-party, or a multi-party powers-of-tau + delta ceremony),
+//! prove/verify/batch-verify, and canonical encodings.
+//! Notes: `zk/docs/notes-membership.md`.
 //!
 //! **Invariant:** this crate does no IO and knows nothing of the chain.
 
@@ -67,3 +71,5 @@ mod notes_ristretto {
 }
 
 // -- BN254 / Groth16 side --
+
+pub mod membership;
