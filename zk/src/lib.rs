@@ -1,7 +1,5 @@
 //! `weft-zk`: the proof systems Weft's credentials and voting stand on.
 //!
-//! (Module map to be completed as the modules land.)
-//!
 //! Ristretto255 side (Bulletproofs, sigma protocols, threshold ElGamal). Every proof takes a
 //! caller-supplied [`Context`] (poll id, credential id, verifier challenge) bound into its
 //! transcript, and every verifier returns `Result<(), VerificationError>`.
