@@ -545,6 +545,88 @@ fn committee_vote_flow() {
 }
 
 #[test]
+fn a_removed_member_cannot_vote_on_proposals_opened_before_its_removal() {
+    let env = Env::new(3);
+    let node = env.open();
+    let [a, b, c] = [&env.members[0], &env.members[1], &env.members[2]];
+    let outsider = Keypair::from_seed(&[43; 32]);
+    let perm = governance::permissions::EVIDENCE_WRITER;
+    // Proposal 0: a grant, open with a's approval only.
+    node.submit(gov(
+        a,
+        0,
+        GovernanceCall::Propose {
+            action: Action::Grant {
+                account: outsider.address(),
+                permission: perm.into(),
+            },
+        },
+    ))
+    .unwrap();
+    // Proposal 1: remove c, passed by a and b.
+    node.submit(gov(
+        a,
+        1,
+        GovernanceCall::Propose {
+            action: Action::RemoveMember(c.address()),
+        },
+    ))
+    .unwrap();
+    node.submit(gov(
+        b,
+        0,
+        GovernanceCall::Vote {
+            proposal_id: 1,
+            approve: true,
+        },
+    ))
+    .unwrap();
+    env.block(&node);
+    assert!(!committee(&node).contains(&c.address()));
+    // c, no longer a member, tries to supply the second approval of proposal 0.
+    node.submit(gov(
+        c,
+        0,
+        GovernanceCall::Vote {
+            proposal_id: 0,
+            approve: true,
+        },
+    ))
+    .unwrap();
+    let blk = env.block(&node);
+    assert_eq!(blk.receipts[0].status, ReceiptStatus::Failed);
+    assert!(
+        blk.receipts[0]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("unauthorized")),
+        "{:?}",
+        blk.receipts[0].error
+    );
+    let (m, q) = governance::query_args(&GovernanceQuery::HasPermission {
+        account: outsider.address(),
+        permission: perm.into(),
+    });
+    let granted: bool =
+        borsh::from_slice(&node.call(governance::NAME, m, &q, None).unwrap()).unwrap();
+    assert!(!granted);
+    // A current member can still pass it.
+    node.submit(gov(
+        b,
+        1,
+        GovernanceCall::Vote {
+            proposal_id: 0,
+            approve: true,
+        },
+    ))
+    .unwrap();
+    assert_eq!(env.block(&node).receipts[0].status, ReceiptStatus::Success);
+    let granted: bool =
+        borsh::from_slice(&node.call(governance::NAME, m, &q, None).unwrap()).unwrap();
+    assert!(granted);
+}
+
+#[test]
 fn committee_is_never_emptied() {
     let env = Env::new(1);
     let node = env.open();
