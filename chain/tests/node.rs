@@ -645,6 +645,44 @@ fn committee_is_never_emptied() {
 }
 
 #[test]
+fn a_state_proof_cannot_be_passed_off_under_another_namespace_split() {
+    let env = Env::new(1);
+    let node = env.open();
+    let a = &env.members[0];
+    // A config key with a NUL: its full state key is "governance\0config/x\0y".
+    node.submit(gov(
+        a,
+        0,
+        GovernanceCall::SetConfig {
+            key: "x\0y".into(),
+            value: "v".into(),
+        },
+    ))
+    .unwrap();
+    env.block(&node);
+    let p = node
+        .state_proof(governance::NAME, &governance::config_key("x\0y"), None)
+        .unwrap();
+    assert_eq!(p.value.as_deref(), Some(b"v".as_slice()));
+    p.verify().unwrap();
+    // The same bytes split differently: module "governance\0config/x", key "y".
+    assert_eq!(
+        verify_state_proof(
+            &p.header,
+            "governance\0config/x",
+            b"y",
+            Some(b"v"),
+            &p.proof
+        ),
+        Err(ProofError::Malformed)
+    );
+    let mut forged = p.clone();
+    forged.module = "governance\0config/x".into();
+    forged.key = b"y".to_vec();
+    assert_eq!(forged.verify(), Err(ProofError::Malformed));
+}
+
+#[test]
 fn state_proofs_of_inclusion_and_absence() {
     let env = Env::new(1);
     let node = env.open();
