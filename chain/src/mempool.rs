@@ -145,6 +145,12 @@ impl Pool {
         self.dropped.insert(hash, reason);
     }
 
+    /// Forgets an earlier drop of `hash`: the same transaction was accepted again after it
+    /// (journal replay sees records in order; a later admission supersedes an earlier drop).
+    pub(crate) fn forget_dropped(&mut self, hash: &Hash) {
+        self.dropped.reasons.remove(hash);
+    }
+
     /// The nonce `address` should use next, counting ready pooled transactions; `None` if the
     /// sender has nothing pooled.
     pub fn next_nonce(&self, address: &Address) -> Option<u64> {
@@ -216,6 +222,9 @@ impl Pool {
         self.ready = self.ready + q.ready() - before;
         self.by_hash.insert(hash, (sender, nonce));
         self.len += 1;
+        // A resubmission of a transaction dropped earlier: it is pending again, and the stale
+        // drop must not be written after it by a journal compaction (replay would drop it).
+        self.forget_dropped(&hash);
         Ok(())
     }
 
@@ -662,6 +671,22 @@ mod tests {
         assert_eq!(
             full.admit(t, h, |_| Ok(0)),
             Err(TxRejection::PoolFull { capacity: 1 })
+        );
+    }
+
+    #[test]
+    fn readmitting_a_dropped_transaction_clears_its_drop_record() {
+        let kp = Keypair::from_seed(&[1; 32]);
+        let mut p = Pool::new(cfg());
+        let (t, h) = tx(&kp, 0);
+        p.record_dropped(h, "earlier".into());
+        p.admit(t, h, |_| Ok(0)).unwrap();
+        assert_eq!(p.dropped_reason(&h), None);
+        let mut listed = Vec::new();
+        p.for_each_dropped(|d, _| listed.push(*d));
+        assert!(
+            listed.is_empty(),
+            "compaction would write a stale drop after the tx"
         );
     }
 

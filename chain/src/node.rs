@@ -249,9 +249,14 @@ impl Node {
         let records = Journal::read(&journal_path)?;
         let mut pool = Pool::new(config.pool.clone());
         let mut txs = Vec::new();
+        // Records are applied in journal order: a transaction resubmitted after it was dropped
+        // is pending again, so its later `Tx` record supersedes the earlier drop.
         for r in records {
             match r {
-                JournalRecord::Tx(tx) => txs.push(tx),
+                JournalRecord::Tx(tx) => {
+                    pool.forget_dropped(&tx.hash());
+                    txs.push(tx);
+                }
                 JournalRecord::Dropped(h, reason) => pool.record_dropped(h, reason),
             }
         }

@@ -802,6 +802,47 @@ fn stale_gapped_transactions_are_dropped_with_a_reason() {
 }
 
 #[test]
+fn a_dropped_transaction_resubmitted_survives_restart() {
+    let env = Env::new(1);
+    let kp = &env.members[0];
+    let node = env.open_with(NodeConfig {
+        pool: PoolConfig {
+            gap_timeout: Duration::from_millis(0),
+            ..PoolConfig::default()
+        },
+        ..env.config()
+    });
+    let tx = gov(kp, 1, GovernanceCall::Noop);
+    let h = node.submit(tx.clone()).unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    env.block(&node);
+    assert!(matches!(
+        node.tx_status(&h).unwrap(),
+        TxStatus::Dropped { .. }
+    ));
+    // The client resubmits the same transaction; it is accepted (durably) again.
+    assert_eq!(node.submit(tx).unwrap(), h);
+    assert_eq!(node.tx_status(&h).unwrap(), TxStatus::Pending);
+    drop(node); // crash before it is committed
+    for _ in 0..2 {
+        let node = env.open();
+        assert_eq!(
+            node.tx_status(&h).unwrap(),
+            TxStatus::Pending,
+            "an acknowledged resubmission must not vanish on restart"
+        );
+    }
+    let node = env.open();
+    node.submit(gov(kp, 0, GovernanceCall::Noop)).unwrap();
+    let b = env.block(&node);
+    assert_eq!(b.block.transactions.len(), 2);
+    assert_eq!(
+        node.tx_status(&h).unwrap(),
+        TxStatus::Committed { height: 2 }
+    );
+}
+
+#[test]
 fn single_validator_commits_and_publishes() {
     let env = Env::new(1);
     let node = env.open();
