@@ -333,10 +333,8 @@ mod tests {
         // The verdict must not depend on the company a transaction keeps.
         assert_eq!(verify_signatures(&[&crafted]), vec![false]);
         assert_eq!(verify_signatures(&[&t, &crafted]), vec![true, false]);
-        let many: Vec<&SignedTransaction> = std::iter::repeat(&t)
-            .take(7)
-            .chain(std::iter::once(&crafted))
-            .collect();
+        let mut many: Vec<&SignedTransaction> = vec![&t; 7];
+        many.push(&crafted);
         let mut expected = vec![true; 7];
         expected.push(false);
         assert_eq!(verify_signatures(&many), expected);
