@@ -31,6 +31,7 @@ impl Module for Scratch {
         match method {
             "write" => Ok(()),
             "write_then_fail" => Err(ModuleError::Rejected("asked to fail".into())),
+            "storage_fault" => Err(ModuleError::Storage("disk read failed".into())),
             other => Err(ModuleError::UnknownMethod(other.into())),
         }
     }
@@ -358,6 +359,26 @@ fn failed_call_reverts_its_writes_but_advances_the_nonce() {
     assert!(b.receipts[1].events.is_empty());
     assert_eq!(node.call("scratch", "get", &[], None).unwrap(), vec![1]);
     assert_eq!(node.next_nonce(&kp.address()).unwrap(), 2);
+}
+
+#[test]
+fn a_storage_fault_during_execution_aborts_the_block_instead_of_failing_the_tx() {
+    let env = Env::new(1);
+    let node = env.open();
+    let kp = &env.members[0];
+    let call = Call {
+        module: "scratch".into(),
+        method: "storage_fault".into(),
+        args: vec![1],
+    };
+    let h = node.submit(signed(kp, 0, call)).unwrap();
+    let err = node.produce_block(&env.validator, 1_000, true);
+    assert!(matches!(err, Err(ChainError::Storage(_))), "{err:?}");
+    // Nothing was committed: the transaction is still pending, its nonce unused.
+    assert_eq!(node.height(), 0);
+    assert_eq!(node.tx_status(&h).unwrap(), TxStatus::Pending);
+    assert_eq!(node.next_nonce(&kp.address()).unwrap(), 1);
+    assert!(node.receipt(&h).unwrap().is_none());
 }
 
 #[test]
