@@ -29,6 +29,8 @@ struct Entry {
     tx: SignedTransaction,
     hash: Hash,
     since: Instant,
+    /// Length of the wire encoding.
+    size: usize,
 }
 
 struct SenderQueue {
@@ -213,6 +215,7 @@ impl Pool {
         q.txs.insert(
             nonce,
             Entry {
+                size: tx.encode().len(),
                 tx,
                 hash,
                 since: Instant::now(),
@@ -230,7 +233,15 @@ impl Pool {
 
     /// Up to `max` ready transactions, round-robin over senders, each sender's in nonce order.
     pub fn select(&mut self, max: usize) -> Vec<SignedTransaction> {
+        self.select_bounded(max, usize::MAX)
+    }
+
+    /// Like [`Pool::select`], also keeping the total encoded size within `max_bytes`. The first
+    /// transaction is always taken, so one larger than `max_bytes` is not stuck forever; a
+    /// sender whose next transaction does not fit contributes nothing more (nonce order).
+    pub fn select_bounded(&mut self, max: usize, max_bytes: usize) -> Vec<SignedTransaction> {
         let mut out = Vec::with_capacity(max.min(self.ready));
+        let mut bytes = 0usize;
         if max == 0 || self.ready == 0 {
             return out;
         }
@@ -256,6 +267,11 @@ impl Pool {
                 if out.len() >= max {
                     break;
                 }
+                let total = bytes.saturating_add(e.size);
+                if total > max_bytes && !out.is_empty() {
+                    break;
+                }
+                bytes = total;
                 out.push(e.tx.clone());
             }
             last = Some(*addr);
@@ -625,6 +641,36 @@ mod tests {
         let sel: Vec<u64> = p.select(10).iter().map(|t| t.tx.nonce).collect();
         assert_eq!(sel, vec![0, 1, 2]);
         assert_eq!(p.next_nonce(&kp.address()), Some(3));
+    }
+
+    #[test]
+    fn selection_respects_the_byte_budget_and_nonce_order() {
+        let a = Keypair::from_seed(&[1; 32]);
+        let b = Keypair::from_seed(&[2; 32]);
+        let mut p = Pool::new(cfg());
+        let size = tx(&a, 0).0.encode().len();
+        for kp in [&a, &b] {
+            for n in 0..3 {
+                let (t, h) = tx(kp, n);
+                p.admit(t, h, |_| Ok(0)).unwrap();
+            }
+        }
+        // Room for exactly three transactions.
+        let sel = p.select_bounded(10, 3 * size + size / 2);
+        assert_eq!(sel.len(), 3);
+        let total: usize = sel.iter().map(|t| t.encode().len()).sum();
+        assert!(total <= 3 * size + size / 2);
+        // Each sender's share is a nonce-ordered prefix.
+        for kp in [&a, &b] {
+            let nonces: Vec<u64> = sel
+                .iter()
+                .filter(|t| t.tx.sender == kp.public_key())
+                .map(|t| t.tx.nonce)
+                .collect();
+            assert_eq!(nonces, (0..nonces.len() as u64).collect::<Vec<_>>());
+        }
+        // A budget below one transaction still yields one.
+        assert_eq!(p.select_bounded(10, 1).len(), 1);
     }
 
     #[test]

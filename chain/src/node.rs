@@ -56,6 +56,9 @@ impl Default for PoolConfig {
 pub struct BlockConfig {
     /// Most transactions in one block.
     pub max_block_txs: usize,
+    /// Most encoded transaction bytes in one block (a single larger transaction still fits
+    /// alone, so nothing admitted can be stuck behind this limit).
+    pub max_block_bytes: usize,
     /// How long to wait for more transactions once the first one arrives.
     #[serde(with = "duration_ms")]
     pub batch_delay: Duration,
@@ -68,6 +71,7 @@ impl Default for BlockConfig {
     fn default() -> Self {
         BlockConfig {
             max_block_txs: 5000,
+            max_block_bytes: 8 * 1024 * 1024,
             batch_delay: Duration::from_millis(5),
             max_block_interval: Duration::from_secs(10),
         }
@@ -656,7 +660,7 @@ impl Node {
     }
 
     /// Builds, executes, certifies (with `key`) and commits the next block from up to
-    /// `max_block_txs` ready pool transactions. Returns `None` without committing if there is
+    /// `max_block_txs` ready pool transactions totalling at most `max_block_bytes`. Returns `None` without committing if there is
     /// nothing to include and `allow_empty` is false.
     ///
     /// This is the consensus boundary: a BFT driver would instead take a decided proposal,
@@ -668,7 +672,10 @@ impl Node {
         allow_empty: bool,
     ) -> Result<Option<Arc<CommittedBlock>>, ChainError> {
         let _producing = self.producing.lock();
-        let txs = self.pool.lock().select(self.config.block.max_block_txs);
+        let txs = self.pool.lock().select_bounded(
+            self.config.block.max_block_txs,
+            self.config.block.max_block_bytes,
+        );
         if txs.is_empty() && !allow_empty {
             return Ok(None);
         }

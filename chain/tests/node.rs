@@ -382,6 +382,42 @@ fn a_storage_fault_during_execution_aborts_the_block_instead_of_failing_the_tx()
 }
 
 #[test]
+fn blocks_are_bounded_in_bytes_and_big_transactions_still_get_in() {
+    let env = Env::new(1);
+    let node = env.open_with(NodeConfig {
+        block: weft_chain::BlockConfig {
+            max_block_bytes: 40_000,
+            ..weft_chain::BlockConfig::default()
+        },
+        ..env.config()
+    });
+    let kp = &env.members[0];
+    let big = |nonce: u64| {
+        signed(
+            kp,
+            nonce,
+            Call {
+                module: "scratch".into(),
+                method: "write".into(),
+                args: vec![7; 15_000],
+            },
+        )
+    };
+    for n in 0..5 {
+        node.submit(big(n)).unwrap();
+    }
+    let mut included = 0;
+    while included < 5 {
+        let b = env.block(&node);
+        let bytes: usize = b.block.transactions.iter().map(|t| t.encode().len()).sum();
+        assert!(bytes <= 40_000, "block of {bytes} bytes");
+        assert!(!b.block.transactions.is_empty());
+        included += b.block.transactions.len();
+    }
+    assert_eq!(node.height(), 3, "2 + 2 + 1 transactions");
+}
+
+#[test]
 fn unauthorised_governance_call_fails_in_its_receipt() {
     let env = Env::new(1);
     let node = env.open();
