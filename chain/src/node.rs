@@ -622,9 +622,14 @@ impl Node {
     }
 
     /// Checks a block's commit certificate against the validator set that committed it (the
-    /// set in the parent's state). The genesis block carries no signatures and is accepted
-    /// only if it is this chain's genesis block.
+    /// set in the parent's state). A block of another chain id is refused. The genesis block
+    /// carries no signatures and is accepted only if it is this chain's genesis block.
     pub fn verify_certificate(&self, block: &Block) -> Result<bool, ChainError> {
+        // The commit signature covers the header's own chain id, so validator keys shared with
+        // another chain would otherwise make that chain's blocks verify here.
+        if block.header.chain_id != self.genesis.chain_id {
+            return Ok(false);
+        }
         let h = block.header.height;
         if h == 0 {
             let ours = self.store.header(0)?.map(|(hd, _)| hd.hash());

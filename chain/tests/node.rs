@@ -153,6 +153,17 @@ fn genesis_then_blocks_and_restart_keeps_height_and_root() {
     let mut forged = b1.block.clone();
     forged.header.state_root = weft_chain::Hash::ZERO;
     assert!(!node.verify_certificate(&forged).unwrap());
+    // The same validator key certifying a block of another chain: not a block of ours.
+    let mut foreign = b1.block.clone();
+    foreign.header.chain_id = "other-chain".into();
+    foreign.certificate = weft_chain::CommitCertificate::sign_single(
+        "other-chain",
+        &foreign.header,
+        0,
+        &env.validator,
+    );
+    assert!(foreign.certificate.verify(&foreign.header, &vals));
+    assert!(!node.verify_certificate(&foreign).unwrap());
     env.block(&node); // empty heartbeat block
     let head = node.head();
     assert_eq!(head.height, 2);
