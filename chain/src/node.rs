@@ -374,7 +374,7 @@ impl Node {
         Ok(())
     }
 
-    /// Admits many transactions with one batch signature check and one journal fsync.
+    /// Admits many transactions with one parallel signature check and one journal fsync.
     pub fn submit_batch(&self, txs: Vec<SignedTransaction>) -> Vec<Result<Hash, TxRejection>> {
         let encoded: Vec<Vec<u8>> = txs.iter().map(SignedTransaction::encode).collect();
         let mut results: Vec<Result<Hash, TxRejection>> = txs

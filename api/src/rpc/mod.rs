@@ -5,7 +5,7 @@
 //! becomes a JSON-RPC error. Method semantics live in [`methods`], error codes in [`error`].
 //!
 //! Batches are answered element by element, in order, except that every `sendTransaction` in a
-//! batch is submitted together through `Node::submit_batch` (one batch signature check, one fsync).
+//! batch is submitted together through `Node::submit_batch` (one parallel signature check, one fsync).
 //! A batch's response is kept within [`RpcLimits::max_response_bytes`]: reads past the budget are
 //! answered with an error asking to split the batch; submissions are always answered.
 
