@@ -326,6 +326,34 @@ mod tests {
     }
 
     #[test]
+    fn small_order_keys_cannot_forge_in_either_path() {
+        // A = identity, R = identity, s = 0 satisfies sB = R + kA for every message.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let mut sig = [0u8; 64];
+        sig[..32].copy_from_slice(&identity);
+        let forged = SignedTransaction {
+            tx: Transaction {
+                chain_id: "weft-test".into(),
+                sender: PublicKey(identity),
+                nonce: 0,
+                call: Call {
+                    module: "governance".into(),
+                    method: "m".into(),
+                    args: vec![],
+                },
+            },
+            signature: Signature(sig),
+        };
+        assert_eq!(forged.verify_signature(), Err(TxRejection::BadSignature));
+        let t = sample(0, vec![], "governance".into());
+        assert_eq!(
+            verify_signatures(&[&t, &forged, &t]),
+            vec![true, false, true]
+        );
+    }
+
+    #[test]
     fn batch_and_single_verdicts_agree_on_mixed_order_nonce_points() {
         let t = sample(1, vec![1], "governance".into());
         let crafted = with_mixed_order_r(&t, &[1u8; 32]);
