@@ -58,22 +58,52 @@ impl SenderQueue {
 
 /// The most recent drops, by hash. Bounded: beyond [`KEEP_DROPPED`] entries the oldest are
 /// forgotten (their status becomes `Unknown`); every drop is also logged.
+///
+/// A hash can be dropped, forgotten (readmitted) and dropped again, so `order` may list it more
+/// than once; each entry carries the sequence number of its drop and only the latest one counts.
 #[derive(Default)]
 struct DropLog {
-    reasons: HashMap<Hash, String>,
-    order: VecDeque<Hash>,
+    reasons: HashMap<Hash, (String, u64)>,
+    order: VecDeque<(Hash, u64)>,
+    next_seq: u64,
 }
 
 impl DropLog {
     fn insert(&mut self, hash: Hash, reason: String) {
-        if self.reasons.insert(hash, reason).is_none() {
-            self.order.push_back(hash);
-            while self.order.len() > KEEP_DROPPED {
-                if let Some(old) = self.order.pop_front() {
-                    self.reasons.remove(&old);
-                }
+        if let Some((r, _)) = self.reasons.get_mut(&hash) {
+            *r = reason;
+            return;
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.reasons.insert(hash, (reason, seq));
+        self.order.push_back((hash, seq));
+        while self.reasons.len() > KEEP_DROPPED || self.order.len() > 2 * KEEP_DROPPED {
+            let Some((old, old_seq)) = self.order.pop_front() else {
+                break;
+            };
+            if self.reasons.get(&old).is_some_and(|(_, s)| *s == old_seq) {
+                self.reasons.remove(&old);
             }
         }
+    }
+
+    fn get(&self, hash: &Hash) -> Option<&str> {
+        self.reasons.get(hash).map(|(r, _)| r.as_str())
+    }
+
+    fn remove(&mut self, hash: &Hash) {
+        self.reasons.remove(hash);
+    }
+
+    /// Live drops, oldest first, each once.
+    fn iter(&self) -> impl Iterator<Item = (&Hash, &str)> {
+        self.order
+            .iter()
+            .filter_map(|(h, seq)| match self.reasons.get(h) {
+                Some((r, s)) if s == seq => Some((h, r.as_str())),
+                _ => None,
+            })
     }
 }
 
@@ -139,7 +169,7 @@ impl Pool {
 
     /// Why `hash` was dropped, if it was.
     pub fn dropped_reason(&self, hash: &Hash) -> Option<&str> {
-        self.dropped.reasons.get(hash).map(String::as_str)
+        self.dropped.get(hash)
     }
 
     /// Records a drop (used by journal replay).
@@ -150,7 +180,7 @@ impl Pool {
     /// Forgets an earlier drop of `hash`: the same transaction was accepted again after it
     /// (journal replay sees records in order; a later admission supersedes an earlier drop).
     pub(crate) fn forget_dropped(&mut self, hash: &Hash) {
-        self.dropped.reasons.remove(hash);
+        self.dropped.remove(hash);
     }
 
     /// The nonce `address` should use next, counting ready pooled transactions; `None` if the
@@ -388,10 +418,8 @@ impl Pool {
 
     /// Visits every recorded drop.
     pub fn for_each_dropped(&self, mut f: impl FnMut(&Hash, &str)) {
-        for h in &self.dropped.order {
-            if let Some(r) = self.dropped.reasons.get(h) {
-                f(h, r);
-            }
+        for (h, r) in self.dropped.iter() {
+            f(h, r);
         }
     }
 
@@ -734,6 +762,25 @@ mod tests {
             listed.is_empty(),
             "compaction would write a stale drop after the tx"
         );
+    }
+
+    #[test]
+    fn a_redropped_hash_keeps_its_latest_place_in_the_bounded_drop_log() {
+        let mut p = Pool::new(cfg());
+        let h = Hash::sha256(b"redropped");
+        p.record_dropped(h, "first".into());
+        p.forget_dropped(&h);
+        p.record_dropped(h, "second".into());
+        // Push the first entry (but not the second) out of the window.
+        for i in 0..KEEP_DROPPED - 1 {
+            p.record_dropped(Hash::sha256(&(i as u64).to_le_bytes()), "filler".into());
+        }
+        assert_eq!(p.dropped_reason(&h), Some("second"));
+        let mut listed = 0;
+        p.for_each_dropped(|d, _| listed += usize::from(*d == h));
+        assert_eq!(listed, 1, "listed once, so compaction writes it once");
+        p.record_dropped(Hash::sha256(b"one more"), "filler".into());
+        assert_eq!(p.dropped_reason(&h), None, "now the oldest, so forgotten");
     }
 
     #[test]
