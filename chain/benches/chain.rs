@@ -3,7 +3,7 @@
 //! - `block/execute_commit_noop/N`: execute, certify and durably commit (one redb write
 //!   transaction, one fsync) a block of N governance no-ops from 100 senders. Throughput is
 //!   reported in transactions per second of block production.
-//! - `pool/submit_then_commit/N`: admission of N transactions (batch signature check across cores,
+//! - `pool/submit_then_commit/N`: admission of N transactions (parallel signature check across cores,
 //!   pool insert, one group-committed journal fsync), then the block that commits them.
 //! - `pipeline/single_validator_noop/20000`: 4 submitter threads and the single-validator
 //!   driver in one process, timed until all 20,000 transactions are committed durably.

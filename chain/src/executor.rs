@@ -11,10 +11,10 @@ use borsh::{BorshDeserialize, BorshSerialize};
 
 use crate::block::{merkle_root, BlockHeader, Receipt, ReceiptStatus};
 use crate::crypto::{Address, Hash};
-use crate::error::ChainError;
+use crate::error::{ChainError, StorageError};
 use crate::genesis::{Genesis, GenesisValidator};
 use crate::module::{
-    state_key, Layered, ModuleRegistry, StateRead, TxContext, WriteSet, SYS_NAMESPACE,
+    state_key, Layered, ModuleError, ModuleRegistry, StateRead, TxContext, WriteSet, SYS_NAMESPACE,
 };
 use crate::state::key_hash;
 use crate::store::Snapshot;
@@ -176,7 +176,8 @@ impl Executor {
     /// proposals with [`crate::tx::verify_signatures`]). A transaction for another chain or with
     /// a nonce other than the sender's next is left out and reported in `excluded`. Every
     /// included transaction advances its sender's nonce; a module error discards the call's
-    /// writes and yields a `Failed` receipt.
+    /// writes and yields a `Failed` receipt, except [`ModuleError::Storage`] (a failure of this
+    /// node, not of the transaction), which aborts the whole block with [`ChainError::Storage`].
     pub fn execute_block(
         &self,
         snapshot: &Snapshot,
@@ -228,6 +229,12 @@ impl Executor {
                         TxContext::new(module.name(), sender, height, timestamp_ms, &view);
                     match module.execute(&mut ctx, &tx.tx.call.method, &tx.tx.call.args) {
                         Ok(()) => Ok(ctx.into_parts()),
+                        // A state read failure is this node's fault, not the transaction's:
+                        // recording it as a failed receipt would commit a result other nodes
+                        // (or a re-execution) would not reach. Abort the block instead.
+                        Err(ModuleError::Storage(e)) => {
+                            return Err(ChainError::Storage(StorageError(e)))
+                        }
                         Err(e) => Err(e.to_string()),
                     }
                 }

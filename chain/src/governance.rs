@@ -7,6 +7,8 @@
 //! - Only committee members propose and vote. A proposal passes once a strict majority of the
 //!   committee *as it was at proposal time* approves; the proposer's own vote counts, so with a
 //!   one-member committee a proposal passes at once. It is rejected once a majority is impossible.
+//!   Only members of both that electorate and the current committee may vote: a member removed
+//!   while a proposal is open loses its vote on it (its earlier vote still counts).
 //! - Votes are idempotent (voting the same way twice changes nothing); a member may change its
 //!   vote while the proposal is open.
 //! - `SetConfig` as a call is shorthand for proposing `Action::SetConfig`.
@@ -424,7 +426,11 @@ impl Governance {
             Some(b) => stored(&b)?,
             None => return Err(ModuleError::NotFound(format!("proposal {id}"))),
         };
-        if !proposal.electorate.contains(&signer) {
+        // The electorate is fixed at proposal time, but a member removed since then has lost
+        // its vote: otherwise a removed (say, compromised) member could still pass proposals.
+        if !proposal.electorate.contains(&signer)
+            || !Self::committee(|k| ctx.get(k))?.contains(&signer)
+        {
             return Err(ModuleError::Unauthorized(format!(
                 "{signer} may not vote on proposal {id}"
             )));

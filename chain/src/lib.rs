@@ -25,7 +25,7 @@
 //! # Module map
 //!
 //! - `crypto`: hashes, addresses, Ed25519 keys and signatures.
-//! - `tx`: transactions and their versioned signed encoding; batch signature checks.
+//! - `tx`: transactions and their versioned signed encoding; parallel strict signature checks.
 //! - `block`: headers, blocks, receipts, commit certificates, Merkle roots.
 //! - `genesis`: the genesis document.
 //! - [`module`]: the module interface; [`governance`]: the first module.

@@ -29,6 +29,8 @@ struct Entry {
     tx: SignedTransaction,
     hash: Hash,
     since: Instant,
+    /// Length of the wire encoding.
+    size: usize,
 }
 
 struct SenderQueue {
@@ -56,22 +58,52 @@ impl SenderQueue {
 
 /// The most recent drops, by hash. Bounded: beyond [`KEEP_DROPPED`] entries the oldest are
 /// forgotten (their status becomes `Unknown`); every drop is also logged.
+///
+/// A hash can be dropped, forgotten (readmitted) and dropped again, so `order` may list it more
+/// than once; each entry carries the sequence number of its drop and only the latest one counts.
 #[derive(Default)]
 struct DropLog {
-    reasons: HashMap<Hash, String>,
-    order: VecDeque<Hash>,
+    reasons: HashMap<Hash, (String, u64)>,
+    order: VecDeque<(Hash, u64)>,
+    next_seq: u64,
 }
 
 impl DropLog {
     fn insert(&mut self, hash: Hash, reason: String) {
-        if self.reasons.insert(hash, reason).is_none() {
-            self.order.push_back(hash);
-            while self.order.len() > KEEP_DROPPED {
-                if let Some(old) = self.order.pop_front() {
-                    self.reasons.remove(&old);
-                }
+        if let Some((r, _)) = self.reasons.get_mut(&hash) {
+            *r = reason;
+            return;
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.reasons.insert(hash, (reason, seq));
+        self.order.push_back((hash, seq));
+        while self.reasons.len() > KEEP_DROPPED || self.order.len() > 2 * KEEP_DROPPED {
+            let Some((old, old_seq)) = self.order.pop_front() else {
+                break;
+            };
+            if self.reasons.get(&old).is_some_and(|(_, s)| *s == old_seq) {
+                self.reasons.remove(&old);
             }
         }
+    }
+
+    fn get(&self, hash: &Hash) -> Option<&str> {
+        self.reasons.get(hash).map(|(r, _)| r.as_str())
+    }
+
+    fn remove(&mut self, hash: &Hash) {
+        self.reasons.remove(hash);
+    }
+
+    /// Live drops, oldest first, each once.
+    fn iter(&self) -> impl Iterator<Item = (&Hash, &str)> {
+        self.order
+            .iter()
+            .filter_map(|(h, seq)| match self.reasons.get(h) {
+                Some((r, s)) if s == seq => Some((h, r.as_str())),
+                _ => None,
+            })
     }
 }
 
@@ -137,12 +169,18 @@ impl Pool {
 
     /// Why `hash` was dropped, if it was.
     pub fn dropped_reason(&self, hash: &Hash) -> Option<&str> {
-        self.dropped.reasons.get(hash).map(String::as_str)
+        self.dropped.get(hash)
     }
 
     /// Records a drop (used by journal replay).
     pub fn record_dropped(&mut self, hash: Hash, reason: String) {
         self.dropped.insert(hash, reason);
+    }
+
+    /// Forgets an earlier drop of `hash`: the same transaction was accepted again after it
+    /// (journal replay sees records in order; a later admission supersedes an earlier drop).
+    pub(crate) fn forget_dropped(&mut self, hash: &Hash) {
+        self.dropped.remove(hash);
     }
 
     /// The nonce `address` should use next, counting ready pooled transactions; `None` if the
@@ -207,6 +245,7 @@ impl Pool {
         q.txs.insert(
             nonce,
             Entry {
+                size: tx.encode().len(),
                 tx,
                 hash,
                 since: Instant::now(),
@@ -216,12 +255,23 @@ impl Pool {
         self.ready = self.ready + q.ready() - before;
         self.by_hash.insert(hash, (sender, nonce));
         self.len += 1;
+        // A resubmission of a transaction dropped earlier: it is pending again, and the stale
+        // drop must not be written after it by a journal compaction (replay would drop it).
+        self.forget_dropped(&hash);
         Ok(())
     }
 
     /// Up to `max` ready transactions, round-robin over senders, each sender's in nonce order.
     pub fn select(&mut self, max: usize) -> Vec<SignedTransaction> {
+        self.select_bounded(max, usize::MAX)
+    }
+
+    /// Like [`Pool::select`], also keeping the total encoded size within `max_bytes`. The first
+    /// transaction is always taken, so one larger than `max_bytes` is not stuck forever; a
+    /// sender whose next transaction does not fit contributes nothing more (nonce order).
+    pub fn select_bounded(&mut self, max: usize, max_bytes: usize) -> Vec<SignedTransaction> {
         let mut out = Vec::with_capacity(max.min(self.ready));
+        let mut bytes = 0usize;
         if max == 0 || self.ready == 0 {
             return out;
         }
@@ -247,6 +297,11 @@ impl Pool {
                 if out.len() >= max {
                     break;
                 }
+                let total = bytes.saturating_add(e.size);
+                if total > max_bytes && !out.is_empty() {
+                    break;
+                }
+                bytes = total;
                 out.push(e.tx.clone());
             }
             last = Some(*addr);
@@ -363,10 +418,8 @@ impl Pool {
 
     /// Visits every recorded drop.
     pub fn for_each_dropped(&self, mut f: impl FnMut(&Hash, &str)) {
-        for h in &self.dropped.order {
-            if let Some(r) = self.dropped.reasons.get(h) {
-                f(h, r);
-            }
+        for (h, r) in self.dropped.iter() {
+            f(h, r);
         }
     }
 
@@ -619,6 +672,36 @@ mod tests {
     }
 
     #[test]
+    fn selection_respects_the_byte_budget_and_nonce_order() {
+        let a = Keypair::from_seed(&[1; 32]);
+        let b = Keypair::from_seed(&[2; 32]);
+        let mut p = Pool::new(cfg());
+        let size = tx(&a, 0).0.encode().len();
+        for kp in [&a, &b] {
+            for n in 0..3 {
+                let (t, h) = tx(kp, n);
+                p.admit(t, h, |_| Ok(0)).unwrap();
+            }
+        }
+        // Room for exactly three transactions.
+        let sel = p.select_bounded(10, 3 * size + size / 2);
+        assert_eq!(sel.len(), 3);
+        let total: usize = sel.iter().map(|t| t.encode().len()).sum();
+        assert!(total <= 3 * size + size / 2);
+        // Each sender's share is a nonce-ordered prefix.
+        for kp in [&a, &b] {
+            let nonces: Vec<u64> = sel
+                .iter()
+                .filter(|t| t.tx.sender == kp.public_key())
+                .map(|t| t.tx.nonce)
+                .collect();
+            assert_eq!(nonces, (0..nonces.len() as u64).collect::<Vec<_>>());
+        }
+        // A budget below one transaction still yields one.
+        assert_eq!(p.select_bounded(10, 1).len(), 1);
+    }
+
+    #[test]
     fn rejections() {
         let kp = Keypair::from_seed(&[1; 32]);
         let mut p = Pool::new(cfg());
@@ -663,6 +746,41 @@ mod tests {
             full.admit(t, h, |_| Ok(0)),
             Err(TxRejection::PoolFull { capacity: 1 })
         );
+    }
+
+    #[test]
+    fn readmitting_a_dropped_transaction_clears_its_drop_record() {
+        let kp = Keypair::from_seed(&[1; 32]);
+        let mut p = Pool::new(cfg());
+        let (t, h) = tx(&kp, 0);
+        p.record_dropped(h, "earlier".into());
+        p.admit(t, h, |_| Ok(0)).unwrap();
+        assert_eq!(p.dropped_reason(&h), None);
+        let mut listed = Vec::new();
+        p.for_each_dropped(|d, _| listed.push(*d));
+        assert!(
+            listed.is_empty(),
+            "compaction would write a stale drop after the tx"
+        );
+    }
+
+    #[test]
+    fn a_redropped_hash_keeps_its_latest_place_in_the_bounded_drop_log() {
+        let mut p = Pool::new(cfg());
+        let h = Hash::sha256(b"redropped");
+        p.record_dropped(h, "first".into());
+        p.forget_dropped(&h);
+        p.record_dropped(h, "second".into());
+        // Push the first entry (but not the second) out of the window.
+        for i in 0..KEEP_DROPPED - 1 {
+            p.record_dropped(Hash::sha256(&(i as u64).to_le_bytes()), "filler".into());
+        }
+        assert_eq!(p.dropped_reason(&h), Some("second"));
+        let mut listed = 0;
+        p.for_each_dropped(|d, _| listed += usize::from(*d == h));
+        assert_eq!(listed, 1, "listed once, so compaction writes it once");
+        p.record_dropped(Hash::sha256(b"one more"), "filler".into());
+        assert_eq!(p.dropped_reason(&h), None, "now the oldest, so forgotten");
     }
 
     #[test]

@@ -56,6 +56,9 @@ impl Default for PoolConfig {
 pub struct BlockConfig {
     /// Most transactions in one block.
     pub max_block_txs: usize,
+    /// Most encoded transaction bytes in one block (a single larger transaction still fits
+    /// alone, so nothing admitted can be stuck behind this limit).
+    pub max_block_bytes: usize,
     /// How long to wait for more transactions once the first one arrives.
     #[serde(with = "duration_ms")]
     pub batch_delay: Duration,
@@ -68,6 +71,7 @@ impl Default for BlockConfig {
     fn default() -> Self {
         BlockConfig {
             max_block_txs: 5000,
+            max_block_bytes: 8 * 1024 * 1024,
             batch_delay: Duration::from_millis(5),
             max_block_interval: Duration::from_secs(10),
         }
@@ -249,9 +253,14 @@ impl Node {
         let records = Journal::read(&journal_path)?;
         let mut pool = Pool::new(config.pool.clone());
         let mut txs = Vec::new();
+        // Records are applied in journal order: a transaction resubmitted after it was dropped
+        // is pending again, so its later `Tx` record supersedes the earlier drop.
         for r in records {
             match r {
-                JournalRecord::Tx(tx) => txs.push(tx),
+                JournalRecord::Tx(tx) => {
+                    pool.forget_dropped(&tx.hash());
+                    txs.push(tx);
+                }
                 JournalRecord::Dropped(h, reason) => pool.record_dropped(h, reason),
             }
         }
@@ -365,7 +374,7 @@ impl Node {
         Ok(())
     }
 
-    /// Admits many transactions with one batch signature check and one journal fsync.
+    /// Admits many transactions with one parallel signature check and one journal fsync.
     pub fn submit_batch(&self, txs: Vec<SignedTransaction>) -> Vec<Result<Hash, TxRejection>> {
         let encoded: Vec<Vec<u8>> = txs.iter().map(SignedTransaction::encode).collect();
         let mut results: Vec<Result<Hash, TxRejection>> = txs
@@ -613,9 +622,14 @@ impl Node {
     }
 
     /// Checks a block's commit certificate against the validator set that committed it (the
-    /// set in the parent's state). The genesis block carries no signatures and is accepted
-    /// only if it is this chain's genesis block.
+    /// set in the parent's state). A block of another chain id is refused. The genesis block
+    /// carries no signatures and is accepted only if it is this chain's genesis block.
     pub fn verify_certificate(&self, block: &Block) -> Result<bool, ChainError> {
+        // The commit signature covers the header's own chain id, so validator keys shared with
+        // another chain would otherwise make that chain's blocks verify here.
+        if block.header.chain_id != self.genesis.chain_id {
+            return Ok(false);
+        }
         let h = block.header.height;
         if h == 0 {
             let ours = self.store.header(0)?.map(|(hd, _)| hd.hash());
@@ -651,7 +665,7 @@ impl Node {
     }
 
     /// Builds, executes, certifies (with `key`) and commits the next block from up to
-    /// `max_block_txs` ready pool transactions. Returns `None` without committing if there is
+    /// `max_block_txs` ready pool transactions totalling at most `max_block_bytes`. Returns `None` without committing if there is
     /// nothing to include and `allow_empty` is false.
     ///
     /// This is the consensus boundary: a BFT driver would instead take a decided proposal,
@@ -663,7 +677,10 @@ impl Node {
         allow_empty: bool,
     ) -> Result<Option<Arc<CommittedBlock>>, ChainError> {
         let _producing = self.producing.lock();
-        let txs = self.pool.lock().select(self.config.block.max_block_txs);
+        let txs = self.pool.lock().select_bounded(
+            self.config.block.max_block_txs,
+            self.config.block.max_block_bytes,
+        );
         if txs.is_empty() && !allow_empty {
             return Ok(None);
         }

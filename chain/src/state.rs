@@ -58,6 +58,7 @@ impl StateProof {
 }
 
 /// Verifies that `module`'s `key` has `value` (`None`: is absent) under `header.state_root`.
+/// A module name containing a NUL byte is refused as [`ProofError::Malformed`].
 pub fn verify_state_proof(
     header: &BlockHeader,
     module: &str,
@@ -65,6 +66,11 @@ pub fn verify_state_proof(
     value: Option<&[u8]>,
     proof: &[u8],
 ) -> Result<(), ProofError> {
+    // `namespace || 0x00 || key` is injective only if the namespace has no NUL (module names
+    // never do): otherwise module "a\0b" key "c" would verify as module "a" key "b\0c".
+    if module.as_bytes().contains(&0) {
+        return Err(ProofError::Malformed);
+    }
     let proof: SparseMerkleProof<sha2::Sha256> =
         borsh::from_slice(proof).map_err(|_| ProofError::Malformed)?;
     let kh = key_hash(&state_key(module, key));

@@ -149,43 +149,18 @@ impl SignedTransaction {
     }
 }
 
-/// Verifies many transaction signatures at once.
+/// Verifies many transaction signatures at once, in parallel.
 ///
-/// Uses ed25519 batch verification over rayon chunks; when a chunk fails, its signatures are
-/// rechecked one by one so every result is exact. Returns one verdict per transaction, in order.
+/// Every signature is checked on its own with [`SignedTransaction::verify_signature`] (strict,
+/// cofactorless Ed25519), so a verdict never depends on which other transactions share the call.
+/// Ed25519 batch verification is deliberately not used: it checks the cofactored equation, which
+/// accepts signatures whose `R` (or key) carries a small-order component that the strict check
+/// rejects, so a crafted transaction would be valid in a batch and invalid alone — a split
+/// between nodes that batch differently. Returns one verdict per transaction, in order.
 pub fn verify_signatures(txs: &[&SignedTransaction]) -> Vec<bool> {
     use rayon::prelude::*;
-    const CHUNK: usize = 256;
-    txs.par_chunks(CHUNK).flat_map_iter(verify_chunk).collect()
-}
-
-fn verify_chunk(chunk: &[&SignedTransaction]) -> Vec<bool> {
-    if let [one] = chunk {
-        return vec![one.verify_signature().is_ok()];
-    }
-    let messages: Vec<Vec<u8>> = chunk.iter().map(|t| t.tx.signing_bytes()).collect();
-    let keys: Option<Vec<ed25519_dalek::VerifyingKey>> = chunk
-        .iter()
-        .map(|t| t.tx.sender.to_verifying_key())
-        .collect();
-    if let Some(keys) = keys {
-        // Batch verification is not "strict" about small-order keys; reject those up front so
-        // single and batch paths agree.
-        if keys.iter().all(|k| !k.is_weak()) {
-            let sigs: Vec<ed25519_dalek::Signature> = chunk
-                .iter()
-                .map(|t| ed25519_dalek::Signature::from_bytes(&t.signature.0))
-                .collect();
-            let msg_refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
-            if ed25519_dalek::verify_batch(&msg_refs, &sigs, &keys).is_ok() {
-                return vec![true; chunk.len()];
-            }
-        }
-    }
-    chunk
-        .iter()
-        .zip(&messages)
-        .map(|(t, m)| t.tx.sender.verify(m, &t.signature))
+    txs.par_iter()
+        .map(|t| t.verify_signature().is_ok())
         .collect()
 }
 
@@ -310,5 +285,86 @@ mod tests {
         assert_eq!(bad.verify_signature(), Err(TxRejection::BadSignature));
         let results = verify_signatures(&[&t, &bad, &t]);
         assert_eq!(results, vec![true, false, true]);
+    }
+
+    /// Re-signs `t` with a nonce point `R = r·B + T` where `T` has order 8: the cofactored
+    /// (batch) equation holds, the strict cofactorless one does not.
+    fn with_mixed_order_r(t: &SignedTransaction, seed: &[u8; 32]) -> SignedTransaction {
+        use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
+        use curve25519_dalek::Scalar;
+        use sha2::{Digest, Sha512};
+
+        let h = Sha512::digest(seed);
+        let mut a_bytes = [0u8; 32];
+        a_bytes.copy_from_slice(&h[..32]);
+        a_bytes[0] &= 248;
+        a_bytes[31] &= 127;
+        a_bytes[31] |= 64;
+        let a = Scalar::from_bytes_mod_order(a_bytes);
+        let public = (ED25519_BASEPOINT_POINT * a).compress();
+        assert_eq!(public.to_bytes(), t.tx.sender.0);
+
+        let r = Scalar::from_bytes_mod_order_wide(&Sha512::digest(b"nonce").into());
+        let big_r = (ED25519_BASEPOINT_POINT * r + EIGHT_TORSION[1]).compress();
+        let msg = t.tx.signing_bytes();
+        let k = Scalar::from_bytes_mod_order_wide(
+            &Sha512::new()
+                .chain_update(big_r.as_bytes())
+                .chain_update(public.as_bytes())
+                .chain_update(&msg)
+                .finalize()
+                .into(),
+        );
+        let s = r + k * a;
+        let mut sig = [0u8; 64];
+        sig[..32].copy_from_slice(big_r.as_bytes());
+        sig[32..].copy_from_slice(s.as_bytes());
+        SignedTransaction {
+            tx: t.tx.clone(),
+            signature: Signature(sig),
+        }
+    }
+
+    #[test]
+    fn small_order_keys_cannot_forge_in_either_path() {
+        // A = identity, R = identity, s = 0 satisfies sB = R + kA for every message.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let mut sig = [0u8; 64];
+        sig[..32].copy_from_slice(&identity);
+        let forged = SignedTransaction {
+            tx: Transaction {
+                chain_id: "weft-test".into(),
+                sender: PublicKey(identity),
+                nonce: 0,
+                call: Call {
+                    module: "governance".into(),
+                    method: "m".into(),
+                    args: vec![],
+                },
+            },
+            signature: Signature(sig),
+        };
+        assert_eq!(forged.verify_signature(), Err(TxRejection::BadSignature));
+        let t = sample(0, vec![], "governance".into());
+        assert_eq!(
+            verify_signatures(&[&t, &forged, &t]),
+            vec![true, false, true]
+        );
+    }
+
+    #[test]
+    fn batch_and_single_verdicts_agree_on_mixed_order_nonce_points() {
+        let t = sample(1, vec![1], "governance".into());
+        let crafted = with_mixed_order_r(&t, &[1u8; 32]);
+        assert_eq!(crafted.verify_signature(), Err(TxRejection::BadSignature));
+        // The verdict must not depend on the company a transaction keeps.
+        assert_eq!(verify_signatures(&[&crafted]), vec![false]);
+        assert_eq!(verify_signatures(&[&t, &crafted]), vec![true, false]);
+        let mut many: Vec<&SignedTransaction> = vec![&t; 7];
+        many.push(&crafted);
+        let mut expected = vec![true; 7];
+        expected.push(false);
+        assert_eq!(verify_signatures(&many), expected);
     }
 }

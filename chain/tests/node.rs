@@ -31,6 +31,7 @@ impl Module for Scratch {
         match method {
             "write" => Ok(()),
             "write_then_fail" => Err(ModuleError::Rejected("asked to fail".into())),
+            "storage_fault" => Err(ModuleError::Storage("disk read failed".into())),
             other => Err(ModuleError::UnknownMethod(other.into())),
         }
     }
@@ -152,6 +153,17 @@ fn genesis_then_blocks_and_restart_keeps_height_and_root() {
     let mut forged = b1.block.clone();
     forged.header.state_root = weft_chain::Hash::ZERO;
     assert!(!node.verify_certificate(&forged).unwrap());
+    // The same validator key certifying a block of another chain: not a block of ours.
+    let mut foreign = b1.block.clone();
+    foreign.header.chain_id = "other-chain".into();
+    foreign.certificate = weft_chain::CommitCertificate::sign_single(
+        "other-chain",
+        &foreign.header,
+        0,
+        &env.validator,
+    );
+    assert!(foreign.certificate.verify(&foreign.header, &vals));
+    assert!(!node.verify_certificate(&foreign).unwrap());
     env.block(&node); // empty heartbeat block
     let head = node.head();
     assert_eq!(head.height, 2);
@@ -361,6 +373,62 @@ fn failed_call_reverts_its_writes_but_advances_the_nonce() {
 }
 
 #[test]
+fn a_storage_fault_during_execution_aborts_the_block_instead_of_failing_the_tx() {
+    let env = Env::new(1);
+    let node = env.open();
+    let kp = &env.members[0];
+    let call = Call {
+        module: "scratch".into(),
+        method: "storage_fault".into(),
+        args: vec![1],
+    };
+    let h = node.submit(signed(kp, 0, call)).unwrap();
+    let err = node.produce_block(&env.validator, 1_000, true);
+    assert!(matches!(err, Err(ChainError::Storage(_))), "{err:?}");
+    // Nothing was committed: the transaction is still pending, its nonce unused.
+    assert_eq!(node.height(), 0);
+    assert_eq!(node.tx_status(&h).unwrap(), TxStatus::Pending);
+    assert_eq!(node.next_nonce(&kp.address()).unwrap(), 1);
+    assert!(node.receipt(&h).unwrap().is_none());
+}
+
+#[test]
+fn blocks_are_bounded_in_bytes_and_big_transactions_still_get_in() {
+    let env = Env::new(1);
+    let node = env.open_with(NodeConfig {
+        block: weft_chain::BlockConfig {
+            max_block_bytes: 40_000,
+            ..weft_chain::BlockConfig::default()
+        },
+        ..env.config()
+    });
+    let kp = &env.members[0];
+    let big = |nonce: u64| {
+        signed(
+            kp,
+            nonce,
+            Call {
+                module: "scratch".into(),
+                method: "write".into(),
+                args: vec![7; 15_000],
+            },
+        )
+    };
+    for n in 0..5 {
+        node.submit(big(n)).unwrap();
+    }
+    let mut included = 0;
+    while included < 5 {
+        let b = env.block(&node);
+        let bytes: usize = b.block.transactions.iter().map(|t| t.encode().len()).sum();
+        assert!(bytes <= 40_000, "block of {bytes} bytes");
+        assert!(!b.block.transactions.is_empty());
+        included += b.block.transactions.len();
+    }
+    assert_eq!(node.height(), 3, "2 + 2 + 1 transactions");
+}
+
+#[test]
 fn unauthorised_governance_call_fails_in_its_receipt() {
     let env = Env::new(1);
     let node = env.open();
@@ -545,6 +613,88 @@ fn committee_vote_flow() {
 }
 
 #[test]
+fn a_removed_member_cannot_vote_on_proposals_opened_before_its_removal() {
+    let env = Env::new(3);
+    let node = env.open();
+    let [a, b, c] = [&env.members[0], &env.members[1], &env.members[2]];
+    let outsider = Keypair::from_seed(&[43; 32]);
+    let perm = governance::permissions::EVIDENCE_WRITER;
+    // Proposal 0: a grant, open with a's approval only.
+    node.submit(gov(
+        a,
+        0,
+        GovernanceCall::Propose {
+            action: Action::Grant {
+                account: outsider.address(),
+                permission: perm.into(),
+            },
+        },
+    ))
+    .unwrap();
+    // Proposal 1: remove c, passed by a and b.
+    node.submit(gov(
+        a,
+        1,
+        GovernanceCall::Propose {
+            action: Action::RemoveMember(c.address()),
+        },
+    ))
+    .unwrap();
+    node.submit(gov(
+        b,
+        0,
+        GovernanceCall::Vote {
+            proposal_id: 1,
+            approve: true,
+        },
+    ))
+    .unwrap();
+    env.block(&node);
+    assert!(!committee(&node).contains(&c.address()));
+    // c, no longer a member, tries to supply the second approval of proposal 0.
+    node.submit(gov(
+        c,
+        0,
+        GovernanceCall::Vote {
+            proposal_id: 0,
+            approve: true,
+        },
+    ))
+    .unwrap();
+    let blk = env.block(&node);
+    assert_eq!(blk.receipts[0].status, ReceiptStatus::Failed);
+    assert!(
+        blk.receipts[0]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("unauthorized")),
+        "{:?}",
+        blk.receipts[0].error
+    );
+    let (m, q) = governance::query_args(&GovernanceQuery::HasPermission {
+        account: outsider.address(),
+        permission: perm.into(),
+    });
+    let granted: bool =
+        borsh::from_slice(&node.call(governance::NAME, m, &q, None).unwrap()).unwrap();
+    assert!(!granted);
+    // A current member can still pass it.
+    node.submit(gov(
+        b,
+        1,
+        GovernanceCall::Vote {
+            proposal_id: 0,
+            approve: true,
+        },
+    ))
+    .unwrap();
+    assert_eq!(env.block(&node).receipts[0].status, ReceiptStatus::Success);
+    let granted: bool =
+        borsh::from_slice(&node.call(governance::NAME, m, &q, None).unwrap()).unwrap();
+    assert!(granted);
+}
+
+#[test]
 fn committee_is_never_emptied() {
     let env = Env::new(1);
     let node = env.open();
@@ -560,6 +710,44 @@ fn committee_is_never_emptied() {
     let b = env.block(&node);
     assert_eq!(b.receipts[0].status, ReceiptStatus::Failed);
     assert_eq!(committee(&node), vec![a.address()]);
+}
+
+#[test]
+fn a_state_proof_cannot_be_passed_off_under_another_namespace_split() {
+    let env = Env::new(1);
+    let node = env.open();
+    let a = &env.members[0];
+    // A config key with a NUL: its full state key is "governance\0config/x\0y".
+    node.submit(gov(
+        a,
+        0,
+        GovernanceCall::SetConfig {
+            key: "x\0y".into(),
+            value: "v".into(),
+        },
+    ))
+    .unwrap();
+    env.block(&node);
+    let p = node
+        .state_proof(governance::NAME, &governance::config_key("x\0y"), None)
+        .unwrap();
+    assert_eq!(p.value.as_deref(), Some(b"v".as_slice()));
+    p.verify().unwrap();
+    // The same bytes split differently: module "governance\0config/x", key "y".
+    assert_eq!(
+        verify_state_proof(
+            &p.header,
+            "governance\0config/x",
+            b"y",
+            Some(b"v"),
+            &p.proof
+        ),
+        Err(ProofError::Malformed)
+    );
+    let mut forged = p.clone();
+    forged.module = "governance\0config/x".into();
+    forged.key = b"y".to_vec();
+    assert_eq!(forged.verify(), Err(ProofError::Malformed));
 }
 
 #[test]
@@ -678,6 +866,47 @@ fn stale_gapped_transactions_are_dropped_with_a_reason() {
     assert!(
         matches!(node.tx_status(&h).unwrap(), TxStatus::Dropped { .. }),
         "drops survive restart"
+    );
+}
+
+#[test]
+fn a_dropped_transaction_resubmitted_survives_restart() {
+    let env = Env::new(1);
+    let kp = &env.members[0];
+    let node = env.open_with(NodeConfig {
+        pool: PoolConfig {
+            gap_timeout: Duration::from_millis(0),
+            ..PoolConfig::default()
+        },
+        ..env.config()
+    });
+    let tx = gov(kp, 1, GovernanceCall::Noop);
+    let h = node.submit(tx.clone()).unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    env.block(&node);
+    assert!(matches!(
+        node.tx_status(&h).unwrap(),
+        TxStatus::Dropped { .. }
+    ));
+    // The client resubmits the same transaction; it is accepted (durably) again.
+    assert_eq!(node.submit(tx).unwrap(), h);
+    assert_eq!(node.tx_status(&h).unwrap(), TxStatus::Pending);
+    drop(node); // crash before it is committed
+    for _ in 0..2 {
+        let node = env.open();
+        assert_eq!(
+            node.tx_status(&h).unwrap(),
+            TxStatus::Pending,
+            "an acknowledged resubmission must not vanish on restart"
+        );
+    }
+    let node = env.open();
+    node.submit(gov(kp, 0, GovernanceCall::Noop)).unwrap();
+    let b = env.block(&node);
+    assert_eq!(b.block.transactions.len(), 2);
+    assert_eq!(
+        node.tx_status(&h).unwrap(),
+        TxStatus::Committed { height: 2 }
     );
 }
 

@@ -5,7 +5,9 @@
 //! becomes a JSON-RPC error. Method semantics live in [`methods`], error codes in [`error`].
 //!
 //! Batches are answered element by element, in order, except that every `sendTransaction` in a
-//! batch is submitted together through `Node::submit_batch` (one batch signature check, one fsync).
+//! batch is submitted together through `Node::submit_batch` (one parallel signature check, one fsync).
+//! A batch's response is kept within [`RpcLimits::max_response_bytes`]: reads past the budget are
+//! answered with an error asking to split the batch; submissions are always answered.
 
 pub mod error;
 pub mod methods;
@@ -27,6 +29,9 @@ pub struct RpcLimits {
     pub max_body_bytes: usize,
     /// Largest accepted batch (number of request objects).
     pub max_batch: usize,
+    /// Largest batch response, in bytes of JSON. Once reached, further read results in the
+    /// batch are replaced by an error asking to split it (submissions are always answered).
+    pub max_response_bytes: usize,
 }
 
 impl Default for RpcLimits {
@@ -34,6 +39,7 @@ impl Default for RpcLimits {
         Self {
             max_body_bytes: 8 * 1024 * 1024,
             max_batch: 10_000,
+            max_response_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -101,7 +107,7 @@ pub fn handle_body(node: &Node, body: &[u8], limits: RpcLimits) -> Option<Value>
                     RpcError::invalid_request(detail),
                 ));
             }
-            let responses = handle_batch(node, items);
+            let responses = handle_batch(node, items, limits.max_response_bytes);
             (!responses.is_empty()).then_some(Value::Array(responses))
         }
         single => match parse_request(single) {
@@ -115,7 +121,26 @@ pub fn handle_body(node: &Node, body: &[u8], limits: RpcLimits) -> Option<Value>
     }
 }
 
-fn handle_batch(node: &Node, items: Vec<Value>) -> Vec<Value> {
+/// The length of `value`'s JSON text, without building it.
+fn json_len(value: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 = self.0.saturating_add(buf.len());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, value) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
+}
+
+fn handle_batch(node: &Node, items: Vec<Value>, max_response_bytes: usize) -> Vec<Value> {
     let requests: Vec<Result<Request, (Value, RpcError)>> =
         items.into_iter().map(parse_request).collect();
 
@@ -145,12 +170,17 @@ fn handle_batch(node: &Node, items: Vec<Value>) -> Vec<Value> {
         }
     }
 
+    // Each element is bounded (by block and transaction limits) but a batch of many large reads
+    // is not: keep the whole response within `max_response_bytes`.
     let mut responses = Vec::new();
+    let mut size = 0usize;
     for (request, outcome) in requests.into_iter().zip(outcomes) {
         match request {
             Ok(request) => {
+                let submitted = outcome.is_some();
                 let result = match outcome {
                     Some(result) => result,
+                    None if size >= max_response_bytes => Err(too_large(max_response_bytes)),
                     None => methods::dispatch(
                         node,
                         &request.method,
@@ -158,10 +188,22 @@ fn handle_batch(node: &Node, items: Vec<Value>) -> Vec<Value> {
                     ),
                 };
                 if let Some(id) = request.id {
-                    responses.push(response(id, result));
+                    let mut answer = response(id.clone(), result);
+                    let mut len = json_len(&answer);
+                    // A submission's outcome is always reported: the client must learn it.
+                    if !submitted && size.saturating_add(len) > max_response_bytes {
+                        answer = error_response(id, too_large(max_response_bytes));
+                        len = json_len(&answer);
+                    }
+                    size = size.saturating_add(len);
+                    responses.push(answer);
                 }
             }
-            Err((id, err)) => responses.push(error_response(id, err)),
+            Err((id, err)) => {
+                let answer = error_response(id, err);
+                size = size.saturating_add(json_len(&answer));
+                responses.push(answer);
+            }
         }
     }
     responses
@@ -232,6 +274,12 @@ fn response(id: Value, result: Result<Value, RpcError>) -> Value {
         }
         Err(err) => error_response(id, err),
     }
+}
+
+fn too_large(max: usize) -> RpcError {
+    RpcError::invalid_request(format!(
+        "batch response would exceed {max} bytes; split the batch"
+    ))
 }
 
 fn error_response(id: Value, err: RpcError) -> Value {
@@ -324,6 +372,56 @@ mod tests {
             Just("subscribe".to_string()),
             "[a-zA-Z]{0,16}",
         ]
+    }
+
+    #[test]
+    fn batch_responses_stay_within_the_byte_budget() {
+        let read = json!({"jsonrpc": "2.0", "id": 1, "method": "getBlockByNumber",
+            "params": [0, true]});
+        let one = handle_body(node(), read.to_string().as_bytes(), RpcLimits::default())
+            .unwrap()
+            .to_string()
+            .len();
+        let limits = RpcLimits {
+            max_response_bytes: 10 * one,
+            ..RpcLimits::default()
+        };
+        let mut batch: Vec<Value> = (0..100)
+            .map(|i| {
+                let mut r = read.clone();
+                r["id"] = json!(i);
+                r
+            })
+            .collect();
+        // A submission at the end is answered with its own outcome, never the budget error.
+        batch.push(
+            json!({"jsonrpc": "2.0", "id": "tx", "method": "sendTransaction",
+            "params": ["0x00"]}),
+        );
+        let body = Value::Array(batch).to_string();
+        let Some(Value::Array(answers)) = handle_body(node(), body.as_bytes(), limits) else {
+            panic!("expected a batch answer");
+        };
+        assert_eq!(answers.len(), 101);
+        answers.iter().for_each(|a| assert_response(a, None));
+        // Full answers fill the budget; the rest are short errors.
+        let (full, short): (Vec<&Value>, Vec<&Value>) =
+            answers.iter().partition(|a| a.get("result").is_some());
+        let full_bytes: usize = full.iter().map(|a| a.to_string().len()).sum();
+        assert!(
+            full_bytes <= limits.max_response_bytes,
+            "{full_bytes} bytes"
+        );
+        assert!(
+            (9..=10).contains(&full.len()),
+            "{} full answers",
+            full.len()
+        );
+        assert!(short.iter().all(|a| a.to_string().len() < 200));
+        assert_eq!(answers[99]["error"]["code"], json!(code::INVALID_REQUEST));
+        assert_eq!(answers[99]["id"], json!(99));
+        assert_eq!(answers[100]["id"], json!("tx"));
+        assert_eq!(answers[100]["error"]["code"], json!(code::INVALID_PARAMS));
     }
 
     proptest! {
