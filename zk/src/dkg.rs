@@ -711,15 +711,29 @@ pub struct DkgRound3 {
 
 impl DkgRound3 {
     /// Our public answers to complaints against us: each reveals the disputed share.
+    ///
+    /// Only complaints from another accepted participant are answered, once each. A response
+    /// reveals `f(accuser)`, so answering an arbitrary index would leak the polynomial: a
+    /// complaint "from" index 0 would reveal our constant term `f(0)`, and `t` complaints
+    /// from made-up indices would reveal all of `f`. Complaints from anyone else cannot
+    /// disqualify us ([`GroupKey::from_public_transcript`] ignores them), so nothing is lost.
     pub fn respond_to_complaints(&self, complaints: &[Complaint]) -> Vec<ComplaintResponse> {
         let me = self.round2.round1.index;
-        complaints
+        let accusers: BTreeSet<u32> = complaints
             .iter()
-            .filter(|c| c.accused == me && c.accuser != me)
-            .map(|c| ComplaintResponse {
+            .filter(|c| {
+                c.accused == me
+                    && c.accuser != me
+                    && self.round2.candidates.contains_key(&c.accuser)
+            })
+            .map(|c| c.accuser)
+            .collect();
+        accusers
+            .into_iter()
+            .map(|accuser| ComplaintResponse {
                 accused: me,
-                accuser: c.accuser,
-                share: self.round2.round1.polynomial.eval(c.accuser),
+                accuser,
+                share: self.round2.round1.polynomial.eval(accuser),
             })
             .collect()
     }
@@ -778,6 +792,52 @@ mod tests {
         (1..=params.participants)
             .map(|i| DkgRound1::new(params, i, &CTX).unwrap())
             .unzip()
+    }
+
+    /// Runs rounds 1 and 2 honestly for everyone.
+    fn to_round3(params: DkgParameters) -> (Vec<DkgRound3>, Vec<Round1Broadcast>) {
+        let (rounds, bs) = broadcasts(params);
+        let (r2, msgs): (Vec<_>, Vec<_>) = rounds
+            .into_iter()
+            .map(|r| r.receive_broadcasts(&bs).unwrap())
+            .unzip();
+        let msgs: Vec<SecretShareMessage> = msgs.into_iter().flatten().collect();
+        let r3 = r2
+            .into_iter()
+            .map(|r| {
+                let me = r.round1.index;
+                let mine: Vec<_> = msgs.iter().filter(|m| m.to == me).cloned().collect();
+                let (r3, complaints) = r.receive_shares(&mine).unwrap();
+                assert!(complaints.is_empty());
+                r3
+            })
+            .collect();
+        (r3, bs)
+    }
+
+    #[test]
+    fn complaints_from_non_participants_reveal_nothing() {
+        let params = DkgParameters::new(2, 3).unwrap();
+        let (r3, bs) = to_round3(params);
+        let dealer = &r3[0];
+        let against = |accuser| Complaint {
+            accuser,
+            accused: 1,
+        };
+        // A "complaint from index 0" asks for f(0), the dealer's secret constant term; made-up
+        // indices would reveal further points of f. None of them is answered.
+        let forged = [against(0), against(1), against(4), against(u32::MAX)];
+        assert!(dealer.respond_to_complaints(&forged).is_empty());
+        // An accepted participant's complaint is answered, once, with a share matching the
+        // commitments at its index.
+        let responses = dealer.respond_to_complaints(&[against(2), against(0), against(2)]);
+        assert_eq!(responses.len(), 1);
+        assert_eq!(responses[0].accuser, 2);
+        assert!(share_matches(&bs[0].commitments, 2, &responses[0].share));
+        assert_ne!(
+            RistrettoPoint::mul_base(&responses[0].share),
+            bs[0].commitments[0]
+        );
     }
 
     #[test]
