@@ -7,7 +7,7 @@
 //!    z^(t-1)` and broadcasts [`Round1Broadcast`]: the Feldman commitments `C_ik = a_ik * G`
 //!    and a Schnorr proof of possession of `a_i0`, whose transcript binds the session context,
 //!    `(t, n)`, the index `i` and all of `i`'s commitments. A broadcast with a bad proof, the
-//!    wrong shape or a duplicated sender is excluded. This blocks rogue keys: a participant
+//!    wrong shape or a sender with two different broadcasts is excluded. This blocks rogue keys: a participant
 //!    who picks `C_i0 = target - sum(others)` does not know its discrete log and cannot prove
 //!    possession.
 //! 2. [`DkgRound1::receive_broadcasts`]: send `s_ij = f_i(j)` privately to every accepted `j`
@@ -301,25 +301,34 @@ impl ComplaintResponse {
 serde_via_bytes!(ComplaintResponse);
 
 /// The accepted broadcasts: exactly one well-formed broadcast with a valid proof of
-/// possession per sender. Senders with several broadcasts are excluded.
+/// possession per sender. A sender with two different broadcasts (equivocation) is excluded;
+/// byte-identical copies of one broadcast (a retransmission, or a replay by anyone else) count
+/// once, so replaying an honest participant's broadcast cannot get it excluded.
 pub fn accepted_broadcasts(
     params: &DkgParameters,
     context: &Context<'_>,
     broadcasts: &[Round1Broadcast],
 ) -> BTreeMap<u32, Vec<RistrettoPoint>> {
-    let mut seen: BTreeMap<u32, usize> = BTreeMap::new();
+    // `None` marks a sender seen with two different broadcasts.
+    let mut by_sender: BTreeMap<u32, Option<&Round1Broadcast>> = BTreeMap::new();
     for b in broadcasts {
-        *seen.entry(b.sender).or_default() += 1;
+        by_sender
+            .entry(b.sender)
+            .and_modify(|seen| {
+                if *seen != Some(b) {
+                    *seen = None;
+                }
+            })
+            .or_insert(Some(b));
     }
-    broadcasts
-        .iter()
-        .filter(|b| seen.get(&b.sender) == Some(&1) && b.is_valid(params, context))
+    by_sender
+        .into_values()
+        .flatten()
+        .filter(|b| b.is_valid(params, context))
         .map(|b| (b.sender, b.commitments.clone()))
         .collect()
 }
 
-/// The qualified set: accepted dealers minus those with a complaint that was not answered by
-/// a revealed share matching their commitments.
 fn qualified_set(
     candidates: &BTreeMap<u32, Vec<RistrettoPoint>>,
     complaints: &[Complaint],
@@ -838,6 +847,24 @@ mod tests {
             RistrettoPoint::mul_base(&responses[0].share),
             bs[0].commitments[0]
         );
+    }
+
+    #[test]
+    fn replayed_broadcast_is_not_equivocation() {
+        let params = DkgParameters::new(2, 3).unwrap();
+        let (_, bs) = broadcasts(params);
+        // Participant 2's broadcast arrives twice (retransmitted, or replayed by someone
+        // else): it still counts, once.
+        let replayed = [bs.clone(), vec![bs[1].clone()]].concat();
+        let group = GroupKey::from_public_transcript(params, &CTX, &replayed, &[], &[]).unwrap();
+        assert_eq!(group.qualified(), &[1, 2, 3]);
+        // Two different valid broadcasts from participant 2 are equivocation: excluded.
+        let (_, other) = DkgRound1::new(params, 2, &CTX).unwrap();
+        assert!(other.is_valid(&params, &CTX));
+        let equivocating = [bs.clone(), vec![other]].concat();
+        let group =
+            GroupKey::from_public_transcript(params, &CTX, &equivocating, &[], &[]).unwrap();
+        assert_eq!(group.qualified(), &[1, 3]);
     }
 
     #[test]
