@@ -662,22 +662,28 @@ impl DkgRound2 {
     }
 
     /// Checks the shares addressed to us against their dealers' commitments. Returns the
-    /// next state and one complaint per accepted dealer whose share is missing or wrong.
+    /// next state and one complaint per accepted dealer without a share that matches.
+    ///
+    /// Messages are attacker-controlled input: one addressed to someone else, or a wrong
+    /// share, counts as no share from that dealer (a complaint), never as an error, so a
+    /// malicious dealer cannot make an honest participant abort the DKG. A matching share
+    /// is used even if the same dealer also sent a wrong one.
     pub fn receive_shares(
         self,
         shares: &[SecretShareMessage],
     ) -> Result<(DkgRound3, Vec<Complaint>), DkgError> {
         let me = self.round1.index;
-        if let Some(m) = shares.iter().find(|m| m.to != me) {
-            return Err(DkgError::WrongRecipient { to: m.to });
-        }
         let mut received = BTreeMap::new();
         let mut complaints = Vec::new();
         for (&dealer, commitments) in &self.candidates {
             let share = if dealer == me {
                 Some(self.round1.polynomial.eval(me))
             } else {
-                shares.iter().find(|m| m.from == dealer).map(|m| m.share)
+                shares
+                    .iter()
+                    .filter(|m| m.from == dealer && m.to == me)
+                    .map(|m| m.share)
+                    .find(|s| share_matches(commitments, me, s))
             };
             match share {
                 Some(s) if share_matches(commitments, me, &s) => {
@@ -865,6 +871,36 @@ mod tests {
         let group =
             GroupKey::from_public_transcript(params, &CTX, &equivocating, &[], &[]).unwrap();
         assert_eq!(group.qualified(), &[1, 3]);
+    }
+
+    #[test]
+    fn bad_share_messages_give_complaints_not_errors() {
+        let params = DkgParameters::new(2, 3).unwrap();
+        let (rounds, bs) = broadcasts(params);
+        let (r2, msgs): (Vec<_>, Vec<_>) = rounds
+            .into_iter()
+            .map(|r| r.receive_broadcasts(&bs).unwrap())
+            .unzip();
+        let msgs: Vec<SecretShareMessage> = msgs.into_iter().flatten().collect();
+        let find = |from, to| msgs.iter().find(|m| m.from == from && m.to == to).unwrap();
+        let mut wrong = find(2, 1).clone();
+        wrong.share += Scalar::ONE;
+        // Dealer 2 sends a wrong share before the right one; dealer 3 sends us a message
+        // addressed to participant 2.
+        let inbox = vec![wrong, find(2, 1).clone(), find(3, 2).clone()];
+        let (_, complaints) = r2
+            .into_iter()
+            .next()
+            .unwrap()
+            .receive_shares(&inbox)
+            .unwrap();
+        assert_eq!(
+            complaints,
+            vec![Complaint {
+                accuser: 1,
+                accused: 3
+            }]
+        );
     }
 
     #[test]
