@@ -755,16 +755,19 @@ impl DkgRound3 {
 
     /// Decides the qualified set from all public complaints and responses and returns our
     /// key share and the group key. Where a dealer answered our complaint with a valid
-    /// revealed share, that share is used. Our own complaints count even if `complaints`
-    /// omits them.
+    /// revealed share, that share is used. Every complaint in `complaints` counts, as it does
+    /// for observers; our own complaints count even if `complaints` omits them.
     pub fn finish(
         self,
         complaints: &[Complaint],
         responses: &[ComplaintResponse],
     ) -> Result<DkgOutput, DkgError> {
         let me = self.round2.round1.index;
+        // Every public complaint counts, including one that names us as accuser although we
+        // did not make it: observers count it, and the qualified set must be the same for
+        // everyone. (If its dealer answers it, we keep the share we already hold.)
         let mut all_complaints = self.own_complaints.clone();
-        all_complaints.extend(complaints.iter().filter(|c| c.accuser != me));
+        all_complaints.extend_from_slice(complaints);
         let group = GroupKey::from_candidates(
             self.round2.round1.params,
             &self.round2.candidates,
@@ -901,6 +904,24 @@ mod tests {
                 accused: 3
             }]
         );
+    }
+
+    #[test]
+    fn participants_and_observers_agree_on_the_qualified_set() {
+        let params = DkgParameters::new(2, 3).unwrap();
+        let (r3, bs) = to_round3(params);
+        // A public complaint names participant 1 as accuser of dealer 3 (1 did not make it,
+        // say the channel let someone else post it), and dealer 3 does not answer.
+        let complaints = [Complaint {
+            accuser: 1,
+            accused: 3,
+        }];
+        let observed =
+            GroupKey::from_public_transcript(params, &CTX, &bs, &complaints, &[]).unwrap();
+        assert_eq!(observed.qualified(), &[1, 2]);
+        for p in r3.into_iter().take(2) {
+            assert_eq!(p.finish(&complaints, &[]).unwrap().group, observed);
+        }
     }
 
     #[test]
