@@ -7,7 +7,7 @@
 //!    z^(t-1)` and broadcasts [`Round1Broadcast`]: the Feldman commitments `C_ik = a_ik * G`
 //!    and a Schnorr proof of possession of `a_i0`, whose transcript binds the session context,
 //!    `(t, n)`, the index `i` and all of `i`'s commitments. A broadcast with a bad proof, the
-//!    wrong shape or a duplicated sender is excluded. This blocks rogue keys: a participant
+//!    wrong shape or a sender with two different broadcasts is excluded. This blocks rogue keys: a participant
 //!    who picks `C_i0 = target - sum(others)` does not know its discrete log and cannot prove
 //!    possession.
 //! 2. [`DkgRound1::receive_broadcasts`]: send `s_ij = f_i(j)` privately to every accepted `j`
@@ -301,25 +301,34 @@ impl ComplaintResponse {
 serde_via_bytes!(ComplaintResponse);
 
 /// The accepted broadcasts: exactly one well-formed broadcast with a valid proof of
-/// possession per sender. Senders with several broadcasts are excluded.
+/// possession per sender. A sender with two different broadcasts (equivocation) is excluded;
+/// byte-identical copies of one broadcast (a retransmission, or a replay by anyone else) count
+/// once, so replaying an honest participant's broadcast cannot get it excluded.
 pub fn accepted_broadcasts(
     params: &DkgParameters,
     context: &Context<'_>,
     broadcasts: &[Round1Broadcast],
 ) -> BTreeMap<u32, Vec<RistrettoPoint>> {
-    let mut seen: BTreeMap<u32, usize> = BTreeMap::new();
+    // `None` marks a sender seen with two different broadcasts.
+    let mut by_sender: BTreeMap<u32, Option<&Round1Broadcast>> = BTreeMap::new();
     for b in broadcasts {
-        *seen.entry(b.sender).or_default() += 1;
+        by_sender
+            .entry(b.sender)
+            .and_modify(|seen| {
+                if *seen != Some(b) {
+                    *seen = None;
+                }
+            })
+            .or_insert(Some(b));
     }
-    broadcasts
-        .iter()
-        .filter(|b| seen.get(&b.sender) == Some(&1) && b.is_valid(params, context))
+    by_sender
+        .into_values()
+        .flatten()
+        .filter(|b| b.is_valid(params, context))
         .map(|b| (b.sender, b.commitments.clone()))
         .collect()
 }
 
-/// The qualified set: accepted dealers minus those with a complaint that was not answered by
-/// a revealed share matching their commitments.
 fn qualified_set(
     candidates: &BTreeMap<u32, Vec<RistrettoPoint>>,
     complaints: &[Complaint],
@@ -653,22 +662,28 @@ impl DkgRound2 {
     }
 
     /// Checks the shares addressed to us against their dealers' commitments. Returns the
-    /// next state and one complaint per accepted dealer whose share is missing or wrong.
+    /// next state and one complaint per accepted dealer without a share that matches.
+    ///
+    /// Messages are attacker-controlled input: one addressed to someone else, or a wrong
+    /// share, counts as no share from that dealer (a complaint), never as an error, so a
+    /// malicious dealer cannot make an honest participant abort the DKG. A matching share
+    /// is used even if the same dealer also sent a wrong one.
     pub fn receive_shares(
         self,
         shares: &[SecretShareMessage],
     ) -> Result<(DkgRound3, Vec<Complaint>), DkgError> {
         let me = self.round1.index;
-        if let Some(m) = shares.iter().find(|m| m.to != me) {
-            return Err(DkgError::WrongRecipient { to: m.to });
-        }
         let mut received = BTreeMap::new();
         let mut complaints = Vec::new();
         for (&dealer, commitments) in &self.candidates {
             let share = if dealer == me {
                 Some(self.round1.polynomial.eval(me))
             } else {
-                shares.iter().find(|m| m.from == dealer).map(|m| m.share)
+                shares
+                    .iter()
+                    .filter(|m| m.from == dealer && m.to == me)
+                    .map(|m| m.share)
+                    .find(|s| share_matches(commitments, me, s))
             };
             match share {
                 Some(s) if share_matches(commitments, me, &s) => {
@@ -711,31 +726,48 @@ pub struct DkgRound3 {
 
 impl DkgRound3 {
     /// Our public answers to complaints against us: each reveals the disputed share.
+    ///
+    /// Only complaints from another accepted participant are answered, once each. A response
+    /// reveals `f(accuser)`, so answering an arbitrary index would leak the polynomial: a
+    /// complaint "from" index 0 would reveal our constant term `f(0)`, and `t` complaints
+    /// from made-up indices would reveal all of `f`. Complaints from anyone else cannot
+    /// disqualify us ([`GroupKey::from_public_transcript`] ignores them), so nothing is lost.
     pub fn respond_to_complaints(&self, complaints: &[Complaint]) -> Vec<ComplaintResponse> {
         let me = self.round2.round1.index;
-        complaints
+        let accusers: BTreeSet<u32> = complaints
             .iter()
-            .filter(|c| c.accused == me && c.accuser != me)
-            .map(|c| ComplaintResponse {
+            .filter(|c| {
+                c.accused == me
+                    && c.accuser != me
+                    && self.round2.candidates.contains_key(&c.accuser)
+            })
+            .map(|c| c.accuser)
+            .collect();
+        accusers
+            .into_iter()
+            .map(|accuser| ComplaintResponse {
                 accused: me,
-                accuser: c.accuser,
-                share: self.round2.round1.polynomial.eval(c.accuser),
+                accuser,
+                share: self.round2.round1.polynomial.eval(accuser),
             })
             .collect()
     }
 
     /// Decides the qualified set from all public complaints and responses and returns our
     /// key share and the group key. Where a dealer answered our complaint with a valid
-    /// revealed share, that share is used. Our own complaints count even if `complaints`
-    /// omits them.
+    /// revealed share, that share is used. Every complaint in `complaints` counts, as it does
+    /// for observers; our own complaints count even if `complaints` omits them.
     pub fn finish(
         self,
         complaints: &[Complaint],
         responses: &[ComplaintResponse],
     ) -> Result<DkgOutput, DkgError> {
         let me = self.round2.round1.index;
+        // Every public complaint counts, including one that names us as accuser although we
+        // did not make it: observers count it, and the qualified set must be the same for
+        // everyone. (If its dealer answers it, we keep the share we already hold.)
         let mut all_complaints = self.own_complaints.clone();
-        all_complaints.extend(complaints.iter().filter(|c| c.accuser != me));
+        all_complaints.extend_from_slice(complaints);
         let group = GroupKey::from_candidates(
             self.round2.round1.params,
             &self.round2.candidates,
@@ -778,6 +810,118 @@ mod tests {
         (1..=params.participants)
             .map(|i| DkgRound1::new(params, i, &CTX).unwrap())
             .unzip()
+    }
+
+    /// Runs rounds 1 and 2 honestly for everyone.
+    fn to_round3(params: DkgParameters) -> (Vec<DkgRound3>, Vec<Round1Broadcast>) {
+        let (rounds, bs) = broadcasts(params);
+        let (r2, msgs): (Vec<_>, Vec<_>) = rounds
+            .into_iter()
+            .map(|r| r.receive_broadcasts(&bs).unwrap())
+            .unzip();
+        let msgs: Vec<SecretShareMessage> = msgs.into_iter().flatten().collect();
+        let r3 = r2
+            .into_iter()
+            .map(|r| {
+                let me = r.round1.index;
+                let mine: Vec<_> = msgs.iter().filter(|m| m.to == me).cloned().collect();
+                let (r3, complaints) = r.receive_shares(&mine).unwrap();
+                assert!(complaints.is_empty());
+                r3
+            })
+            .collect();
+        (r3, bs)
+    }
+
+    #[test]
+    fn complaints_from_non_participants_reveal_nothing() {
+        let params = DkgParameters::new(2, 3).unwrap();
+        let (r3, bs) = to_round3(params);
+        let dealer = &r3[0];
+        let against = |accuser| Complaint {
+            accuser,
+            accused: 1,
+        };
+        // A "complaint from index 0" asks for f(0), the dealer's secret constant term; made-up
+        // indices would reveal further points of f. None of them is answered.
+        let forged = [against(0), against(1), against(4), against(u32::MAX)];
+        assert!(dealer.respond_to_complaints(&forged).is_empty());
+        // An accepted participant's complaint is answered, once, with a share matching the
+        // commitments at its index.
+        let responses = dealer.respond_to_complaints(&[against(2), against(0), against(2)]);
+        assert_eq!(responses.len(), 1);
+        assert_eq!(responses[0].accuser, 2);
+        assert!(share_matches(&bs[0].commitments, 2, &responses[0].share));
+        assert_ne!(
+            RistrettoPoint::mul_base(&responses[0].share),
+            bs[0].commitments[0]
+        );
+    }
+
+    #[test]
+    fn replayed_broadcast_is_not_equivocation() {
+        let params = DkgParameters::new(2, 3).unwrap();
+        let (_, bs) = broadcasts(params);
+        // Participant 2's broadcast arrives twice (retransmitted, or replayed by someone
+        // else): it still counts, once.
+        let replayed = [bs.clone(), vec![bs[1].clone()]].concat();
+        let group = GroupKey::from_public_transcript(params, &CTX, &replayed, &[], &[]).unwrap();
+        assert_eq!(group.qualified(), &[1, 2, 3]);
+        // Two different valid broadcasts from participant 2 are equivocation: excluded.
+        let (_, other) = DkgRound1::new(params, 2, &CTX).unwrap();
+        assert!(other.is_valid(&params, &CTX));
+        let equivocating = [bs.clone(), vec![other]].concat();
+        let group =
+            GroupKey::from_public_transcript(params, &CTX, &equivocating, &[], &[]).unwrap();
+        assert_eq!(group.qualified(), &[1, 3]);
+    }
+
+    #[test]
+    fn bad_share_messages_give_complaints_not_errors() {
+        let params = DkgParameters::new(2, 3).unwrap();
+        let (rounds, bs) = broadcasts(params);
+        let (r2, msgs): (Vec<_>, Vec<_>) = rounds
+            .into_iter()
+            .map(|r| r.receive_broadcasts(&bs).unwrap())
+            .unzip();
+        let msgs: Vec<SecretShareMessage> = msgs.into_iter().flatten().collect();
+        let find = |from, to| msgs.iter().find(|m| m.from == from && m.to == to).unwrap();
+        let mut wrong = find(2, 1).clone();
+        wrong.share += Scalar::ONE;
+        // Dealer 2 sends a wrong share before the right one; dealer 3 sends us a message
+        // addressed to participant 2.
+        let inbox = vec![wrong, find(2, 1).clone(), find(3, 2).clone()];
+        let (_, complaints) = r2
+            .into_iter()
+            .next()
+            .unwrap()
+            .receive_shares(&inbox)
+            .unwrap();
+        assert_eq!(
+            complaints,
+            vec![Complaint {
+                accuser: 1,
+                accused: 3
+            }]
+        );
+    }
+
+    #[test]
+    fn participants_and_observers_agree_on_the_qualified_set() {
+        let params = DkgParameters::new(2, 3).unwrap();
+        let (r3, bs) = to_round3(params);
+        // A public complaint names participant 1 as accuser of dealer 3 (1 did not make it,
+        // say the channel let someone else post it), and dealer 3 does not answer.
+        let complaints = [Complaint {
+            accuser: 1,
+            accused: 3,
+        }];
+        let observed =
+            GroupKey::from_public_transcript(params, &CTX, &bs, &complaints, &[]).unwrap();
+        assert_eq!(observed.qualified(), &[1, 2]);
+        for p in r3.into_iter().take(2) {
+            assert_eq!(p.finish(&complaints, &[]).unwrap().group, observed);
+        }
     }
 
     #[test]

@@ -121,12 +121,6 @@ pub enum DkgError {
         /// The offending index.
         index: u32,
     },
-    /// A message is addressed to another participant.
-    #[error("message addressed to participant {to}, not to us")]
-    WrongRecipient {
-        /// The addressee named in the message.
-        to: u32,
-    },
     /// Fewer than `t` participants remain qualified; the run must be restarted.
     #[error("only {qualified} qualified participants, threshold is {threshold}")]
     NotEnoughQualified {

@@ -31,6 +31,7 @@ use curve25519_dalek::traits::Identity;
 use merlin::Transcript;
 use rand_core::{CryptoRng, OsRng, RngCore};
 use rayon::prelude::*;
+use zeroize::Zeroizing;
 
 use crate::encoding::{serde_via_bytes, tag, Reader, Writer};
 use crate::errors::{EncodingError, ProofError, VerificationError};
@@ -286,8 +287,14 @@ impl AggregatedRangeProof {
         let commitments: Vec<Commitment> = openings.iter().map(Opening::commit).collect();
         let compressed: Vec<_> = commitments.iter().map(|c| *c.compressed()).collect();
         let mut t = aggregated_transcript(context, bits, &compressed);
-        let mut values: Vec<u64> = openings.iter().map(Opening::value).collect();
-        let mut blindings: Vec<Scalar> = openings.iter().map(|o| *o.blinding()).collect();
+        // The values and blindings are secrets: erased when these buffers drop.
+        let mut values = Zeroizing::new(openings.iter().map(Opening::value).collect::<Vec<u64>>());
+        let mut blindings = Zeroizing::new(
+            openings
+                .iter()
+                .map(|o| *o.blinding())
+                .collect::<Vec<Scalar>>(),
+        );
         values.resize(padded, 0);
         blindings.resize(padded, Scalar::ZERO);
         let result = BpRangeProof::prove_multiple_with_rng(
@@ -299,7 +306,6 @@ impl AggregatedRangeProof {
             bits.bits(),
             rng,
         );
-        zeroize::Zeroize::zeroize(&mut blindings);
         let (proof, _) = result.map_err(|_| ProofError::Bulletproofs)?;
         let count = openings.len() as u8;
         Ok((Self { bits, count, proof }, commitments))
@@ -445,13 +451,15 @@ impl IntervalProof {
             commitment: opening.commit(),
         };
         let mut t = statement.transcript();
-        let r = *opening.blinding();
+        let r = opening.blinding();
+        let values = Zeroizing::new([v - lower, upper - v]);
+        let blindings = Zeroizing::new([*r, -r]);
         let result = BpRangeProof::prove_multiple_with_rng(
             bulletproof_gens(),
             pedersen_gens(),
             &mut t,
-            &[v - lower, upper - v],
-            &[r, -r],
+            &values[..],
+            &blindings[..],
             statement.bits().bits(),
             rng,
         );

@@ -107,6 +107,10 @@ pub enum DecodeError {
     /// a point off the curve or outside the prime-order subgroup.
     #[error("malformed payload")]
     Malformed,
+    /// A member secret is zero: its leaf `Poseidon(DOMAIN_LEAF, 0)` is public knowledge, so
+    /// anyone could prove membership with it (an all-zero buffer is not a secret).
+    #[error("zero member secret")]
+    ZeroSecret,
     /// A key's sizes do not match the circuit at the depth it claims.
     #[error("key does not match the circuit at its depth")]
     ShapeMismatch,

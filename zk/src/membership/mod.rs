@@ -167,9 +167,14 @@ impl MembershipSecret {
         Zeroizing::new(fr_to_bytes(&self.0))
     }
 
-    /// Decodes a canonical encoding.
+    /// Decodes a canonical encoding; zero is rejected ([`DecodeError::ZeroSecret`]), as
+    /// [`MembershipSecret::random`] never returns it.
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, DecodeError> {
-        fr_from_bytes(bytes).map(Self)
+        let secret = fr_from_bytes(bytes)?;
+        if secret.is_zero() {
+            return Err(DecodeError::ZeroSecret);
+        }
+        Ok(Self(secret))
     }
 
     /// This secret's leaf in the eligibility tree.

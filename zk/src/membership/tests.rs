@@ -480,6 +480,17 @@ fn secrets_are_not_printed() {
     assert!(!bool::from(f.secrets[5].ct_eq(&f.secrets[4])));
 }
 
+#[test]
+fn a_zero_member_secret_is_refused() {
+    assert_eq!(
+        MembershipSecret::from_bytes(&[0u8; 32]).err(),
+        Some(DecodeError::ZeroSecret)
+    );
+    let mut one = [0u8; 32];
+    one[0] = 1;
+    assert!(MembershipSecret::from_bytes(&one).is_ok());
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
