@@ -134,17 +134,27 @@ impl GroupKey {
         ct: &Ciphertext,
         share: &DecryptionShare,
     ) -> Result<(), VerificationError> {
+        let statement = self.share_statement(ct, share)?;
+        let mut t = share_transcript(context, share.index, ct);
+        share.proof.verify_in(&mut t, &statement)
+    }
+
+    /// The DLEQ statement a share proves: `log_G(Y_i) == log_{c1}(D_i)`, where `Y_i` is the
+    /// qualified participant's verification share.
+    fn share_statement(
+        &self,
+        ct: &Ciphertext,
+        share: &DecryptionShare,
+    ) -> Result<DleqStatement, VerificationError> {
         let y_i = self
             .verification_share(share.index)
             .ok_or(VerificationError::Invalid)?;
-        let statement = DleqStatement {
+        Ok(DleqStatement {
             g: G,
             h: *ct.c1(),
             a: y_i,
             b: share.point,
-        };
-        let mut t = share_transcript(context, share.index, ct);
-        share.proof.verify_in(&mut t, &statement)
+        })
     }
 
     /// Checks many decryption shares (for example every counter's share of every choice of a
@@ -159,15 +169,7 @@ impl GroupKey {
     ) -> Result<(), VerificationError> {
         let mut batch = BatchVerifier::with_capacity(items.len() * 5);
         for (ct, share) in items {
-            let y_i = self
-                .verification_share(share.index)
-                .ok_or(VerificationError::Invalid)?;
-            let statement = DleqStatement {
-                g: G,
-                h: *ct.c1(),
-                a: y_i,
-                b: share.point,
-            };
+            let statement = self.share_statement(ct, share)?;
             let mut t = share_transcript(context, share.index, ct);
             share.proof.batch_in(&mut t, &statement, rng, &mut batch);
         }
