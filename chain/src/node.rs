@@ -297,15 +297,12 @@ impl Node {
         if replayed > 0 {
             tracing::info!(replayed, "replayed pool journal");
         }
+        // Keep drop records across the rewrite, in the same atomically replaced file: a crash
+        // during start-up then leaves either the old journal or the complete new one, never a
+        // new journal without the drop reasons. (Pooled and dropped hashes are disjoint, so the
+        // order of the two kinds of record does not matter on the next replay.)
+        pool_dropped_records(&pool, &mut contents);
         let journal = Journal::create(&journal_path, &contents)?;
-        // Keep drop records across the rewrite.
-        let mut drops = Vec::new();
-        pool_dropped_records(&pool, &mut drops);
-        if !drops.is_empty() {
-            journal
-                .write_durable(&drops)
-                .map_err(|e| ChainError::Storage(crate::error::StorageError(e)))?;
-        }
 
         let (blocks, _) = broadcast::channel(1024);
         Ok(Arc::new(Node {
