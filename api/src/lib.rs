@@ -8,6 +8,7 @@
 //! - [`server`]: the [`server::AppBuilder`] of route groups and [`server::serve`] on a bound listener.
 //! - [`node_home`]: the data directory layout (`genesis.json`, `keys/`, `chain/`).
 //! - [`client`]: a small JSON-RPC client (`awc`) for the CLI and the load generator.
+//! - [`ui`]: the web UI (server-rendered pages at `/`, assets at `/assets/`).
 //! - [`cli`]: the `weft` subcommands; [`bench`]: `weft bench chain`.
 //!
 //! **Invariants:** no request, however malformed, panics the server: every failure is a JSON-RPC
@@ -21,4 +22,5 @@ pub mod client;
 pub mod node_home;
 pub mod rpc;
 pub mod server;
+pub mod ui;
 pub mod ws;

@@ -48,6 +48,11 @@ impl AppBuilder {
             .group(move |cfg| ws::routes(ws)(cfg))
     }
 
+    /// The web UI: pages at `/`, assets at `/assets/`.
+    pub fn with_ui(self) -> Self {
+        self.group(crate::ui::routes)
+    }
+
     /// Adds a route group.
     pub fn group(
         mut self,

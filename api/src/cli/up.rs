@@ -34,6 +34,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         format!("  data dir:   {}", home.root().display()),
         format!("  chain id:   {}", node.chain_id()),
         format!("  height:     {}", node.height()),
+        format!("  web ui:     http://{addr}/"),
         format!("  rpc url:    http://{addr}/rpc"),
         format!("  ws url:     ws://{addr}/ws"),
         format!("  validator:  {}", contents.validator.address()),
@@ -49,7 +50,8 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     }
 
     let app = AppBuilder::new(node.clone())
-        .with_node_interface(RpcLimits::default(), WsConfig::default());
+        .with_node_interface(RpcLimits::default(), WsConfig::default())
+        .with_ui();
     let options = ServeOptions {
         workers: args.workers,
         ..ServeOptions::default()

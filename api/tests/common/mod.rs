@@ -55,7 +55,9 @@ impl TestNode {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = AppBuilder::new(node.clone()).with_node_interface(RpcLimits::default(), ws);
+        let app = AppBuilder::new(node.clone())
+            .with_node_interface(RpcLimits::default(), ws)
+            .with_ui();
         let options = ServeOptions {
             workers: Some(1),
             shutdown_timeout: Duration::from_secs(1),

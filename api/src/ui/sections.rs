@@ -1,0 +1,81 @@
+//! Sign-in and the capability sections. Identity, Credentials, Verify, PSI and Voting are filled
+//! by the capabilities as they land; until then each page says plainly what it will hold.
+
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use maud::html;
+
+use super::html;
+use super::layout::page;
+
+/// One line on what a section is for (the overview's cards use it too).
+pub fn summary(path: &str) -> &'static str {
+    match path {
+        "/chain" => "Blocks, transactions and validators of this chain, live.",
+        "/identity" => {
+            "Register DIDs, apply for authority-issuer standing, publish claim schemas (CPTs)."
+        }
+        "/credentials" => {
+            "Issue verifiable credentials from a CPT and keep them in a holder wallet."
+        }
+        "/verify" => "Scan a credential's QR code and check it against the chain.",
+        "/psi" => "Intersect customer lists with a partner without revealing anything else.",
+        "/voting" => "Hold anonymous votes whose tally anyone can verify.",
+        _ => "",
+    }
+}
+
+fn coming(path: &'static str, title: &str) -> HttpResponse {
+    let body = html! {
+        p.lead { (summary(path)) }
+        div.notice {
+            p { "This node does not offer this capability yet: it arrives with a later release of Weft, and this page will hold it then." }
+            p { "The chain explorer and sign-in work today." }
+        }
+    };
+    html(StatusCode::OK, page(title, path, body))
+}
+
+/// `GET /identity`.
+pub async fn identity() -> HttpResponse {
+    coming("/identity", "Identity")
+}
+
+/// `GET /credentials`.
+pub async fn credentials() -> HttpResponse {
+    coming("/credentials", "Credentials")
+}
+
+/// `GET /verify`.
+pub async fn verify() -> HttpResponse {
+    coming("/verify", "Verify")
+}
+
+/// `GET /psi`.
+pub async fn psi() -> HttpResponse {
+    coming("/psi", "PSI")
+}
+
+/// `GET /voting`.
+pub async fn voting() -> HttpResponse {
+    coming("/voting", "Voting")
+}
+
+/// `GET /signin`: a token form; `weft.js` checks the token with `GET /api/v1/auth/whoami` and
+/// keeps it in this tab's `sessionStorage` only.
+pub async fn signin() -> HttpResponse {
+    let body = html! {
+        p {
+            "Sign in with an API token. " code { "weft up" } " prints the administrator's token on \
+             its first start; an administrator creates others with " code { "weft token create" } "."
+        }
+        form #signin-form.signin autocomplete="off" {
+            label for="token" { "Token" }
+            input #token type="password" name="token" required autocomplete="off" spellcheck="false";
+            button type="submit" { "Sign in" }
+        }
+        p #signin-result role="status" {}
+        p.note { "The token stays in this browser tab (session storage) and is sent only to this server." }
+    };
+    html(StatusCode::OK, page("Sign in", "", body))
+}
