@@ -13,7 +13,7 @@
 use std::time::Duration;
 
 use actix_web::dev::Payload;
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use futures_util::StreamExt;
@@ -327,14 +327,9 @@ pub fn extractor_config(cfg: &mut web::ServiceConfig, limit: BodyLimit) {
         );
 }
 
-/// A problem response for unknown routes under the API scope.
-pub async fn not_found(req: HttpRequest) -> ApiError {
+/// The error for an unknown route under the API scope.
+pub fn not_found(req: &HttpRequest) -> ApiError {
     ApiError::NotFound(format!("no route for {} {}", req.method(), req.path()))
-}
-
-/// A content-type header value for problem documents.
-pub fn problem_content_type() -> HeaderValue {
-    HeaderValue::from_static(PROBLEM_JSON)
 }
 
 #[cfg(test)]
