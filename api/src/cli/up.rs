@@ -117,6 +117,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
             }
         ),
     ];
+    let shutdown = system.block_on(async { shutdown_signal() });
     for line in banner {
         say(&line);
     }
@@ -140,7 +141,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         workers: args.workers,
         ..ServeOptions::default()
     };
-    let served = system.block_on(serve(listener, app, options, shutdown_signal()));
+    let served = system.block_on(serve(listener, app, options, shutdown));
     system.block_on(state.store.close());
     drop(state);
 
@@ -153,29 +154,38 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+/// Registers the Ctrl-C and SIGTERM handlers now (so a signal that arrives right after the banner
+/// is not lost to the default action) and returns a future that resolves on either. Must be called
+/// inside the runtime that will poll the future.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
+    let future = {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+        let term = signal(SignalKind::terminate());
+        let int = signal(SignalKind::interrupt());
+        async move {
+            match (term, int) {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
+                }
+                (Err(err), _) | (_, Err(err)) => {
+                    tracing::warn!(%err, "cannot watch SIGTERM; only Ctrl-C stops the node");
+                    let _ = tokio::signal::ctrl_c().await;
                 }
             }
-            Err(err) => {
-                tracing::warn!(%err, "cannot watch SIGTERM; only Ctrl-C stops the node");
-                let _ = tokio::signal::ctrl_c().await;
-            }
         }
-    }
+    };
     #[cfg(not(unix))]
-    {
+    let future = async {
         let _ = tokio::signal::ctrl_c().await;
+    };
+    async move {
+        future.await;
+        tracing::info!("shutdown requested");
     }
-    tracing::info!("shutdown requested");
 }
 
 /// Prints a line; a closed stdout must not bring the node down.
