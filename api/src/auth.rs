@@ -230,11 +230,7 @@ pub async fn authenticate(store: &Store, token: &str) -> Result<Principal, ApiEr
     if record.revoked_ms.is_some() {
         return Err(ApiError::Unauthorized("token revoked"));
     }
-    let roles = record
-        .roles
-        .iter()
-        .filter_map(|r| r.parse().ok())
-        .collect();
+    let roles = record.roles.iter().filter_map(|r| r.parse().ok()).collect();
     Ok(Principal {
         token_id: record.token_id,
         tenant: record.tenant,
@@ -246,7 +242,9 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
-        .ok_or(ApiError::Unauthorized("missing Authorization: Bearer token"))?;
+        .ok_or(ApiError::Unauthorized(
+            "missing Authorization: Bearer token",
+        ))?;
     let value = value
         .to_str()
         .map_err(|_| ApiError::Unauthorized("malformed Authorization header"))?;

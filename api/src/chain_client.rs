@@ -137,10 +137,7 @@ impl ChainClient {
         let mut blocks = self.node.subscribe();
         let hash = {
             let _guard = lock.lock().await;
-            let nonce = self
-                .node
-                .next_nonce(&address)
-                .map_err(ApiError::internal)?;
+            let nonce = self.node.next_nonce(&address).map_err(ApiError::internal)?;
             let tx = Transaction {
                 chain_id: self.node.chain_id().to_string(),
                 sender: key.public_key(),

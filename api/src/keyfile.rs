@@ -109,7 +109,8 @@ fn aad(public_key: &str) -> Vec<u8> {
 
 /// Encrypts `key` under `passphrase` with `iterations` PBKDF2 rounds; returns the file text.
 pub fn encrypt(key: &Keypair, passphrase: &str, iterations: u32) -> Result<String, KeyFileError> {
-    let iterations = NonZeroU32::new(iterations).ok_or(KeyFileError::Format("iterations".into()))?;
+    let iterations =
+        NonZeroU32::new(iterations).ok_or(KeyFileError::Format("iterations".into()))?;
     let rng = SystemRandom::new();
     let mut salt = [0u8; 16];
     let mut nonce = [0u8; NONCE_LEN];
@@ -269,10 +270,7 @@ mod tests {
             decrypt(&swapped, "correct horse"),
             Err(KeyFileError::Decrypt)
         ));
-        assert!(matches!(
-            decrypt("{}", "x"),
-            Err(KeyFileError::Format(_))
-        ));
+        assert!(matches!(decrypt("{}", "x"), Err(KeyFileError::Format(_))));
     }
 
     #[test]

@@ -76,12 +76,13 @@ impl MasterKey {
 
     /// Reads a master key file.
     pub fn from_file(path: &Path) -> Result<MasterKey, KeystoreError> {
-        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|source| {
-            KeystoreError::Io {
-                path: path.to_path_buf(),
-                source,
-            }
-        })?);
+        let text =
+            Zeroizing::new(
+                std::fs::read_to_string(path).map_err(|source| KeystoreError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })?,
+            );
         MasterKey::from_hex(&text)
     }
 
@@ -228,7 +229,9 @@ impl Keystore {
         key: &Keypair,
     ) -> Result<SealedKey, KeystoreError> {
         let mut nonce = [0u8; NONCE_LEN];
-        self.rng.fill(&mut nonce).map_err(|_| KeystoreError::Random)?;
+        self.rng
+            .fill(&mut nonce)
+            .map_err(|_| KeystoreError::Random)?;
         let seed = key.to_seed();
         let mut buffer = Zeroizing::new(seed.to_vec());
         self.key
@@ -267,11 +270,8 @@ impl Keystore {
                 &mut *buffer,
             )
             .map_err(|_| KeystoreError::Decrypt)?;
-        let seed: Zeroizing<[u8; 32]> = Zeroizing::new(
-            (&*plain)
-                .try_into()
-                .map_err(|_| KeystoreError::Decrypt)?,
-        );
+        let seed: Zeroizing<[u8; 32]> =
+            Zeroizing::new((&*plain).try_into().map_err(|_| KeystoreError::Decrypt)?);
         let key = Keypair::from_seed(&seed);
         if key.public_key().to_string() != sealed.public_key {
             return Err(KeystoreError::Decrypt);
@@ -292,10 +292,7 @@ mod tests {
         assert_eq!(store.open(&sealed).unwrap().public_key(), key.public_key());
         // The ciphertext does not contain the seed.
         let seed = key.to_seed();
-        assert!(!sealed
-            .ciphertext
-            .windows(32)
-            .any(|w| w == seed.as_slice()));
+        assert!(!sealed.ciphertext.windows(32).any(|w| w == seed.as_slice()));
 
         // Copied to another tenant or renamed: refused.
         let mut moved = sealed.clone();

@@ -31,7 +31,9 @@ pub enum PlatformError {
     #[error("master key: {0}")]
     MasterKey(#[from] KeystoreError),
     /// No master key given and no per-user location known.
-    #[error("no master key: pass --master-key-file or set WEFT_MASTER_KEY (no HOME to create one)")]
+    #[error(
+        "no master key: pass --master-key-file or set WEFT_MASTER_KEY (no HOME to create one)"
+    )]
     NoMasterKeyLocation,
     /// The store failed.
     #[error("database: {0}")]
@@ -99,7 +101,8 @@ pub fn master_key(
 
 /// The default database URL for a data directory.
 pub fn default_database_url(data_dir: &Path) -> String {
-    store::sqlite_url(&data_dir.join("api.db"))
+    let dir = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+    store::sqlite_url(&dir.join("api.db"))
 }
 
 /// What start-up did.
@@ -138,8 +141,12 @@ pub async fn start(
             sealed.address
         }
         None => {
-            let sealed =
-                keystore.seal(OPERATOR_TENANT, OPERATOR_KEY_ID, "genesis admin", operator_key)?;
+            let sealed = keystore.seal(
+                OPERATOR_TENANT,
+                OPERATOR_KEY_ID,
+                "genesis admin",
+                operator_key,
+            )?;
             match store.insert_key(&sealed).await {
                 Ok(()) | Err(StoreError::Conflict) => {}
                 Err(other) => return Err(other.into()),

@@ -151,7 +151,9 @@ impl ApiError {
             .unwrap_or((500, "Internal error"));
         let (tx_hash, reason) = match self {
             ApiError::TxRejected { reason, .. } => (None, Some(reason.clone())),
-            ApiError::TxDropped { tx_hash, reason } => (Some(tx_hash.clone()), Some(reason.clone())),
+            ApiError::TxDropped { tx_hash, reason } => {
+                (Some(tx_hash.clone()), Some(reason.clone()))
+            }
             ApiError::ReceiptTimeout { tx_hash, .. } => (Some(tx_hash.clone()), None),
             _ => (None, None),
         };
@@ -270,7 +272,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|v| {
-                let mime = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                let mime = v
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
                 mime == "application/json" || mime.ends_with("+json")
             })
             .unwrap_or(false);
@@ -304,12 +311,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 /// body limit used by [`ApiJson`], on a scope.
 pub fn extractor_config(cfg: &mut web::ServiceConfig, limit: BodyLimit) {
     cfg.app_data(web::Data::new(limit))
-        .app_data(web::PathConfig::default().error_handler(|err, _| {
-            ApiError::InvalidRequest(format!("path: {err}")).into()
-        }))
-        .app_data(web::QueryConfig::default().error_handler(|err, _| {
-            ApiError::InvalidRequest(format!("query: {err}")).into()
-        }))
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|err, _| ApiError::InvalidRequest(format!("path: {err}")).into()),
+        )
+        .app_data(
+            web::QueryConfig::default()
+                .error_handler(|err, _| ApiError::InvalidRequest(format!("query: {err}")).into()),
+        )
         .app_data(
             web::JsonConfig::default()
                 .limit(limit.0)
@@ -368,7 +377,9 @@ mod tests {
         ];
         for err in &samples {
             let problem = err.problem();
-            assert!(CODES.iter().any(|(c, s, _)| *c == problem.code && *s == problem.status));
+            assert!(CODES
+                .iter()
+                .any(|(c, s, _)| *c == problem.code && *s == problem.status));
             assert_eq!(problem.r#type, format!("urn:weft:problem:{}", problem.code));
         }
         // Internal details never reach the client.
@@ -377,6 +388,23 @@ mod tests {
             .detail
             .contains("secret"));
         assert_eq!(CODES.len(), samples.len());
+    }
+
+    proptest::proptest! {
+        /// Arbitrary bodies never panic the parser; every failure is a 400 malformed_json.
+        #[test]
+        fn arbitrary_bodies_are_ok_or_malformed_json(body in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
+            #[derive(Debug, serde::Deserialize)]
+            #[allow(dead_code)]
+            struct Body {
+                key_id: String,
+                call: weft_chain::Call,
+            }
+            if let Err(err) = parse_json::<Body>(&body) {
+                proptest::prop_assert_eq!(err.code(), "malformed_json");
+                proptest::prop_assert_eq!(err.problem().status, 400);
+            }
+        }
     }
 
     #[test]

@@ -159,8 +159,12 @@ mod tests {
         // Another key has its own bucket.
         assert!(buckets.check_at("b", t0).is_ok());
         // Half a second refills one request.
-        assert!(buckets.check_at("a", t0 + Duration::from_millis(500)).is_ok());
-        assert!(buckets.check_at("a", t0 + Duration::from_millis(500)).is_err());
+        assert!(buckets
+            .check_at("a", t0 + Duration::from_millis(500))
+            .is_ok());
+        assert!(buckets
+            .check_at("a", t0 + Duration::from_millis(500))
+            .is_err());
     }
 
     #[test]

@@ -174,10 +174,7 @@ impl Store {
                 .execute(&pool)
                 .await?;
         }
-        Migrator::new(Embedded(backend))
-            .await?
-            .run(&pool)
-            .await?;
+        Migrator::new(Embedded(backend)).await?.run(&pool).await?;
         Ok(Store { pool, backend })
     }
 
@@ -296,13 +293,11 @@ impl Store {
 
     /// The tenant's key `key_id`.
     pub async fn key(&self, tenant: &str, key_id: &str) -> Result<Option<SealedKey>, StoreError> {
-        let row = sqlx::query(&format!(
-            "{KEY_SELECT} WHERE tenant = $1 AND key_id = $2"
-        ))
-        .bind(tenant)
-        .bind(key_id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(&format!("{KEY_SELECT} WHERE tenant = $1 AND key_id = $2"))
+            .bind(tenant)
+            .bind(key_id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| key_row(&r)).transpose()
     }
 

@@ -220,13 +220,23 @@ fn up_prints_an_admin_token_once_and_token_cli_manages_tokens() {
     let banner = node.banner.join("\n");
     assert!(banner.contains("master key:"), "{banner}");
     assert!(banner.contains("api url:"), "{banner}");
-    let admin = node.admin_token.clone().expect("admin token on first start");
+    let admin = node
+        .admin_token
+        .clone()
+        .expect("admin token on first start");
     assert!(admin.starts_with("weft_") && admin.len() == 69, "{admin}");
     assert!(dir.path().join("master.key").exists());
     assert!(!data.join("master.key").exists());
 
     let api = ["--api", node.rpc.as_str(), "--token", admin.as_str()];
-    let created = weft(&[&["token", "create"][..], &api, &["--tenant", "acme", "--role", "issuer", "--role", "holder"]].concat());
+    let created = weft(
+        &[
+            &["token", "create"][..],
+            &api,
+            &["--tenant", "acme", "--role", "issuer", "--role", "holder"],
+        ]
+        .concat(),
+    );
     assert!(created.status.success(), "{created:?}");
     let text = stdout(&created);
     let token_id = text
@@ -245,7 +255,10 @@ fn up_prints_an_admin_token_once_and_token_cli_manages_tokens() {
     assert!(listed.status.success(), "{listed:?}");
     let list = stdout(&listed);
     assert!(list.contains(&token_id) && list.contains("acme"), "{list}");
-    assert!(!list.contains(&token) && !list.contains(&admin), "secrets listed: {list}");
+    assert!(
+        !list.contains(&token) && !list.contains(&admin),
+        "secrets listed: {list}"
+    );
 
     // The new (issuer) token may not manage tokens.
     let refused = weft(&["token", "list", "--api", &node.rpc, "--token", &token]);
@@ -255,7 +268,11 @@ fn up_prints_an_admin_token_once_and_token_cli_manages_tokens() {
     let revoked = weft(&[&["token", "revoke"][..], &api, &[token_id.as_str()]].concat());
     assert!(revoked.status.success(), "{revoked:?}");
     let list = stdout(&weft(&[&["token", "list"][..], &api].concat()));
-    assert!(list.lines().any(|l| l.contains(&token_id) && l.contains("revoked")), "{list}");
+    assert!(
+        list.lines()
+            .any(|l| l.contains(&token_id) && l.contains("revoked")),
+        "{list}"
+    );
     let bad = weft(&["token", "list", "--api", &node.rpc, "--token", "weft_nope"]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("401"));

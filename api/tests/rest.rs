@@ -21,7 +21,9 @@ use weft_api::server::{serve, AppBuilder, ServeOptions};
 use weft_api::store::{sqlite_url, Store};
 use weft_api::ws::WsConfig;
 use weft_chain::governance::{self, GovernanceCall};
-use weft_chain::{Keypair, ModuleRegistry, Node, SingleValidator, SingleValidatorHandle, Transaction};
+use weft_chain::{
+    Keypair, ModuleRegistry, Node, SingleValidator, SingleValidatorHandle, Transaction,
+};
 
 /// A database for one test.
 struct TestDb {
@@ -50,7 +52,9 @@ async fn databases(dir: &std::path::Path) -> Vec<TestDb> {
             });
         }
         _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("CI=true but DATABASE_URL is not a postgres:// URL: the PostgreSQL tests must run")
+            panic!(
+                "CI=true but DATABASE_URL is not a postgres:// URL: the PostgreSQL tests must run"
+            )
         }
         _ => eprintln!("DATABASE_URL unset: skipping the PostgreSQL side of this test"),
     }
@@ -59,7 +63,9 @@ async fn databases(dir: &std::path::Path) -> Vec<TestDb> {
 
 async fn create_schema(url: &str, schema: &str) {
     use sqlx::Connection;
-    let mut conn = sqlx::PgConnection::connect(url).await.expect("connect to DATABASE_URL");
+    let mut conn = sqlx::PgConnection::connect(url)
+        .await
+        .expect("connect to DATABASE_URL");
     sqlx::query(&format!("CREATE SCHEMA {schema}"))
         .execute(&mut conn)
         .await
@@ -282,9 +288,7 @@ async fn tokens_missing_wrong_revoked_and_wrong_role() {
         api.get("/api/v1/auth/whoami", Some("nonsense"))
             .await
             .problem(401, "unauthorized");
-        let r = api
-            .send("GET", "/api/v1/auth/whoami", None, None)
-            .await;
+        let r = api.send("GET", "/api/v1/auth/whoami", None, None).await;
         r.problem(401, "unauthorized");
 
         // The bootstrap admin.
@@ -301,13 +305,9 @@ async fn tokens_missing_wrong_revoked_and_wrong_role() {
         assert_eq!(me["tenant"], "acme");
         assert_eq!(me["roles"], json!(["holder"]));
         assert_eq!(me["token_id"], holder_id.as_str());
-        api.post(
-            "/api/v1/tokens",
-            Some(&holder),
-            json!({"roles": ["admin"]}),
-        )
-        .await
-        .problem(403, "forbidden");
+        api.post("/api/v1/tokens", Some(&holder), json!({"roles": ["admin"]}))
+            .await
+            .problem(403, "forbidden");
         api.post(
             "/api/v1/transactions",
             Some(&holder),
@@ -345,16 +345,26 @@ async fn tokens_missing_wrong_revoked_and_wrong_role() {
 
         // Revocation takes effect at once; revoking twice is 404.
         let r = api
-            .send("DELETE", &format!("/api/v1/tokens/{holder_id}"), Some(&acme_admin), None)
+            .send(
+                "DELETE",
+                &format!("/api/v1/tokens/{holder_id}"),
+                Some(&acme_admin),
+                None,
+            )
             .await;
         assert_eq!(r.status, 204, "{}", r.text);
         let r = api.get("/api/v1/auth/whoami", Some(&holder)).await;
         let p = r.problem(401, "unauthorized");
         assert!(p["detail"].as_str().unwrap().contains("revoked"));
         assert!(!r.text.contains(&holder), "the token is never echoed");
-        api.send("DELETE", &format!("/api/v1/tokens/{holder_id}"), Some(&acme_admin), None)
-            .await
-            .problem(404, "not_found");
+        api.send(
+            "DELETE",
+            &format!("/api/v1/tokens/{holder_id}"),
+            Some(&acme_admin),
+            None,
+        )
+        .await
+        .problem(404, "not_found");
         // Bad role names are malformed JSON for the schema.
         api.post(
             "/api/v1/tokens",
@@ -373,7 +383,11 @@ async fn custodied_keys_are_tenant_bound_and_never_returned() {
         let (acme, _) = api.token("acme", &["admin"]).await;
         let (globex, _) = api.token("globex", &["admin", "issuer"]).await;
         let r = api
-            .post("/api/v1/keys", Some(&acme), json!({"key_id": "signer", "label": "main"}))
+            .post(
+                "/api/v1/keys",
+                Some(&acme),
+                json!({"key_id": "signer", "label": "main"}),
+            )
             .await;
         assert_eq!(r.status, 201, "{}", r.text);
         let key = r.json();
@@ -444,7 +458,8 @@ async fn transactions_receipts_and_chain_reads() {
 
         // A failing module call: set_config by a key outside the committee.
         let (acme, _) = api.token("acme", &["admin"]).await;
-        api.post("/api/v1/keys", Some(&acme), json!({"key_id": "k"})).await;
+        api.post("/api/v1/keys", Some(&acme), json!({"key_id": "k"}))
+            .await;
         let call = governance::call(GovernanceCall::SetConfig {
             key: "x".into(),
             value: "y".into(),
@@ -548,7 +563,10 @@ async fn transactions_receipts_and_chain_reads() {
         assert!(blocks[0]["height"].as_u64() > blocks[1]["height"].as_u64());
         let before = page["next_before"].as_u64().unwrap();
         let older = api
-            .get(&format!("/api/v1/chain/blocks?limit=100&before={before}"), None)
+            .get(
+                &format!("/api/v1/chain/blocks?limit=100&before={before}"),
+                None,
+            )
             .await
             .json();
         let older = older["blocks"].as_array().unwrap();
@@ -570,9 +588,12 @@ async fn transactions_receipts_and_chain_reads() {
         api.get("/api/v1/chain/blocks?limit=x", None)
             .await
             .problem(400, "invalid_request");
-        api.get(&format!("/api/v1/chain/transactions/0x{}", "00".repeat(32)), None)
-            .await
-            .problem(404, "not_found");
+        api.get(
+            &format!("/api/v1/chain/transactions/0x{}", "00".repeat(32)),
+            None,
+        )
+        .await
+        .problem(404, "not_found");
         api.get("/api/v1/chain/transactions/zz", None)
             .await
             .problem(400, "invalid_request");
@@ -655,7 +676,14 @@ async fn rate_limits_answer_429_with_retry_after() {
         }
         let r = api.get("/api/v1/auth/whoami", token).await;
         r.problem(429, "rate_limited");
-        let retry: u64 = r.headers.get("retry-after").unwrap().to_str().unwrap().parse().unwrap();
+        let retry: u64 = r
+            .headers
+            .get("retry-after")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert!((1..=2).contains(&retry));
         // Public reads are not limited per token.
         assert_eq!(api.get("/api/v1/chain/head", None).await.status, 200);
@@ -697,7 +725,11 @@ async fn health_metrics_openapi_and_docs() {
         let m = api.get("/metrics", None).await;
         assert_eq!(m.status, 200);
         assert!(m.text.contains("weft_chain_height"), "{}", m.text);
-        assert!(m.text.contains("route=\"/api/v1/chain/head\""), "{}", m.text);
+        assert!(
+            m.text.contains("route=\"/api/v1/chain/head\""),
+            "{}",
+            m.text
+        );
         assert!(m.text.contains("weft_http_request_duration_seconds_bucket"));
 
         let doc = api.get("/api/openapi.json", None).await;
@@ -724,6 +756,9 @@ async fn health_metrics_openapi_and_docs() {
         std::fs::create_dir_all(out.parent().unwrap()).unwrap();
         std::fs::write(&out, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
 
+        let redirect = api.get("/api/docs", None).await;
+        assert_eq!(redirect.status, 308);
+        assert_eq!(redirect.headers.get("location").unwrap(), "/api/docs/");
         let ui = api.get("/api/docs/", None).await;
         assert_eq!(ui.status, 200, "{}", ui.text);
         assert!(ui.text.to_lowercase().contains("swagger"));
@@ -737,7 +772,8 @@ async fn store_migrations_are_idempotent_and_conflicts_detected() {
     for db in databases(dir.path()).await {
         let store = Store::connect(&db.url).await.unwrap();
         let again = Store::connect(&db.url).await.unwrap();
-        let ks = weft_api::keystore::Keystore::new(&weft_api::keystore::MasterKey::random().unwrap());
+        let ks =
+            weft_api::keystore::Keystore::new(&weft_api::keystore::MasterKey::random().unwrap());
         let sealed = ks.seal("t", "k", "", &Keypair::generate()).unwrap();
         store.insert_key(&sealed).await.unwrap();
         assert!(matches!(

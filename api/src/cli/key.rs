@@ -35,7 +35,11 @@ pub fn show(file: &Path) -> anyhow::Result<()> {
     println!("public key: {}", parts.public_key);
     println!(
         "encrypted:  {}",
-        if parts.encrypted { "yes" } else { "no (plain hex seed)" }
+        if parts.encrypted {
+            "yes"
+        } else {
+            "no (plain hex seed)"
+        }
     );
     Ok(())
 }
@@ -58,8 +62,9 @@ fn passphrase(confirm: bool) -> anyhow::Result<Zeroizing<String>> {
         return Ok(value);
     }
     let first = Zeroizing::new(
-        rpassword::prompt_password("key passphrase: ")
-            .with_context(|| format!("no terminal to ask for a passphrase; set {PASSPHRASE_ENV}"))?,
+        rpassword::prompt_password("key passphrase: ").with_context(|| {
+            format!("no terminal to ask for a passphrase; set {PASSPHRASE_ENV}")
+        })?,
     );
     if first.is_empty() {
         bail!("empty passphrase");

@@ -119,7 +119,10 @@ pub async fn run(command: TokenCommand) -> anyhow::Result<()> {
                 None => "/api/v1/tokens".to_string(),
             };
             let (_, tokens) = request(&api, awc::http::Method::GET, &path, None).await?;
-            println!("{:<22} {:<16} {:<8} {:<28} label", "token id", "tenant", "state", "roles");
+            println!(
+                "{:<22} {:<16} {:<8} {:<28} label",
+                "token id", "tenant", "state", "roles"
+            );
             for t in tokens.as_array().into_iter().flatten() {
                 let state = if t.get("revoked_ms").is_some_and(|v| !v.is_null()) {
                     "revoked"

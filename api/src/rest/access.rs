@@ -192,7 +192,11 @@ pub async fn list_tokens(
     let tenant = if principal.tenant == OPERATOR_TENANT {
         query.tenant.clone()
     } else {
-        if query.tenant.as_ref().is_some_and(|t| *t != principal.tenant) {
+        if query
+            .tenant
+            .as_ref()
+            .is_some_and(|t| *t != principal.tenant)
+        {
             return Err(ApiError::Forbidden(
                 "an admin may list only its own tenant's tokens".into(),
             ));

@@ -175,6 +175,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<ApiState>) {
                 .service(resource("").route(web::get().to(ops::readyz))),
         )
         .service(resource("/metrics").route(web::get().to(ops::metrics)))
+        .service(web::resource("/api/docs").route(web::get().to(|| async {
+            HttpResponse::PermanentRedirect()
+                .insert_header((actix_web::http::header::LOCATION, "/api/docs/"))
+                .finish()
+        })))
         .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi()))
         .service(
             web::scope("/api/v1")
@@ -184,8 +189,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<ApiState>) {
                 .service(resource("/chain/blocks").route(web::get().to(chain::blocks)))
                 .service(resource("/chain/blocks/{height}").route(web::get().to(chain::block)))
                 .service(
-                    resource("/chain/transactions/{hash}")
-                        .route(web::get().to(chain::transaction)),
+                    resource("/chain/transactions/{hash}").route(web::get().to(chain::transaction)),
                 )
                 .service(resource("/chain/validators").route(web::get().to(chain::validators)))
                 .service(resource("/auth/whoami").route(web::get().to(access::whoami)))

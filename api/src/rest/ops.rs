@@ -58,9 +58,11 @@ pub async fn readyz(state: web::Data<ApiState>) -> Result<web::Json<Health>, Api
     responses((status = 200, description = "Metrics", content_type = "text/plain", body = String)))]
 pub async fn metrics(state: web::Data<ApiState>) -> HttpResponse {
     let status = state.node.sync_status();
-    let text = state
-        .metrics
-        .render(status.latest_height, status.pool_size, state.store.pool_size());
+    let text = state.metrics.render(
+        status.latest_height,
+        status.pool_size,
+        state.store.pool_size(),
+    );
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(text)
