@@ -16,11 +16,21 @@
 //! printed or logged; key files are created with mode 0600.
 //! `anyhow` is used only by [`cli`], [`bench`] and `main`; the library layers use `thiserror`.
 
+pub mod auth;
 pub mod bench;
+pub mod chain_client;
 pub mod cli;
 pub mod client;
+pub mod keyfile;
+pub mod keystore;
+pub mod metrics;
 pub mod node_home;
+pub mod platform;
+pub mod problem;
+pub mod rate_limit;
+pub mod rest;
 pub mod rpc;
 pub mod server;
+pub mod store;
 pub mod ui;
 pub mod ws;

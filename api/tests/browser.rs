@@ -57,8 +57,11 @@ fn sign_in_explore_and_see_a_block_arrive() {
     }
 
     let dir = tempfile::tempdir().unwrap();
-    let node = UpProcess::start(dir.path());
-    let token = admin_token(&node.banner);
+    let data = dir.path().join("data");
+    let node = UpProcess::start(&data);
+    let token = node.admin_token.clone().unwrap_or_else(|| {
+        panic!("no admin token in the banner:\n{}", node.banner.join("\n"))
+    });
     let shots = workspace().join("target/browser");
 
     let mut child = Command::new("node")
@@ -67,7 +70,7 @@ fn sign_in_explore_and_see_a_block_arrive() {
         .env("WEFT_URL", &node.rpc)
         .env("WEFT_TOKEN", token)
         .env("WEFT_BIN", WEFT)
-        .env("WEFT_ADMIN_KEY", dir.path().join("keys/admin.key"))
+        .env("WEFT_ADMIN_KEY", data.join("keys/admin.key"))
         .env("WEFT_CHROMIUM", &chromium)
         .env("WEFT_SCREENSHOTS", &shots)
         .stdin(Stdio::null())
@@ -112,13 +115,4 @@ fn sign_in_explore_and_see_a_block_arrive() {
         assert!(len > 1000, "no screenshot at {}", path.display());
         println!("screenshot: {}", path.display());
     }
-}
-
-/// The admin token `weft up` prints on its first start.
-fn admin_token(banner: &[String]) -> String {
-    banner
-        .iter()
-        .find_map(|line| line.trim().strip_prefix("admin token:"))
-        .map(|t| t.trim().to_string())
-        .unwrap_or_else(|| panic!("no admin token in the banner:\n{}", banner.join("\n")))
 }

@@ -11,6 +11,7 @@ fn weft(args: &[&str]) -> Output {
     Command::new(WEFT)
         .args(args)
         .env("RUST_LOG", "warn")
+        .env("WEFT_KEY_PASSPHRASE", "test passphrase")
         .output()
         .expect("run weft")
 }
@@ -208,5 +209,77 @@ fn up_tx_send_chain_status_and_clean_stop() {
         .parse()
         .unwrap();
     assert!(height_again >= height);
+    assert!(again.terminate().success());
+}
+
+#[test]
+fn up_prints_an_admin_token_once_and_token_cli_manages_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let node = UpProcess::start(&data);
+    let banner = node.banner.join("\n");
+    assert!(banner.contains("master key:"), "{banner}");
+    assert!(banner.contains("api url:"), "{banner}");
+    let admin = node
+        .admin_token
+        .clone()
+        .expect("admin token on first start");
+    assert!(admin.starts_with("weft_") && admin.len() == 69, "{admin}");
+    assert!(dir.path().join("master.key").exists());
+    assert!(!data.join("master.key").exists());
+
+    let api = ["--api", node.rpc.as_str(), "--token", admin.as_str()];
+    let created = weft(
+        &[
+            &["token", "create"][..],
+            &api,
+            &["--tenant", "acme", "--role", "issuer", "--role", "holder"],
+        ]
+        .concat(),
+    );
+    assert!(created.status.success(), "{created:?}");
+    let text = stdout(&created);
+    let token_id = text
+        .lines()
+        .find_map(|l| l.strip_prefix("token id:"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let token = text
+        .lines()
+        .find_map(|l| l.strip_prefix("token:"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let listed = weft(&[&["token", "list"][..], &api].concat());
+    assert!(listed.status.success(), "{listed:?}");
+    let list = stdout(&listed);
+    assert!(list.contains(&token_id) && list.contains("acme"), "{list}");
+    assert!(
+        !list.contains(&token) && !list.contains(&admin),
+        "secrets listed: {list}"
+    );
+
+    // The new (issuer) token may not manage tokens.
+    let refused = weft(&["token", "list", "--api", &node.rpc, "--token", &token]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("403"));
+
+    let revoked = weft(&[&["token", "revoke"][..], &api, &[token_id.as_str()]].concat());
+    assert!(revoked.status.success(), "{revoked:?}");
+    let list = stdout(&weft(&[&["token", "list"][..], &api].concat()));
+    assert!(
+        list.lines()
+            .any(|l| l.contains(&token_id) && l.contains("revoked")),
+        "{list}"
+    );
+    let bad = weft(&["token", "list", "--api", &node.rpc, "--token", "weft_nope"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("401"));
+
+    assert!(node.terminate().success());
+    // A restart prints no token: it was shown once.
+    let again = UpProcess::start(&data);
+    assert!(again.admin_token.is_none(), "{:?}", again.banner);
     assert!(again.terminate().success());
 }

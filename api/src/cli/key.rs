@@ -1,28 +1,79 @@
-//! `weft key new|show`.
+//! `weft key new|show`: the CLI keystore (passphrase-encrypted key files, see
+//! [`crate::keyfile`]).
 
 use std::path::Path;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use weft_chain::Keypair;
+use zeroize::Zeroizing;
 
-use crate::node_home::{read_key_file, write_key_file};
+use crate::keyfile::{self, KeyFileError, DEFAULT_ITERATIONS, PASSPHRASE_ENV};
+use crate::node_home::write_key_file;
 
-pub fn new(out: &Path) -> anyhow::Result<()> {
+pub fn new(out: &Path, plaintext: bool) -> anyhow::Result<()> {
     let key = Keypair::generate();
-    write_key_file(out, &key).context("writing the key file")?;
+    if plaintext {
+        write_key_file(out, &key).context("writing the key file")?;
+    } else {
+        if out.exists() {
+            bail!("{} already exists; refusing to overwrite", out.display());
+        }
+        let passphrase = passphrase(true)?;
+        keyfile::write_encrypted(out, &key, &passphrase, DEFAULT_ITERATIONS)
+            .context("writing the key file")?;
+    }
     println!("key file:   {}", out.display());
-    print_key(&key);
+    println!("address:    {}", key.address());
+    println!("public key: {}", key.public_key());
     Ok(())
 }
 
 pub fn show(file: &Path) -> anyhow::Result<()> {
-    let key = read_key_file(file)?;
+    let parts = keyfile::public_parts(file)?;
     println!("key file:   {}", file.display());
-    print_key(&key);
+    println!("address:    {}", parts.address);
+    println!("public key: {}", parts.public_key);
+    println!(
+        "encrypted:  {}",
+        if parts.encrypted {
+            "yes"
+        } else {
+            "no (plain hex seed)"
+        }
+    );
     Ok(())
 }
 
-fn print_key(key: &Keypair) {
-    println!("address:    {}", key.address());
-    println!("public key: {}", key.public_key());
+/// Loads a key file for signing, asking for the passphrase only if it is encrypted.
+pub fn load_signing_key(file: &Path) -> anyhow::Result<Keypair> {
+    keyfile::load_key(file, || {
+        passphrase(false).map_err(|err| KeyFileError::Passphrase(format!("{err:#}")))
+    })
+    .with_context(|| format!("loading {}", file.display()))
+}
+
+/// The passphrase: `WEFT_KEY_PASSPHRASE`, else a terminal prompt (twice when `confirm`).
+fn passphrase(confirm: bool) -> anyhow::Result<Zeroizing<String>> {
+    if let Ok(value) = std::env::var(PASSPHRASE_ENV) {
+        let value = Zeroizing::new(value);
+        if value.is_empty() {
+            bail!("{PASSPHRASE_ENV} is empty");
+        }
+        return Ok(value);
+    }
+    let first = Zeroizing::new(
+        rpassword::prompt_password("key passphrase: ").with_context(|| {
+            format!("no terminal to ask for a passphrase; set {PASSPHRASE_ENV}")
+        })?,
+    );
+    if first.is_empty() {
+        bail!("empty passphrase");
+    }
+    if confirm {
+        let again = Zeroizing::new(rpassword::prompt_password("repeat passphrase: ")?);
+        if *again != *first {
+            bail!("passphrases differ");
+        }
+    }
+    Ok(first)
 }

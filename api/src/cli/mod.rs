@@ -4,6 +4,7 @@
 
 mod chain;
 mod key;
+mod token;
 mod tx;
 mod up;
 
@@ -19,9 +20,11 @@ pub const DEFAULT_HTTP: &str = "127.0.0.1:8080";
 /// Default node URL of the client subcommands.
 pub const DEFAULT_RPC: &str = "http://127.0.0.1:8080";
 
-const KEY_FILE_NOTE: &str = "Key files hold the 32-byte Ed25519 seed as hex, readable only by \
-their owner (mode 0600). An encrypted keystore replaces them in a later version; until then, \
-protect the data directory like a private key.";
+const KEY_FILE_NOTE: &str = "`weft key new` writes a passphrase-encrypted key file (PBKDF2 + \
+AES-256-GCM, mode 0600; passphrase from WEFT_KEY_PASSPHRASE or a prompt). The data directory's \
+keys/*.key hold plain hex seeds (mode 0600): protect the data directory like a private key. \
+The server's custodied keys are sealed under the master key, which is never stored in the data \
+directory.";
 
 /// Weft: a consortium chain node and its tools.
 #[derive(Debug, Parser)]
@@ -50,6 +53,9 @@ pub enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Manage API tokens through a running server (needs an admin token).
+    #[command(subcommand)]
+    Token(token::TokenCommand),
 }
 
 /// `weft up`.
@@ -64,18 +70,38 @@ pub struct UpArgs {
     /// HTTP worker threads (default: one per core).
     #[arg(long)]
     pub workers: Option<usize>,
+    /// Off-chain database: `postgres://...` or `sqlite://...` (default: `<data-dir>/api.db`).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// File holding the 32-byte master secret as hex (else WEFT_MASTER_KEY, else
+    /// ~/.config/weft/master.key, created on first start). Never inside the data directory.
+    #[arg(long, env = "WEFT_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
+    /// REST rate limit per client IP, requests per second (burst: twice that); 0 disables.
+    #[arg(long, default_value_t = 200.0)]
+    pub ip_rate_limit: f64,
+    /// REST rate limit per token, requests per second (burst: twice that); 0 disables.
+    #[arg(long, default_value_t = 50.0)]
+    pub token_rate_limit: f64,
+    /// How long REST transaction endpoints wait for a receipt, in seconds.
+    #[arg(long, default_value_t = 30)]
+    pub receipt_timeout: u64,
 }
 
 /// `weft key ...`.
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
-    /// Generate a new account key and write it to a file (prints address and public key).
+    /// Generate a new account key and write it to a passphrase-encrypted file (prints address
+    /// and public key). Passphrase from WEFT_KEY_PASSPHRASE, else prompted.
     New {
         /// Where to write the key (refuses to overwrite).
         #[arg(long, default_value = "weft.key")]
         out: PathBuf,
+        /// Write the seed as plain hex instead (like the data directory's keys).
+        #[arg(long)]
+        plaintext: bool,
     },
-    /// Show the address and public key of a key file.
+    /// Show the address and public key of a key file (no passphrase needed).
     Show {
         /// The key file.
         #[arg(default_value = "./weft-data/keys/admin.key")]
@@ -112,11 +138,12 @@ pub enum BenchCommand {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Up(args) => up::run(args),
-        Command::Key(KeyCommand::New { out }) => key::new(&out),
+        Command::Key(KeyCommand::New { out, plaintext }) => key::new(&out, plaintext),
         Command::Key(KeyCommand::Show { file }) => key::show(&file),
         Command::Chain(ChainCommand::Status { rpc }) => block_on(chain::status(&rpc)),
         Command::Tx(TxCommand::Send(args)) => block_on(tx::send(args)),
         Command::Bench(BenchCommand::Chain(args)) => crate::bench::run(args),
+        Command::Token(command) => block_on(token::run(command)),
     }
 }
 

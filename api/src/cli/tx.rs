@@ -11,12 +11,11 @@ use weft_chain::{Address, Call, Transaction};
 
 use super::DEFAULT_RPC;
 use crate::client::RpcClient;
-use crate::node_home::read_key_file;
 
 /// `weft tx send`.
 #[derive(Debug, Args)]
 pub struct SendArgs {
-    /// The sender's key file.
+    /// The sender's key file (encrypted by `weft key new`, or a plain hex seed).
     #[arg(long)]
     key: PathBuf,
     /// Node URL.
@@ -120,7 +119,7 @@ impl ModuleCall {
 }
 
 pub async fn send(args: SendArgs) -> anyhow::Result<()> {
-    let key = read_key_file(&args.key)?;
+    let key = super::key::load_signing_key(&args.key)?;
     let client = RpcClient::new(&args.rpc);
     let status = client
         .call("getSyncStatus", json!([]))

@@ -1,14 +1,20 @@
-//! `weft up`: one validator, the embedded store, JSON-RPC and subscriptions.
+//! `weft up`: one validator, the embedded store, JSON-RPC and subscriptions, and the platform
+//! API (REST, OpenAPI, metrics) on its off-chain store.
 
 use std::net::TcpListener;
+use std::time::Duration;
 
 use anyhow::Context;
 use weft_chain::{ModuleRegistry, Node, SingleValidator};
 
 use super::UpArgs;
-use crate::node_home::NodeHome;
+use crate::node_home::{read_key_file, NodeHome};
+use crate::platform::{self, MasterKeyOrigin};
+use crate::rate_limit::{Rate, RateLimits};
+use crate::rest::{self, ApiConfig};
 use crate::rpc::RpcLimits;
 use crate::server::{serve, AppBuilder, ServeOptions};
+use crate::store::Backend;
 use crate::ws::WsConfig;
 
 pub fn run(args: UpArgs) -> anyhow::Result<()> {
@@ -16,6 +22,13 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     let contents = home
         .init_or_load()
         .with_context(|| format!("preparing {}", args.data_dir.display()))?;
+    let (master, origin) = platform::master_key(args.master_key_file.as_deref(), home.root())?;
+    let database_url = args
+        .database_url
+        .clone()
+        .unwrap_or_else(|| platform::default_database_url(home.root()));
+    let backend = Backend::of_url(&database_url).context("--database-url")?;
+    let operator_key = read_key_file(&home.admin_key_path())?;
     let listener =
         TcpListener::bind(args.http).with_context(|| format!("binding {}", args.http))?;
     let addr = listener.local_addr()?;
@@ -27,6 +40,37 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     )
     .context("opening the ledger")?;
     let validator = SingleValidator::spawn(node.clone(), contents.validator.clone());
+    let config = ApiConfig {
+        rate_limits: RateLimits {
+            per_ip: Rate {
+                per_second: args.ip_rate_limit,
+                burst: 2.0 * args.ip_rate_limit,
+            },
+            per_token: Rate {
+                per_second: args.token_rate_limit,
+                burst: 2.0 * args.token_rate_limit,
+            },
+        },
+        receipt_timeout: Duration::from_secs(args.receipt_timeout),
+        ..ApiConfig::default()
+    };
+    let system = actix_web::rt::System::new();
+    let started = system.block_on(platform::start(
+        node.clone(),
+        &database_url,
+        &master,
+        &operator_key,
+        config,
+    ));
+    drop(operator_key);
+    drop(master);
+    let (state, boot) = match started {
+        Ok(started) => started,
+        Err(err) => {
+            validator.shutdown();
+            return Err(err).context("starting the platform API");
+        }
+    };
 
     let verb = if contents.created { "created" } else { "using" };
     let banner = [
@@ -39,25 +83,69 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         format!("  ws url:     ws://{addr}/ws"),
         format!("  validator:  {}", contents.validator.address()),
         format!(
-            "  admin:      {} (key: {})",
+            "  admin:      {} (key: {}; custodied as key \"{}\" of tenant \"{}\")",
             contents.admin,
-            home.admin_key_path().display()
+            home.admin_key_path().display(),
+            platform::OPERATOR_KEY_ID,
+            crate::auth::OPERATOR_TENANT,
         ),
-        "  stop with Ctrl-C".to_string(),
+        format!("  api url:    http://{addr}/api/v1 (docs: http://{addr}/api/docs/)"),
+        format!(
+            "  database:   {}",
+            match backend {
+                Backend::Sqlite => format!("sqlite ({database_url})"),
+                Backend::Postgres => "postgres (from --database-url / DATABASE_URL)".into(),
+            }
+        ),
+        format!(
+            "  master key: {}",
+            match &origin {
+                MasterKeyOrigin::Env => "from WEFT_MASTER_KEY".into(),
+                MasterKeyOrigin::File {
+                    path,
+                    created,
+                    default,
+                } => format!(
+                    "{}{}{}",
+                    path.display(),
+                    if *default { " (per-user default)" } else { "" },
+                    if *created {
+                        " (created now; back it up: custodied keys cannot be opened without it)"
+                    } else {
+                        ""
+                    }
+                ),
+            }
+        ),
     ];
+    let shutdown = system.block_on(async { shutdown_signal() });
     for line in banner {
         say(&line);
     }
+    if let Some(token) = &boot.admin_token {
+        say(&format!(
+            "  admin token: {} (tenant \"{}\", role admin; shown only now, store it safely)",
+            token.as_str(),
+            crate::auth::OPERATOR_TENANT
+        ));
+    }
+    drop(boot);
+    say("  stop with Ctrl-C");
 
     let app = AppBuilder::new(node.clone())
         .with_node_interface(RpcLimits::default(), WsConfig::default())
+        .group({
+            let state = state.clone();
+            move |cfg| rest::configure(cfg, state.clone())
+        })
         .with_ui();
     let options = ServeOptions {
         workers: args.workers,
         ..ServeOptions::default()
     };
-    let served =
-        actix_web::rt::System::new().block_on(serve(listener, app, options, shutdown_signal()));
+    let served = system.block_on(serve(listener, app, options, shutdown));
+    system.block_on(state.store.close());
+    drop(state);
 
     tracing::info!("HTTP stopped; finishing the block in flight");
     validator.shutdown();
@@ -68,29 +156,38 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+/// Registers the Ctrl-C and SIGTERM handlers now (so a signal that arrives right after the banner
+/// is not lost to the default action) and returns a future that resolves on either. Must be called
+/// inside the runtime that will poll the future.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
+    let future = {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+        let term = signal(SignalKind::terminate());
+        let int = signal(SignalKind::interrupt());
+        async move {
+            match (term, int) {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
+                }
+                (Err(err), _) | (_, Err(err)) => {
+                    tracing::warn!(%err, "cannot watch SIGTERM; only Ctrl-C stops the node");
+                    let _ = tokio::signal::ctrl_c().await;
                 }
             }
-            Err(err) => {
-                tracing::warn!(%err, "cannot watch SIGTERM; only Ctrl-C stops the node");
-                let _ = tokio::signal::ctrl_c().await;
-            }
         }
-    }
+    };
     #[cfg(not(unix))]
-    {
+    let future = async {
         let _ = tokio::signal::ctrl_c().await;
+    };
+    async move {
+        future.await;
+        tracing::info!("shutdown requested");
     }
-    tracing::info!("shutdown requested");
 }
 
 /// Prints a line; a closed stdout must not bring the node down.

@@ -14,6 +14,8 @@ pub struct UpProcess {
     pub rpc: String,
     /// Everything `weft up` printed before it was ready.
     pub banner: Vec<String>,
+    /// The admin token printed on first start.
+    pub admin_token: Option<String>,
 }
 
 impl UpProcess {
@@ -29,6 +31,14 @@ impl UpProcess {
             ])
             .arg(data_dir)
             .env("RUST_LOG", "warn")
+            // The master key lives beside (never inside) the data directory; the store is the
+            // data directory's SQLite file even when CI exports DATABASE_URL.
+            .env(
+                "WEFT_MASTER_KEY_FILE",
+                data_dir.parent().unwrap_or(data_dir).join("master.key"),
+            )
+            .env_remove("DATABASE_URL")
+            .env_remove("WEFT_MASTER_KEY")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -39,6 +49,7 @@ impl UpProcess {
             child,
             rpc: String::new(),
             banner: Vec::new(),
+            admin_token: None,
         };
         let stdout = process.child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
@@ -56,6 +67,9 @@ impl UpProcess {
                 .recv_timeout(Duration::from_secs(30))
                 .expect("weft up did not finish its banner");
             process.banner.push(line.clone());
+            if let Some(rest) = line.trim().strip_prefix("admin token:") {
+                process.admin_token = rest.split_whitespace().next().map(str::to_string);
+            }
             if let Some(url) = line.trim().strip_prefix("rpc url:") {
                 rpc = Some(url.trim().trim_end_matches("/rpc").to_string());
             }

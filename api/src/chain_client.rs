@@ -1,0 +1,187 @@
+//! The API's chain client: submits transactions to the in-process node and waits for their
+//! receipts with a timeout.
+//!
+//! Submission is durable before it returns (the node fsyncs its pool journal), so it runs on the
+//! blocking pool. Waiting listens to the node's block subscription and re-checks the transaction's
+//! status on every block (and every 250 ms, in case a notification was missed), ending on a
+//! receipt, a drop, or the deadline. Signing with a custodied key holds a per-account lock from
+//! nonce lookup to submission, so concurrent requests for one key get consecutive nonces.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use serde::Serialize;
+use utoipa::ToSchema;
+use weft_chain::{
+    Address, Call, Hash, Keypair, Node, Receipt, ReceiptStatus, SignedTransaction, Transaction,
+    TxRejection, TxStatus,
+};
+
+use crate::problem::ApiError;
+
+/// The outcome of a committed transaction.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TxOutcome {
+    /// Transaction hash (`0x` hex).
+    pub tx_hash: String,
+    /// Height of the block that holds it.
+    pub height: u64,
+    /// `success` or `failed`.
+    pub status: String,
+    /// The module's error when the call failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl TxOutcome {
+    fn from_receipt(receipt: &Receipt) -> TxOutcome {
+        TxOutcome {
+            tx_hash: receipt.tx_hash.to_string(),
+            height: receipt.height,
+            status: match receipt.status {
+                ReceiptStatus::Success => "success",
+                ReceiptStatus::Failed => "failed",
+            }
+            .to_string(),
+            error: receipt.error.clone(),
+        }
+    }
+}
+
+/// Submits to and waits on a [`Node`].
+#[derive(Debug)]
+pub struct ChainClient {
+    node: Arc<Node>,
+    receipt_timeout: Duration,
+    account_locks: Mutex<HashMap<Address, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// The API error for a rejected submission.
+pub fn rejection(rejection: TxRejection) -> ApiError {
+    match rejection {
+        TxRejection::Unavailable(detail) => {
+            tracing::error!(error = %detail, "transaction submission failed in storage");
+            ApiError::Unavailable("node storage unavailable; retry later".into())
+        }
+        other => ApiError::TxRejected {
+            reason: rejection_name(&other).to_string(),
+            detail: other.to_string(),
+        },
+    }
+}
+
+/// A stable snake_case name for each rejection (JSON-RPC carries the same as a number).
+fn rejection_name(rejection: &TxRejection) -> &'static str {
+    match rejection {
+        TxRejection::Malformed(_) => "malformed",
+        TxRejection::UnsupportedVersion(_) => "unsupported_version",
+        TxRejection::WrongChainId { .. } => "wrong_chain_id",
+        TxRejection::BadSignature => "bad_signature",
+        TxRejection::NonceAlreadyUsed { .. } => "nonce_already_used",
+        TxRejection::NonceGapTooLarge { .. } => "nonce_gap_too_large",
+        TxRejection::Duplicate => "duplicate",
+        TxRejection::PoolFull { .. } => "pool_full",
+        TxRejection::SenderQuotaExceeded => "sender_quota_exceeded",
+        TxRejection::Oversized { .. } => "oversized",
+        TxRejection::UnknownModule(_) => "unknown_module",
+        TxRejection::Unavailable(_) => "unavailable",
+    }
+}
+
+impl ChainClient {
+    /// A client of `node` that waits at most `receipt_timeout` for a receipt.
+    pub fn new(node: Arc<Node>, receipt_timeout: Duration) -> ChainClient {
+        ChainClient {
+            node,
+            receipt_timeout,
+            account_locks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The node.
+    pub fn node(&self) -> &Arc<Node> {
+        &self.node
+    }
+
+    /// Submits a signed transaction (durably) and returns its hash.
+    pub async fn submit(&self, tx: SignedTransaction) -> Result<Hash, ApiError> {
+        let node = self.node.clone();
+        actix_web::web::block(move || node.submit(tx))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(rejection)
+    }
+
+    /// Submits and waits for the receipt.
+    pub async fn submit_and_wait(&self, tx: SignedTransaction) -> Result<TxOutcome, ApiError> {
+        let mut blocks = self.node.subscribe();
+        let hash = self.submit(tx).await?;
+        self.wait(hash, &mut blocks).await
+    }
+
+    /// Signs `call` with `key` at the account's next nonce, submits it and waits for the receipt.
+    pub async fn sign_submit_and_wait(
+        &self,
+        key: &Keypair,
+        call: Call,
+    ) -> Result<TxOutcome, ApiError> {
+        let address = key.address();
+        let lock = self
+            .account_locks
+            .lock()
+            .entry(address)
+            .or_default()
+            .clone();
+        let mut blocks = self.node.subscribe();
+        let hash = {
+            let _guard = lock.lock().await;
+            let nonce = self.node.next_nonce(&address).map_err(ApiError::internal)?;
+            let tx = Transaction {
+                chain_id: self.node.chain_id().to_string(),
+                sender: key.public_key(),
+                nonce,
+                call,
+            }
+            .sign(key);
+            self.submit(tx).await?
+        };
+        self.wait(hash, &mut blocks).await
+    }
+
+    async fn wait(
+        &self,
+        hash: Hash,
+        blocks: &mut tokio::sync::broadcast::Receiver<Arc<weft_chain::CommittedBlock>>,
+    ) -> Result<TxOutcome, ApiError> {
+        let deadline = Instant::now() + self.receipt_timeout;
+        loop {
+            if let Some(receipt) = self.node.receipt(&hash).map_err(ApiError::internal)? {
+                return Ok(TxOutcome::from_receipt(&receipt));
+            }
+            if let TxStatus::Dropped { reason } =
+                self.node.tx_status(&hash).map_err(ApiError::internal)?
+            {
+                return Err(ApiError::TxDropped {
+                    tx_hash: hash.to_string(),
+                    reason,
+                });
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(ApiError::ReceiptTimeout {
+                    tx_hash: hash.to_string(),
+                    waited: self.receipt_timeout,
+                });
+            }
+            let pause = (deadline - now).min(Duration::from_millis(250));
+            // A block, a lag notice or the pause: look again. A closed channel: just pause.
+            if let Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) =
+                tokio::time::timeout(pause, blocks.recv()).await
+            {
+                tokio::time::sleep(pause).await;
+            }
+        }
+    }
+}

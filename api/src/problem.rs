@@ -1,0 +1,430 @@
+//! RFC 9457 `application/problem+json` errors for the REST API, and the one table of error codes.
+//!
+//! Every REST failure is an [`ApiError`]. Its [`ApiError::code`] is a stable, documented string
+//! (the table is [`CODES`], mirrored in `docs/api.md`); `type` is `urn:weft:problem:<code>`.
+//! Internal failures (database, storage) are logged with their detail and answered with a generic
+//! one: nothing from the server's internals, and never a secret, reaches the client.
+//!
+//! [`ApiJson`] is the request-body extractor of the REST API: it enforces the body size limit
+//! (413), the content type (415) and reports malformed JSON with its line, column and JSON path
+//! (400). [`extractor_config`] makes actix's own path/query/JSON extractors answer in the same
+//! format.
+
+use std::time::Duration;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The problem-details media type.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Every error code the REST API returns: (code, HTTP status, title).
+pub const CODES: &[(&str, u16, &str)] = &[
+    ("malformed_json", 400, "Malformed JSON body"),
+    ("invalid_request", 400, "Invalid request"),
+    ("unauthorized", 401, "Missing or invalid token"),
+    ("forbidden", 403, "Not allowed"),
+    ("not_found", 404, "Not found"),
+    ("method_not_allowed", 405, "Method not allowed"),
+    ("conflict", 409, "Conflict"),
+    ("payload_too_large", 413, "Request body too large"),
+    ("unsupported_media_type", 415, "Unsupported media type"),
+    ("tx_rejected", 422, "Transaction rejected"),
+    ("tx_dropped", 422, "Transaction dropped"),
+    ("rate_limited", 429, "Too many requests"),
+    ("internal", 500, "Internal error"),
+    ("unavailable", 503, "Service unavailable"),
+    ("receipt_timeout", 504, "No receipt in time"),
+];
+
+/// A REST API failure. Each variant's status and code are listed in [`CODES`].
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400 `malformed_json`: the body is not valid JSON or does not match the schema.
+    #[error("{0}")]
+    MalformedJson(String),
+    /// 400 `invalid_request`: a path, query or field value is invalid.
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// 401 `unauthorized`: no token, an unknown token or a revoked one.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// 403 `forbidden`: the token's roles or tenant do not allow this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404 `not_found`.
+    #[error("{0}")]
+    NotFound(String),
+    /// 405 `method_not_allowed`.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// 409 `conflict`: the resource already exists.
+    #[error("{0}")]
+    Conflict(String),
+    /// 413 `payload_too_large`.
+    #[error("request body exceeds {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// 415 `unsupported_media_type`.
+    #[error("expected Content-Type: application/json")]
+    UnsupportedMediaType,
+    /// 422 `tx_rejected`: the node refused the transaction (`reason` is the node's code).
+    #[error("{detail}")]
+    TxRejected {
+        /// The node's rejection code (as in JSON-RPC `error.data.code`).
+        reason: String,
+        /// Human-readable detail.
+        detail: String,
+    },
+    /// 422 `tx_dropped`: accepted, then evicted from the pool without being committed.
+    #[error("transaction {tx_hash} dropped: {reason}")]
+    TxDropped {
+        /// The transaction hash.
+        tx_hash: String,
+        /// Why.
+        reason: String,
+    },
+    /// 429 `rate_limited`.
+    #[error("rate limit exceeded; retry after {} s", retry_after.as_secs().max(1))]
+    RateLimited {
+        /// When a request may succeed again.
+        retry_after: Duration,
+    },
+    /// 500 `internal`: the detail is logged, never returned.
+    #[error("internal error")]
+    Internal(String),
+    /// 503 `unavailable`.
+    #[error("{0}")]
+    Unavailable(String),
+    /// 504 `receipt_timeout`: submitted, but not committed within the wait.
+    #[error("transaction {tx_hash} was submitted but not committed within {} s", waited.as_secs())]
+    ReceiptTimeout {
+        /// The transaction hash (the client may poll it).
+        tx_hash: String,
+        /// How long the server waited.
+        waited: Duration,
+    },
+}
+
+impl ApiError {
+    /// An internal error: logs `detail`, answers a generic 500.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        ApiError::Internal(detail.to_string())
+    }
+
+    /// The stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::MalformedJson(_) => "malformed_json",
+            ApiError::InvalidRequest(_) => "invalid_request",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::TxRejected { .. } => "tx_rejected",
+            ApiError::TxDropped { .. } => "tx_dropped",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::Internal(_) => "internal",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::ReceiptTimeout { .. } => "receipt_timeout",
+        }
+    }
+
+    /// The problem document for this error.
+    pub fn problem(&self) -> Problem {
+        let code = self.code();
+        let (status, title) = CODES
+            .iter()
+            .find(|(c, _, _)| *c == code)
+            .map(|(_, status, title)| (*status, *title))
+            .unwrap_or((500, "Internal error"));
+        let (tx_hash, reason) = match self {
+            ApiError::TxRejected { reason, .. } => (None, Some(reason.clone())),
+            ApiError::TxDropped { tx_hash, reason } => {
+                (Some(tx_hash.clone()), Some(reason.clone()))
+            }
+            ApiError::ReceiptTimeout { tx_hash, .. } => (Some(tx_hash.clone()), None),
+            _ => (None, None),
+        };
+        Problem {
+            r#type: format!("urn:weft:problem:{code}"),
+            title: title.to_string(),
+            status,
+            detail: self.to_string(),
+            code: code.to_string(),
+            tx_hash,
+            reason,
+        }
+    }
+}
+
+/// An RFC 9457 problem document, with Weft's `code` extension member.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
+pub struct Problem {
+    /// `urn:weft:problem:<code>`.
+    pub r#type: String,
+    /// Short summary of the problem type.
+    pub title: String,
+    /// HTTP status code.
+    pub status: u16,
+    /// What went wrong with this request.
+    pub detail: String,
+    /// Stable machine-readable code (see `docs/api.md`).
+    pub code: String,
+    /// The transaction concerned, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tx_hash: Option<String>,
+    /// The node's rejection or drop reason, for `tx_rejected` / `tx_dropped`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.problem().status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(detail) = self {
+            tracing::error!(error = %detail, "internal error answering a REST request");
+        }
+        let problem = self.problem();
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        match self {
+            ApiError::Unauthorized(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            ApiError::RateLimited { retry_after } => {
+                let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+                response.insert_header((header::RETRY_AFTER, secs.max(1).to_string()));
+            }
+            _ => {}
+        }
+        response.body(serde_json::to_string(&problem).unwrap_or_default())
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(err: crate::store::StoreError) -> Self {
+        ApiError::internal(err)
+    }
+}
+
+/// Describes a serde_json error with its position and the JSON path of the failing element.
+fn describe_json_error(err: serde_path_to_error::Error<serde_json::Error>) -> String {
+    let path = err.path().to_string();
+    let inner = err.inner();
+    // serde_json's message already ends with "at line L column C".
+    if path.is_empty() || path == "." {
+        inner.to_string()
+    } else {
+        format!("{inner} (at JSON path {path})")
+    }
+}
+
+/// Parses `bytes` as `T`, reporting errors with line, column and JSON path.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de)
+        .map_err(|err| ApiError::MalformedJson(describe_json_error(err)))?;
+    de.end()
+        .map_err(|err| ApiError::MalformedJson(err.to_string()))?;
+    Ok(value)
+}
+
+/// Body limits of the REST API.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+impl Default for BodyLimit {
+    fn default() -> Self {
+        BodyLimit(256 * 1024)
+    }
+}
+
+/// A JSON request body, size-limited and parsed with precise errors (see the module docs).
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = ApiError;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<BodyLimit>>()
+            .map(|l| l.0)
+            .unwrap_or_else(|| BodyLimit::default().0);
+        let content_type_ok = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                let mime = v
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                mime == "application/json" || mime.ends_with("+json")
+            })
+            .unwrap_or(false);
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            if declared.is_some_and(|len| len > limit) {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|err| ApiError::InvalidRequest(err.to_string()))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(ApiError::PayloadTooLarge { limit });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(ApiJson)
+        })
+    }
+}
+
+/// Registers problem+json error handlers for actix's path, query and JSON extractors, and the
+/// body limit used by [`ApiJson`], on a scope.
+pub fn extractor_config(cfg: &mut web::ServiceConfig, limit: BodyLimit) {
+    cfg.app_data(web::Data::new(limit))
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|err, _| ApiError::InvalidRequest(format!("path: {err}")).into()),
+        )
+        .app_data(
+            web::QueryConfig::default()
+                .error_handler(|err, _| ApiError::InvalidRequest(format!("query: {err}")).into()),
+        )
+        .app_data(
+            web::JsonConfig::default()
+                .limit(limit.0)
+                .error_handler(move |err, _| {
+                    use actix_web::error::JsonPayloadError;
+                    match err {
+                        JsonPayloadError::Overflow { .. }
+                        | JsonPayloadError::OverflowKnownLength { .. } => {
+                            ApiError::PayloadTooLarge { limit: limit.0 }.into()
+                        }
+                        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType.into(),
+                        other => ApiError::MalformedJson(other.to_string()).into(),
+                    }
+                }),
+        );
+}
+
+/// The error for an unknown route under the API scope.
+pub fn not_found(req: &HttpRequest) -> ApiError {
+    ApiError::NotFound(format!("no route for {} {}", req.method(), req.path()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_code_is_in_the_table() {
+        let samples = [
+            ApiError::MalformedJson("x".into()),
+            ApiError::InvalidRequest("x".into()),
+            ApiError::Unauthorized("x"),
+            ApiError::Forbidden("x".into()),
+            ApiError::NotFound("x".into()),
+            ApiError::MethodNotAllowed,
+            ApiError::Conflict("x".into()),
+            ApiError::PayloadTooLarge { limit: 1 },
+            ApiError::UnsupportedMediaType,
+            ApiError::TxRejected {
+                reason: "r".into(),
+                detail: "d".into(),
+            },
+            ApiError::TxDropped {
+                tx_hash: "h".into(),
+                reason: "r".into(),
+            },
+            ApiError::RateLimited {
+                retry_after: Duration::from_millis(1500),
+            },
+            ApiError::internal("secret detail"),
+            ApiError::Unavailable("x".into()),
+            ApiError::ReceiptTimeout {
+                tx_hash: "h".into(),
+                waited: Duration::from_secs(3),
+            },
+        ];
+        for err in &samples {
+            let problem = err.problem();
+            assert!(CODES
+                .iter()
+                .any(|(c, s, _)| *c == problem.code && *s == problem.status));
+            assert_eq!(problem.r#type, format!("urn:weft:problem:{}", problem.code));
+        }
+        // Internal details never reach the client.
+        assert!(!ApiError::internal("secret detail")
+            .problem()
+            .detail
+            .contains("secret"));
+        assert_eq!(CODES.len(), samples.len());
+    }
+
+    proptest::proptest! {
+        /// Arbitrary bodies never panic the parser; every failure is a 400 malformed_json.
+        #[test]
+        fn arbitrary_bodies_are_ok_or_malformed_json(body in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
+            #[derive(Debug, serde::Deserialize)]
+            #[allow(dead_code)]
+            struct Body {
+                key_id: String,
+                call: weft_chain::Call,
+            }
+            if let Err(err) = parse_json::<Body>(&body) {
+                proptest::prop_assert_eq!(err.code(), "malformed_json");
+                proptest::prop_assert_eq!(err.problem().status, 400);
+            }
+        }
+    }
+
+    #[test]
+    fn json_errors_point_at_the_problem() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Outer {
+            inner: Inner,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Inner {
+            n: u64,
+        }
+        let err = parse_json::<Outer>(br#"{"inner": {"n": "seven"}}"#).unwrap_err();
+        let detail = err.to_string();
+        assert!(detail.contains("inner.n"), "{detail}");
+        assert!(detail.contains("line 1"), "{detail}");
+        let err = parse_json::<Outer>(b"{\n  \"inner\": {\"n\": 1,}}").unwrap_err();
+        assert!(err.to_string().contains("line 2"), "{err}");
+        assert!(parse_json::<Outer>(br#"{"inner": {"n": 1}} trailing"#).is_err());
+    }
+}

@@ -1,0 +1,218 @@
+//! The REST API under `/api/v1`, its OpenAPI document and the operational endpoints.
+//!
+//! - [`configure`] registers everything on an actix service config: `/api/v1/...`,
+//!   `/api/openapi.json`, Swagger UI at `/api/docs/`, `/healthz`, `/readyz`, `/metrics`.
+//! - [`ApiState`] is the one shared state (node, store, keystore, chain client, limiters, metrics).
+//! - Handlers: [`chain`] (public chain reads), [`access`] (whoami, tokens, keys),
+//!   [`transactions`] (custodial and client-signed submission), [`ops`] (health, metrics).
+//!
+//! Request flow: metrics/IP-limit middleware → extractors ([`crate::auth::Principal`] for the
+//! token and role, [`crate::problem::ApiJson`] for the body) → handler → store / keystore /
+//! chain client → node. Every failure is an [`ApiError`] answered as problem+json.
+
+pub mod access;
+pub mod chain;
+pub mod ops;
+pub mod transactions;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::middleware::from_fn;
+use actix_web::{web, HttpRequest, HttpResponse};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::SwaggerUi;
+use weft_chain::Node;
+
+use crate::chain_client::ChainClient;
+use crate::keystore::Keystore;
+use crate::metrics::{self, Metrics};
+use crate::problem::{self, ApiError, BodyLimit};
+use crate::rate_limit::{Limiters, RateLimits};
+use crate::store::Store;
+
+/// Tunables of the REST API.
+#[derive(Debug, Clone, Copy)]
+pub struct ApiConfig {
+    /// Largest accepted JSON body, in bytes.
+    pub max_body_bytes: usize,
+    /// Rate limits.
+    pub rate_limits: RateLimits,
+    /// How long transaction endpoints wait for a receipt.
+    pub receipt_timeout: Duration,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            max_body_bytes: 256 * 1024,
+            rate_limits: RateLimits::default(),
+            receipt_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Shared state of the REST API (registered as `web::Data<ApiState>`).
+#[derive(Debug)]
+pub struct ApiState {
+    /// The node.
+    pub node: Arc<Node>,
+    /// The off-chain store.
+    pub store: Store,
+    /// Custodied keys.
+    pub keystore: Keystore,
+    /// Submission and receipt waiting.
+    pub chain: ChainClient,
+    /// Rate limiters.
+    pub limits: Limiters,
+    /// Metrics registry.
+    pub metrics: Metrics,
+    /// Settings.
+    pub config: ApiConfig,
+}
+
+impl ApiState {
+    /// State for `node` with `store` and `keystore`.
+    pub fn new(node: Arc<Node>, store: Store, keystore: Keystore, config: ApiConfig) -> Self {
+        ApiState {
+            chain: ChainClient::new(node.clone(), config.receipt_timeout),
+            node,
+            store,
+            keystore,
+            limits: Limiters::new(config.rate_limits),
+            metrics: Metrics::new(),
+            config,
+        }
+    }
+}
+
+/// The OpenAPI document.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "Weft platform API",
+        description = "REST API of a Weft node. Errors are RFC 9457 application/problem+json \
+                       with a stable `code` (see docs/api.md).",
+        license(name = "Apache-2.0", identifier = "Apache-2.0")
+    ),
+    paths(
+        chain::head,
+        chain::blocks,
+        chain::block,
+        chain::transaction,
+        chain::validators,
+        access::whoami,
+        access::create_token,
+        access::list_tokens,
+        access::revoke_token,
+        access::list_keys,
+        access::create_key,
+        transactions::send_custodial,
+        transactions::send_signed,
+        ops::healthz,
+        ops::readyz,
+        ops::metrics,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "chain", description = "Public chain reads (no token)"),
+        (name = "access", description = "Identity of the caller, tokens and custodied keys"),
+        (name = "transactions", description = "Submitting transactions"),
+        (name = "ops", description = "Health and metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+#[derive(Debug)]
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API token (`weft_` + 64 hex digits)"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The OpenAPI document as served at `/api/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed)
+}
+
+/// A resource whose other methods answer 405 problem+json.
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+async fn api_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(problem::not_found(&req))
+}
+
+/// Registers the REST API, OpenAPI, Swagger UI and the operational endpoints.
+pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<ApiState>) {
+    let limit = BodyLimit(state.config.max_body_bytes);
+    cfg.app_data(state)
+        .service(
+            web::scope("/healthz")
+                .wrap(from_fn(metrics::observe))
+                .service(resource("").route(web::get().to(ops::healthz))),
+        )
+        .service(
+            web::scope("/readyz")
+                .wrap(from_fn(metrics::observe))
+                .service(resource("").route(web::get().to(ops::readyz))),
+        )
+        .service(resource("/metrics").route(web::get().to(ops::metrics)))
+        .service(web::resource("/api/docs").route(web::get().to(|| async {
+            HttpResponse::PermanentRedirect()
+                .insert_header((actix_web::http::header::LOCATION, "/api/docs/"))
+                .finish()
+        })))
+        .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi()))
+        .service(
+            web::scope("/api/v1")
+                .wrap(from_fn(metrics::observe))
+                .configure(|cfg| problem::extractor_config(cfg, limit))
+                .service(resource("/chain/head").route(web::get().to(chain::head)))
+                .service(resource("/chain/blocks").route(web::get().to(chain::blocks)))
+                .service(resource("/chain/blocks/{height}").route(web::get().to(chain::block)))
+                .service(
+                    resource("/chain/transactions/{hash}").route(web::get().to(chain::transaction)),
+                )
+                .service(resource("/chain/validators").route(web::get().to(chain::validators)))
+                .service(resource("/auth/whoami").route(web::get().to(access::whoami)))
+                .service(
+                    resource("/tokens")
+                        .route(web::get().to(access::list_tokens))
+                        .route(web::post().to(access::create_token)),
+                )
+                .service(
+                    resource("/tokens/{token_id}").route(web::delete().to(access::revoke_token)),
+                )
+                .service(
+                    resource("/keys")
+                        .route(web::get().to(access::list_keys))
+                        .route(web::post().to(access::create_key)),
+                )
+                .service(
+                    resource("/transactions").route(web::post().to(transactions::send_custodial)),
+                )
+                .service(
+                    resource("/transactions/signed")
+                        .route(web::post().to(transactions::send_signed)),
+                )
+                .default_service(web::to(api_not_found)),
+        );
+}

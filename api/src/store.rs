@@ -1,0 +1,363 @@
+//! The off-chain store: API tokens and custodied keys, in SQLite or PostgreSQL through sqlx.
+//!
+//! One code path serves both backends: an `AnyPool`, SQL restricted to the subset both accept
+//! (`$n` placeholders, `TEXT`, `BIGINT`, byte strings, no `RETURNING`), no compile-time checked
+//! macros. The URL scheme picks the backend (`sqlite:` or `postgres:`). Each backend has its own
+//! migrations (`api/migrations/<backend>/`), embedded in the binary and applied by sqlx's
+//! migrator on [`Store::connect`].
+//!
+//! **Invariant:** the store never sees a token or a key in the clear: tokens are stored as their
+//! SHA-256, keys as AES-GCM ciphertext sealed by [`crate::keystore`].
+
+use std::borrow::Cow;
+
+use futures_util::future::BoxFuture;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::{AnyPool, Row};
+
+/// Store failures.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database URL is not `sqlite:` or `postgres:`.
+    #[error("unsupported database URL scheme (expected sqlite: or postgres:)")]
+    UnsupportedUrl,
+    /// A row with the same key already exists.
+    #[error("already exists")]
+    Conflict,
+    /// A migration failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Any other database failure.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Which database a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a URL selects.
+    pub fn of_url(url: &str) -> Result<Backend, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl)
+        }
+    }
+
+    fn migrations(self) -> &'static [(i64, &'static str, &'static str)] {
+        match self {
+            Backend::Sqlite => &[(
+                1,
+                "init",
+                include_str!("../migrations/sqlite/0001_init.sql"),
+            )],
+            Backend::Postgres => &[(
+                1,
+                "init",
+                include_str!("../migrations/postgres/0001_init.sql"),
+            )],
+        }
+    }
+}
+
+/// The embedded migrations of one backend, as a sqlx migration source.
+#[derive(Debug)]
+struct Embedded(Backend);
+
+impl<'s> MigrationSource<'s> for Embedded {
+    fn resolve(self) -> BoxFuture<'s, Result<Vec<Migration>, sqlx::error::BoxDynError>> {
+        Box::pin(async move {
+            Ok(self
+                .0
+                .migrations()
+                .iter()
+                .map(|(version, description, sql)| {
+                    Migration::new(
+                        *version,
+                        Cow::Borrowed(description),
+                        MigrationType::Simple,
+                        Cow::Borrowed(sql),
+                        false,
+                    )
+                })
+                .collect())
+        })
+    }
+}
+
+/// An API token's record (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// Public identifier (safe to show and log).
+    pub token_id: String,
+    /// The tenant (organisation) the token acts for.
+    pub tenant: String,
+    /// Role names.
+    pub roles: Vec<String>,
+    /// Free-form label.
+    pub label: String,
+    /// Creation time, Unix milliseconds.
+    pub created_ms: i64,
+    /// Revocation time, if revoked.
+    pub revoked_ms: Option<i64>,
+}
+
+/// A custodied key as stored: public parts plus the sealed seed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SealedKey {
+    /// Owning tenant.
+    pub tenant: String,
+    /// Key id, unique within the tenant.
+    pub key_id: String,
+    /// Free-form label.
+    pub label: String,
+    /// Ed25519 public key (hex form of `weft_chain::PublicKey`).
+    pub public_key: String,
+    /// Account address.
+    pub address: String,
+    /// AES-GCM nonce.
+    pub nonce: Vec<u8>,
+    /// AES-GCM ciphertext and tag of the seed.
+    pub ciphertext: Vec<u8>,
+    /// Creation time, Unix milliseconds.
+    pub created_ms: i64,
+}
+
+impl std::fmt::Debug for SealedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealedKey")
+            .field("tenant", &self.tenant)
+            .field("key_id", &self.key_id)
+            .field("address", &self.address)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The off-chain store (cheap to clone: the pool is shared).
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// The URL of a SQLite file (created if missing).
+pub fn sqlite_url(path: &std::path::Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+impl Store {
+    /// Connects to `url` and applies pending migrations.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let backend = Backend::of_url(url)?;
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 4,
+                Backend::Postgres => 10,
+            })
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        if backend == Backend::Sqlite {
+            // Readers do not block the writer; persistent in the file.
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await?;
+        }
+        Migrator::new(Embedded(backend)).await?.run(&pool).await?;
+        Ok(Store { pool, backend })
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Checks the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Open connections (for metrics).
+    pub fn pool_size(&self) -> u32 {
+        self.pool.size()
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    // ---- tokens ----
+
+    /// Stores a new token record under the token's hash.
+    pub async fn insert_token(&self, record: &TokenRecord, hash: &[u8]) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO api_tokens (token_id, token_hash, tenant, roles, label, created_ms, \
+             revoked_ms) VALUES ($1, $2, $3, $4, $5, $6, NULL)",
+        )
+        .bind(&record.token_id)
+        .bind(hash.to_vec())
+        .bind(&record.tenant)
+        .bind(record.roles.join(","))
+        .bind(&record.label)
+        .bind(record.created_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(conflict)?;
+        Ok(())
+    }
+
+    /// The token whose hash is `hash` (revoked ones included: the caller decides).
+    pub async fn token_by_hash(&self, hash: &[u8]) -> Result<Option<TokenRecord>, StoreError> {
+        let row = sqlx::query(&format!("{TOKEN_SELECT} WHERE token_hash = $1"))
+            .bind(hash.to_vec())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| token_row(&r)).transpose()
+    }
+
+    /// One token by id.
+    pub async fn token(&self, token_id: &str) -> Result<Option<TokenRecord>, StoreError> {
+        let row = sqlx::query(&format!("{TOKEN_SELECT} WHERE token_id = $1"))
+            .bind(token_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| token_row(&r)).transpose()
+    }
+
+    /// Tokens of `tenant` (every tenant if `None`), oldest first.
+    pub async fn list_tokens(&self, tenant: Option<&str>) -> Result<Vec<TokenRecord>, StoreError> {
+        let rows = match tenant {
+            Some(tenant) => {
+                sqlx::query(&format!(
+                    "{TOKEN_SELECT} WHERE tenant = $1 ORDER BY created_ms, token_id"
+                ))
+                .bind(tenant)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query(&format!("{TOKEN_SELECT} ORDER BY created_ms, token_id"))
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.iter().map(token_row).collect()
+    }
+
+    /// Marks a token revoked. Returns false if no unrevoked token has that id.
+    pub async fn revoke_token(&self, token_id: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_ms = $1 WHERE token_id = $2 AND revoked_ms IS NULL",
+        )
+        .bind(now_ms)
+        .bind(token_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    // ---- custodied keys ----
+
+    /// Stores a sealed key; [`StoreError::Conflict`] if the tenant already has that key id.
+    pub async fn insert_key(&self, key: &SealedKey) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO custody_keys (tenant, key_id, label, public_key, address, nonce, \
+             ciphertext, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&key.tenant)
+        .bind(&key.key_id)
+        .bind(&key.label)
+        .bind(&key.public_key)
+        .bind(&key.address)
+        .bind(key.nonce.clone())
+        .bind(key.ciphertext.clone())
+        .bind(key.created_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(conflict)?;
+        Ok(())
+    }
+
+    /// The tenant's key `key_id`.
+    pub async fn key(&self, tenant: &str, key_id: &str) -> Result<Option<SealedKey>, StoreError> {
+        let row = sqlx::query(&format!("{KEY_SELECT} WHERE tenant = $1 AND key_id = $2"))
+            .bind(tenant)
+            .bind(key_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| key_row(&r)).transpose()
+    }
+
+    /// The tenant's keys, oldest first.
+    pub async fn list_keys(&self, tenant: &str) -> Result<Vec<SealedKey>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{KEY_SELECT} WHERE tenant = $1 ORDER BY created_ms, key_id"
+        ))
+        .bind(tenant)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(key_row).collect()
+    }
+}
+
+const TOKEN_SELECT: &str =
+    "SELECT token_id, tenant, roles, label, created_ms, revoked_ms FROM api_tokens";
+const KEY_SELECT: &str = "SELECT tenant, key_id, label, public_key, address, nonce, ciphertext, \
+                          created_ms FROM custody_keys";
+
+fn token_row(row: &AnyRow) -> Result<TokenRecord, StoreError> {
+    let roles: String = row.try_get("roles")?;
+    Ok(TokenRecord {
+        token_id: row.try_get("token_id")?,
+        tenant: row.try_get("tenant")?,
+        roles: roles
+            .split(',')
+            .filter(|r| !r.is_empty())
+            .map(str::to_string)
+            .collect(),
+        label: row.try_get("label")?,
+        created_ms: row.try_get("created_ms")?,
+        revoked_ms: row.try_get("revoked_ms")?,
+    })
+}
+
+fn key_row(row: &AnyRow) -> Result<SealedKey, StoreError> {
+    Ok(SealedKey {
+        tenant: row.try_get("tenant")?,
+        key_id: row.try_get("key_id")?,
+        label: row.try_get("label")?,
+        public_key: row.try_get("public_key")?,
+        address: row.try_get("address")?,
+        nonce: row.try_get("nonce")?,
+        ciphertext: row.try_get("ciphertext")?,
+        created_ms: row.try_get("created_ms")?,
+    })
+}
+
+fn conflict(err: sqlx::Error) -> StoreError {
+    match &err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+        _ => StoreError::Database(err),
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
