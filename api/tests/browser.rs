@@ -59,9 +59,10 @@ fn sign_in_explore_and_see_a_block_arrive() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let node = UpProcess::start(&data);
-    let token = node.admin_token.clone().unwrap_or_else(|| {
-        panic!("no admin token in the banner:\n{}", node.banner.join("\n"))
-    });
+    let token = node
+        .admin_token
+        .clone()
+        .unwrap_or_else(|| panic!("no admin token in the banner:\n{}", node.banner.join("\n")));
     let shots = workspace().join("target/browser");
 
     let mut child = Command::new("node")

@@ -75,10 +75,11 @@ try {
   const before = Number(await page.locator("#head-height").textContent());
   step(`explorer is live at height ${before}, still signed in`);
 
-  const { stdout } = await promisify(execFile)(
-    weft, ["tx", "send", "--rpc", base, "--key", adminKey, "governance", "noop"], { timeout: 30_000 });
-  const hash = (stdout.match(/0x[0-9a-f]{64}/) || fail(`no tx hash in: ${stdout}`))[0];
-  step(`sent a transaction with the CLI: ${hash}`);
+  // A transaction from the page itself: REST with the signed-in token and a custodied key.
+  await page.click("#noop-button");
+  await page.locator("#noop-result.ok").waitFor();
+  const hash = (await page.locator("#noop-result a").getAttribute("href")).replace("/chain/tx/", "");
+  step(`sent a no-op from the explorer with the token: ${await page.locator("#noop-result").textContent()}`);
 
   // The block holding it appears without a reload: a row above the old head with one transaction.
   const row = page.locator("tbody#blocks tr").filter({
@@ -89,9 +90,18 @@ try {
   if (!(height > before)) fail(`new row at height ${height}, not above ${before}`);
   if (Number(await page.locator("#head-height").textContent()) < height) fail("head height not updated");
   step(`block ${height} appeared live in the explorer`);
+
+  // And one from outside the browser (the CLI, signing locally): its block appears too.
+  const { stdout } = await promisify(execFile)(
+    weft, ["tx", "send", "--rpc", base, "--key", adminKey, "governance", "noop"], { timeout: 30_000 });
+  const cliHash = (stdout.match(/0x[0-9a-f]{64}/) || fail(`no tx hash in: ${stdout}`))[0];
+  await page.waitForFunction(
+    (h) => [...document.querySelectorAll("tbody#blocks tr")].some((r) => Number(r.dataset.height) > h),
+    height);
+  step(`a transaction sent with the CLI (${cliHash.slice(0, 10)}…) arrived live in a later block`);
   await page.screenshot({ path: join(shots, "explorer.png"), fullPage: true });
 
-  await row.locator("a").click();
+  await page.click(`tbody#blocks tr[data-height="${height}"] a`);
   await page.waitForURL(`${base}/chain/blocks/${height}`);
   await page.locator("h2", { hasText: "1 transaction(s)" }).waitFor();
   await page.click(`a[href="/chain/tx/${hash}"]`);
@@ -101,7 +111,9 @@ try {
 
   await page.click("#signout");
   await page.locator("#signin-link").waitFor({ state: "visible" });
-  step("signed out");
+  await page.goto(base + "/chain");
+  if (await page.locator("#send-noop").isVisible()) fail("the signed-out explorer offers to sign");
+  step("signed out; the explorer no longer offers to sign");
 
   if (problems.length) fail(problems.join("\n"));
   step("no script errors or CSP violations");

@@ -112,6 +112,13 @@ pub async fn chain(node: NodeData) -> HttpResponse {
                 aria-label="Search the chain" required;
             button type="submit" { "Search" }
         }
+        // Shown by weft.js to a signed-in tenant with a custodied key and a role that may sign.
+        div.action #send-noop hidden {
+            button #noop-button type="button" { "Send a no-op transaction" }
+            " "
+            span #noop-result role="status" {}
+            p.note { "Signed by your organisation's first custodied key through the REST API, with your token." }
+        }
         h2 { "Latest blocks " span.live #live-state { "" } }
         table.blocks {
             thead { tr { th { "Height" } th { "Hash" } th { "Transactions" } th { "Time (UTC)" } th { "Proposer" } } }

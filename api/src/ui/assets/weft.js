@@ -20,6 +20,7 @@ function signOut() {
   sessionStorage.removeItem(TOKEN_KEY);
   sessionStorage.removeItem(WHO_KEY);
   showWho();
+  setUpNoop();
 }
 
 // Asks the server who a token belongs to. Resolves to {ok, who} or {ok: false, message}.
@@ -139,10 +140,56 @@ function setUpLiveBlocks() {
   connect();
 }
 
+// The explorer's "send a no-op" action: a governance no-op signed by the tenant's first
+// custodied key (POST /api/v1/transactions), so a signed-in user can watch a block arrive.
+const SIGNING_ROLES = ["admin", "issuer", "organiser"];
+
+function setUpNoop() {
+  const box = $("send-noop"), button = $("noop-button"), result = $("noop-result");
+  if (!box) return;
+  const who = JSON.parse(sessionStorage.getItem(WHO_KEY) || "null");
+  box.hidden = !(who && (who.roles || []).some((r) => SIGNING_ROLES.includes(r)));
+  if (box.hidden || button.dataset.wired) return;
+  button.dataset.wired = "1";
+  button.addEventListener("click", async () => {
+    const auth = { "Authorization": "Bearer " + sessionStorage.getItem(TOKEN_KEY) };
+    button.disabled = true;
+    result.className = "";
+    result.textContent = "Signing and waiting for the block…";
+    try {
+      const keys = await fetch("/api/v1/keys", { headers: auth });
+      const list = keys.ok ? await keys.json() : [];
+      if (!list.length) throw new Error("your organisation has no custodied key");
+      const response = await fetch("/api/v1/transactions", {
+        method: "POST",
+        headers: { ...auth, "Content-Type": "application/json" },
+        body: JSON.stringify({
+          key_id: list[0].key_id,
+          call: { module: "governance", method: "noop", args: "0x00" },
+        }),
+      });
+      const body = await response.json();
+      if (!response.ok) throw new Error(body.detail || body.title || "HTTP " + response.status);
+      result.className = "ok";
+      result.textContent = "";
+      const link = document.createElement("a");
+      link.href = "/chain/tx/" + encodeURIComponent(body.tx_hash);
+      link.textContent = "transaction " + String(body.tx_hash).slice(0, 10) + "…";
+      result.append("Committed in block " + body.height + ": ", link);
+    } catch (e) {
+      result.className = "error";
+      result.textContent = e.message;
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   const out = $("signout");
   if (out) out.addEventListener("click", signOut);
   showWho();
+  setUpNoop();
   setUpSignIn();
   setUpLiveBlocks();
   recheckToken();
