@@ -121,10 +121,7 @@ impl ChildNode {
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
             )
             // A throwaway node: its own master secret and the data directory's SQLite store.
-            .env(
-                "WEFT_MASTER_KEY",
-                hex::encode(rand::random::<[u8; 32]>()),
-            )
+            .env("WEFT_MASTER_KEY", hex::encode(rand::random::<[u8; 32]>()))
             .env_remove("WEFT_MASTER_KEY_FILE")
             .env_remove("DATABASE_URL")
             .stdin(Stdio::null())
