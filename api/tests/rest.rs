@@ -791,3 +791,68 @@ async fn store_migrations_are_idempotent_and_conflicts_detected() {
         }
     }
 }
+
+#[actix_web::test]
+async fn restart_keeps_tokens_and_another_master_key_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for db in databases(dir.path()).await {
+        let home = NodeHome::new(dir.path().join(format!("data-{}", db.label)));
+        let contents = home.init_or_load().unwrap();
+        let operator_key = read_key_file(&home.admin_key_path()).unwrap();
+        let node = Node::open(
+            home.node_config(),
+            contents.genesis.clone(),
+            ModuleRegistry::with_defaults(),
+        )
+        .unwrap();
+        let master = weft_api::keystore::MasterKey::random().unwrap();
+        let (state, boot) = platform::start(
+            node.clone(),
+            &db.url,
+            &master,
+            &operator_key,
+            ApiConfig::default(),
+        )
+        .await
+        .unwrap();
+        let token = boot
+            .admin_token
+            .clone()
+            .expect("first start creates a token");
+        state.store.close().await;
+        // Second start: same master key; no new token, the old one still works.
+        let (state, boot) = platform::start(
+            node.clone(),
+            &db.url,
+            &master,
+            &operator_key,
+            ApiConfig::default(),
+        )
+        .await
+        .unwrap();
+        assert!(boot.admin_token.is_none());
+        let who = weft_api::auth::authenticate(&state.store, &token)
+            .await
+            .unwrap();
+        assert_eq!(who.tenant, "operator");
+        state.store.close().await;
+        // Another master key cannot open the custodied keys: refused at start.
+        let other = weft_api::keystore::MasterKey::random().unwrap();
+        let err = platform::start(
+            node.clone(),
+            &db.url,
+            &other,
+            &operator_key,
+            ApiConfig::default(),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(err, platform::PlatformError::WrongMasterKey),
+            "{err}"
+        );
+        if let Some((url, schema)) = &db.cleanup {
+            drop_schema(url, schema).await;
+        }
+    }
+}
