@@ -572,6 +572,24 @@ async fn transactions_receipts_and_chain_reads() {
         let older = older["blocks"].as_array().unwrap();
         assert_eq!(older[0]["height"].as_u64().unwrap(), before - 1);
         assert_eq!(older.last().unwrap()["height"], 0);
+        let recent = api.get("/api/v1/chain/transactions?limit=3", None).await;
+        assert_eq!(recent.status, 200, "{}", recent.text);
+        let recent = recent.json();
+        let items = recent["transactions"].as_array().unwrap();
+        assert!(items.len() >= 3, "{recent}");
+        assert!(items
+            .iter()
+            .all(|t| t["hash"].is_string() && t["height"].is_u64()));
+        let all = api
+            .get("/api/v1/chain/transactions?limit=100", None)
+            .await
+            .json();
+        assert!(all["transactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["hash"] == hash.as_str()));
+        assert!(all.get("next_before").is_none(), "{all}");
         let validators = api.get("/api/v1/chain/validators", None).await.json();
         assert_eq!(validators.as_array().unwrap().len(), 1);
 

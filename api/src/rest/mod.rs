@@ -100,6 +100,7 @@ impl ApiState {
         chain::head,
         chain::blocks,
         chain::block,
+        chain::transactions,
         chain::transaction,
         chain::validators,
         access::whoami,
@@ -188,6 +189,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<ApiState>) {
                 .service(resource("/chain/head").route(web::get().to(chain::head)))
                 .service(resource("/chain/blocks").route(web::get().to(chain::blocks)))
                 .service(resource("/chain/blocks/{height}").route(web::get().to(chain::block)))
+                .service(resource("/chain/transactions").route(web::get().to(chain::transactions)))
                 .service(
                     resource("/chain/transactions/{hash}").route(web::get().to(chain::transaction)),
                 )
