@@ -337,6 +337,22 @@ async fn tokens_missing_wrong_revoked_and_wrong_role() {
             .unwrap()
             .iter()
             .all(|t| t["tenant"] == "acme"));
+        // ... nor revoke another tenant's token.
+        let admin_id = api
+            .get("/api/v1/auth/whoami", Some(&api.admin_token))
+            .await
+            .json()["token_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        api.send(
+            "DELETE",
+            &format!("/api/v1/tokens/{admin_id}"),
+            Some(&acme_admin),
+            None,
+        )
+        .await
+        .problem(403, "forbidden");
         // The operator's token list never shows secrets.
         let all = api.get("/api/v1/tokens", Some(&api.admin_token)).await;
         assert_eq!(all.status, 200);
