@@ -890,3 +890,25 @@ async fn restart_keeps_tokens_and_another_master_key_is_refused() {
         }
     }
 }
+
+#[actix_web::test]
+async fn concurrent_custodial_transactions_get_consecutive_nonces() {
+    each_backend(ApiConfig::default(), |api, _| async move {
+        let sends = (0..6).map(|_| {
+            api.post(
+                "/api/v1/transactions",
+                Some(&api.admin_token),
+                json!({"key_id": "admin", "call": noop_call()}),
+            )
+        });
+        let replies = futures_util::future::join_all(sends).await;
+        let mut hashes = std::collections::HashSet::new();
+        for r in &replies {
+            assert_eq!(r.status, 200, "{}", r.text);
+            assert_eq!(r.json()["status"], "success");
+            hashes.insert(r.json()["tx_hash"].as_str().unwrap().to_string());
+        }
+        assert_eq!(hashes.len(), 6);
+    })
+    .await;
+}
