@@ -93,7 +93,9 @@ impl ApiState {
     info(
         title = "Weft platform API",
         description = "REST API of a Weft node. Errors are RFC 9457 application/problem+json \
-                       with a stable `code` (see docs/api.md).",
+                       with a stable `code` (see docs/api.md). Any /api route may also answer \
+                       429 `rate_limited` (with Retry-After), and any body-taking route 413 \
+                       `payload_too_large` or 415 `unsupported_media_type`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     paths(
