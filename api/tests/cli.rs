@@ -265,6 +265,26 @@ fn up_prints_an_admin_token_once_and_token_cli_manages_tokens() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("403"));
 
+    // A locally signed transaction (encrypted CLI key file) submitted through REST.
+    let key = dir.path().join("client.key");
+    assert!(weft(&["key", "new", "--out", key.to_str().unwrap()])
+        .status
+        .success());
+    let sent = weft(&[
+        "tx",
+        "send",
+        "--key",
+        key.to_str().unwrap(),
+        "--rpc",
+        &node.rpc,
+        "--token",
+        &token,
+        "governance",
+        "noop",
+    ]);
+    assert!(sent.status.success(), "{sent:?}");
+    assert!(stdout(&sent).contains("\"success\""), "{}", stdout(&sent));
+
     let revoked = weft(&[&["token", "revoke"][..], &api, &[token_id.as_str()]].concat());
     assert!(revoked.status.success(), "{revoked:?}");
     let list = stdout(&weft(&[&["token", "list"][..], &api].concat()));
