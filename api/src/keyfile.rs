@@ -169,7 +169,7 @@ pub fn decrypt(text: &str, passphrase: &str) -> Result<Keypair, KeyFileError> {
         .open_in_place(
             Nonce::assume_unique_for_key(nonce),
             Aad::from(aad(&file.public_key)),
-            &mut *buffer,
+            &mut buffer,
         )
         .map_err(|_| KeyFileError::Decrypt)?;
     let seed: Zeroizing<[u8; 32]> =

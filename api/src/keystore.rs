@@ -267,7 +267,7 @@ impl Keystore {
             .open_in_place(
                 Nonce::assume_unique_for_key(nonce),
                 Aad::from(aad(&sealed.tenant, &sealed.key_id)),
-                &mut *buffer,
+                &mut buffer,
             )
             .map_err(|_| KeystoreError::Decrypt)?;
         let seed: Zeroizing<[u8; 32]> =

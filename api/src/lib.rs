@@ -1,20 +1,32 @@
-//! `weft-api`: the Weft node's network interface and the `weft` command-line tool.
+//! `weft-api`: the Weft node's network interface, the platform API and the `weft` command-line tool.
 //!
-//! This crate composes the ledger core (`weft-chain`) with actix-web. It is the only crate that
-//! knows HTTP; the chain crate knows nothing of JSON-RPC or WebSockets.
+//! This crate composes the ledger core (`weft-chain`) with actix-web and sqlx. It is the only crate
+//! that knows HTTP and SQL; the chain crate knows nothing of JSON-RPC, REST or WebSockets.
 //!
+//! Node interface:
 //! - [`rpc`]: JSON-RPC 2.0 at `POST /rpc` (framing, batches, the one error-code table, methods).
 //! - [`ws`]: subscriptions at `GET /ws` (new blocks, module events) that never slow the node.
 //! - [`server`]: the [`server::AppBuilder`] of route groups and [`server::serve`] on a bound listener.
-//! - [`node_home`]: the data directory layout (`genesis.json`, `keys/`, `chain/`).
-//! - [`client`]: a small JSON-RPC client (`awc`) for the CLI and the load generator.
+//!
+//! Platform API (`docs/api.md`):
+//! - [`rest`]: REST under `/api/v1`, OpenAPI and Swagger UI, health and metrics endpoints;
+//!   [`rest::configure`] registers them and [`rest::ApiState`] is the shared state.
+//! - [`problem`]: RFC 9457 problem+json errors, the one table of REST error codes, the body extractor.
+//! - [`auth`]: bearer tokens (stored hashed), tenants, roles. [`rate_limit`]: per-IP/per-token buckets.
+//! - [`store`]: the off-chain store (sqlx, SQLite or PostgreSQL, embedded migrations).
+//! - [`keystore`]: custodied keys under the master secret; [`keyfile`]: the CLI's encrypted key files.
+//! - [`chain_client`]: submit to the node and wait for receipts. [`metrics`]: Prometheus + request log.
+//! - [`platform`]: start-up (master key, store, first-start admin token and operator key).
 //! - [`ui`]: the web UI (server-rendered pages at `/`, assets at `/assets/`).
-//! - [`cli`]: the `weft` subcommands; [`bench`]: `weft bench chain`.
+//!
+//! Tools: [`node_home`] (the data directory layout), [`client`] (a small JSON-RPC client), [`cli`]
+//! (the `weft` subcommands), [`bench`](mod@bench) (`weft bench chain`).
 //!
 //! **Invariants:** no request, however malformed, panics the server: every failure is a JSON-RPC
-//! error. Internal errors are logged and answered with a generic message. Secret keys are never
-//! printed or logged; key files are created with mode 0600.
-//! `anyhow` is used only by [`cli`], [`bench`] and `main`; the library layers use `thiserror`.
+//! error or a problem document. Internal errors are logged and answered with a generic message.
+//! Secret keys, tokens and the master secret are never printed (except a new token, once, to its
+//! creator), logged or returned; key files are created with mode 0600.
+//! `anyhow` is used only by [`cli`], [`bench`](mod@bench) and `main`; the library layers use `thiserror`.
 
 pub mod auth;
 pub mod bench;

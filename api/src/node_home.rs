@@ -6,10 +6,13 @@
 //!   keys/validator.key    the validator's Ed25519 seed, hex, mode 0600
 //!   keys/admin.key        the admin (sole committee member) account seed, hex, mode 0600
 //!   chain/                the ledger store (owned by weft-chain)
+//!   api.db                the platform API's off-chain store (SQLite, unless a PostgreSQL URL is given)
 //! ```
 //!
-//! Key files hold the 32-byte seed as hex in a file only the owner can read. An encrypted keystore
-//! replaces them in a later version. Seeds are zeroized after use and never printed or logged.
+//! Key files hold the 32-byte seed as hex in a file only the owner can read. Seeds are zeroized
+//! after use and never printed or logged. The platform API keeps its own copy of the admin key,
+//! sealed under the master key (`crate::platform`); `weft key new` writes encrypted key files
+//! (`crate::keyfile`). The store of the platform API is `api.db` here (SQLite) by default.
 
 use std::fs;
 use std::io::Write;

@@ -265,6 +265,26 @@ fn up_prints_an_admin_token_once_and_token_cli_manages_tokens() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("403"));
 
+    // A locally signed transaction (encrypted CLI key file) submitted through REST.
+    let key = dir.path().join("client.key");
+    assert!(weft(&["key", "new", "--out", key.to_str().unwrap()])
+        .status
+        .success());
+    let sent = weft(&[
+        "tx",
+        "send",
+        "--key",
+        key.to_str().unwrap(),
+        "--rpc",
+        &node.rpc,
+        "--token",
+        &token,
+        "governance",
+        "noop",
+    ]);
+    assert!(sent.status.success(), "{sent:?}");
+    assert!(stdout(&sent).contains("\"success\""), "{}", stdout(&sent));
+
     let revoked = weft(&[&["token", "revoke"][..], &api, &[token_id.as_str()]].concat());
     assert!(revoked.status.success(), "{revoked:?}");
     let list = stdout(&weft(&[&["token", "list"][..], &api].concat()));
@@ -282,4 +302,78 @@ fn up_prints_an_admin_token_once_and_token_cli_manages_tokens() {
     let again = UpProcess::start(&data);
     assert!(again.admin_token.is_none(), "{:?}", again.banner);
     assert!(again.terminate().success());
+}
+
+#[test]
+fn logs_never_contain_tokens_keys_or_the_master_secret() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let master = dir.path().join("master.key");
+    let log_path = dir.path().join("weft.log");
+    let mut child = Command::new(WEFT)
+        .args([
+            "up",
+            "--http",
+            "127.0.0.1:0",
+            "--workers",
+            "1",
+            "--data-dir",
+        ])
+        .arg(&data)
+        .env("RUST_LOG", "debug")
+        .env("WEFT_MASTER_KEY_FILE", &master)
+        .env_remove("DATABASE_URL")
+        .env_remove("WEFT_MASTER_KEY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut rpc, mut admin) = (String::new(), String::new());
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(url) = line.trim().strip_prefix("rpc url:") {
+            rpc = url.trim().trim_end_matches("/rpc").to_string();
+        }
+        if let Some(rest) = line.trim().strip_prefix("admin token:") {
+            admin = rest.split_whitespace().next().unwrap().to_string();
+        }
+        if line.contains("stop with Ctrl-C") {
+            break;
+        }
+    }
+    let created = weft(&[
+        "token", "create", "--api", &rpc, "--token", &admin, "--tenant", "acme", "--role", "admin",
+    ]);
+    assert!(created.status.success(), "{created:?}");
+    let token = stdout(&created)
+        .lines()
+        .find_map(|l| l.strip_prefix("token:"))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(weft(&["token", "list", "--api", &rpc, "--token", &token])
+        .status
+        .success());
+    assert!(
+        !weft(&["token", "list", "--api", &rpc, "--token", "weft_wrong"])
+            .status
+            .success()
+    );
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(log.contains("token created"), "debug log is empty?\n{log}");
+    let master_hex = std::fs::read_to_string(&master).unwrap();
+    let admin_seed = std::fs::read_to_string(data.join("keys/admin.key")).unwrap();
+    for secret in [&admin, &token, master_hex.trim(), admin_seed.trim()] {
+        assert!(!log.contains(secret), "a secret was logged");
+    }
 }

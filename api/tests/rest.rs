@@ -337,6 +337,22 @@ async fn tokens_missing_wrong_revoked_and_wrong_role() {
             .unwrap()
             .iter()
             .all(|t| t["tenant"] == "acme"));
+        // ... nor revoke another tenant's token.
+        let admin_id = api
+            .get("/api/v1/auth/whoami", Some(&api.admin_token))
+            .await
+            .json()["token_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        api.send(
+            "DELETE",
+            &format!("/api/v1/tokens/{admin_id}"),
+            Some(&acme_admin),
+            None,
+        )
+        .await
+        .problem(403, "forbidden");
         // The operator's token list never shows secrets.
         let all = api.get("/api/v1/tokens", Some(&api.admin_token)).await;
         assert_eq!(all.status, 200);
@@ -572,6 +588,24 @@ async fn transactions_receipts_and_chain_reads() {
         let older = older["blocks"].as_array().unwrap();
         assert_eq!(older[0]["height"].as_u64().unwrap(), before - 1);
         assert_eq!(older.last().unwrap()["height"], 0);
+        let recent = api.get("/api/v1/chain/transactions?limit=3", None).await;
+        assert_eq!(recent.status, 200, "{}", recent.text);
+        let recent = recent.json();
+        let items = recent["transactions"].as_array().unwrap();
+        assert!(items.len() >= 3, "{recent}");
+        assert!(items
+            .iter()
+            .all(|t| t["hash"].is_string() && t["height"].is_u64()));
+        let all = api
+            .get("/api/v1/chain/transactions?limit=100", None)
+            .await
+            .json();
+        assert!(all["transactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["hash"] == hash.as_str()));
+        assert!(all.get("next_before").is_none(), "{all}");
         let validators = api.get("/api/v1/chain/validators", None).await.json();
         assert_eq!(validators.as_array().unwrap().len(), 1);
 
@@ -790,4 +824,91 @@ async fn store_migrations_are_idempotent_and_conflicts_detected() {
             drop_schema(url, schema).await;
         }
     }
+}
+
+#[actix_web::test]
+async fn restart_keeps_tokens_and_another_master_key_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for db in databases(dir.path()).await {
+        let home = NodeHome::new(dir.path().join(format!("data-{}", db.label)));
+        let contents = home.init_or_load().unwrap();
+        let operator_key = read_key_file(&home.admin_key_path()).unwrap();
+        let node = Node::open(
+            home.node_config(),
+            contents.genesis.clone(),
+            ModuleRegistry::with_defaults(),
+        )
+        .unwrap();
+        let master = weft_api::keystore::MasterKey::random().unwrap();
+        let (state, boot) = platform::start(
+            node.clone(),
+            &db.url,
+            &master,
+            &operator_key,
+            ApiConfig::default(),
+        )
+        .await
+        .unwrap();
+        let token = boot
+            .admin_token
+            .clone()
+            .expect("first start creates a token");
+        state.store.close().await;
+        // Second start: same master key; no new token, the old one still works.
+        let (state, boot) = platform::start(
+            node.clone(),
+            &db.url,
+            &master,
+            &operator_key,
+            ApiConfig::default(),
+        )
+        .await
+        .unwrap();
+        assert!(boot.admin_token.is_none());
+        let who = weft_api::auth::authenticate(&state.store, &token)
+            .await
+            .unwrap();
+        assert_eq!(who.tenant, "operator");
+        state.store.close().await;
+        // Another master key cannot open the custodied keys: refused at start.
+        let other = weft_api::keystore::MasterKey::random().unwrap();
+        let err = platform::start(
+            node.clone(),
+            &db.url,
+            &other,
+            &operator_key,
+            ApiConfig::default(),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(err, platform::PlatformError::WrongMasterKey),
+            "{err}"
+        );
+        if let Some((url, schema)) = &db.cleanup {
+            drop_schema(url, schema).await;
+        }
+    }
+}
+
+#[actix_web::test]
+async fn concurrent_custodial_transactions_get_consecutive_nonces() {
+    each_backend(ApiConfig::default(), |api, _| async move {
+        let sends = (0..6).map(|_| {
+            api.post(
+                "/api/v1/transactions",
+                Some(&api.admin_token),
+                json!({"key_id": "admin", "call": noop_call()}),
+            )
+        });
+        let replies = futures_util::future::join_all(sends).await;
+        let mut hashes = std::collections::HashSet::new();
+        for r in &replies {
+            assert_eq!(r.status, 200, "{}", r.text);
+            assert_eq!(r.json()["status"], "success");
+            hashes.insert(r.json()["tx_hash"].as_str().unwrap().to_string());
+        }
+        assert_eq!(hashes.len(), 6);
+    })
+    .await;
 }

@@ -24,6 +24,10 @@ pub struct SendArgs {
     /// How long to wait for the receipt, in seconds.
     #[arg(long, default_value_t = 30)]
     timeout: u64,
+    /// Submit through the REST API (`POST /api/v1/transactions/signed`) with this API token
+    /// instead of JSON-RPC `sendTransaction`. The transaction is still signed here.
+    #[arg(long, env = "WEFT_TOKEN", hide_env_values = true)]
+    token: Option<String>,
     /// The call to make.
     #[command(subcommand)]
     call: ModuleCall,
@@ -143,6 +147,9 @@ pub async fn send(args: SendArgs) -> anyhow::Result<()> {
     }
     .sign(&key);
     let raw = format!("0x{}", hex::encode(tx.encode()));
+    if let Some(token) = &args.token {
+        return send_via_rest(&args.rpc, token, &raw).await;
+    }
     let hash = client
         .call("sendTransaction", json!([raw]))
         .await
@@ -179,6 +186,44 @@ pub async fn send(args: SendArgs) -> anyhow::Result<()> {
         }
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Posts a locally signed transaction to the REST API, which waits for the receipt.
+async fn send_via_rest(base: &str, token: &str, raw: &str) -> anyhow::Result<()> {
+    let url = format!(
+        "{}/api/v1/transactions/signed",
+        base.trim_end_matches('/').trim_end_matches("/rpc")
+    );
+    let mut response = awc::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .disable_redirects()
+        .finish()
+        .post(&url)
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .send_json(&json!({ "transaction": raw }))
+        .await
+        .map_err(|err| anyhow::anyhow!("request to {url} failed: {err}"))?;
+    let status = response.status().as_u16();
+    let body: Value = response
+        .json()
+        .limit(1 << 20)
+        .await
+        .context("the server answered non-JSON")?;
+    println!("{}", serde_json::to_string_pretty(&body)?);
+    if status >= 400 {
+        bail!(
+            "server answered {status} {}: {}",
+            body.get("code").map(display).unwrap_or_default(),
+            body.get("detail").map(display).unwrap_or_default()
+        );
+    }
+    if body.get("status").and_then(Value::as_str) != Some("success") {
+        bail!(
+            "transaction failed: {}",
+            body.get("error").map(display).unwrap_or_default()
+        );
+    }
+    Ok(())
 }
 
 fn display(value: &Value) -> String {

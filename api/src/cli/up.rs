@@ -118,6 +118,8 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
             }
         ),
     ];
+    // Registered inside the runtime, polled later by `serve`: returning the future is the point.
+    #[allow(clippy::async_yields_async)]
     let shutdown = system.block_on(async { shutdown_signal() });
     for line in banner {
         say(&line);

@@ -72,6 +72,29 @@ pub struct TxSummary {
     pub method: String,
 }
 
+/// A committed transaction in a list, with its block height.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TxListItem {
+    /// Height of its block.
+    pub height: u64,
+    /// The transaction.
+    #[serde(flatten)]
+    pub tx: TxSummary,
+}
+
+/// A page of recent transactions, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TxPage {
+    /// Transactions, newest first (by block, then reverse order within the block).
+    pub transactions: Vec<TxListItem>,
+    /// Pass as `before` to continue with older blocks; absent when the scan reached genesis.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_before: Option<u64>,
+}
+
+/// Most blocks one `GET /api/v1/chain/transactions` scans.
+const MAX_SCAN_BLOCKS: u64 = 1_000;
+
 /// A block with its transactions.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BlockView {
@@ -276,6 +299,58 @@ pub async fn blocks(
     Ok(web::Json(BlockPage {
         blocks,
         next_before,
+    }))
+}
+
+/// Recent transactions, newest first. Scans at most 1,000 blocks per request: follow
+/// `next_before` for more (a page may hold fewer than `limit` items when blocks are sparse).
+#[utoipa::path(get, path = "/api/v1/chain/transactions", tag = "chain", params(BlocksQuery),
+    responses(
+        (status = 200, description = "A page of transactions", body = TxPage),
+        (status = 400, description = "Bad paging", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn transactions(
+    state: web::Data<ApiState>,
+    query: web::Query<BlocksQuery>,
+) -> Result<web::Json<TxPage>, ApiError> {
+    let limit = query.limit.unwrap_or(20) as usize;
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::InvalidRequest(
+            "limit must be between 1 and 100".into(),
+        ));
+    }
+    let head = state.node.height();
+    let mut height = match query.before {
+        Some(0) => {
+            return Ok(web::Json(TxPage {
+                transactions: Vec::new(),
+                next_before: None,
+            }))
+        }
+        Some(before) => (before - 1).min(head),
+        None => head,
+    };
+    let mut transactions = Vec::new();
+    let mut scanned = 0;
+    loop {
+        if let Some(block) = state.node.block_by_number(height).map_err(chain_error)? {
+            for tx in block.transactions.iter().rev() {
+                transactions.push(TxListItem {
+                    height,
+                    tx: tx_summary(tx),
+                });
+            }
+        }
+        scanned += 1;
+        // Whole blocks only, so `next_before` never skips part of a block.
+        if height == 0 || transactions.len() >= limit || scanned >= MAX_SCAN_BLOCKS {
+            break;
+        }
+        height -= 1;
+    }
+    Ok(web::Json(TxPage {
+        transactions,
+        next_before: (height > 0).then_some(height),
     }))
 }
 

@@ -93,13 +93,16 @@ impl ApiState {
     info(
         title = "Weft platform API",
         description = "REST API of a Weft node. Errors are RFC 9457 application/problem+json \
-                       with a stable `code` (see docs/api.md).",
+                       with a stable `code` (see docs/api.md). Any /api route may also answer \
+                       429 `rate_limited` (with Retry-After), and any body-taking route 413 \
+                       `payload_too_large` or 415 `unsupported_media_type`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     paths(
         chain::head,
         chain::blocks,
         chain::block,
+        chain::transactions,
         chain::transaction,
         chain::validators,
         access::whoami,
@@ -188,6 +191,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<ApiState>) {
                 .service(resource("/chain/head").route(web::get().to(chain::head)))
                 .service(resource("/chain/blocks").route(web::get().to(chain::blocks)))
                 .service(resource("/chain/blocks/{height}").route(web::get().to(chain::block)))
+                .service(resource("/chain/transactions").route(web::get().to(chain::transactions)))
                 .service(
                     resource("/chain/transactions/{hash}").route(web::get().to(chain::transaction)),
                 )
