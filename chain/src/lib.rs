@@ -53,7 +53,7 @@ pub use block::{
     ReceiptStatus, ValidatorSignature,
 };
 pub use crypto::{Address, Hash, Keypair, PublicKey, Signature};
-pub use error::{CallError, ChainError, DecodeError, ProofError, StorageError, TxRejection};
+pub use error::{BlockRejection, CallError, ChainError, DecodeError, ProofError, StorageError, TxRejection};
 pub use genesis::{is_valid_chain_id, Genesis, GenesisValidator};
 pub use module::{Module, ModuleError, ModuleRegistry, ReadContext, TxContext};
 pub use node::{

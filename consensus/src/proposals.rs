@@ -1,0 +1,154 @@
+//! Undecided proposals: the blocks behind the hashes Malachite votes on.
+//!
+//! Malachite's WAL records the proposed *values* (block hashes) and votes; the blocks
+//! themselves are kept here, durably (one file per proposal, written and fsynced before this
+//! node votes for or proposes it), so that after a crash a decision replayed from the WAL can
+//! still be committed. Files of committed heights are removed.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use informalsystems_malachitebft_core_types::{Round, Validity};
+use weft_chain::{BlockHeader, Hash, SignedTransaction};
+
+use crate::context::{BlockValue, Height, ValidatorAddress, WeftContext};
+
+/// A proposed block's contents.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct BlockData {
+    /// Header (its hash is the value).
+    pub header: BlockHeader,
+    /// Transactions.
+    pub transactions: Vec<SignedTransaction>,
+}
+
+/// A proposal seen (or made) by this node, with the block and its validity.
+#[derive(Debug, Clone, BorshSerialize, BorshDeserialize)]
+pub struct StoredProposal {
+    /// Round it was proposed in.
+    pub round: Round,
+    /// Its proof-of-lock round.
+    pub valid_round: Round,
+    /// Proposer.
+    pub proposer: ValidatorAddress,
+    /// Whether this node found it valid.
+    pub valid: bool,
+    /// The block.
+    pub block: Arc<BlockData>,
+}
+
+impl StoredProposal {
+    /// As Malachite's proposed value.
+    pub fn to_proposed_value(
+        &self,
+    ) -> informalsystems_malachitebft_core_consensus::ProposedValue<WeftContext> {
+        informalsystems_malachitebft_core_consensus::ProposedValue {
+            height: Height(self.block.header.height),
+            round: self.round,
+            valid_round: self.valid_round,
+            proposer: self.proposer,
+            value: BlockValue(self.block.header.hash()),
+            validity: Validity::from_bool(self.valid),
+        }
+    }
+}
+
+/// Durable store of undecided proposals.
+#[derive(Debug)]
+pub struct ProposalStore {
+    dir: PathBuf,
+    /// By height, then (round, hash).
+    by_height: BTreeMap<u64, BTreeMap<(i64, Hash), StoredProposal>>,
+}
+
+fn file_name(height: u64, round: Round, hash: &Hash) -> String {
+    format!("{height:020}-{}-{}.bin", round.as_i64(), hex::encode(hash.0))
+}
+
+impl ProposalStore {
+    /// Opens `dir`, loading proposals above `committed_height` and deleting the rest.
+    pub fn open(dir: &Path, committed_height: u64) -> std::io::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let mut store = ProposalStore {
+            dir: dir.to_path_buf(),
+            by_height: BTreeMap::new(),
+        };
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            let loaded = std::fs::read(&path)
+                .ok()
+                .and_then(|b| borsh::from_slice::<StoredProposal>(&b).ok());
+            match loaded {
+                Some(p) if p.block.header.height > committed_height => {
+                    let h = p.block.header.height;
+                    let key = (p.round.as_i64(), p.block.header.hash());
+                    store.by_height.entry(h).or_default().insert(key, p);
+                }
+                // Committed, unreadable (torn write) or a temporary file: not needed.
+                _ => std::fs::remove_file(&path)?,
+            }
+        }
+        Ok(store)
+    }
+
+    /// Records a proposal durably (no-op if already stored with the same validity).
+    pub fn insert(&mut self, p: StoredProposal) -> std::io::Result<()> {
+        let height = p.block.header.height;
+        let hash = p.block.header.hash();
+        let key = (p.round.as_i64(), hash);
+        if let Some(old) = self.by_height.get(&height).and_then(|m| m.get(&key)) {
+            if old.valid == p.valid {
+                return Ok(());
+            }
+        }
+        let name = file_name(height, p.round, &hash);
+        let tmp = self.dir.join(format!("{name}.tmp"));
+        {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&borsh::to_vec(&p)?)?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&tmp, self.dir.join(&name))?;
+        self.by_height.entry(height).or_default().insert(key, p);
+        Ok(())
+    }
+
+    /// Proposals of `height` made in `round`.
+    pub fn at_round(&self, height: u64, round: Round) -> Vec<StoredProposal> {
+        self.by_height
+            .get(&height)
+            .map(|m| {
+                m.iter()
+                    .filter(|((r, _), _)| *r == round.as_i64())
+                    .map(|(_, p)| p.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// A stored block with this hash at `height`.
+    pub fn block(&self, height: u64, hash: &Hash) -> Option<Arc<BlockData>> {
+        self.by_height.get(&height).and_then(|m| {
+            m.iter()
+                .find(|((_, h), _)| h == hash)
+                .map(|(_, p)| Arc::clone(&p.block))
+        })
+    }
+
+    /// Forgets (and deletes) everything at or below `height`.
+    pub fn prune_through(&mut self, height: u64) {
+        let keep = self.by_height.split_off(&(height + 1));
+        let gone = std::mem::replace(&mut self.by_height, keep);
+        for (h, m) in gone {
+            for ((round, hash), _) in m {
+                let name = format!("{h:020}-{round}-{}.bin", hex::encode(hash.0));
+                if let Err(e) = std::fs::remove_file(self.dir.join(name)) {
+                    tracing::warn!(error = %e, height = h, "could not remove a decided proposal file");
+                }
+            }
+        }
+    }
+}
