@@ -23,7 +23,7 @@ use informalsystems_malachitebft_app_channel::app::streaming::{
     StreamContent, StreamId, StreamMessage,
 };
 use informalsystems_malachitebft_app_channel::app::types::core::{
-    CommitCertificate as McCertificate, Round, Validity,
+    CommitCertificate as McCertificate, Round,
 };
 use informalsystems_malachitebft_app_channel::app::types::sync::RawDecidedValue;
 use informalsystems_malachitebft_app_channel::app::types::{
@@ -76,7 +76,7 @@ pub(crate) struct App {
     timing: Timing,
     byzantine: Option<ByzantineMode>,
     proposals: Arc<Mutex<ProposalStore>>,
-    streams: HashMap<(PeerId, StreamId), PartialStream>,
+    streams: HashMap<(PeerId, Bytes), PartialStream>,
     stream_counter: Arc<std::sync::atomic::AtomicU64>,
 }
 
@@ -345,7 +345,7 @@ impl App {
         from: PeerId,
         part: StreamMessage<ProposalPart>,
     ) -> Result<Option<ProposedValue<WeftContext>>, AppError> {
-        let key = (from, part.stream_id.clone());
+        let key = (from, part.stream_id.to_bytes());
         let entry = self.streams.entry(key.clone()).or_default();
         entry.started.get_or_insert_with(Instant::now);
         match part.content {

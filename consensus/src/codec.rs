@@ -17,11 +17,11 @@ where
 {
     type Error = std::io::Error;
 
-    fn decode(&self, bytes: Bytes) -> Result<T, Self::Error> {
+    fn decode(&self, bytes: Bytes) -> Result<T, std::io::Error> {
         borsh::from_slice(&bytes)
     }
 
-    fn encode(&self, msg: &T) -> Result<Bytes, Self::Error> {
+    fn encode(&self, msg: &T) -> Result<Bytes, std::io::Error> {
         borsh::to_vec(msg).map(Bytes::from)
     }
 }
