@@ -804,12 +804,17 @@ impl Node {
         now_ms: u64,
     ) -> Result<(), ChainError> {
         let hash = header.hash();
-        if self.executed.lock().contains_key(&hash) {
-            return Ok(());
+        // Already checked (or built) here: only the transactions still need to match.
+        if let Some(e) = self.executed.lock().get(&hash) {
+            if e.transactions.as_slice() == txs {
+                return Ok(());
+            }
         }
         let _producing = self.producing.lock();
         let parent = self.head();
         let executed = self.validate_and_execute(header, txs, &parent, Some(now_ms))?;
+        // An earlier entry under this hash came with other transactions (which cannot give
+        // this header); the re-executed one replaces it.
         self.executed.lock().insert(hash, executed);
         Ok(())
     }
@@ -826,7 +831,11 @@ impl Node {
             return Err(BlockRejection::BadCertificate.into());
         }
         let hash = block.hash();
-        let cached = self.executed.lock().remove(&hash);
+        let cached = self
+            .executed
+            .lock()
+            .remove(&hash)
+            .filter(|e| e.transactions == block.transactions);
         let executed = match cached {
             Some(e) => e,
             None => self.validate_and_execute(&block.header, &block.transactions, &parent, None)?,
