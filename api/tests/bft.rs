@@ -78,7 +78,14 @@ fn kill_one_validator_under_load_then_it_catches_up() {
         let mut s = senders(24);
         let mut acked = Vec::new();
         println!("injected: steady load (24 senders, batches to all four nodes)");
-        load_for(&c, &[0, 1, 2, 3], &mut s, &mut acked, Duration::from_secs(3)).await;
+        load_for(
+            &c,
+            &[0, 1, 2, 3],
+            &mut s,
+            &mut acked,
+            Duration::from_secs(3),
+        )
+        .await;
 
         println!("injected: kill -9 of validator 3 under load");
         net.kill(3);
@@ -86,18 +93,31 @@ fn kill_one_validator_under_load_then_it_catches_up() {
         load_for(&c, &[0, 1, 2], &mut s, &mut acked, Duration::from_secs(3)).await;
         wait_height(&c[0], h + 3, WAIT, "three validators keep committing").await;
         let h_three = height(&c[0]).await.unwrap();
-        println!("checked: validators 0-2 committed {} blocks without validator 3", h_three - h);
+        println!(
+            "checked: validators 0-2 committed {} blocks without validator 3",
+            h_three - h
+        );
 
         println!("injected: restart of validator 3");
         net.start(3);
-        load_for(&c, &[0, 1, 2, 3], &mut s, &mut acked, Duration::from_secs(2)).await;
+        load_for(
+            &c,
+            &[0, 1, 2, 3],
+            &mut s,
+            &mut acked,
+            Duration::from_secs(2),
+        )
+        .await;
         let target = height(&c[0]).await.unwrap();
         wait_height(&c[3], target, WAIT, "restarted validator catches up").await;
         println!("checked: validator 3 caught up to height {target}");
 
         for (i, client) in c.iter().enumerate() {
             wait_all_committed(client, &acked, WAIT).await;
-            println!("checked: all {} acknowledged transactions committed on node {i}", acked.len());
+            println!(
+                "checked: all {} acknowledged transactions committed on node {i}",
+                acked.len()
+            );
         }
         let low = assert_same_chain(&c).await;
         println!("checked: all four nodes agree on block hash and state root at heights 1..={low}");
@@ -152,11 +172,10 @@ fn byzantine_run(mode: &str) {
         vec![("WEFT_TEST_BYZANTINE".to_string(), mode.to_string())],
     );
     net.start_all();
-    let byzantine_key = weft_api::node_home::read_key_file(
-        &net.home(3).join("keys").join("node.key"),
-    )
-    .unwrap()
-    .public_key();
+    let byzantine_key =
+        weft_api::node_home::read_key_file(&net.home(3).join("keys").join("node.key"))
+            .unwrap()
+            .public_key();
     let system = actix_web::rt::System::new();
     system.block_on(async {
         let c = clients(&net);
@@ -219,7 +238,14 @@ fn all_four_crash_under_load_and_resume_from_the_wal() {
         wait_height(&c[0], 2, WAIT, "first blocks").await;
         let mut s = senders(24);
         let mut acked = Vec::new();
-        load_for(&c, &[0, 1, 2, 3], &mut s, &mut acked, Duration::from_secs(3)).await;
+        load_for(
+            &c,
+            &[0, 1, 2, 3],
+            &mut s,
+            &mut acked,
+            Duration::from_secs(3),
+        )
+        .await;
         let before = height(&c[0]).await.unwrap();
         println!("injected: kill -9 of all four validators under load (at height ~{before})");
         for i in 0..4 {
@@ -229,11 +255,21 @@ fn all_four_crash_under_load_and_resume_from_the_wal() {
         for i in 0..4 {
             net.start(i);
         }
-        load_for(&c, &[0, 1, 2, 3], &mut s, &mut acked, Duration::from_secs(1)).await;
+        load_for(
+            &c,
+            &[0, 1, 2, 3],
+            &mut s,
+            &mut acked,
+            Duration::from_secs(1),
+        )
+        .await;
         wait_height(&c[0], before + 3, WAIT, "chain resumes after the crash").await;
         for (i, client) in c.iter().enumerate() {
             wait_all_committed(client, &acked, WAIT).await;
-            println!("checked: all {} acknowledged transactions committed on node {i}", acked.len());
+            println!(
+                "checked: all {} acknowledged transactions committed on node {i}",
+                acked.len()
+            );
         }
         let low = assert_same_chain(&c).await;
         println!("checked: no divergence: all four agree at heights 1..={low}");
@@ -256,6 +292,14 @@ fn observer_follows_the_chain_and_serves_reads() {
         wait_height(&c[4], 3, WAIT, "observer follows").await;
         let validators = c[4].call("getValidators", json!([])).await.unwrap();
         assert_eq!(validators.as_array().map(Vec::len), Some(4));
+        // Idle: with no transactions a block comes every block interval (1 s), not in a storm
+        // (a busy network here commits a block every few tens of milliseconds).
+        let before = height(&c[0]).await.unwrap();
+        actix_web::rt::time::sleep(Duration::from_secs(6)).await;
+        let idle_blocks = height(&c[0]).await.unwrap() - before;
+        assert!(idle_blocks <= 12, "{idle_blocks} empty blocks in 6 s of idleness");
+        assert!(idle_blocks >= 1, "no heartbeat block in 6 s");
+        println!("checked: {idle_blocks} empty blocks in 6 s idle (max interval 1 s): no empty-block storm");
         let low = assert_same_chain(&c).await;
         println!("checked: observer forwarded {} transactions, follows the chain (agrees at 1..={low}) and serves reads", acked.len());
     });

@@ -277,7 +277,10 @@ impl Executor {
         // A validator set passed by governance in this block becomes the set in this block's
         // state, so it commits the next block. The header keeps the hash of the set that
         // commits *this* block (the parent's).
-        let next_key = state_key(crate::governance::NAME, crate::governance::NEXT_VALIDATORS_KEY);
+        let next_key = state_key(
+            crate::governance::NAME,
+            crate::governance::NEXT_VALIDATORS_KEY,
+        );
         if let Some(Some(next)) = block_writes.get(&next_key).cloned() {
             block_writes.insert(state_key(SYS_NAMESPACE, VALIDATORS_KEY), Some(next));
         }

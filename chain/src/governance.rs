@@ -261,7 +261,9 @@ fn validate_validator_set(set: &[GenesisValidator]) -> Result<(), ModuleError> {
     for v in set {
         check_name("validator name", &v.name)?;
         if v.power == 0 {
-            return Err(ModuleError::InvalidArgs("validator power must be positive".into()));
+            return Err(ModuleError::InvalidArgs(
+                "validator power must be positive".into(),
+            ));
         }
         if v.public_key.to_verifying_key().is_none() {
             return Err(ModuleError::InvalidArgs(format!(
@@ -391,7 +393,10 @@ impl Governance {
                 );
             }
             Action::SetValidators(set) => {
-                ctx.set(NEXT_VALIDATORS_KEY, borsh::to_vec(set).expect("write to Vec"));
+                ctx.set(
+                    NEXT_VALIDATORS_KEY,
+                    borsh::to_vec(set).expect("write to Vec"),
+                );
                 ctx.emit(
                     "validators_scheduled",
                     vec![

@@ -911,7 +911,9 @@ impl Node {
             .into());
         }
         if executed.header != *header {
-            return Err(BlockRejection::HeaderMismatch(header_diff(header, &executed.header)).into());
+            return Err(
+                BlockRejection::HeaderMismatch(header_diff(header, &executed.header)).into(),
+            );
         }
         Ok(executed)
     }
@@ -926,9 +928,7 @@ impl Node {
         self.store.commit(&executed, &certificate)?;
         *self.head.write() = executed.header.clone();
         let height = executed.header.height;
-        self.executed
-            .lock()
-            .retain(|_, e| e.header.height > height);
+        self.executed.lock().retain(|_, e| e.header.height > height);
 
         // Update the pool: remove what was committed, record what was left out.
         let mut next_nonces: BTreeMap<Address, u64> = BTreeMap::new();
@@ -1009,7 +1009,10 @@ fn header_diff(claimed: &BlockHeader, derived: &BlockHeader) -> String {
         "transactions_root",
         claimed.transactions_root == derived.transactions_root,
     );
-    check("receipts_root", claimed.receipts_root == derived.receipts_root);
+    check(
+        "receipts_root",
+        claimed.receipts_root == derived.receipts_root,
+    );
     check("state_root", claimed.state_root == derived.state_root);
     check(
         "validators_hash",

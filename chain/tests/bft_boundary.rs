@@ -55,7 +55,12 @@ impl Net {
             ..NodeConfig::default()
         };
         self.dirs.push(dir);
-        Node::open(config, self.genesis.clone(), ModuleRegistry::with_defaults()).unwrap()
+        Node::open(
+            config,
+            self.genesis.clone(),
+            ModuleRegistry::with_defaults(),
+        )
+        .unwrap()
     }
 }
 
@@ -147,7 +152,10 @@ fn proposal_is_checked_by_re_execution_and_committed_with_a_quorum_certificate()
     skip.height = 2;
     assert!(matches!(
         rejection(voter.check_proposal(&skip, &txs, NOW)),
-        BlockRejection::WrongHeight { expected: 1, got: 2 }
+        BlockRejection::WrongHeight {
+            expected: 1,
+            got: 2
+        }
     ));
     let mut orphan = header.clone();
     orphan.parent_hash = Hash::sha256(b"elsewhere");

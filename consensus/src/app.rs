@@ -140,10 +140,7 @@ impl App {
         })
     }
 
-    pub(crate) async fn run(
-        mut self,
-        mut channels: Channels<WeftContext>,
-    ) -> Result<(), AppError> {
+    pub(crate) async fn run(mut self, mut channels: Channels<WeftContext>) -> Result<(), AppError> {
         while let Some(msg) = channels.consensus.recv().await {
             self.handle(msg, &channels.network).await?;
         }
@@ -207,7 +204,11 @@ impl App {
                         round,
                         valid_round,
                     ) {
-                        if network.send(NetworkMsg::PublishProposalPart(m)).await.is_err() {
+                        if network
+                            .send(NetworkMsg::PublishProposalPart(m))
+                            .await
+                            .is_err()
+                        {
                             return Err(AppError::EngineStopped);
                         }
                     }
@@ -224,9 +225,7 @@ impl App {
                 let _ = reply.send(validator_set(&self.node, height.0));
             }
             AppMsg::Decided {
-                certificate,
-                reply,
-                ..
+                certificate, reply, ..
             } => {
                 let next = self.decided(certificate).await?;
                 let _ = reply.send(next);
@@ -305,35 +304,37 @@ impl App {
                 .find(|p| p.proposer == address);
             let block = match existing {
                 Some(p) => p.block,
-                None => {
-                    match build(&node, address, height, &timing, timeout, byzantine).await {
-                        Ok(b) => {
-                            let block = Arc::new(b);
-                            let stored = StoredProposal {
-                                round,
-                                valid_round: Round::Nil,
-                                proposer: address,
-                                valid: true,
-                                block: Arc::clone(&block),
-                            };
-                            if let Err(e) = proposals.lock().insert(stored) {
-                                tracing::error!(error = %e, "cannot store own proposal");
-                                return;
-                            }
-                            block
-                        }
-                        Err(e) => {
-                            tracing::error!(error = %e, %height, "cannot build a proposal");
+                None => match build(&node, address, height, &timing, timeout, byzantine).await {
+                    Ok(b) => {
+                        let block = Arc::new(b);
+                        let stored = StoredProposal {
+                            round,
+                            valid_round: Round::Nil,
+                            proposer: address,
+                            valid: true,
+                            block: Arc::clone(&block),
+                        };
+                        if let Err(e) = proposals.lock().insert(stored) {
+                            tracing::error!(error = %e, "cannot store own proposal");
                             return;
                         }
+                        block
                     }
-                }
+                    Err(e) => {
+                        tracing::error!(error = %e, %height, "cannot build a proposal");
+                        return;
+                    }
+                },
             };
             let hash = block.header.hash();
             tracing::info!(%height, %round, txs = block.transactions.len(), block = %hash, "proposing");
             let _ = reply.send(LocallyProposedValue::new(height, round, BlockValue(hash)));
             for m in stream_parts(&signer, &counter, address, &block, round, Round::Nil) {
-                if network.send(NetworkMsg::PublishProposalPart(m)).await.is_err() {
+                if network
+                    .send(NetworkMsg::PublishProposalPart(m))
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -358,8 +359,10 @@ impl App {
             .fin_sequence
             .is_some_and(|fin| entry.parts.len() as u64 == fin);
         // Forget streams that never completed.
-        self.streams
-            .retain(|_, s| s.started.is_some_and(|t| t.elapsed() < Duration::from_secs(60)));
+        self.streams.retain(|_, s| {
+            s.started
+                .is_some_and(|t| t.elapsed() < Duration::from_secs(60))
+        });
         if !complete {
             return Ok(None);
         }
@@ -490,7 +493,9 @@ async fn build(
     byzantine: Option<ByzantineMode>,
 ) -> Result<BlockData, AppError> {
     // Leave a quarter of the propose timeout for building and gossiping the block.
-    let wait = timing.max_block_interval.min(timeout.saturating_sub(timeout / 4));
+    let wait = timing
+        .max_block_interval
+        .min(timeout.saturating_sub(timeout / 4));
     let deadline = Instant::now() + wait;
     let n = Arc::clone(node);
     let ready = tokio::task::spawn_blocking(move || {

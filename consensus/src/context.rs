@@ -234,9 +234,7 @@ impl mc::ProposalPart<WeftContext> for ProposalPart {
 }
 
 /// A prevote or precommit.
-#[derive(
-    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize)]
 pub struct Vote {
     /// Prevote or precommit.
     pub vote_type: VoteType,
@@ -305,9 +303,7 @@ impl mc::SigningScheme for Ed25519Scheme {
     type PrivateKey = weft_chain::Keypair;
 
     fn decode_signature(bytes: &[u8]) -> Result<Self::Signature, Self::DecodingError> {
-        let arr: [u8; 64] = bytes
-            .try_into()
-            .map_err(|_| SignatureLength(bytes.len()))?;
+        let arr: [u8; 64] = bytes.try_into().map_err(|_| SignatureLength(bytes.len()))?;
         Ok(weft_chain::Signature(arr))
     }
 

@@ -196,11 +196,15 @@ impl informalsystems_malachitebft_app_channel::app::node::Node for EngineNode {
     type NodeHandle = EngineNodeHandle;
 
     async fn start(&self) -> eyre::Result<EngineNodeHandle> {
-        Err(eyre::eyre!("start Weft consensus with weft_consensus::spawn"))
+        Err(eyre::eyre!(
+            "start Weft consensus with weft_consensus::spawn"
+        ))
     }
 
     async fn run(self) -> eyre::Result<()> {
-        Err(eyre::eyre!("start Weft consensus with weft_consensus::spawn"))
+        Err(eyre::eyre!(
+            "start Weft consensus with weft_consensus::spawn"
+        ))
     }
 
     fn get_home_dir(&self) -> PathBuf {
@@ -338,7 +342,11 @@ pub fn spawn(node: Arc<Node>, opts: ConsensusOptions) -> Result<ConsensusHandle,
     if let Some(mode) = opts.byzantine {
         tracing::warn!(?mode, "BYZANTINE FAULT INJECTION ENABLED (test harness)");
     }
-    let signer = Signer::new(node.chain_id().to_string(), opts.key.clone(), opts.byzantine);
+    let signer = Signer::new(
+        node.chain_id().to_string(),
+        opts.key.clone(),
+        opts.byzantine,
+    );
     let engine_node = EngineNode {
         home: opts.home.clone(),
         key: opts.key.clone(),
@@ -367,13 +375,8 @@ pub fn spawn(node: Arc<Node>, opts: ConsensusOptions) -> Result<ConsensusHandle,
                 }
             };
             runtime.block_on(async move {
-                let app = app::App::new(
-                    Arc::clone(&node),
-                    signer,
-                    timing,
-                    opts.byzantine,
-                    proposals,
-                );
+                let app =
+                    app::App::new(Arc::clone(&node), signer, timing, opts.byzantine, proposals);
                 let started = informalsystems_malachitebft_app_channel::start_engine(
                     WeftContext,
                     engine_node,
@@ -381,11 +384,9 @@ pub fn spawn(node: Arc<Node>, opts: ConsensusOptions) -> Result<ConsensusHandle,
                     codec::BorshCodec,
                     codec::BorshCodec,
                     Some(context::Height(node.height() + 1)),
-                    app::validator_set(&node, node.height() + 1).unwrap_or(
-                        context::ValidatorSet {
-                            validators: Vec::new(),
-                        },
-                    ),
+                    app::validator_set(&node, node.height() + 1).unwrap_or(context::ValidatorSet {
+                        validators: Vec::new(),
+                    }),
                 )
                 .await;
                 let (channels, engine) = match started {

@@ -65,7 +65,11 @@ pub struct ProposalStore {
 }
 
 fn file_name(height: u64, round: Round, hash: &Hash) -> String {
-    format!("{height:020}-{}-{}.bin", round.as_i64(), hex::encode(hash.0))
+    format!(
+        "{height:020}-{}-{}.bin",
+        round.as_i64(),
+        hex::encode(hash.0)
+    )
 }
 
 impl ProposalStore {

@@ -170,7 +170,9 @@ impl mc::SigningProvider<WeftContext> for Signer {
 
     fn sign_vote_extension(&self, extension: ()) -> SignedMessage<WeftContext, ()> {
         // Vote extensions are disabled; sign a fixed, domain-separated message anyway.
-        let sig = self.key.sign(&with_domain(b"weft/vote-extension/v1", &self.chain_id));
+        let sig = self
+            .key
+            .sign(&with_domain(b"weft/vote-extension/v1", &self.chain_id));
         SignedMessage::new(extension, sig)
     }
 

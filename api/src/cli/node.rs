@@ -169,7 +169,9 @@ async fn forward_loop(node: Arc<Node>, peers: Vec<String>) {
             Err(_) => continue,
         };
         for peer in &peers {
-            let request = client.post(format!("{peer}/p2p/txs")).send_body(body.clone());
+            let request = client
+                .post(format!("{peer}/p2p/txs"))
+                .send_body(body.clone());
             let peer = peer.clone();
             actix_web::rt::spawn(async move {
                 if let Err(e) = request.await {

@@ -88,9 +88,8 @@ pub fn run(args: TestnetArgs) -> anyhow::Result<()> {
     let genesis_json = serde_json::to_vec_pretty(&genesis)?;
 
     let p2p = |i: usize| format!("/ip4/127.0.0.1/tcp/{}", args.base_port as usize + 2 * i);
-    let http = |i: usize| {
-        std::net::SocketAddr::from(([127, 0, 0, 1], args.base_port + 2 * i as u16 + 1))
-    };
+    let http =
+        |i: usize| std::net::SocketAddr::from(([127, 0, 0, 1], args.base_port + 2 * i as u16 + 1));
     for (i, key) in keys.iter().enumerate() {
         let home = args.dir.join(format!("node{i}"));
         std::fs::create_dir_all(home.join("keys"))?;
@@ -102,7 +101,10 @@ pub fn run(args: TestnetArgs) -> anyhow::Result<()> {
             http: http(i),
             p2p: p2p(i),
             peers: others.iter().map(|j| p2p(*j)).collect(),
-            peer_http: others.iter().map(|j| format!("http://{}", http(*j))).collect(),
+            peer_http: others
+                .iter()
+                .map(|j| format!("http://{}", http(*j)))
+                .collect(),
             max_block_interval_ms: args.max_block_interval_ms,
             batch_delay_ms: 5,
             timeouts: weft_consensus::Timeouts {
@@ -125,7 +127,10 @@ pub fn run(args: TestnetArgs) -> anyhow::Result<()> {
         args.chain_id,
         args.dir.display()
     );
-    println!("  committee admin key: {}", args.dir.join("admin.key").display());
+    println!(
+        "  committee admin key: {}",
+        args.dir.join("admin.key").display()
+    );
     println!("start each node in its own terminal:");
     for i in 0..total {
         let role = if i < args.validators {

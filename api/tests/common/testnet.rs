@@ -99,8 +99,7 @@ impl Testnet {
     }
 
     pub fn admin(&self) -> Keypair {
-        weft_api::node_home::read_key_file(&self.dir.path().join("net").join("admin.key"))
-            .unwrap()
+        weft_api::node_home::read_key_file(&self.dir.path().join("net").join("admin.key")).unwrap()
     }
 
     /// Starts node `i` and waits for its banner.
@@ -113,7 +112,8 @@ impl Testnet {
             .arg(self.home(i))
             .env(
                 "RUST_LOG",
-                std::env::var("WEFT_TEST_LOG").unwrap_or_else(|_| "warn,weft_consensus=info".into()),
+                std::env::var("WEFT_TEST_LOG")
+                    .unwrap_or_else(|_| "warn,weft_consensus=info".into()),
             )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -132,9 +132,9 @@ impl Testnet {
             }
         });
         loop {
-            let line = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
-                panic!("node {i} did not start; log:\n{}", self.log(i))
-            });
+            let line = rx
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|_| panic!("node {i} did not start; log:\n{}", self.log(i)));
             if line.contains("stop with Ctrl-C") {
                 std::thread::spawn(move || while rx.recv().is_ok() {});
                 break;
@@ -162,8 +162,8 @@ impl Testnet {
     }
 
     pub fn log(&self, i: usize) -> String {
-        let text =
-            std::fs::read_to_string(self.dir.path().join(format!("node{i}.log"))).unwrap_or_default();
+        let text = std::fs::read_to_string(self.dir.path().join(format!("node{i}.log")))
+            .unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(40)..].join("\n")
     }
@@ -266,7 +266,10 @@ pub async fn send_batch(client: &RpcClient, senders: &mut [Sender]) -> Vec<Strin
         return Vec::new();
     };
     let mut acked = Vec::new();
-    for (s, r) in senders.iter_mut().zip(result.as_array().cloned().unwrap_or_default()) {
+    for (s, r) in senders
+        .iter_mut()
+        .zip(result.as_array().cloned().unwrap_or_default())
+    {
         if let Some(h) = r["hash"].as_str() {
             acked.push(h.to_string());
             s.nonce += 1;
