@@ -43,6 +43,11 @@ use crate::proposals::{BlockData, ProposalStore, StoredProposal};
 use crate::signing::{fin_signing_bytes, Signer};
 use crate::ByzantineMode;
 
+/// Proposals are kept for at most this many heights ahead of the head.
+const FUTURE_HEIGHTS: u64 = 2;
+/// Most proposals kept for later heights.
+const MAX_FUTURE_PROPOSALS: usize = 32;
+
 /// Transactions per streamed part (keeps gossip messages well under the size limit).
 const TXS_PER_PART: usize = 500;
 
@@ -77,6 +82,8 @@ pub(crate) struct App {
     byzantine: Option<ByzantineMode>,
     proposals: Arc<Mutex<ProposalStore>>,
     streams: HashMap<(PeerId, Bytes), PartialStream>,
+    /// Complete proposals for heights above the next one, checked when their height starts.
+    future: Vec<(PartInit, Vec<SignedTransaction>, weft_chain::Signature)>,
     stream_counter: Arc<std::sync::atomic::AtomicU64>,
 }
 
@@ -127,6 +134,7 @@ impl App {
             byzantine,
             proposals: Arc::new(Mutex::new(proposals)),
             streams: HashMap::new(),
+            future: Vec::new(),
             stream_counter: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         }
     }
@@ -166,6 +174,13 @@ impl App {
                 reply_value,
             } => {
                 tracing::debug!(%height, %round, %proposer, ?role, "started round");
+                let (now, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.future)
+                    .into_iter()
+                    .partition(|(init, _, _)| init.height <= height);
+                self.future = later;
+                for (init, txs, fin) in now {
+                    self.consider(init, txs, fin).await?;
+                }
                 let seen: Vec<ProposedValue<WeftContext>> = self
                     .proposals
                     .lock()
@@ -374,13 +389,27 @@ impl App {
             tracing::warn!(%from, "malformed proposal stream");
             return Ok(None);
         };
+        self.consider(init, txs, fin).await
+    }
+
+    /// Checks a complete proposal and records it with its validity. A proposal for a later
+    /// height (this node is still committing the previous one) is kept, bounded, and offered
+    /// to the engine when that height starts.
+    async fn consider(
+        &mut self,
+        init: PartInit,
+        txs: Vec<SignedTransaction>,
+        fin: weft_chain::Signature,
+    ) -> Result<Option<ProposedValue<WeftContext>>, AppError> {
         let height = init.height.0;
         let head = self.node.height();
         if height <= head {
             return Ok(None); // outdated
         }
         if height > head + 1 {
-            // Ahead of us: sync will bring the blocks in between, then the engine asks again.
+            if height <= head + FUTURE_HEIGHTS && self.future.len() < MAX_FUTURE_PROPOSALS {
+                self.future.push((init, txs, fin));
+            }
             return Ok(None);
         }
         let hash = init.header.hash();
@@ -442,6 +471,17 @@ impl App {
         cert: McCertificate<WeftContext>,
     ) -> Result<Next<WeftContext>, AppError> {
         let height = cert.height;
+        let head = self.node.height();
+        if height.0 <= head {
+            // Already committed (e.g. replayed after a restart): go on from the head.
+            let next = Height(head + 1);
+            return Ok(Next::Start(next, self.valset(next)?));
+        }
+        if height.0 > head + 1 {
+            tracing::error!(%height, head, "decision for a height above the next one; restarting the next height");
+            let next = Height(head + 1);
+            return Ok(Next::Restart(next, self.valset(next)?));
+        }
         let valset = self.valset(height)?;
         let block = self.proposals.lock().block(height.0, &cert.value_id);
         let outcome = match (block, certificate::to_weft(&cert, &valset)) {

@@ -313,7 +313,10 @@ fn engine_config(opts: &ConsensusOptions) -> Result<EngineConfig, ConsensusError
             listen_addr: listen,
             persistent_peers: peers,
             discovery: DiscoveryConfig::default(),
-            protocol: PubSubProtocol::default(),
+            // Every validator of a consortium network connects to every other (persistent
+            // peers): broadcast reaches each peer at once, while gossipsub's mesh (sized for
+            // larger networks) may leave a peer to the once-a-second gossip heartbeat.
+            protocol: PubSubProtocol::Broadcast,
             ..P2pConfig::default()
         },
         value_payload: ValuePayload::ProposalAndParts,
