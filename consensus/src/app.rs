@@ -584,7 +584,7 @@ fn split_parts(
             _ => return None,
         }
     }
-    Some((init, txs, fin?))
+    Some((*init, txs, fin?))
 }
 
 fn stream_parts(
@@ -603,13 +603,13 @@ fn stream_parts(
     id.extend_from_slice(&n.to_be_bytes());
     let stream_id = StreamId::new(Bytes::from(id));
 
-    let mut parts = vec![ProposalPart::Init(PartInit {
+    let mut parts = vec![ProposalPart::Init(Box::new(PartInit {
         height: Height(height),
         round,
         pol_round,
         proposer: address,
         header: block.header.clone(),
-    })];
+    }))];
     for chunk in block.transactions.chunks(TXS_PER_PART) {
         parts.push(ProposalPart::Txs(chunk.to_vec()));
     }

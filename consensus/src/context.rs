@@ -216,7 +216,7 @@ pub struct PartInit {
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum ProposalPart {
     /// Header and metadata.
-    Init(PartInit),
+    Init(Box<PartInit>),
     /// A chunk of the block's transactions, in order.
     Txs(Vec<SignedTransaction>),
     /// End of the proposal, signed by the proposer.
