@@ -304,3 +304,82 @@ fn observer_follows_the_chain_and_serves_reads() {
         println!("checked: observer forwarded {} transactions, follows the chain (agrees at 1..={low}) and serves reads", acked.len());
     });
 }
+
+#[test]
+fn validator_set_change_by_governance_takes_effect_across_the_network() {
+    use weft_chain::governance::{self, Action, GovernanceCall};
+    use weft_chain::{GenesisValidator, Transaction};
+
+    let _serial = serial();
+    let mut net = Testnet::create(4, 1, BLOCK_INTERVAL_MS);
+    net.start_all();
+    let keys: Vec<weft_chain::Keypair> = (0..5)
+        .map(|i| {
+            weft_api::node_home::read_key_file(&net.home(i).join("keys").join("node.key")).unwrap()
+        })
+        .collect();
+    let key = |i: usize| keys[i].clone();
+    // New set: validators 0, 1, 2 and the observer (node 4); validator 3 leaves.
+    let new_set: Vec<GenesisValidator> = [0, 1, 2, 4]
+        .iter()
+        .map(|i| GenesisValidator {
+            name: format!("node{i}"),
+            public_key: key(*i).public_key(),
+            power: 1,
+        })
+        .collect();
+    let admin = net.admin();
+    let system = actix_web::rt::System::new();
+    system.block_on(async {
+        let c = clients(&net);
+        wait_height(&c[0], 2, WAIT, "first blocks").await;
+        println!("injected: committee proposal SetValidators(node0, node1, node2, node4)");
+        let tx = Transaction {
+            chain_id: common::testnet::CHAIN_ID.to_string(),
+            sender: admin.public_key(),
+            nonce: 0,
+            call: governance::call(GovernanceCall::Propose {
+                action: Action::SetValidators(new_set),
+            }),
+        }
+        .sign(&admin);
+        let raw = format!("0x{}", hex::encode(tx.encode()));
+        let hash = c[1].call("sendTransaction", json!([raw])).await.unwrap();
+        wait_all_committed(&c[0], &[hash.as_str().unwrap().to_string()], WAIT).await;
+        let receipt = c[0]
+            .call("getTransactionReceipt", json!([hash]))
+            .await
+            .unwrap();
+        assert_eq!(receipt["status"], "Success", "{receipt}");
+        let h = receipt["height"].as_u64().unwrap();
+        let before = c[0].call("getValidators", json!([h - 1])).await.unwrap();
+        let after = c[0].call("getValidators", json!([h])).await.unwrap();
+        let has = |set: &serde_json::Value, i: usize| {
+            set.as_array()
+                .unwrap()
+                .iter()
+                .any(|v| v["publicKey"] == json!(key(i).public_key().to_string()))
+        };
+        assert!(has(&before, 3) && !has(&before, 4));
+        assert!(!has(&after, 3) && has(&after, 4));
+        println!("checked: getValidators shows the old set at {} and the new set from {h} (commits {})", h - 1, h + 1);
+
+        wait_height(&c[0], h + 2, WAIT, "blocks under the new set").await;
+        println!("injected: kill -9 of validator 0 and of the removed validator 3");
+        net.kill(0);
+        net.kill(3);
+        // Under the old set only 2 of 4 would remain; under the new set 3 of 4 do.
+        let now = height(&c[1]).await.unwrap();
+        wait_height(&c[1], now + 3, WAIT, "new set (1, 2, 4) keeps committing").await;
+        let low = assert_same_chain(&[c[1].clone(), c[2].clone(), c[4].clone()]).await;
+        let b = c[1].call("getBlockByNumber", json!([low])).await.unwrap();
+        let signers: Vec<String> = b["certificate"]["signatures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["validator"].as_str().unwrap().to_string())
+            .collect();
+        assert!(signers.contains(&key(4).public_key().to_string()));
+        println!("checked: nodes 1, 2 and 4 (the new validator, signing certificates) committed to height {low} without 0 and 3");
+    });
+}
