@@ -156,3 +156,67 @@ impl ProposalStore {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use weft_chain::{Address, Hash};
+
+    fn proposal(height: u64, round: u32, valid: bool) -> StoredProposal {
+        StoredProposal {
+            round: Round::new(round),
+            valid_round: Round::Nil,
+            proposer: ValidatorAddress::default(),
+            valid,
+            block: Arc::new(BlockData {
+                header: BlockHeader {
+                    chain_id: "c".into(),
+                    height,
+                    parent_hash: Hash::ZERO,
+                    timestamp_ms: u64::from(round),
+                    proposer: Address::default(),
+                    transactions_root: Hash::ZERO,
+                    receipts_root: Hash::ZERO,
+                    state_root: Hash::ZERO,
+                    validators_hash: Hash::ZERO,
+                },
+                transactions: Vec::new(),
+            }),
+        }
+    }
+
+    #[test]
+    fn proposals_survive_reopen_and_committed_heights_are_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = ProposalStore::open(dir.path(), 0).unwrap();
+        let p5 = proposal(5, 0, true);
+        let p5r1 = proposal(5, 1, false);
+        let p6 = proposal(6, 0, true);
+        for p in [&p5, &p5r1, &p6] {
+            store.insert(p.clone()).unwrap();
+        }
+        // A torn write (temporary file) is ignored and removed on open.
+        std::fs::write(dir.path().join("x.bin.tmp"), b"torn").unwrap();
+        drop(store);
+
+        // Reopened after a crash with head 4: everything above is back.
+        let mut store = ProposalStore::open(dir.path(), 4).unwrap();
+        assert!(!dir.path().join("x.bin.tmp").exists());
+        assert_eq!(store.at_round(5, Round::new(0)).len(), 1);
+        let r1 = store.at_round(5, Round::new(1));
+        assert_eq!(r1.len(), 1);
+        assert!(!r1[0].valid);
+        let h5 = p5.block.header.hash();
+        assert_eq!(store.block(5, &h5).unwrap().header, p5.block.header);
+        assert!(store.block(6, &h5).is_none());
+
+        // Height 5 committed: its proposals go, height 6 stays (also on disk).
+        store.prune_through(5);
+        assert!(store.block(5, &h5).is_none());
+        drop(store);
+        let store = ProposalStore::open(dir.path(), 5).unwrap();
+        assert!(store.at_round(5, Round::new(0)).is_empty());
+        assert_eq!(store.at_round(6, Round::new(0)).len(), 1);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}
