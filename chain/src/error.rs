@@ -5,6 +5,7 @@
 //! - [`CallError`]: a read-only module query failed.
 //! - [`ProofError`]: a state proof did not verify.
 //! - [`ChainError`]: node-level failures (storage, corruption, startup checks).
+//! - [`BlockRejection`]: why a proposed, decided or synced block was refused.
 
 use crate::crypto::Hash;
 
@@ -227,6 +228,61 @@ pub enum ChainError {
     /// The authenticated state tree failed.
     #[error("state tree: {0}")]
     Tree(String),
+    /// A proposed or received block is not valid on top of this node's head.
+    #[error("invalid block: {0}")]
+    InvalidBlock(#[from] BlockRejection),
+}
+
+/// Why a proposed, decided or synced block was refused (checked before voting and committing).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlockRejection {
+    /// The block is not for the next height.
+    #[error("block height {got} is not the next height {expected}")]
+    WrongHeight {
+        /// Head height + 1.
+        expected: u64,
+        /// The block's height.
+        got: u64,
+    },
+    /// The block does not extend this node's head.
+    #[error("block does not extend the head (parent hash mismatch)")]
+    WrongParent,
+    /// The header names another chain.
+    #[error("block is for chain {0:?}")]
+    WrongChainId(String),
+    /// The timestamp goes back in time or is too far in the future.
+    #[error("block timestamp {got} outside [{min}, {max}]")]
+    BadTimestamp {
+        /// The block's timestamp.
+        got: u64,
+        /// Parent timestamp.
+        min: u64,
+        /// Local clock plus the allowed drift.
+        max: u64,
+    },
+    /// The proposer is not in the validator set.
+    #[error("proposer {0} is not a validator")]
+    NotAValidator(String),
+    /// A transaction's signature does not verify (strict check).
+    #[error("transaction {0} has a bad signature")]
+    BadTransactionSignature(usize),
+    /// Re-execution left out a transaction the proposer included.
+    #[error("transaction {index} is not executable: {reason}")]
+    NotExecutable {
+        /// Position in the block.
+        index: usize,
+        /// Why the executor left it out.
+        reason: String,
+    },
+    /// Re-executing the transactions gives another header (state root, roots, validators...).
+    #[error("header differs from re-execution: {0}")]
+    HeaderMismatch(String),
+    /// Too many transactions or bytes.
+    #[error("block exceeds the size limits")]
+    TooLarge,
+    /// The commit certificate does not verify against the validator set.
+    #[error("commit certificate does not verify")]
+    BadCertificate,
 }
 
 impl ChainError {

@@ -274,6 +274,16 @@ impl Executor {
             state_key(SYS_NAMESPACE, HEAD_KEY),
             Some(borsh::to_vec(&(height, timestamp_ms)).expect("write to Vec")),
         );
+        // A validator set passed by governance in this block becomes the set in this block's
+        // state, so it commits the next block. The header keeps the hash of the set that
+        // commits *this* block (the parent's).
+        let next_key = state_key(
+            crate::governance::NAME,
+            crate::governance::NEXT_VALIDATORS_KEY,
+        );
+        if let Some(Some(next)) = block_writes.get(&next_key).cloned() {
+            block_writes.insert(state_key(SYS_NAMESPACE, VALIDATORS_KEY), Some(next));
+        }
         let validators = read_validators(&base)?;
         let (state_root, tree_update) = snapshot.tree_update(hashed(&block_writes), height)?;
 

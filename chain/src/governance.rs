@@ -19,7 +19,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::Address;
-use crate::genesis::Genesis;
+use crate::genesis::{Genesis, GenesisValidator};
 use crate::module::{Module, ModuleError, ReadContext, TxContext};
 use crate::tx::Call;
 
@@ -114,7 +114,19 @@ pub enum Action {
         /// New value.
         value: String,
     },
+    /// Replace the validator set. Takes effect for the block *after* the one that executes the
+    /// decision: if block `h` passes it, the state at `h` holds the new set, which commits
+    /// block `h + 1` (the set committing a block is always the one in its parent's state).
+    SetValidators(Vec<GenesisValidator>),
 }
+
+/// Most validators in a set.
+pub const MAX_VALIDATORS: usize = 100;
+
+/// Governance-namespace key where a passed [`Action::SetValidators`] leaves the new set; the
+/// executor moves a set written here during a block into the validator-set state at the end
+/// of that block.
+pub const NEXT_VALIDATORS_KEY: &[u8] = b"next_validators";
 
 /// Lifecycle of a proposal.
 #[derive(
@@ -237,6 +249,38 @@ fn check_name(what: &str, s: &str) -> Result<(), ModuleError> {
     Ok(())
 }
 
+/// A validator set must be non-empty, at most [`MAX_VALIDATORS`], with positive powers,
+/// valid and distinct keys and short names.
+fn validate_validator_set(set: &[GenesisValidator]) -> Result<(), ModuleError> {
+    if set.is_empty() || set.len() > MAX_VALIDATORS {
+        return Err(ModuleError::InvalidArgs(format!(
+            "a validator set has 1..={MAX_VALIDATORS} members"
+        )));
+    }
+    let mut keys = std::collections::BTreeSet::new();
+    for v in set {
+        check_name("validator name", &v.name)?;
+        if v.power == 0 {
+            return Err(ModuleError::InvalidArgs(
+                "validator power must be positive".into(),
+            ));
+        }
+        if v.public_key.to_verifying_key().is_none() {
+            return Err(ModuleError::InvalidArgs(format!(
+                "{} is not a valid Ed25519 key",
+                v.public_key
+            )));
+        }
+        if !keys.insert(v.public_key) {
+            return Err(ModuleError::InvalidArgs(format!(
+                "duplicate validator key {}",
+                v.public_key
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The governance module.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Governance;
@@ -296,6 +340,7 @@ impl Governance {
                     )));
                 }
             }
+            Action::SetValidators(set) => validate_validator_set(set)?,
         }
         Ok(())
     }
@@ -344,6 +389,19 @@ impl Governance {
                     vec![
                         ("account".into(), account.to_string()),
                         ("permission".into(), permission.clone()),
+                    ],
+                );
+            }
+            Action::SetValidators(set) => {
+                ctx.set(
+                    NEXT_VALIDATORS_KEY,
+                    borsh::to_vec(set).expect("write to Vec"),
+                );
+                ctx.emit(
+                    "validators_scheduled",
+                    vec![
+                        ("effective_height".into(), (ctx.height() + 1).to_string()),
+                        ("count".into(), set.len().to_string()),
                     ],
                 );
             }

@@ -5,7 +5,9 @@
 //!
 //! - **Ordering (consensus)**: the [`mempool`] is the ordering source; the `SingleValidator`
 //!   driver ([`single`]) takes ready transactions, executes, signs a commit certificate and
-//!   commits. The BFT engine (Malachite) will replace this driver, not the rest.
+//!   commits. BFT consensus ([`consensus`], Malachite) uses `Node::build_proposal`,
+//!   `Node::check_proposal` (full checks and re-execution before voting) and
+//!   `Node::commit_block` (2f+1 certificate verified before committing) instead.
 //! - **Execution (state machine)**: [`executor`] runs a block's transactions through
 //!   [`Module`]s against a snapshot of committed state and returns an `ExecutedBlock`
 //!   (header, receipts, pending writes, tree update). It writes nothing.
@@ -31,10 +33,12 @@
 //! - [`module`]: the module interface; [`governance`]: the first module.
 //! - [`state`]: state proofs; [`store`]: the redb ledger store; [`executor`]: the state machine.
 //! - [`mempool`]: the transaction pool and its journal; `node`: the node API; [`single`]: the
-//!   single-validator driver.
+//!   single-validator driver; [`consensus`]: the BFT driver (Malachite: context, signing, WAL codec,
+//!   durable proposals, the app loop).
 //! - `error`: one error enum per layer.
 
 mod block;
+pub mod consensus;
 mod crypto;
 mod error;
 pub mod executor;
@@ -53,7 +57,9 @@ pub use block::{
     ReceiptStatus, ValidatorSignature,
 };
 pub use crypto::{Address, Hash, Keypair, PublicKey, Signature};
-pub use error::{CallError, ChainError, DecodeError, ProofError, StorageError, TxRejection};
+pub use error::{
+    BlockRejection, CallError, ChainError, DecodeError, ProofError, StorageError, TxRejection,
+};
 pub use genesis::{is_valid_chain_id, Genesis, GenesisValidator};
 pub use module::{Module, ModuleError, ModuleRegistry, ReadContext, TxContext};
 pub use node::{

@@ -1,8 +1,9 @@
 //! The node: ties the mempool (ordering source), the executor (state machine) and the ledger
 //! store together behind one API used by the RPC server and the consensus driver.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,8 +13,8 @@ use tokio::sync::broadcast;
 
 use crate::block::{Block, BlockHeader, CommitCertificate, CommittedBlock, Receipt};
 use crate::crypto::{Address, Hash, Keypair, PublicKey};
-use crate::error::{CallError, ChainError, TxRejection};
-use crate::executor::{read_nonce, read_validators, Executor};
+use crate::error::{BlockRejection, CallError, ChainError, TxRejection};
+use crate::executor::{read_nonce, read_validators, ExecutedBlock, Executor};
 use crate::genesis::Genesis;
 use crate::mempool::{dropped_record, tx_record, Journal, JournalRecord, Pool};
 use crate::module::{state_key, ModuleRegistry, ReadContext};
@@ -65,6 +66,9 @@ pub struct BlockConfig {
     /// An empty block is committed after this long without transactions (heartbeat).
     #[serde(with = "duration_ms")]
     pub max_block_interval: Duration,
+    /// How far ahead of the local clock a proposed block's timestamp may be (BFT checks).
+    #[serde(with = "duration_ms")]
+    pub max_clock_drift: Duration,
 }
 
 impl Default for BlockConfig {
@@ -74,6 +78,7 @@ impl Default for BlockConfig {
             max_block_bytes: 8 * 1024 * 1024,
             batch_delay: Duration::from_millis(5),
             max_block_interval: Duration::from_secs(10),
+            max_clock_drift: Duration::from_secs(5),
         }
     }
 }
@@ -181,7 +186,13 @@ pub struct Node {
     journal: Journal,
     head: RwLock<BlockHeader>,
     blocks: broadcast::Sender<Arc<CommittedBlock>>,
+    /// Transactions admitted from clients (not from peers), for forwarding to peers.
+    admitted: broadcast::Sender<Arc<Vec<SignedTransaction>>>,
     producing: Mutex<()>,
+    /// Execution results of proposals built or checked here, by block hash, so a decided block
+    /// is not executed twice. Cleared of a height once it is committed.
+    executed: Mutex<HashMap<Hash, ExecutedBlock>>,
+    syncing: AtomicBool,
 }
 
 impl std::fmt::Debug for Node {
@@ -305,6 +316,7 @@ impl Node {
         let journal = Journal::create(&journal_path, &contents)?;
 
         let (blocks, _) = broadcast::channel(1024);
+        let (admitted, _) = broadcast::channel(4096);
         Ok(Arc::new(Node {
             genesis,
             config,
@@ -315,7 +327,10 @@ impl Node {
             journal,
             head: RwLock::new(head),
             blocks,
+            admitted,
             producing: Mutex::new(()),
+            executed: Mutex::new(HashMap::new()),
+            syncing: AtomicBool::new(false),
         }))
     }
 
@@ -372,13 +387,45 @@ impl Node {
     }
 
     /// Admits many transactions with one parallel signature check and one journal fsync.
+    /// Admitted transactions are announced to [`Node::subscribe_admitted`] (for forwarding).
     pub fn submit_batch(&self, txs: Vec<SignedTransaction>) -> Vec<Result<Hash, TxRejection>> {
+        self.submit_batch_inner(txs, true)
+    }
+
+    /// Like [`Node::submit_batch`] for transactions forwarded by a peer: they are not announced
+    /// again, so forwarding never loops.
+    pub fn submit_batch_from_peer(
+        &self,
+        txs: Vec<SignedTransaction>,
+    ) -> Vec<Result<Hash, TxRejection>> {
+        self.submit_batch_inner(txs, false)
+    }
+
+    /// Transactions newly admitted from clients, in admission batches.
+    pub fn subscribe_admitted(&self) -> broadcast::Receiver<Arc<Vec<SignedTransaction>>> {
+        self.admitted.subscribe()
+    }
+
+    fn submit_batch_inner(
+        &self,
+        txs: Vec<SignedTransaction>,
+        announce: bool,
+    ) -> Vec<Result<Hash, TxRejection>> {
         let encoded: Vec<Vec<u8>> = txs.iter().map(SignedTransaction::encode).collect();
         let mut results: Vec<Result<Hash, TxRejection>> = txs
             .iter()
             .zip(&encoded)
             .map(|(tx, bytes)| self.precheck(tx, bytes.len()).map(|()| Hash::sha256(bytes)))
             .collect();
+        // Already pooled (e.g. forwarded by several peers): no need to check the signature again.
+        {
+            let pool = self.pool.lock();
+            for r in results.iter_mut() {
+                if matches!(r, Ok(h) if pool.contains(h)) {
+                    *r = Err(TxRejection::Duplicate);
+                }
+            }
+        }
         let to_verify: Vec<(usize, &SignedTransaction)> = txs
             .iter()
             .enumerate()
@@ -392,6 +439,7 @@ impl Node {
         }
 
         let mut records = Vec::new();
+        let mut admitted = Vec::new();
         let seq = {
             let mut pool = self.pool.lock();
             // The committed nonce of a sender without a pool queue must be read while holding
@@ -412,8 +460,12 @@ impl Node {
                         None => Err(TxRejection::Unavailable("no state snapshot".into())),
                     }
                 };
+                let copy = (announce && self.admitted.receiver_count() > 0).then(|| tx.clone());
                 match pool.admit(tx, hash, committed_nonce) {
-                    Ok(()) => tx_record(&mut records, bytes),
+                    Ok(()) => {
+                        tx_record(&mut records, bytes);
+                        admitted.extend(copy);
+                    }
                     Err(e) => *result = Err(e),
                 }
             }
@@ -432,6 +484,11 @@ impl Node {
                     "journal write failed: {e}"
                 )));
             }
+            return results;
+        }
+        if !admitted.is_empty() {
+            // No subscribers is fine.
+            let _ = self.admitted.send(Arc::new(admitted));
         }
         results
     }
@@ -608,7 +665,7 @@ impl Node {
             latest_height: head.height,
             latest_hash: head.hash(),
             latest_timestamp_ms: head.timestamp_ms,
-            syncing: false,
+            syncing: self.syncing.load(Ordering::Relaxed),
             pool_size: self.pool.lock().len(),
         }
     }
@@ -694,8 +751,184 @@ impl Node {
         drop(snapshot);
         let certificate =
             CommitCertificate::sign_single(&self.genesis.chain_id, &executed.header, 0, key);
+        self.finish_commit(executed, certificate).map(Some)
+    }
+
+    /// Marks the node as catching up (shown by [`Node::sync_status`]).
+    pub fn set_syncing(&self, syncing: bool) {
+        self.syncing.store(syncing, Ordering::Relaxed);
+    }
+
+    /// Waits until the pool has ready transactions or `deadline` passes.
+    pub fn wait_for_ready_until(&self, deadline: Instant) {
+        self.wait_for_ready(deadline, || false);
+    }
+
+    /// BFT proposer: builds the next block from ready pool transactions (as
+    /// [`Node::produce_block`] does) with `proposer` and `timestamp_ms` (raised to the parent's),
+    /// executes it on the head and caches the result for the commit. Returns the header and the
+    /// included transactions; nothing is committed.
+    pub fn build_proposal(
+        &self,
+        proposer: Address,
+        timestamp_ms: u64,
+    ) -> Result<(BlockHeader, Vec<SignedTransaction>), ChainError> {
+        let _producing = self.producing.lock();
+        let txs = self.pool.lock().select_bounded(
+            self.config.block.max_block_txs,
+            self.config.block.max_block_bytes,
+        );
+        let parent = self.head();
+        let timestamp_ms = timestamp_ms.max(parent.timestamp_ms);
+        let snapshot = self.store.snapshot()?;
+        let executed =
+            self.executor
+                .execute_block(&snapshot, &parent, txs, proposer, timestamp_ms)?;
+        drop(snapshot);
+        let out = (executed.header.clone(), executed.transactions.clone());
+        self.executed.lock().insert(out.0.hash(), executed);
+        Ok(out)
+    }
+
+    /// BFT validator: checks a proposed block before voting for it. The header must extend the
+    /// head (height, parent hash, chain id), its timestamp must not go back in time nor be more
+    /// than `max_clock_drift` ahead of `now_ms`, the proposer must be a validator, every
+    /// transaction signature must verify (strictly, one by one; transactions already admitted
+    /// to this node's pool were checked on admission), and re-executing the transactions must
+    /// include all of them and give exactly this header (state root, receipts, validators...).
+    /// The execution result is cached for the commit.
+    pub fn check_proposal(
+        &self,
+        header: &BlockHeader,
+        txs: &[SignedTransaction],
+        now_ms: u64,
+    ) -> Result<(), ChainError> {
+        let hash = header.hash();
+        // Already checked (or built) here: only the transactions still need to match.
+        if let Some(e) = self.executed.lock().get(&hash) {
+            if e.transactions.as_slice() == txs {
+                return Ok(());
+            }
+        }
+        let _producing = self.producing.lock();
+        let parent = self.head();
+        let executed = self.validate_and_execute(header, txs, &parent, Some(now_ms))?;
+        // An earlier entry under this hash came with other transactions (which cannot give
+        // this header); the re-executed one replaces it.
+        self.executed.lock().insert(hash, executed);
+        Ok(())
+    }
+
+    /// Commits a decided (or synced) block: it must extend the head and its commit certificate
+    /// must verify against the validator set of the parent's state (> 2/3 of the voting power).
+    /// A block this node did not check before is fully checked and re-executed first, so
+    /// nothing a peer sends is trusted without the certificate and re-execution.
+    pub fn commit_block(&self, block: Block) -> Result<Arc<CommittedBlock>, ChainError> {
+        let _producing = self.producing.lock();
+        let parent = self.head();
+        check_extends(&parent, &block.header)?;
+        if !self.verify_certificate(&block)? {
+            return Err(BlockRejection::BadCertificate.into());
+        }
+        let hash = block.hash();
+        let cached = self
+            .executed
+            .lock()
+            .remove(&hash)
+            .filter(|e| e.transactions == block.transactions);
+        let executed = match cached {
+            Some(e) => e,
+            None => self.validate_and_execute(&block.header, &block.transactions, &parent, None)?,
+        };
+        self.finish_commit(executed, block.certificate)
+    }
+
+    /// Checks `header`/`txs` against `parent` and re-executes them (see
+    /// [`Node::check_proposal`]); `now_ms` enables the future-timestamp check.
+    fn validate_and_execute(
+        &self,
+        header: &BlockHeader,
+        txs: &[SignedTransaction],
+        parent: &BlockHeader,
+        now_ms: Option<u64>,
+    ) -> Result<ExecutedBlock, ChainError> {
+        check_extends(parent, header)?;
+        if header.chain_id != self.genesis.chain_id {
+            return Err(BlockRejection::WrongChainId(header.chain_id.clone()).into());
+        }
+        let max = now_ms.map_or(u64::MAX, |now| {
+            let drift = u64::try_from(self.config.block.max_clock_drift.as_millis());
+            now.saturating_add(drift.unwrap_or(u64::MAX))
+        });
+        if header.timestamp_ms < parent.timestamp_ms || header.timestamp_ms > max {
+            return Err(BlockRejection::BadTimestamp {
+                got: header.timestamp_ms,
+                min: parent.timestamp_ms,
+                max,
+            }
+            .into());
+        }
+        let bytes: usize = txs.iter().map(|t| t.encode().len()).sum();
+        if txs.len() > self.config.block.max_block_txs
+            || (txs.len() > 1 && bytes > self.config.block.max_block_bytes)
+        {
+            return Err(BlockRejection::TooLarge.into());
+        }
+        let snapshot = self.store.snapshot()?;
+        let validators = read_validators(&snapshot.at(parent.height))?;
+        if !validators
+            .iter()
+            .any(|v| v.public_key.address() == header.proposer)
+        {
+            return Err(BlockRejection::NotAValidator(header.proposer.to_string()).into());
+        }
+        let unchecked: Vec<(usize, &SignedTransaction)> = {
+            let pool = self.pool.lock();
+            txs.iter()
+                .enumerate()
+                .filter(|(_, t)| !pool.contains(&t.hash()))
+                .collect()
+        };
+        let refs: Vec<&SignedTransaction> = unchecked.iter().map(|(_, t)| *t).collect();
+        for ((i, _), ok) in unchecked.iter().zip(verify_signatures(&refs)) {
+            if !ok {
+                return Err(BlockRejection::BadTransactionSignature(*i).into());
+            }
+        }
+        let executed = self.executor.execute_block(
+            &snapshot,
+            parent,
+            txs.to_vec(),
+            header.proposer,
+            header.timestamp_ms,
+        )?;
+        if let Some(e) = executed.excluded.first() {
+            let index = txs.iter().position(|t| t.hash() == e.hash).unwrap_or(0);
+            return Err(BlockRejection::NotExecutable {
+                index,
+                reason: e.reason.clone(),
+            }
+            .into());
+        }
+        if executed.header != *header {
+            return Err(
+                BlockRejection::HeaderMismatch(header_diff(header, &executed.header)).into(),
+            );
+        }
+        Ok(executed)
+    }
+
+    /// Stores an executed block with its certificate, moves the head, updates the pool and
+    /// announces the block. The caller holds `producing`.
+    fn finish_commit(
+        &self,
+        executed: ExecutedBlock,
+        certificate: CommitCertificate,
+    ) -> Result<Arc<CommittedBlock>, ChainError> {
         self.store.commit(&executed, &certificate)?;
         *self.head.write() = executed.header.clone();
+        let height = executed.header.height;
+        self.executed.lock().retain(|_, e| e.header.height > height);
 
         // Update the pool: remove what was committed, record what was left out.
         let mut next_nonces: BTreeMap<Address, u64> = BTreeMap::new();
@@ -741,8 +974,51 @@ impl Node {
         });
         // No subscribers is fine.
         let _ = self.blocks.send(Arc::clone(&committed_block));
-        Ok(Some(committed_block))
+        Ok(committed_block)
     }
+}
+
+/// Height and parent-hash checks of a block against the head.
+fn check_extends(parent: &BlockHeader, header: &BlockHeader) -> Result<(), BlockRejection> {
+    if header.height != parent.height + 1 {
+        return Err(BlockRejection::WrongHeight {
+            expected: parent.height + 1,
+            got: header.height,
+        });
+    }
+    if header.parent_hash != parent.hash() {
+        return Err(BlockRejection::WrongParent);
+    }
+    Ok(())
+}
+
+/// Names the header fields that differ (for error messages).
+fn header_diff(claimed: &BlockHeader, derived: &BlockHeader) -> String {
+    let mut fields = Vec::new();
+    let mut check = |name: &str, same: bool| {
+        if !same {
+            fields.push(name.to_string());
+        }
+    };
+    check("chain_id", claimed.chain_id == derived.chain_id);
+    check("height", claimed.height == derived.height);
+    check("parent_hash", claimed.parent_hash == derived.parent_hash);
+    check("timestamp_ms", claimed.timestamp_ms == derived.timestamp_ms);
+    check("proposer", claimed.proposer == derived.proposer);
+    check(
+        "transactions_root",
+        claimed.transactions_root == derived.transactions_root,
+    );
+    check(
+        "receipts_root",
+        claimed.receipts_root == derived.receipts_root,
+    );
+    check("state_root", claimed.state_root == derived.state_root);
+    check(
+        "validators_hash",
+        claimed.validators_hash == derived.validators_hash,
+    );
+    fields.join(", ")
 }
 
 fn pool_dropped_records(pool: &Pool, out: &mut Vec<u8>) {

@@ -4,6 +4,8 @@
 
 mod chain;
 mod key;
+mod node;
+pub mod testnet;
 mod token;
 mod tx;
 mod up;
@@ -41,6 +43,10 @@ pub enum Command {
     /// Run a single-validator node on the embedded store (creates genesis and keys on first run).
     #[command(after_help = KEY_FILE_NOTE)]
     Up(UpArgs),
+    /// Write genesis, keys and configs for a local multi-validator network.
+    Testnet(TestnetArgs),
+    /// Run one node of a network written by `weft testnet` (BFT consensus with Malachite).
+    Node(NodeArgs),
     /// Create or inspect account keys.
     #[command(subcommand, after_help = KEY_FILE_NOTE)]
     Key(KeyCommand),
@@ -86,6 +92,37 @@ pub struct UpArgs {
     /// How long REST transaction endpoints wait for a receipt, in seconds.
     #[arg(long, default_value_t = 30)]
     pub receipt_timeout: u64,
+}
+
+/// `weft testnet`.
+#[derive(Debug, Args)]
+pub struct TestnetArgs {
+    /// Number of validators (equal voting power).
+    #[arg(long, default_value_t = 4)]
+    pub validators: usize,
+    /// Number of observer (non-validator) nodes.
+    #[arg(long, default_value_t = 0)]
+    pub observers: usize,
+    /// Directory to create (must not exist or be empty).
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// Chain id.
+    #[arg(long, default_value = "weft-testnet")]
+    pub chain_id: String,
+    /// First port: node i uses base+2i for p2p and base+2i+1 for HTTP, on 127.0.0.1.
+    #[arg(long, default_value_t = 26650)]
+    pub base_port: u16,
+    /// With no transactions, an empty block after this many milliseconds.
+    #[arg(long, default_value_t = 2000)]
+    pub max_block_interval_ms: u64,
+}
+
+/// `weft node`.
+#[derive(Debug, Args)]
+pub struct NodeArgs {
+    /// The node's home directory (written by `weft testnet`).
+    #[arg(long, env = "WEFT_HOME")]
+    pub home: PathBuf,
 }
 
 /// `weft key ...`.
@@ -138,6 +175,8 @@ pub enum BenchCommand {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Up(args) => up::run(args),
+        Command::Testnet(args) => testnet::run(args),
+        Command::Node(args) => node::run(args),
         Command::Key(KeyCommand::New { out, plaintext }) => key::new(&out, plaintext),
         Command::Key(KeyCommand::Show { file }) => key::show(&file),
         Command::Chain(ChainCommand::Status { rpc }) => block_on(chain::status(&rpc)),

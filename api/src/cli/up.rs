@@ -161,7 +161,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
 /// Registers the Ctrl-C and SIGTERM handlers now (so a signal that arrives right after the banner
 /// is not lost to the default action) and returns a future that resolves on either. Must be called
 /// inside the runtime that will poll the future.
-fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+pub(super) fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     let future = {
         use tokio::signal::unix::{signal, SignalKind};
@@ -193,7 +193,7 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
 }
 
 /// Prints a line; a closed stdout must not bring the node down.
-fn say(line: &str) {
+pub(super) fn say(line: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}").and_then(|()| out.flush());

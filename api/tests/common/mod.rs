@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod process;
+pub mod testnet;
 
 use std::net::TcpListener;
 use std::sync::Arc;
