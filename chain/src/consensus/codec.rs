@@ -29,7 +29,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use super::context::{Height, ValidatorAddress, Vote, WeftContext};
+    use crate::consensus::context::{Height, ValidatorAddress, Vote, WeftContext};
     use informalsystems_malachitebft_core_consensus::SignedConsensusMsg;
     use informalsystems_malachitebft_core_types::{NilOrVal, Round, SignedMessage, VoteType};
     use crate::Signature;

@@ -190,7 +190,7 @@ impl mc::SigningProvider<WeftContext> for Signer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use super::context::{Height, ValidatorAddress};
+    use crate::consensus::context::{Height, ValidatorAddress};
     use mc::{Round, SigningProvider};
 
     fn vote(kind: VoteType, value: NilOrVal<Hash>) -> Vote {
