@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::{Block, Node, SignedTransaction};
 use bytes::Bytes;
 use informalsystems_malachitebft_app_channel::app::engine::host::Next;
 use informalsystems_malachitebft_app_channel::app::streaming::{
@@ -32,7 +33,6 @@ use informalsystems_malachitebft_app_channel::app::types::{
 use informalsystems_malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
-use crate::{Block, Node, SignedTransaction};
 
 use super::certificate;
 use super::context::{

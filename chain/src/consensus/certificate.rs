@@ -4,8 +4,8 @@
 //! A precommit is signed over [`CommitCertificate::signing_bytes`] (see [`super::signing`]),
 //! so no signature is re-made: the 2f+1 precommits *are* the block's certificate.
 
-use informalsystems_malachitebft_core_types as mc;
 use crate::{CommitCertificate, ValidatorSignature};
+use informalsystems_malachitebft_core_types as mc;
 
 use super::context::{Height, ValidatorAddress, ValidatorSet, WeftContext};
 

@@ -30,9 +30,9 @@ where
 mod tests {
     use super::*;
     use crate::consensus::context::{Height, ValidatorAddress, Vote, WeftContext};
+    use crate::Signature;
     use informalsystems_malachitebft_core_consensus::SignedConsensusMsg;
     use informalsystems_malachitebft_core_types::{NilOrVal, Round, SignedMessage, VoteType};
-    use crate::Signature;
 
     #[test]
     fn consensus_messages_round_trip_and_trailing_bytes_are_refused() {

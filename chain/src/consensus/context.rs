@@ -7,10 +7,10 @@
 
 use std::fmt;
 
+use crate::{Address, BlockHeader, Hash, PublicKey, SignedTransaction};
 use borsh::{BorshDeserialize, BorshSerialize};
 use informalsystems_malachitebft_core_types as mc;
 use mc::{NilOrVal, Round, VoteType};
-use crate::{Address, BlockHeader, Hash, PublicKey, SignedTransaction};
 
 /// The Weft consensus context (stateless; the chain id lives in the signing provider).
 #[derive(Clone, Debug, Default)]

@@ -32,6 +32,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::{Keypair, Node, PublicKey};
 use async_trait::async_trait;
 use informalsystems_malachitebft_app_channel::app::config::{
     ConsensusConfig, DiscoveryConfig, P2pConfig, PubSubProtocol, TimeoutConfig, ValuePayload,
@@ -41,7 +42,6 @@ use informalsystems_malachitebft_app_channel::app::events::{RxEvent, TxEvent};
 use informalsystems_malachitebft_app_channel::app::node::{EngineHandle, NodeConfig, NodeHandle};
 use informalsystems_malachitebft_app_channel::app::types::Keypair as P2pKeypair;
 use serde::{Deserialize, Serialize};
-use crate::{Keypair, Node, PublicKey};
 
 use self::context::{ValidatorAddress, WeftContext};
 use self::signing::Signer;

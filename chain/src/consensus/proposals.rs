@@ -10,9 +10,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::{BlockHeader, Hash, SignedTransaction};
 use borsh::{BorshDeserialize, BorshSerialize};
 use informalsystems_malachitebft_core_types::{Round, Validity};
-use crate::{BlockHeader, Hash, SignedTransaction};
 
 use super::context::{BlockValue, Height, ValidatorAddress, WeftContext};
 

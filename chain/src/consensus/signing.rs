@@ -5,10 +5,10 @@
 //! gathers for a decision are the signatures of Weft's stored [`CommitCertificate`]
 //! (see [`super::certificate`]).
 
+use crate::{CommitCertificate, Hash, Keypair, PublicKey, Signature};
 use borsh::BorshSerialize;
 use informalsystems_malachitebft_core_types as mc;
 use mc::{NilOrVal, SignedMessage, VoteType};
-use crate::{CommitCertificate, Hash, Keypair, PublicKey, Signature};
 
 use super::context::{Proposal, ProposalPart, Vote, WeftContext};
 use super::ByzantineMode;
