@@ -1,14 +1,18 @@
 //! `weft bench chain`: committed transactions per second of a node under JSON-RPC load.
 //!
 //! The load generator is this process; the node is a separate `weft up` child on a temporary data
-//! directory (unless `--rpc` points at a running node). Steps:
+//! directory, or with `--validators N` (N > 1) a local BFT network written by `weft testnet` with
+//! one `weft node` child per validator, loaded through node 0 (unless `--rpc` points at a running
+//! node). Steps:
 //!
 //! 1. the ceiling: raw Ed25519 verification on this machine, one core (single signatures) and all
 //!    cores (batch verification);
 //! 2. pre-sign N governance `Noop` transactions from S fresh sender keys;
 //! 3. subscribe to `newBlocks` over `/ws` (with transaction hashes) to timestamp commits;
 //! 4. send the transactions with `sendTransactions` in chunks over several keep-alive connections
-//!    (each connection owns a disjoint set of senders, so nonces arrive in order);
+//!    (each connection owns a disjoint set of senders, so nonces arrive in order), as fast as the
+//!    node accepts them (open loop), or paced at `--rate` transactions per second so the latency
+//!    measures the chain rather than a queue the generator built;
 //! 5. report committed TPS (first submit to last commit seen), commit latency p50/p99 (chunk
 //!    submit to its block seen) and block sizes, with a Markdown table row for `docs/BENCHMARKS.md`.
 //!
@@ -53,6 +57,12 @@ pub struct BenchArgs {
     /// Give up waiting for commits after this many seconds without progress.
     #[arg(long, default_value_t = 60)]
     pub stall_timeout: u64,
+    /// Offered load in transactions per second across all connections (0: as fast as accepted).
+    #[arg(long, default_value_t = 0)]
+    pub rate: u64,
+    /// Validators of the network to start (1: `weft up`; more: `weft testnet` + `weft node`s).
+    #[arg(long, default_value_t = 1, conflicts_with = "rpc")]
+    pub validators: usize,
 }
 
 /// Runs the benchmark and prints its report.
@@ -60,11 +70,26 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     if args.txs == 0 || args.senders == 0 || args.chunk == 0 || args.connections == 0 {
         bail!("--txs, --senders, --chunk and --connections must be positive");
     }
+    if args.validators == 0 || args.validators > 16 {
+        bail!("--validators must be between 1 and 16");
+    }
     let connections = args.connections.min(args.senders);
 
     let mut child = None;
+    let mut network = None;
     let rpc = match &args.rpc {
         Some(rpc) => rpc.clone(),
+        None if args.validators > 1 => {
+            let net = ChildNetwork::start(args.validators)?;
+            let url = net.rpc.clone();
+            eprintln!(
+                "network: {} validators, load through {url} (homes {}, logs there)",
+                args.validators,
+                net.dir.display()
+            );
+            network = Some(net);
+            url
+        }
         None => {
             let node = ChildNode::start()?;
             let url = node.rpc.clone();
@@ -89,33 +114,122 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let report = result?;
     report.print(&args, connections, &ceiling);
     drop(child);
+    drop(network);
     Ok(())
 }
 
+/// A local network of `weft node` children laid out by `weft testnet` in a temporary directory;
+/// killed and removed on drop.
+struct ChildNetwork {
+    children: Vec<Child>,
+    dir: PathBuf,
+    rpc: String,
+}
+
+impl ChildNetwork {
+    fn start(validators: usize) -> anyhow::Result<Self> {
+        let exe = std::env::current_exe().context("locating the weft binary")?;
+        let dir = temp_dir("weft-bench-net");
+        let base_port = free_port_block(2 * validators as u16)?;
+        let status = Command::new(&exe)
+            .args(["testnet", "--validators", &validators.to_string(), "--dir"])
+            .arg(&dir)
+            .args(["--base-port", &base_port.to_string()])
+            .stdout(Stdio::null())
+            .status()
+            .context("running weft testnet")?;
+        if !status.success() {
+            bail!("weft testnet failed ({status})");
+        }
+        let mut net = ChildNetwork {
+            children: Vec::new(),
+            dir,
+            rpc: format!("http://127.0.0.1:{}/rpc", base_port + 1),
+        };
+        for i in 0..validators {
+            let home = net.dir.join(format!("node{i}"));
+            let log =
+                std::fs::File::create(home.join("node.log")).context("creating a node log")?;
+            let child = Command::new(&exe)
+                .args(["node", "--home"])
+                .arg(&home)
+                .env(
+                    "RUST_LOG",
+                    std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+                )
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .context("starting weft node")?;
+            net.children.push(child);
+        }
+        Ok(net)
+    }
+}
+
+impl Drop for ChildNetwork {
+    fn drop(&mut self) {
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A fresh path under the temporary directory.
+pub(crate) fn temp_dir(prefix: &str) -> PathBuf {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    std::env::temp_dir().join(format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        stamp.as_millis()
+    ))
+}
+
+/// The first port of `count` consecutive free TCP ports on 127.0.0.1.
+fn free_port_block(count: u16) -> anyhow::Result<u16> {
+    let mut rng = StdRng::from_entropy();
+    for _ in 0..100 {
+        let base = 20_000 + (rng.next_u32() % 30_000) as u16;
+        let free = (base..base + count)
+            .all(|port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok());
+        if free {
+            return Ok(base);
+        }
+    }
+    bail!("no block of {count} free ports found")
+}
+
 /// A `weft up` child process on a temporary data directory; killed and removed on drop.
-struct ChildNode {
+pub(crate) struct ChildNode {
     child: Child,
     dir: PathBuf,
-    log: PathBuf,
-    rpc: String,
+    pub(crate) log: PathBuf,
+    pub(crate) rpc: String,
+    /// The admin token `weft up` printed on its first start.
+    pub(crate) admin_token: Option<String>,
 }
 
 impl ChildNode {
     fn start() -> anyhow::Result<Self> {
+        Self::start_with(&[])
+    }
+
+    /// Starts `weft up` with `extra` arguments; returns once it printed its RPC URL and, on this
+    /// first start, its admin token.
+    pub(crate) fn start_with(extra: &[&str]) -> anyhow::Result<Self> {
         let exe = std::env::current_exe().context("locating the weft binary")?;
-        let stamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        let dir = std::env::temp_dir().join(format!(
-            "weft-bench-{}-{}",
-            std::process::id(),
-            stamp.as_millis()
-        ));
+        let dir = temp_dir("weft-bench");
         let log = std::env::temp_dir().join("weft-bench-node.log");
         let log_file = std::fs::File::create(&log).context("creating the node log")?;
         let mut child = Command::new(exe)
             .args(["up", "--http", "127.0.0.1:0", "--data-dir"])
             .arg(&dir)
+            .args(extra)
             .env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
@@ -135,19 +249,24 @@ impl ChildNode {
             dir,
             log,
             rpc: String::new(),
+            admin_token: None,
         };
         let mut lines = BufReader::new(stdout).lines();
         while let Some(line) = lines.next() {
             let line = line.context("reading weft up output")?;
-            if let Some(url) = line.trim().strip_prefix("rpc url:") {
+            let line = line.trim();
+            if let Some(url) = line.strip_prefix("rpc url:") {
                 node.rpc = url.trim().to_string();
+            } else if let Some(rest) = line.strip_prefix("admin token:") {
+                node.admin_token = rest.split_whitespace().next().map(str::to_string);
+            } else if line.starts_with("stop with Ctrl-C") && !node.rpc.is_empty() {
                 // Keep reading so the node never writes to a closed pipe.
                 std::thread::spawn(move || lines.for_each(drop));
                 return Ok(node);
             }
         }
         bail!(
-            "weft up exited before printing its RPC URL (see {})",
+            "weft up exited before it was ready (see {})",
             node.log.display()
         )
     }
@@ -255,6 +374,9 @@ struct Report {
 async fn load(args: &BenchArgs, rpc: &str, connections: usize) -> anyhow::Result<Report> {
     let client = RpcClient::new(rpc);
     wait_ready(&client).await?;
+    if args.validators > 1 {
+        wait_for_first_block(&client).await?;
+    }
     let status = client.call("getSyncStatus", json!([])).await?;
     let chain_id = status
         .get("chainId")
@@ -332,12 +454,15 @@ async fn load(args: &BenchArgs, rpc: &str, connections: usize) -> anyhow::Result
         .finish();
     let url = client.url().to_string();
     let first_submit = Instant::now();
+    // Each connection carries an equal share of the offered load.
+    let lane_rate = (args.rate > 0).then(|| args.rate as f64 / connections as f64);
     let mut tasks = Vec::new();
     for lane in lanes {
         let (http, url, submit_at, raws) =
             (http.clone(), url.clone(), submit_at.clone(), raws.clone());
+        let pace = lane_rate.map(|rate| (first_submit, rate));
         tasks.push(actix_web::rt::spawn(async move {
-            send_lane(&http, &url, lane, &raws, &submit_at).await
+            send_lane(&http, &url, lane, &raws, &submit_at, pace).await
         }));
     }
     let (mut accepted, mut rejected, mut retried) = (0, 0, 0);
@@ -436,6 +561,25 @@ async fn wait_ready(client: &RpcClient) -> anyhow::Result<()> {
     }
 }
 
+/// Waits until the network has committed a block, i.e. its validators found each other.
+async fn wait_for_first_block(client: &RpcClient) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let height = client
+            .call("getBlockNumber", json!([]))
+            .await
+            .ok()
+            .and_then(|v| v.as_u64());
+        if height.is_some_and(|h| h >= 1) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("the network committed no block within 60 s");
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// Signs every transaction (all cores) and groups them into per-connection request bodies.
 fn presign(
     args: &BenchArgs,
@@ -505,15 +649,24 @@ fn request_body(indices: &[usize], raws: &[String]) -> String {
 
 /// Sends one connection's requests in order. Returns (accepted, rejected, retried).
 /// Transactions refused because the pool is full are resent (in order) until accepted.
+/// With `pace = (start, rate)`, a request is not sent before the moment at which `rate`
+/// transactions per second since `start` would have reached it.
 async fn send_lane(
     http: &awc::Client,
     url: &str,
     lane: Lane,
     raws: &[String],
     submit_at: &RefCell<Vec<Option<Instant>>>,
+    pace: Option<(Instant, f64)>,
 ) -> anyhow::Result<(usize, usize, usize)> {
     let (mut accepted, mut rejected, mut retried) = (0, 0, 0);
+    let mut scheduled = 0usize;
     for mut indices in lane.requests {
+        if let Some((start, rate)) = pace {
+            let due = start + Duration::from_secs_f64(scheduled as f64 / rate);
+            actix_web::rt::time::sleep_until(due.into()).await;
+            scheduled += indices.len();
+        }
         let mut attempts = 0;
         loop {
             let sent = Instant::now();
@@ -580,9 +733,13 @@ impl Report {
             .and_then(|l| l.split_whitespace().next().map(str::to_string))
             .unwrap_or_else(|| "?".into());
         println!();
+        let offered = match args.rate {
+            0 => "open loop".to_string(),
+            rate => format!("offered {rate} tx/s"),
+        };
         println!(
-            "weft bench chain: {} txs, {} senders, {} per request, {connections} connections",
-            args.txs, args.senders, args.chunk
+            "weft bench chain: {} validator(s), {} txs, {} senders, {} per request, {connections} connections, {offered}",
+            args.validators, args.txs, args.senders, args.chunk
         );
         println!(
             "  submitted {} / accepted {} / rejected {} / retried {}",
@@ -610,11 +767,15 @@ impl Report {
         );
         println!("  load average (1 min): {load}");
         println!();
-        println!("| txs | senders | conns | committed TPS | p50 ms | p99 ms | blocks | txs/block | Ed25519 1-core/s | Ed25519 batch/s ({} cores) | load |", ceiling.threads);
-        println!("|---|---|---|---|---|---|---|---|---|---|---|");
+        println!("| validators | offered tx/s | txs | senders | conns | committed TPS | p50 ms | p99 ms | blocks | txs/block | Ed25519 1-core/s | Ed25519 batch/s ({} cores) | load |", ceiling.threads);
+        println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        let rate = match args.rate {
+            0 => "open".to_string(),
+            rate => rate.to_string(),
+        };
         println!(
-            "| {} | {} | {connections} | {tps:.0} | {} | {} | {} | {per_block:.0} | {:.0} | {:.0} | {load} |",
-            self.committed, args.senders, self.p50.as_millis(), self.p99.as_millis(), self.blocks,
+            "| {} | {rate} | {} | {} | {connections} | {tps:.0} | {} | {} | {} | {per_block:.0} | {:.0} | {:.0} | {load} |",
+            args.validators, self.committed, args.senders, self.p50.as_millis(), self.p99.as_millis(), self.blocks,
             ceiling.single_per_sec, ceiling.batch_per_sec
         );
     }

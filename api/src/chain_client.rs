@@ -158,7 +158,14 @@ impl ChainClient {
         let deadline = Instant::now() + self.receipt_timeout;
         loop {
             if let Some(receipt) = self.node.receipt(&hash).map_err(ApiError::internal)? {
-                return Ok(TxOutcome::from_receipt(&receipt));
+                let outcome = TxOutcome::from_receipt(&receipt);
+                // The store holds the receipt a moment before the node moves its head; wait for
+                // the head, so reads made after this returns (e.g. resolving a DID just created)
+                // see the block.
+                while self.node.height() < outcome.height && Instant::now() < deadline {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                return Ok(outcome);
             }
             if let TxStatus::Dropped { reason } =
                 self.node.tx_status(&hash).map_err(ApiError::internal)?

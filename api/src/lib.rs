@@ -16,11 +16,12 @@
 //! - [`store`]: the off-chain store (sqlx, SQLite or PostgreSQL, embedded migrations).
 //! - [`keystore`]: custodied keys under the master secret; [`keyfile`]: the CLI's encrypted key files.
 //! - [`chain_client`]: submit to the node and wait for receipts. [`metrics`]: Prometheus + request log.
+//! - [`modules`]: the on-chain modules every node runs (governance, `weft-did`, `weft-mpc`).
 //! - [`platform`]: start-up (master key, store, first-start admin token and operator key).
 //! - [`ui`]: the web UI (server-rendered pages at `/`, assets at `/assets/`).
 //!
 //! Tools: [`node_home`] (the data directory layout), [`client`] (a small JSON-RPC client), [`cli`]
-//! (the `weft` subcommands), [`bench`](mod@bench) (`weft bench chain`).
+//! (the `weft` subcommands), [`bench`](mod@bench) (`weft bench chain`), [`bench_did`] (`weft bench did`).
 //!
 //! **Invariants:** no request, however malformed, panics the server: every failure is a JSON-RPC
 //! error or a problem document. Internal errors are logged and answered with a generic message.
@@ -30,12 +31,14 @@
 
 pub mod auth;
 pub mod bench;
+pub mod bench_did;
 pub mod chain_client;
 pub mod cli;
 pub mod client;
 pub mod keyfile;
 pub mod keystore;
 pub mod metrics;
+pub mod modules;
 pub mod node_home;
 pub mod platform;
 pub mod problem;

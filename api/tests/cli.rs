@@ -377,3 +377,98 @@ fn logs_never_contain_tokens_keys_or_the_master_secret() {
         assert!(!log.contains(secret), "a secret was logged");
     }
 }
+
+/// `weft did|issuer|cpt` against a running node: create, resolve, add a key, register a CPT,
+/// apply and be recognised, deactivate; a write after deactivation fails with a non-zero exit.
+#[test]
+fn did_issuer_and_cpt_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let node = UpProcess::start(&data);
+    let admin_key = data.join("keys").join("admin.key");
+    let key = admin_key.to_str().unwrap();
+    let rpc = node.rpc.as_str();
+    let signer = ["--key", key, "--rpc", rpc];
+    let run = |args: &[&str]| {
+        let out = weft(args);
+        (
+            out.status.success(),
+            stdout(&out),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    let (ok, out, err) = run(&[&["did", "create"][..], &signer].concat());
+    assert!(ok, "did create: {out} {err}");
+    let created: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("did create printed {out}: {e}"));
+    let did = created["didDocument"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no DID in {out}"))
+        .to_string();
+    assert!(did.starts_with("did:weft:weft-local:0x"), "{did}");
+    println!("created {did}");
+
+    let (ok, out, err) = run(&["did", "resolve", &did, "--rpc", rpc]);
+    assert!(ok, "did resolve: {out} {err}");
+    assert!(
+        out.contains("#key-1") && out.contains("publicKeyMultibase"),
+        "{out}"
+    );
+
+    let other = weft_chain::Keypair::generate();
+    let other_hex = format!("0x{}", hex::encode(other.public_key().as_bytes()));
+    let (ok, out, err) =
+        run(&[&["did", "add-key", "--public-key", &other_hex][..], &signer].concat());
+    assert!(ok, "did add-key: {out} {err}");
+    let (ok, out, _) = run(&["did", "resolve", &did, "--rpc", rpc]);
+    assert!(ok && out.contains("#key-2"), "{out}");
+    let (ok, out, _) = run(&["did", "resolve", &did, "--version-id", "1", "--rpc", rpc]);
+    assert!(
+        ok && !out.contains("#key-2"),
+        "version 1 has one key: {out}"
+    );
+
+    let schema = dir.path().join("schema.json");
+    std::fs::write(
+        &schema,
+        r#"{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","properties":{"name":{"type":"string"}}}"#,
+    )
+    .unwrap();
+    let (ok, out, err) = run(&[
+        &["cpt", "register", "--schema", schema.to_str().unwrap()][..],
+        &signer,
+    ]
+    .concat());
+    assert!(ok, "cpt register: {out} {err}");
+    let (ok, out, err) = run(&["cpt", "show", "2000000", "--rpc", rpc]);
+    assert!(ok && out.contains("2000000"), "cpt show: {out} {err}");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"type": 5}"#).unwrap();
+    let (ok, out, err) = run(&[
+        &["cpt", "register", "--schema", bad.to_str().unwrap()][..],
+        &signer,
+    ]
+    .concat());
+    assert!(!ok, "an invalid schema must be refused: {out} {err}");
+
+    let (ok, out, err) =
+        run(&[&["issuer", "apply", "--name", "Example Bank"][..], &signer].concat());
+    assert!(ok, "issuer apply: {out} {err}");
+    let (ok, out, err) = run(&[&["issuer", "recognise", &did][..], &signer].concat());
+    assert!(ok, "issuer recognise: {out} {err}");
+    let (ok, out, err) = run(&["issuer", "list", "--rpc", rpc]);
+    assert!(
+        ok && out.contains("Example Bank"),
+        "issuer list: {out} {err}"
+    );
+
+    let (ok, out, err) = run(&[&["did", "deactivate"][..], &signer].concat());
+    assert!(ok, "did deactivate: {out} {err}");
+    let (ok, out, _) = run(&["did", "resolve", &did, "--rpc", rpc]);
+    assert!(out.contains("deactivated"), "{ok} {out}");
+    let (ok, out, err) =
+        run(&[&["did", "add-key", "--public-key", &other_hex][..], &signer].concat());
+    assert!(!ok, "a deactivated DID cannot be updated: {out} {err}");
+    println!("checked: create, resolve (latest, version 1), add-key, CPT register/show and an invalid schema refused, issuer apply/recognise/list, deactivate, update after deactivation refused");
+}

@@ -21,9 +21,7 @@ use weft_api::server::{serve, AppBuilder, ServeOptions};
 use weft_api::store::{sqlite_url, Store};
 use weft_api::ws::WsConfig;
 use weft_chain::governance::{self, GovernanceCall};
-use weft_chain::{
-    Keypair, ModuleRegistry, Node, SingleValidator, SingleValidatorHandle, Transaction,
-};
+use weft_chain::{Keypair, Node, SingleValidator, SingleValidatorHandle, Transaction};
 
 /// A database for one test.
 struct TestDb {
@@ -144,7 +142,7 @@ impl Api {
         let node = Node::open(
             home.node_config(),
             contents.genesis.clone(),
-            ModuleRegistry::with_defaults(),
+            weft_api::modules::registry(),
         )
         .unwrap();
         let validator = SingleValidator::spawn(node.clone(), contents.validator);
@@ -836,7 +834,7 @@ async fn restart_keeps_tokens_and_another_master_key_is_refused() {
         let node = Node::open(
             home.node_config(),
             contents.genesis.clone(),
-            ModuleRegistry::with_defaults(),
+            weft_api::modules::registry(),
         )
         .unwrap();
         let master = weft_api::keystore::MasterKey::random().unwrap();

@@ -1,8 +1,51 @@
-//! `weft-did`: decentralised identifiers, issuer governance, claim schemas (CPTs),
-//! verifiable credentials and presentations, status lists, evidence and QR envelopes.
+//! `weft-did`: decentralised identifiers, issuer governance and claim schemas (CPTs) — and, later,
+//! verifiable credentials, presentations, status lists, evidence and QR envelopes.
 //!
-//! Depends on `weft-chain` (to provide its on-chain modules through the module
-//! interface) and `weft-zk` (predicate proofs). It must never talk HTTP or SQL:
-//! those belong to `weft-api`.
+//! Depends on `weft-chain` (to provide its on-chain modules through the module interface) and
+//! `weft-zk` (predicate proofs). It must never talk HTTP or SQL: those belong to `weft-api`.
+//! Module execution is deterministic: no clock, randomness or IO (schema validation included —
+//! external `$ref`s are refused, never fetched).
 //!
-//! Nothing is implemented yet; the DID/CPT and credential issues fill this crate.
+//! # Map
+//!
+//! - [`did`]: DID syntax (`did:weft:<chain-id>:0x<40 hex>`, `did:key`). [`multikey`]: Ed25519
+//!   `publicKeyMultibase`.
+//! - [`document`]: the on-chain document ([`DidState`]), update operations, DID Core JSON.
+//! - [`registry`]: the `did` module (create / update / deactivate, versioned storage, resolution
+//!   by version or time in O(log n) reads). [`proof`]: verifying a document against a header.
+//!   [`resolution`]: DID Resolution metadata.
+//! - [`issuer`]: the `issuer` module (authority-issuer applications — recognition is a governance
+//!   grant — and issuer types).
+//! - [`cpt`]: the `cpt` module (JSON Schema draft 2020-12 registry). [`canonical`]: canonical JSON.
+//! - `METHOD.md` (next to this crate's `Cargo.toml`) is the `did:weft` method specification.
+//!
+//! Module names (`did`, `issuer`, `cpt`) are state namespaces; credentials will add their own
+//! modules under `credential/` without touching these.
+
+pub mod canonical;
+pub mod cpt;
+pub mod did;
+pub mod document;
+mod error;
+pub mod issuer;
+pub mod multikey;
+pub mod proof;
+pub mod registry;
+pub mod resolution;
+
+use std::sync::Arc;
+
+use weft_chain::Module;
+
+pub use did::Did;
+pub use document::{DidState, Relationships, Service, UpdateOp};
+pub use error::DidError;
+
+/// The on-chain modules of this crate, for the node's registry.
+pub fn modules() -> Vec<Arc<dyn Module>> {
+    vec![
+        Arc::new(registry::DidRegistry),
+        Arc::new(issuer::IssuerRegistry),
+        Arc::new(cpt::CptRegistry),
+    ]
+}

@@ -5,4 +5,21 @@
 //! only) and `weft-zk` (proofs, threshold ElGamal, membership circuits). It must
 //! never talk HTTP or SQL: those belong to `weft-api`.
 //!
-//! Nothing is implemented yet; the PSI and voting issues fill this crate.
+//! - [`psi`]: private set intersection — ECDH-PSI on ristretto255 (one-side, both-sides,
+//!   cardinality), unbalanced PSI and keyword lookup over a DH-OPRF, signed peer envelopes,
+//!   the request/response session protocol, and the `psi` on-chain module.
+//! - [`vote`]: anonymous, verifiable voting (filled by the voting issue).
+
+use std::sync::Arc;
+
+use weft_chain::Module;
+
+pub mod psi;
+pub mod vote;
+
+/// The on-chain modules of this crate, for the node's registry.
+pub fn modules() -> Vec<Arc<dyn Module>> {
+    let mut modules = psi::modules();
+    modules.extend(vote::modules());
+    modules
+}

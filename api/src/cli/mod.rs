@@ -3,12 +3,14 @@
 //! Subcommands return `anyhow::Result`; `main` prints the error chain and exits non-zero.
 
 mod chain;
+mod did;
 mod key;
 mod node;
 pub mod testnet;
 mod token;
 mod tx;
 mod up;
+pub mod vote;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -62,6 +64,18 @@ pub enum Command {
     /// Manage API tokens through a running server (needs an admin token).
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// DIDs: create, resolve, add or rotate keys, deactivate.
+    #[command(subcommand)]
+    Did(did::DidCommand),
+    /// Authority issuers: apply, recognise (committee), list.
+    #[command(subcommand)]
+    Issuer(did::IssuerCommand),
+    /// Claim protocol types (JSON Schemas on chain): register, show.
+    #[command(subcommand)]
+    Cpt(did::CptCommand),
+    /// Anonymous voting: inspect and audit polls.
+    #[command(subcommand)]
+    Vote(vote::VoteCommand),
 }
 
 /// `weft up`.
@@ -167,8 +181,10 @@ pub enum TxCommand {
 /// `weft bench ...`.
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
-    /// Committed TPS and commit latency of a single-validator node under JSON-RPC load.
+    /// Committed TPS and commit latency under JSON-RPC load (one validator, or `--validators N`).
     Chain(crate::bench::BenchArgs),
+    /// DID creations committed per second through REST, and resolutions per second.
+    Did(crate::bench_did::BenchDidArgs),
 }
 
 /// Runs a parsed command line.
@@ -182,7 +198,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Chain(ChainCommand::Status { rpc }) => block_on(chain::status(&rpc)),
         Command::Tx(TxCommand::Send(args)) => block_on(tx::send(args)),
         Command::Bench(BenchCommand::Chain(args)) => crate::bench::run(args),
+        Command::Bench(BenchCommand::Did(args)) => crate::bench_did::run(args),
         Command::Token(command) => block_on(token::run(command)),
+        Command::Did(command) => block_on(did::run_did(command)),
+        Command::Issuer(command) => block_on(did::run_issuer(command)),
+        Command::Cpt(command) => block_on(did::run_cpt(command)),
+        Command::Vote(command) => block_on(vote::run(command)),
     }
 }
 

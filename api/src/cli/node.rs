@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use actix_web::{web, HttpResponse};
 use anyhow::Context;
-use weft_chain::{ModuleRegistry, Node, NodeConfig, SignedTransaction};
+use weft_chain::{Node, NodeConfig, SignedTransaction};
 
 use super::testnet::{config_path, key_path, NetworkNodeConfig};
 use super::up::{say, shutdown_signal};
@@ -47,7 +47,7 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
     };
     node_config.block.max_block_interval = Duration::from_millis(config.max_block_interval_ms);
     node_config.block.batch_delay = Duration::from_millis(config.batch_delay_ms);
-    let node = Node::open(node_config, genesis, ModuleRegistry::with_defaults())
+    let node = Node::open(node_config, genesis, crate::modules::registry())
         .context("opening the ledger")?;
     let listener =
         TcpListener::bind(config.http).with_context(|| format!("binding {}", config.http))?;

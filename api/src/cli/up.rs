@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use anyhow::Context;
-use weft_chain::{ModuleRegistry, Node, SingleValidator};
+use weft_chain::{Node, SingleValidator};
 
 use super::UpArgs;
 use crate::node_home::{read_key_file, NodeHome};
@@ -36,7 +36,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     let node = Node::open(
         home.node_config(),
         contents.genesis.clone(),
-        ModuleRegistry::with_defaults(),
+        crate::modules::registry(),
     )
     .context("opening the ledger")?;
     let validator = SingleValidator::spawn(node.clone(), contents.validator.clone());

@@ -4,7 +4,9 @@
 //!   `/api/openapi.json`, Swagger UI at `/api/docs/`, `/healthz`, `/readyz`, `/metrics`.
 //! - [`ApiState`] is the one shared state (node, store, keystore, chain client, limiters, metrics).
 //! - Handlers: [`chain`] (public chain reads), [`access`] (whoami, tokens, keys),
-//!   [`transactions`] (custodial and client-signed submission), [`ops`] (health, metrics).
+//!   [`transactions`] (custodial and client-signed submission), [`ops`] (health, metrics),
+//!   [`did`] (DIDs, issuers, CPTs, DID resolution), [`polls`] (voting), [`psi`] (set intersection).
+//!   Each capability module has `configure_v1` / `configure_root` and its own OpenAPI `Doc`.
 //!
 //! Request flow: metrics/IP-limit middleware → extractors ([`crate::auth::Principal`] for the
 //! token and role, [`crate::problem::ApiJson`] for the body) → handler → store / keystore /
@@ -12,7 +14,10 @@
 
 pub mod access;
 pub mod chain;
+pub mod did;
 pub mod ops;
+pub mod polls;
+pub mod psi;
 pub mod transactions;
 
 use std::sync::Arc;
@@ -70,6 +75,8 @@ pub struct ApiState {
     pub metrics: Metrics,
     /// Settings.
     pub config: ApiConfig,
+    /// PSI sessions with partner servers (registered as its own app data by [`configure`]).
+    pub psi: web::Data<psi::PsiService>,
 }
 
 impl ApiState {
@@ -83,6 +90,7 @@ impl ApiState {
             limits: Limiters::new(config.rate_limits),
             metrics: Metrics::new(),
             config,
+            psi: psi::PsiService::new(psi::PsiConfig::default()),
         }
     }
 }
@@ -147,7 +155,11 @@ impl Modify for BearerAuth {
 
 /// The OpenAPI document as served at `/api/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi();
+    doc.merge(did::Doc::openapi());
+    doc.merge(polls::Doc::openapi());
+    doc.merge(psi::Doc::openapi());
+    doc
 }
 
 async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
@@ -166,7 +178,9 @@ async fn api_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 /// Registers the REST API, OpenAPI, Swagger UI and the operational endpoints.
 pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<ApiState>) {
     let limit = BodyLimit(state.config.max_body_bytes);
+    let psi_service = state.psi.clone();
     cfg.app_data(state)
+        .app_data(psi_service)
         .service(
             web::scope("/healthz")
                 .wrap(from_fn(metrics::observe))
@@ -217,6 +231,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<ApiState>) {
                     resource("/transactions/signed")
                         .route(web::post().to(transactions::send_signed)),
                 )
+                .configure(did::configure_v1)
+                .configure(polls::configure_v1)
+                .configure(psi::configure_v1)
                 .default_service(web::to(api_not_found)),
-        );
+        )
+        .configure(did::configure_root)
+        .configure(psi::configure_root);
 }

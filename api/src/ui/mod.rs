@@ -3,8 +3,9 @@
 //! - [`layout`]: the page shell (navigation, sign-in status), shared widgets and the error page.
 //! - [`explorer`]: Chain — latest blocks (live over `/ws`), a block, a transaction, validators,
 //!   search by height or hash.
-//! - [`sections`]: Identity, Credentials, Verify, PSI and Voting. Each capability fills its page
-//!   when it lands; until then the page says what it will hold.
+//! - [`sections`]: sign-in, and the placeholder page of a capability not yet offered
+//!   (Credentials, Verify).
+//! - [`identity`], [`psi`], [`voting`]: each capability's own pages (and page scripts).
 //! - `assets/`: `weft.css` and `weft.js` (sign-in with a token, live block list), compiled into
 //!   the binary, so the UI needs no front-end toolchain and no files beside the binary.
 //!
@@ -15,8 +16,11 @@
 //! value it renders.
 
 mod explorer;
+mod identity;
 mod layout;
+mod psi;
 mod sections;
+mod voting;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpResponse};
@@ -37,11 +41,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/chain/validators", web::get().to(explorer::validators))
         .route("/chain/search", web::get().to(explorer::search))
         .route("/signin", web::get().to(sections::signin))
-        .route("/identity", web::get().to(sections::identity))
         .route("/credentials", web::get().to(sections::credentials))
         .route("/verify", web::get().to(sections::verify))
-        .route("/psi", web::get().to(sections::psi))
-        .route("/voting", web::get().to(sections::voting))
+        .configure(identity::routes)
+        .configure(psi::routes)
+        .configure(voting::routes)
         .route(
             "/assets/weft.css",
             web::get().to(|| async { asset("text/css; charset=utf-8", CSS) }),

@@ -25,7 +25,7 @@ pub fn summary(path: &str) -> &'static str {
     }
 }
 
-fn coming(path: &'static str, title: &str) -> HttpResponse {
+pub(super) fn coming(path: &'static str, title: &str) -> HttpResponse {
     let body = html! {
         p.lead { (summary(path)) }
         div.notice {
@@ -36,11 +36,6 @@ fn coming(path: &'static str, title: &str) -> HttpResponse {
     html(StatusCode::OK, page(title, path, body))
 }
 
-/// `GET /identity`.
-pub async fn identity() -> HttpResponse {
-    coming("/identity", "Identity")
-}
-
 /// `GET /credentials`.
 pub async fn credentials() -> HttpResponse {
     coming("/credentials", "Credentials")
@@ -49,16 +44,6 @@ pub async fn credentials() -> HttpResponse {
 /// `GET /verify`.
 pub async fn verify() -> HttpResponse {
     coming("/verify", "Verify")
-}
-
-/// `GET /psi`.
-pub async fn psi() -> HttpResponse {
-    coming("/psi", "PSI")
-}
-
-/// `GET /voting`.
-pub async fn voting() -> HttpResponse {
-    coming("/voting", "Voting")
 }
 
 /// `GET /signin`: a token form; `weft.js` checks the token with `GET /api/v1/auth/whoami` and

@@ -19,8 +19,7 @@ use weft_api::server::{serve, AppBuilder, ServeOptions};
 use weft_api::ws::WsConfig;
 use weft_chain::governance::{self, GovernanceCall};
 use weft_chain::{
-    Call, Keypair, ModuleRegistry, Node, SignedTransaction, SingleValidator, SingleValidatorHandle,
-    Transaction,
+    Call, Keypair, Node, SignedTransaction, SingleValidator, SingleValidatorHandle, Transaction,
 };
 
 pub struct TestNode {
@@ -49,7 +48,7 @@ impl TestNode {
         let node = Node::open(
             home.node_config(),
             contents.genesis.clone(),
-            ModuleRegistry::with_defaults(),
+            weft_api::modules::registry(),
         )
         .unwrap();
         let validator = SingleValidator::spawn(node.clone(), contents.validator);

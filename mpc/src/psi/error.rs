@@ -1,0 +1,96 @@
+//! Errors of the PSI protocol layer.
+
+/// Why a PSI step failed. Every variant is a clear, final verdict on the session: the state
+/// machine that returned it is consumed or must be dropped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PsiError {
+    /// A message carried another session's id (replayed or misrouted).
+    #[error("message belongs to session {found}, expected {expected}")]
+    WrongSession {
+        /// Session id of this session (hex).
+        expected: String,
+        /// Session id in the message (hex).
+        found: String,
+    },
+    /// A message arrived for a step this state does not accept, or out of order.
+    #[error("unexpected message: expected {expected}, found {found}")]
+    UnexpectedMessage {
+        /// What this state expects.
+        expected: String,
+        /// What arrived.
+        found: String,
+    },
+    /// A point encoding was not a canonical ristretto255 encoding.
+    #[error("item {index} of batch {batch} is not a canonical ristretto255 point")]
+    InvalidPoint {
+        /// Batch sequence number.
+        batch: u64,
+        /// Index inside the batch.
+        index: usize,
+    },
+    /// A point was the identity (it would match every other identity and carries no item).
+    #[error("item {index} of batch {batch} is the identity point")]
+    IdentityPoint {
+        /// Batch sequence number.
+        batch: u64,
+        /// Index inside the batch.
+        index: usize,
+    },
+    /// The peer sent more items than it declared (or than the limits allow).
+    #[error("too many items: {found} received, at most {limit} allowed")]
+    TooManyItems {
+        /// Items received so far, including this batch.
+        found: u64,
+        /// Declared or configured limit.
+        limit: u64,
+    },
+    /// The peer finished a step with fewer items than declared.
+    #[error("incomplete step: {found} items received, {expected} declared")]
+    Incomplete {
+        /// Items received.
+        found: u64,
+        /// Items declared.
+        expected: u64,
+    },
+    /// A batch exceeded the negotiated batch size.
+    #[error("batch of {found} items exceeds the limit of {limit}")]
+    BatchTooLarge {
+        /// Items in the batch.
+        found: usize,
+        /// Limit.
+        limit: usize,
+    },
+    /// A message could not be decoded.
+    #[error("malformed message: {0}")]
+    Malformed(String),
+    /// Session parameters are invalid (sizes over the limit, zero batch size, ...).
+    #[error("invalid parameters: {0}")]
+    InvalidParams(String),
+    /// A message signature did not verify against the peer's pinned key.
+    #[error("message signature does not verify against the peer's key")]
+    BadSignature,
+    /// A message sequence number was not the next one (replay, reordering or loss).
+    #[error("message sequence {found}, expected {expected}")]
+    BadSequence {
+        /// Next expected sequence number.
+        expected: u64,
+        /// Sequence number found.
+        found: u64,
+    },
+    /// A DID could not be resolved to an Ed25519 key locally.
+    #[error("unsupported or malformed DID {0:?}")]
+    BadDid(String),
+    /// A keyword-lookup table held the same key twice.
+    #[error("duplicate key in keyword table")]
+    DuplicateKey,
+    /// Authenticated decryption of a keyword-lookup payload failed.
+    #[error("keyword payload failed to decrypt")]
+    Decrypt,
+    /// Reading or parsing an input file failed.
+    #[error("input: {0}")]
+    Input(String),
+}
+
+pub(crate) fn hex32(b: &[u8; 32]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
