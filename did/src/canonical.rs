@@ -1,19 +1,15 @@
-//! Canonical JSON: object members sorted by key, no insignificant whitespace, strings escaped
-//! minimally (as RFC 8785 JCS does).
+//! Canonical JSON: RFC 8785 (JCS) — members sorted by the UTF-16 code units of their keys, no
+//! insignificant whitespace, minimal string escapes, numbers in their ECMAScript form.
 //!
-//! This is JCS for documents whose numbers are integers (every schema and DID document here);
-//! non-integral numbers are written by `serde_json` (shortest round-trip form), which can differ
-//! from JCS's ECMAScript form for some exponents. Keys are sorted by their UTF-8 bytes, which
-//! differs from JCS's UTF-16 order only for keys mixing characters above U+FFFF with
-//! U+E000..U+FFFF.
+//! Used for CPT digests and for Data Integrity proofs, so a digest or signature made elsewhere
+//! by a conformant implementation matches ours.
 
 use serde_json::Value;
 
 /// The canonical text of `value`.
 pub fn to_string(value: &Value) -> String {
-    // serde_json's Map is a BTreeMap in this workspace (no `preserve_order` feature), so
-    // serialising sorts keys; the compact serializer adds no whitespace.
-    serde_json::to_string(value).expect("a Value always serialises")
+    // A `Value` holds no NaN or infinity, the only inputs JCS refuses.
+    serde_json_canonicalizer::to_string(value).expect("every serde_json::Value has a JCS form")
 }
 
 /// The canonical bytes of `value`.
@@ -33,5 +29,19 @@ mod tests {
             to_string(&v),
             "{\"a\":null,\"b\":[1,{\"a\":\"\u{e9}\\n\",\"z\":1}]}"
         );
+    }
+
+    #[test]
+    fn numbers_take_their_ecmascript_form() {
+        let v: Value = serde_json::from_str(r#"[1.0, 1e21, 1e-7, 0.1, -0.0, 100]"#).unwrap();
+        assert_eq!(to_string(&v), "[1,1e+21,1e-7,0.1,0,100]");
+    }
+
+    #[test]
+    fn keys_sort_by_utf16_code_units() {
+        // U+1F600 is the surrogate pair D83D DE00, which sorts before U+FB01 (UTF-16) although
+        // its UTF-8 bytes sort after.
+        let v: Value = serde_json::from_str(r#"{"\ufb01": 1, "\ud83d\ude00": 2}"#).unwrap();
+        assert_eq!(to_string(&v), "{\"\u{1f600}\":2,\"\u{fb01}\":1}");
     }
 }

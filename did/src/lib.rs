@@ -17,6 +17,8 @@
 //! - [`issuer`]: the `issuer` module (authority-issuer applications — recognition is a governance
 //!   grant — and issuer types).
 //! - [`cpt`]: the `cpt` module (JSON Schema draft 2020-12 registry). [`canonical`]: canonical JSON.
+//! - [`credential`]: verifiable credentials; so far Data Integrity `eddsa-jcs-2022` proofs
+//!   ([`credential::data_integrity`]) and `did:key` verification-method resolution.
 //! - `METHOD.md` (next to this crate's `Cargo.toml`) is the `did:weft` method specification.
 //!
 //! Module names (`did`, `issuer`, `cpt`) are state namespaces; credentials will add their own
@@ -24,6 +26,7 @@
 
 pub mod canonical;
 pub mod cpt;
+pub mod credential;
 pub mod did;
 pub mod document;
 mod error;
