@@ -68,10 +68,13 @@ fn the_vectors_signed_credential_verifies_with_its_did_key() {
     assert!(verified.created.is_some());
 }
 
+/// A change to a secured document.
+type Edit = dyn Fn(&mut Value);
+
 #[test]
 fn changing_any_claim_breaks_verification() {
     let signed = vector("signedJCS.json");
-    let edits: Vec<Box<dyn Fn(&mut Value)>> = vec![
+    let edits: Vec<Box<Edit>> = vec![
         Box::new(|d| d["credentialSubject"]["alumniOf"] = json!("Another School")),
         Box::new(|d| d["credentialSubject"]["id"] = json!("did:example:someone-else")),
         Box::new(|d| d["issuer"] = json!("https://vc.example/issuers/0000")),
