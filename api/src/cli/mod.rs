@@ -10,6 +10,7 @@ pub mod testnet;
 mod token;
 mod tx;
 mod up;
+pub mod psi;
 pub mod vote;
 
 use std::net::SocketAddr;
@@ -76,6 +77,9 @@ pub enum Command {
     /// Anonymous voting: inspect and audit polls.
     #[command(subcommand)]
     Vote(vote::VoteCommand),
+    /// Private set intersection with a partner's server.
+    #[command(subcommand)]
+    Psi(psi::PsiCommand),
 }
 
 /// `weft up`.
@@ -204,6 +208,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Issuer(command) => block_on(did::run_issuer(command)),
         Command::Cpt(command) => block_on(did::run_cpt(command)),
         Command::Vote(command) => block_on(vote::run(command)),
+        Command::Psi(command) => block_on(psi::run(command)),
     }
 }
 
