@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
+use weft_api::chain_client::ChainClient;
 use weft_api::node_home::NodeHome;
 use weft_api::platform;
 use weft_api::rest::psi::{PsiConfig, PsiService};
@@ -16,7 +17,6 @@ use weft_api::rest::{self, ApiConfig};
 use weft_api::server::{serve, AppBuilder, ServeOptions};
 use weft_api::store::sqlite_url;
 use weft_chain::{Keypair, Node, SingleValidator, SingleValidatorHandle};
-use weft_api::chain_client::ChainClient;
 use weft_mpc::psi::ledger::{self, PsiCall, SessionRecord, SessionStatus as ChainStatus};
 use weft_mpc::psi::session::InitiatorSession;
 use weft_mpc::psi::wire::did_key;
@@ -73,7 +73,11 @@ impl Chain {
                     return r;
                 }
             }
-            assert!(Instant::now() < deadline, "record of {id} not final: {:?}", self.record(id));
+            assert!(
+                Instant::now() < deadline,
+                "record of {id} not final: {:?}",
+                self.record(id)
+            );
             actix_web::rt::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -323,7 +327,9 @@ async fn two_servers_compute_the_intersection_over_http() {
     assert!(page.contains(r#"data-kind="start""#), "{page}");
     assert!(page.contains(r#"data-kind="offer""#), "{page}");
     assert!(page.contains("/assets/psi.js"), "{page}");
-    let (status, page) = b.send("GET", &format!("/psi/sessions/{id}"), None, false).await;
+    let (status, page) = b
+        .send("GET", &format!("/psi/sessions/{id}"), None, false)
+        .await;
     assert_eq!(status, 200);
     assert!(page.contains(">completed<"), "{page}");
     assert!(page.contains(&a.did) && page.contains(&b.did), "{page}");
@@ -621,8 +627,10 @@ async fn responder_times_out_a_vanished_initiator_without_further_requests() {
     b.json(
         "POST",
         "/api/v1/psi/offers",
-        Some(json!({"key_id": "admin", "peer_did": k_did, "mode": "one-side",
-            "input": {"items": customers(0..300)}})),
+        Some(
+            json!({"key_id": "admin", "peer_did": k_did, "mode": "one-side",
+            "input": {"items": customers(0..300)}}),
+        ),
     )
     .await;
     let sid = [5u8; 32];
@@ -707,7 +715,17 @@ async fn peers_named_by_did_weft_are_resolved_on_chain() {
     // recorded on chain under A's DID.
     let mallory = Keypair::from_seed(&[66; 32]);
     let sid = [9u8; 32];
-    create_on_chain(&chain, &mallory, sid, &a_did, &b, &b_did, Mode::OneSide, 100).await;
+    create_on_chain(
+        &chain,
+        &mallory,
+        sid,
+        &a_did,
+        &b,
+        &b_did,
+        Mode::OneSide,
+        100,
+    )
+    .await;
     let mut forged = InitiatorSession::new(
         SessionParams {
             session_id: sid,
@@ -788,7 +806,11 @@ async fn unbalanced_filter_and_keyword_lookup_over_http() {
     };
     for range in [1990..2010, 0..5] {
         let q = client
-            .json("POST", "/api/v1/psi/filters/query", Some(query(customers(range.clone()))))
+            .json(
+                "POST",
+                "/api/v1/psi/filters/query",
+                Some(query(customers(range.clone()))),
+            )
             .await;
         let mut expected = customers(range.start..range.end.min(2000));
         expected.sort();
@@ -820,8 +842,10 @@ async fn unbalanced_filter_and_keyword_lookup_over_http() {
         .json(
             "POST",
             "/api/v1/psi/keyword-tables",
-            Some(json!({"key_id": "admin", "peer_did": client.did, "csv": csv,
-                "key_column": "email", "normalise": "email", "max_lookups": 3})),
+            Some(
+                json!({"key_id": "admin", "peer_did": client.did, "csv": csv,
+                "key_column": "email", "normalise": "email", "max_lookups": 3}),
+            ),
         )
         .await;
     assert_eq!(t["size"], 50);
@@ -830,19 +854,31 @@ async fn unbalanced_filter_and_keyword_lookup_over_http() {
             "table_id": t["id"], "key": key, "normalise": "email"})
     };
     let l = client
-        .json("POST", "/api/v1/psi/lookup", Some(lookup(" Customer-7@Example.ORG ")))
+        .json(
+            "POST",
+            "/api/v1/psi/lookup",
+            Some(lookup(" Customer-7@Example.ORG ")),
+        )
         .await;
     assert_eq!(l["found"], true, "{l}");
     assert_eq!(l["key_column"], "email");
     assert_eq!(l["columns"], json!(["name", "tier"]));
     assert_eq!(l["values"], json!(["Doe, Jane 7", "silver"]));
     let l = client
-        .json("POST", "/api/v1/psi/lookup", Some(lookup("customer-999@example.org")))
+        .json(
+            "POST",
+            "/api/v1/psi/lookup",
+            Some(lookup("customer-999@example.org")),
+        )
         .await;
     assert_eq!(l["found"], false, "{l}");
     assert_eq!(l["values"], json!([]));
     let l = client
-        .json("POST", "/api/v1/psi/lookup", Some(lookup("customer-8@example.org")))
+        .json(
+            "POST",
+            "/api/v1/psi/lookup",
+            Some(lookup("customer-8@example.org")),
+        )
         .await;
     assert_eq!(l["values"], json!(["Doe, Jane 8", "gold"]));
     // The holder's lookup budget (3) is spent.
@@ -905,7 +941,10 @@ async fn cli_runs_a_session_end_to_end() {
     .unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
-    assert!(stderr.contains("completed: intersection size 100"), "{stderr}");
+    assert!(
+        stderr.contains("completed: intersection size 100"),
+        "{stderr}"
+    );
     assert!(stderr.contains("on chain: psi.create"), "{stderr}");
     assert!(stderr.contains("on chain: psi.complete"), "{stderr}");
     let mut expected = customers(100..200);

@@ -6,11 +6,11 @@ mod chain;
 mod did;
 mod key;
 mod node;
+pub mod psi;
 pub mod testnet;
 mod token;
 mod tx;
 mod up;
-pub mod psi;
 pub mod vote;
 
 use std::net::SocketAddr;

@@ -102,7 +102,12 @@ struct Api {
 }
 
 impl Api {
-    async fn send(&self, method: &str, path: &str, body: Option<&Value>) -> anyhow::Result<Vec<u8>> {
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> anyhow::Result<Vec<u8>> {
         let url = format!("{}{path}", self.base);
         let req = self
             .client
@@ -174,7 +179,9 @@ async fn run_session(args: RunArgs) -> anyhow::Result<()> {
         body["did"] = json!(did);
     }
     drop(csv);
-    let started = api.json("POST", "/api/v1/psi/sessions", Some(&body)).await?;
+    let started = api
+        .json("POST", "/api/v1/psi/sessions", Some(&body))
+        .await?;
     let id = started["id"]
         .as_str()
         .ok_or_else(|| anyhow!("the server answered no session id"))?
@@ -209,7 +216,10 @@ async fn run_session(args: RunArgs) -> anyhow::Result<()> {
             let _ = api
                 .send("DELETE", &format!("/api/v1/psi/sessions/{id}"), None)
                 .await;
-            bail!("session {id} did not finish within {} s; cancelled", args.timeout);
+            bail!(
+                "session {id} did not finish within {} s; cancelled",
+                args.timeout
+            );
         }
         actix_web::rt::time::sleep(Duration::from_millis(200)).await;
     };
@@ -240,7 +250,11 @@ async fn run_session(args: RunArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let result = api
-        .send("GET", &format!("/api/v1/psi/sessions/{id}/result.csv"), None)
+        .send(
+            "GET",
+            &format!("/api/v1/psi/sessions/{id}/result.csv"),
+            None,
+        )
         .await?;
     match &args.output {
         Some(path) => {

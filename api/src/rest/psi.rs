@@ -42,8 +42,8 @@ use utoipa::{OpenApi, ToSchema};
 use weft_chain::{Address, Keypair, PublicKey};
 use weft_did::registry::{self as did_registry, DidQuery, Resolution, Selector};
 use weft_did::{Did, Relationships};
-use weft_mpc::psi::ledger::{self, PsiCall, Protocol, SessionRecord};
 use weft_mpc::psi::input::{read_csv_column, write_csv_column, Normalise};
+use weft_mpc::psi::ledger::{self, Protocol, PsiCall, SessionRecord};
 use weft_mpc::psi::session::{
     max_envelope_len, peek_envelope, InitiatorSession, Offer, Progress, ResponderSession,
 };
@@ -245,8 +245,8 @@ impl PsiService {
         if svc.timer_started.swap(true, Ordering::SeqCst) {
             return;
         }
-        let period = (svc.config.idle_timeout / 4)
-            .clamp(Duration::from_millis(50), Duration::from_secs(1));
+        let period =
+            (svc.config.idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
         let svc = Arc::downgrade(&svc.clone().into_inner());
         let st = Arc::downgrade(&state.clone().into_inner());
         actix_web::rt::spawn(async move {
@@ -478,11 +478,12 @@ fn peer_keys(state: &ApiState, peer: &PeerId) -> Result<Vec<PublicKey>, ApiError
         .call(did_registry::NAME, method, &args, None)
         .map_err(ApiError::internal)?;
     let res: Option<Resolution> = borsh::from_slice(&bytes).map_err(ApiError::internal)?;
-    let res = res.ok_or_else(|| {
-        ApiError::InvalidRequest(format!("DID {address} is not on chain"))
-    })?;
+    let res =
+        res.ok_or_else(|| ApiError::InvalidRequest(format!("DID {address} is not on chain")))?;
     if res.head.deactivated {
-        return Err(ApiError::InvalidRequest(format!("DID {address} is deactivated")));
+        return Err(ApiError::InvalidRequest(format!(
+            "DID {address} is deactivated"
+        )));
     }
     let keys: Vec<PublicKey> = res
         .record
@@ -553,7 +554,13 @@ fn sid_of(id: &str) -> Option<[u8; 32]> {
 
 /// Records a failure on chain (best effort: a refusal, e.g. because the peer recorded it
 /// first, is kept in the session's ledger list).
-async fn record_failure(svc: &PsiService, state: &ApiState, id: &str, key: &Keypair, reason: String) {
+async fn record_failure(
+    svc: &PsiService,
+    state: &ApiState,
+    id: &str,
+    key: &Keypair,
+    reason: String,
+) {
     let Some(session_id) = sid_of(id) else { return };
     let reason: String = reason.chars().take(200).collect();
     let r = state
@@ -788,7 +795,10 @@ pub async fn start_session(
         .map_err(ApiError::internal)?
         .map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
     // The record exists before the peer hears of the session: the peer checks it.
-    let created = state.chain.sign_submit_and_wait(&ledger_key, create).await?;
+    let created = state
+        .chain
+        .sign_submit_and_wait(&ledger_key, create)
+        .await?;
     if created.status != "success" {
         return Err(ApiError::TxRejected {
             reason: "module_rejected".into(),
@@ -874,14 +884,14 @@ async fn drive(
     };
     match result {
         Ok((outcome, sig)) => {
-            let digest = outcome.digest;
-            svc.finish(&id, outcome, sig);
+            // Completion goes on chain first, so a session reported completed is on record.
             let key = lock(&svc.sessions)
                 .get_mut(&id)
                 .and_then(|e| e.ledger_key.take());
             if let Some(key) = key {
-                record_completion(&svc, &state, &id, &key, true, digest, sig).await;
+                record_completion(&svc, &state, &id, &key, true, outcome.digest, sig).await;
             }
+            svc.finish(&id, outcome, sig);
         }
         Err(e) => {
             let key = match &e {

@@ -168,7 +168,11 @@ impl Server {
             .await
             .map_err(|e| anyhow!("GET {path}: {e}"))?;
         let bytes = resp.body().limit(256 << 20).await?;
-        ensure!(resp.status().is_success(), "GET {path}: HTTP {}", resp.status());
+        ensure!(
+            resp.status().is_success(),
+            "GET {path}: HTTP {}",
+            resp.status()
+        );
         Ok(String::from_utf8(bytes.to_vec())?)
     }
 
@@ -206,7 +210,10 @@ impl Drop for Validator {
 
 /// Runs the demo; `step` receives a line per step.
 pub async fn run(c: DemoConfig, mut step: impl FnMut(&str)) -> anyhow::Result<DemoReport> {
-    ensure!(c.overlap <= c.bank && c.overlap <= c.insurer, "the overlap exceeds a list");
+    ensure!(
+        c.overlap <= c.bank && c.overlap <= c.insurer,
+        "the overlap exceeds a list"
+    );
     let deadline = Instant::now() + c.timeout;
 
     step("starting a single-validator Weft chain (temporary directory)");
@@ -218,7 +225,10 @@ pub async fn run(c: DemoConfig, mut step: impl FnMut(&str)) -> anyhow::Result<De
         contents.genesis.clone(),
         weft_api::modules::registry(),
     )?;
-    let _validator = Validator(Some(SingleValidator::spawn(node.clone(), contents.validator)));
+    let _validator = Validator(Some(SingleValidator::spawn(
+        node.clone(),
+        contents.validator,
+    )));
 
     let psi = PsiConfig {
         request_timeout: Duration::from_secs(120),
@@ -239,8 +249,10 @@ pub async fn run(c: DemoConfig, mut step: impl FnMut(&str)) -> anyhow::Result<De
         .json(
             "POST",
             "/api/v1/psi/offers",
-            Some(json!({"key_id": "admin", "peer_did": bank.did, "mode": "both-sides",
-                "input": {"csv": insurer_csv, "column": "email", "normalise": "email"}})),
+            Some(
+                json!({"key_id": "admin", "peer_did": bank.did, "mode": "both-sides",
+                "input": {"csv": insurer_csv, "column": "email", "normalise": "email"}}),
+            ),
         )
         .await?;
     step(&format!(
@@ -253,9 +265,11 @@ pub async fn run(c: DemoConfig, mut step: impl FnMut(&str)) -> anyhow::Result<De
         .json(
             "POST",
             "/api/v1/psi/sessions",
-            Some(json!({"key_id": "admin", "peer_url": insurer.base, "peer_did": insurer.did,
+            Some(
+                json!({"key_id": "admin", "peer_url": insurer.base, "peer_did": insurer.did,
                 "peer_size": offer["size"], "mode": "both-sides",
-                "input": {"csv": bank_csv, "column": "email", "normalise": "email"}})),
+                "input": {"csv": bank_csv, "column": "email", "normalise": "email"}}),
+            ),
         )
         .await?;
     let id = started["id"]
@@ -304,7 +318,10 @@ pub async fn run(c: DemoConfig, mut step: impl FnMut(&str)) -> anyhow::Result<De
             Some(r) if r.status == SessionStatus::Failed => bail!("chain shows failure: {r:?}"),
             _ => {}
         }
-        ensure!(Instant::now() < deadline, "the chain does not show completion");
+        ensure!(
+            Instant::now() < deadline,
+            "the chain does not show completion"
+        );
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     };
     ensure!(rec.initiator == bank.address && rec.responder == insurer.address);

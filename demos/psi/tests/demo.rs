@@ -22,7 +22,12 @@ async fn demo_finds_exactly_the_known_overlap_and_the_chain_shows_it() {
     assert_eq!(report.learnt, (600, 600));
     assert_eq!(report.record.status, SessionStatus::Completed);
     assert!(report.record.result_digest.is_some());
-    assert!(lines.iter().any(|l| l.contains("exactly the 600 known shared")), "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("exactly the 600 known shared")),
+        "{lines:?}"
+    );
 
     // An overlap larger than a list is refused before anything starts.
     let err = run(

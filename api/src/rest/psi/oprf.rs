@@ -35,8 +35,8 @@ use weft_mpc::psi::wire::SecureChannel;
 use weft_mpc::psi::InputSet;
 
 use super::{
-    copy_key, lock, org_key, own_did, parse_peer, peer_key, peer_keys, service, InputSpec,
-    PeerId, PSI_ROLES,
+    copy_key, lock, org_key, own_did, parse_peer, peer_key, peer_keys, service, InputSpec, PeerId,
+    PSI_ROLES,
 };
 use crate::auth::Principal;
 use crate::problem::{ApiError, ApiJson};
@@ -226,8 +226,8 @@ fn table_rows(body: &PublishTable) -> Result<(Vec<String>, Vec<(Vec<u8>, Vec<u8>
     .rule()?;
     let bad = |e: weft_mpc::psi::PsiError| ApiError::InvalidRequest(e.to_string());
     let mut lines = body.csv.lines();
-    let header = split_csv_line(lines.next().unwrap_or("").trim_start_matches('\u{feff}'))
-        .map_err(bad)?;
+    let header =
+        split_csv_line(lines.next().unwrap_or("").trim_start_matches('\u{feff}')).map_err(bad)?;
     let key_at = header
         .iter()
         .position(|h| h.trim() == body.key_column)
@@ -310,7 +310,11 @@ pub async fn publish_table(
         id: hex::encode(context),
         did,
         size: table.rows.len() as u64,
-        bytes: table.rows.iter().map(|r| 20 + r.ciphertext.len() as u64).sum(),
+        bytes: table
+            .rows
+            .iter()
+            .map(|r| 20 + r.ciphertext.len() as u64)
+            .sum(),
     };
     lock(&svc.published).insert(
         info.id.clone(),
@@ -352,7 +356,9 @@ pub async fn oprf_peer(
     let request: OprfRequest =
         borsh::from_slice(&payload).map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
     let response = match (request, kind.as_ref()) {
-        (OprfRequest::Filter, Kind::Filter(server)) => OprfResponse::Filter(server.filter().clone()),
+        (OprfRequest::Filter, Kind::Filter(server)) => {
+            OprfResponse::Filter(server.filter().clone())
+        }
         (
             OprfRequest::Table,
             Kind::Table {
@@ -541,7 +547,9 @@ pub async fn query_filter(
     let OprfResponse::Evaluated(answers) =
         call_peer(&own, peer, &url, id, &request, timeout).await?
     else {
-        return Err(ApiError::Unavailable("peer answered with no evaluation".into()));
+        return Err(ApiError::Unavailable(
+            "peer answered with no evaluation".into(),
+        ));
     };
     let f3 = filter.clone();
     let items = web::block(move || client.finish(&f3, &answers))
@@ -620,9 +628,9 @@ pub async fn lookup(
         country: None,
     }
     .rule()?;
-    let key = rule
-        .apply(&body.key)
-        .ok_or_else(|| ApiError::InvalidRequest("the key is invalid under the normalisation".into()))?;
+    let key = rule.apply(&body.key).ok_or_else(|| {
+        ApiError::InvalidRequest("the key is invalid under the normalisation".into())
+    })?;
     let timeout = svc.config.request_timeout;
     let cache_key = (url.clone(), body.table_id.clone());
     let cached = match lock(&svc.fetched).get(&cache_key) {
@@ -655,7 +663,9 @@ pub async fn lookup(
     let OprfResponse::Evaluated(answers) =
         call_peer(&own, peer, &url, id, &request, timeout).await?
     else {
-        return Err(ApiError::Unavailable("peer answered with no evaluation".into()));
+        return Err(ApiError::Unavailable(
+            "peer answered with no evaluation".into(),
+        ));
     };
     let payload = table
         .2
@@ -695,6 +705,14 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, OpenApi)]
 #[openapi(
     paths(publish_filter, publish_table, query_filter, lookup),
-    components(schemas(PublishFilter, PublishTable, PublishedInfo, QueryFilter, QueryResult, LookupRequest, LookupResult))
+    components(schemas(
+        PublishFilter,
+        PublishTable,
+        PublishedInfo,
+        QueryFilter,
+        QueryResult,
+        LookupRequest,
+        LookupResult
+    ))
 )]
 pub struct Doc;
