@@ -164,6 +164,7 @@ async fn session(node: NodeData, id: web::Path<String>) -> HttpResponse {
         node.call(ledger::NAME, m, &a, None)
             .ok()
             .and_then(|b| borsh::from_slice::<Option<SessionRecord>>(&b).ok())
+            .flatten()
     })
     .await
     .ok()
