@@ -52,7 +52,10 @@ fn signing_the_vector_reproduces_its_proof_value() {
     )
     .unwrap();
     let expected = vector("signedJCS.json");
-    assert_eq!(signed["proof"]["proofValue"], expected["proof"]["proofValue"]);
+    assert_eq!(
+        signed["proof"]["proofValue"],
+        expected["proof"]["proofValue"]
+    );
     assert_eq!(signed, expected, "the whole secured document matches");
 }
 
@@ -112,18 +115,17 @@ fn malformed_and_unsupported_proofs_are_refused_with_a_reason() {
         assert!(!err.to_string().is_empty());
     };
     use DataIntegrityError::*;
-    check(&|d| d["proof"]["cryptosuite"] = json!("eddsa-rdfc-2022"), &|e| {
-        matches!(e, Unsupported(_))
-    });
-    check(&|d| d["proof"]["type"] = json!("Ed25519Signature2020"), &|e| {
-        matches!(e, Unsupported(_))
-    });
+    check(
+        &|d| d["proof"]["cryptosuite"] = json!("eddsa-rdfc-2022"),
+        &|e| matches!(e, Unsupported(_)),
+    );
+    check(
+        &|d| d["proof"]["type"] = json!("Ed25519Signature2020"),
+        &|e| matches!(e, Unsupported(_)),
+    );
     check(
         &|d| {
-            d["proof"]
-                .as_object_mut()
-                .unwrap()
-                .remove("proofValue");
+            d["proof"].as_object_mut().unwrap().remove("proofValue");
         },
         &|e| matches!(e, Malformed(_)),
     );
@@ -152,7 +154,10 @@ fn malformed_and_unsupported_proofs_are_refused_with_a_reason() {
     // The did:key fragment must be the key itself.
     check(
         &|d| {
-            let vm = d["proof"]["verificationMethod"].as_str().unwrap().to_string();
+            let vm = d["proof"]["verificationMethod"]
+                .as_str()
+                .unwrap()
+                .to_string();
             let did = vm.split('#').next().unwrap();
             d["proof"]["verificationMethod"] = json!(format!("{did}#key-2"));
         },

@@ -305,8 +305,11 @@ fn context_is_prefix(proof_context: &Value, doc_context: Option<&Value>) -> bool
 }
 
 fn check_datetime(name: &str, text: &str) -> Result<OffsetDateTime, DataIntegrityError> {
-    OffsetDateTime::parse(text, &Rfc3339)
-        .map_err(|_| malformed(&format!("{name} must be an RFC 3339 date-time, got {text:?}")))
+    OffsetDateTime::parse(text, &Rfc3339).map_err(|_| {
+        malformed(&format!(
+            "{name} must be an RFC 3339 date-time, got {text:?}"
+        ))
+    })
 }
 
 fn malformed(why: &str) -> DataIntegrityError {
