@@ -214,8 +214,11 @@ pub struct PublishTable {
     pub max_lookups: Option<u64>,
 }
 
+/// The payload header, and `(normalised key, payload CSV record)` rows.
+type TableRows = (Vec<String>, Vec<(Vec<u8>, Vec<u8>)>);
+
 /// Reads a CSV into `(normalised key, payload CSV record)` rows and the payload header.
-fn table_rows(body: &PublishTable) -> Result<(Vec<String>, Vec<(Vec<u8>, Vec<u8>)>), ApiError> {
+fn table_rows(body: &PublishTable) -> Result<TableRows, ApiError> {
     let rule = InputSpec {
         items: None,
         csv: None,
