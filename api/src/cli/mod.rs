@@ -6,6 +6,7 @@ mod chain;
 mod did;
 mod key;
 mod node;
+pub mod psi;
 pub mod testnet;
 mod token;
 mod tx;
@@ -76,6 +77,9 @@ pub enum Command {
     /// Anonymous voting: inspect and audit polls.
     #[command(subcommand)]
     Vote(vote::VoteCommand),
+    /// Private set intersection with a partner's server.
+    #[command(subcommand)]
+    Psi(psi::PsiCommand),
 }
 
 /// `weft up`.
@@ -204,6 +208,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Issuer(command) => block_on(did::run_issuer(command)),
         Command::Cpt(command) => block_on(did::run_cpt(command)),
         Command::Vote(command) => block_on(vote::run(command)),
+        Command::Psi(command) => block_on(psi::run(command)),
     }
 }
 

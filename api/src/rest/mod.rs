@@ -159,6 +159,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(did::Doc::openapi());
     doc.merge(polls::Doc::openapi());
     doc.merge(psi::Doc::openapi());
+    doc.merge(psi::oprf::Doc::openapi());
     doc
 }
 

@@ -1,33 +1,49 @@
 //! Private set intersection between two Weft servers.
 //!
 //! - Operator REST under `/api/v1/psi` (bearer token, role partner or admin; the organisation
-//!   key is one of the tenant's custodied keys, `key_id`):
+//!   key is one of the tenant's custodied keys, `key_id`, and its DID is the key's `did:key` or
+//!   a `did:weft` of this chain whose authentication keys include it):
 //!   `POST /psi/offers` (responder: accept one session from a named peer over a set),
-//!   `POST /psi/sessions` (initiator: start a session with a peer server),
-//!   `GET /psi/sessions/{id}` (state, progress, result summary), `GET /psi/sessions/{id}/result.csv`,
-//!   `DELETE /psi/sessions/{id}` (cancel).
+//!   `POST /psi/sessions` (initiator: record the session on chain, then run it with a peer
+//!   server), `GET /psi/sessions/{id}` (state, progress, result summary, this party's `psi`
+//!   transactions), `GET /psi/sessions/{id}/result.csv`, `GET /psi/sessions/{id}/record` (the
+//!   on-chain record, public), `DELETE /psi/sessions/{id}` (cancel). Unbalanced PSI and keyword
+//!   lookup: see [`oprf`].
 //! - Peer-to-peer: `POST /psi/peer` (outside `/api/v1`, no token): one signed
 //!   [`weft_mpc::psi::wire::Envelope`] in, one out (`application/octet-stream`). Authentication
-//!   is the envelope signature against the key the operator pinned in its offer.
+//!   is the envelope signature against the peer's DID: a `did:key` names its key; a `did:weft`
+//!   is resolved on chain (the latest document's `authentication` keys) when the session starts.
+//!
+//! On chain (module `psi`): the initiator records `create` (naming the responder's DID and
+//! account, protocol, mode, a commitment to its set size) before its Hello; the responder
+//! checks that record against its offer and records `join` (its own size commitment) before
+//! answering; on completion the initiator records `complete` with both signatures over the
+//! result digest (the responder does if the initiator has not within a grace period); a failure
+//! (timeout, cancel, peer error) is recorded as `fail` with the reason by the party that saw it.
 //!
 //! Sessions are independent: each initiator session is its own task; CPU work runs on the
-//! blocking pool; every HTTP request to the peer has a timeout; a responder session idle longer
-//! than its timeout is failed and dropped by a sweeper; a session can be cancelled at any time.
-//! No lock is held across network IO or protocol work.
+//! blocking pool; every HTTP request to the peer has a timeout; a background timer fails a
+//! responder session idle longer than its timeout, frees its state and records the failure,
+//! without any request arriving; a session can be cancelled at any time. No lock is held
+//! across network IO or protocol work.
 //!
 //! The service ([`PsiService`]) lives in [`super::ApiState`] (`psi`) and [`super::configure`]
 //! registers it as app data (a later `cfg.app_data(web::Data<PsiService>)` replaces it, as the
 //! tests do to shorten timeouts); without it these routes answer 503.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
-use weft_chain::{Keypair, PublicKey};
+use weft_chain::{Address, Keypair, PublicKey};
+use weft_did::registry::{self as did_registry, DidQuery, Resolution, Selector};
+use weft_did::{Did, Relationships};
 use weft_mpc::psi::input::{read_csv_column, write_csv_column, Normalise};
+use weft_mpc::psi::ledger::{self, Protocol, PsiCall, SessionRecord};
 use weft_mpc::psi::session::{
     max_envelope_len, peek_envelope, InitiatorSession, Offer, Progress, ResponderSession,
 };
@@ -36,6 +52,8 @@ use weft_mpc::psi::{InputSet, Limits, Mode, Outcome, PsiError, Revealed, Session
 
 use super::ApiState;
 use crate::auth::{validate_id, Principal, Role};
+
+pub mod oprf;
 use crate::problem::{ApiError, ApiJson};
 
 /// Tunables of the PSI service.
@@ -93,6 +111,8 @@ pub struct SessionStatus {
     /// Mode.
     #[schema(value_type = String)]
     pub mode: Mode,
+    /// This organisation's DID in the session.
+    pub own_did: String,
     /// The peer's DID.
     pub peer_did: String,
     /// Own distinct items.
@@ -110,6 +130,40 @@ pub struct SessionStatus {
     pub peer_signature: Option<String>,
     /// Why it failed.
     pub error: Option<String>,
+    /// This party's `psi` transactions for the session, oldest first.
+    pub ledger: Vec<LedgerTx>,
+}
+
+/// One of this party's `psi` transactions.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LedgerTx {
+    /// `create`, `join`, `complete` or `fail`.
+    pub method: String,
+    /// Transaction hash, once submitted.
+    pub tx_hash: Option<String>,
+    /// `success`, `failed` (refused by the module), or `error` (not submitted).
+    pub status: String,
+    /// Why it was refused or not submitted.
+    pub error: Option<String>,
+}
+
+impl LedgerTx {
+    fn from_result(method: &str, r: Result<crate::chain_client::TxOutcome, ApiError>) -> LedgerTx {
+        match r {
+            Ok(o) => LedgerTx {
+                method: method.into(),
+                tx_hash: Some(o.tx_hash),
+                status: o.status,
+                error: o.error,
+            },
+            Err(e) => LedgerTx {
+                method: method.into(),
+                tx_hash: None,
+                status: "error".into(),
+                error: Some(e.to_string()),
+            },
+        }
+    }
 }
 
 struct Entry {
@@ -120,11 +174,29 @@ struct Entry {
     /// The intersection (when this party learnt identities).
     result: Option<Vec<Vec<u8>>>,
     cancel: Option<tokio::sync::watch::Sender<bool>>,
+    /// Signs this party's `psi` transactions (a copy of the organisation key); taken when the
+    /// final transaction (complete or fail) is sent, and zeroized on drop.
+    ledger_key: Option<Keypair>,
+}
+
+/// How a peer is named: a `did:key` (the key itself) or a `did:weft` of this chain, whose
+/// authentication keys are resolved on chain at each use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PeerId {
+    Key(PublicKey),
+    Weft {
+        address: Address,
+        fragment: Option<String>,
+    },
 }
 
 struct PendingOffer {
     offer_id: String,
-    offer: Offer,
+    own: Keypair,
+    own_did: String,
+    set: InputSet,
+    mode: Mode,
+    peer: PeerId,
     peer_did: String,
 }
 
@@ -133,6 +205,11 @@ pub struct PsiService {
     config: PsiConfig,
     offers: Mutex<Vec<PendingOffer>>,
     sessions: Mutex<BTreeMap<String, Entry>>,
+    timer_started: AtomicBool,
+    /// Filters and keyword tables this server published (unbalanced PSI, keyword lookup).
+    published: Mutex<oprf::PublishedMap>,
+    /// Filters and tables fetched from peers.
+    fetched: Mutex<oprf::FetchedMap>,
 }
 
 impl std::fmt::Debug for PsiService {
@@ -155,42 +232,87 @@ impl PsiService {
             config,
             offers: Mutex::new(Vec::new()),
             sessions: Mutex::new(BTreeMap::new()),
+            timer_started: AtomicBool::new(false),
+            published: Mutex::new(BTreeMap::new()),
+            fetched: Mutex::new(BTreeMap::new()),
         })
     }
 
-    /// Fails and drops responder sessions idle for longer than the idle timeout, and keeps
-    /// finished ones (results stay downloadable).
-    fn sweep(&self) {
+    /// Starts (once) the background timer that fails responder sessions idle for longer than
+    /// the idle timeout — without any request arriving — frees their state and records the
+    /// failure on chain. It holds only weak references and stops when the service is dropped.
+    fn start_timer(svc: &web::Data<Self>, state: &web::Data<ApiState>) {
+        if svc.timer_started.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let period =
+            (svc.config.idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
+        let svc = Arc::downgrade(&svc.clone().into_inner());
+        let st = Arc::downgrade(&state.clone().into_inner());
+        actix_web::rt::spawn(async move {
+            loop {
+                actix_web::rt::time::sleep(period).await;
+                let (Some(svc), Some(state)) = (svc.upgrade(), st.upgrade()) else {
+                    break;
+                };
+                for (id, key, reason) in svc.sweep() {
+                    tracing::warn!(session = %id, "PSI responder session timed out");
+                    if let Some(key) = key {
+                        record_failure(&svc, &state, &id, &key, reason).await;
+                    }
+                }
+            }
+        });
+    }
+
+    /// Fails and drops responder sessions idle for longer than the idle timeout (finished ones
+    /// stay, so results remain downloadable). Returns the sessions it failed, with their
+    /// ledger keys and the reason.
+    fn sweep(&self) -> Vec<(String, Option<Keypair>, String)> {
         let now = Instant::now();
         let idle = self.config.idle_timeout;
+        let mut failed = Vec::new();
         let mut sessions = lock(&self.sessions);
-        for e in sessions.values_mut() {
+        for (id, e) in sessions.iter_mut() {
             if e.status.state == SessionState::Running
                 && e.status.role == "responder"
+                && e.responder.is_some()
                 && now.duration_since(e.last_activity) > idle
             {
+                let reason = format!(
+                    "timeout: the initiator sent nothing for {} ms",
+                    idle.as_millis()
+                );
                 e.status.state = SessionState::Failed;
-                e.status.error = Some(format!(
-                    "peer sent nothing for {} s: session timed out",
-                    idle.as_secs()
-                ));
+                e.status.error = Some(reason.clone());
                 e.responder = None; // frees the set and all per-session state
+                failed.push((id.clone(), e.ledger_key.take(), reason));
             }
         }
+        failed
     }
 
     fn status(&self, id: &str) -> Option<SessionStatus> {
-        self.sweep();
         lock(&self.sessions).get(id).map(|e| e.status.clone())
     }
 
-    fn fail(&self, id: &str, err: impl std::fmt::Display) {
+    /// Marks a running session failed; returns its ledger key (to record the failure) if it
+    /// was running.
+    fn fail(&self, id: &str, err: impl std::fmt::Display) -> Option<Keypair> {
+        let mut sessions = lock(&self.sessions);
+        let e = sessions.get_mut(id)?;
+        e.responder = None;
+        if e.status.state == SessionState::Running {
+            e.status.state = SessionState::Failed;
+            e.status.error = Some(err.to_string());
+            return e.ledger_key.take();
+        }
+        None
+    }
+
+    fn push_ledger(&self, id: &str, tx: LedgerTx) {
         if let Some(e) = lock(&self.sessions).get_mut(id) {
-            if e.status.state == SessionState::Running {
-                e.status.state = SessionState::Failed;
-                e.status.error = Some(err.to_string());
-            }
-            e.responder = None;
+            e.status.ledger.push(tx);
         }
     }
 
@@ -215,7 +337,6 @@ impl PsiService {
     }
 
     fn room(&self) -> Result<(), ApiError> {
-        self.sweep();
         let live = lock(&self.sessions)
             .values()
             .filter(|e| e.status.state == SessionState::Running)
@@ -311,13 +432,174 @@ fn parse_mode(mode: &str) -> Result<Mode, ApiError> {
     }
 }
 
-fn peer_key(did: &str) -> Result<PublicKey, ApiError> {
-    if did.starts_with("did:weft:") {
+/// Parses a peer's DID (optionally with `#key-n` naming one of a `did:weft`'s keys); returns
+/// the DID without the fragment and how to find its keys.
+fn parse_peer(state: &ApiState, text: &str) -> Result<(String, PeerId), ApiError> {
+    let (did, fragment) = match text.split_once('#') {
+        Some((d, f)) => (d, Some(f.to_string())),
+        None => (text, None),
+    };
+    if did.starts_with("did:key:") {
+        if fragment.is_some() {
+            return Err(ApiError::InvalidRequest(
+                "a did:key names one key; drop the #fragment".into(),
+            ));
+        }
+        let key = resolve_did_key(did).map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
+        return Ok((did.to_string(), PeerId::Key(key)));
+    }
+    match Did::parse(did) {
+        Ok(Did::Weft { chain_id, address }) if chain_id == state.node.chain_id() => {
+            Ok((did.to_string(), PeerId::Weft { address, fragment }))
+        }
+        Ok(Did::Weft { chain_id, .. }) => Err(ApiError::InvalidRequest(format!(
+            "{did} belongs to chain {chain_id:?}, not {:?}",
+            state.node.chain_id()
+        ))),
+        Ok(Did::Key(_)) => Err(ApiError::InvalidRequest(format!("malformed DID {did:?}"))),
+        Err(e) => Err(ApiError::InvalidRequest(e.to_string())),
+    }
+}
+
+/// The keys that may speak for `peer` now: the `did:key` itself, or the `authentication` keys
+/// of the latest version of the `did:weft` document on chain (one key if a fragment is named).
+fn peer_keys(state: &ApiState, peer: &PeerId) -> Result<Vec<PublicKey>, ApiError> {
+    let (address, fragment) = match peer {
+        PeerId::Key(k) => return Ok(vec![*k]),
+        PeerId::Weft { address, fragment } => (address, fragment),
+    };
+    let (method, args) = DidQuery::Resolve {
+        did: *address,
+        selector: Selector::Latest,
+    }
+    .args();
+    let bytes = state
+        .node
+        .call(did_registry::NAME, method, &args, None)
+        .map_err(ApiError::internal)?;
+    let res: Option<Resolution> = borsh::from_slice(&bytes).map_err(ApiError::internal)?;
+    let res =
+        res.ok_or_else(|| ApiError::InvalidRequest(format!("DID {address} is not on chain")))?;
+    if res.head.deactivated {
+        return Err(ApiError::InvalidRequest(format!(
+            "DID {address} is deactivated"
+        )));
+    }
+    let keys: Vec<PublicKey> = res
+        .record
+        .state
+        .keys
+        .iter()
+        .filter(|k| k.relationships.has(Relationships::AUTHENTICATION))
+        .filter(|k| fragment.as_ref().is_none_or(|f| &k.fragment == f))
+        .map(|k| k.public_key)
+        .collect();
+    if keys.is_empty() {
         return Err(ApiError::InvalidRequest(
-            "did:weft peers are not resolvable here yet; use the peer's did:key".into(),
+            "the DID has no (such) authentication key".into(),
         ));
     }
-    resolve_did_key(did).map_err(|e| ApiError::InvalidRequest(e.to_string()))
+    Ok(keys)
+}
+
+/// The one key the initiator pins for its peer.
+fn peer_key(state: &ApiState, peer: &PeerId) -> Result<PublicKey, ApiError> {
+    match peer_keys(state, peer)?.as_slice() {
+        [one] => Ok(*one),
+        many => Err(ApiError::InvalidRequest(format!(
+            "the peer's DID has {} authentication keys; name one as <did>#key-<n>",
+            many.len()
+        ))),
+    }
+}
+
+/// This organisation's DID in a session: `did` if given (a `did:weft` of this chain whose
+/// authentication keys include `key`), else the `did:key` of `key`.
+fn own_did(state: &ApiState, key: &Keypair, did: Option<&str>) -> Result<String, ApiError> {
+    let Some(did) = did else {
+        return Ok(did_key(&key.public_key()));
+    };
+    let (did, id) = parse_peer(state, did)?;
+    if !peer_keys(state, &id)?.contains(&key.public_key()) {
+        return Err(ApiError::InvalidRequest(format!(
+            "key_id is not an authentication key of {did}"
+        )));
+    }
+    Ok(did)
+}
+
+/// The on-chain record of a session, if any.
+fn chain_record(state: &ApiState, sid: &[u8; 32]) -> Result<Option<SessionRecord>, ApiError> {
+    let (method, args) = ledger::session_query(sid);
+    let bytes = state
+        .node
+        .call(ledger::NAME, method, &args, None)
+        .map_err(ApiError::internal)?;
+    borsh::from_slice(&bytes).map_err(ApiError::internal)
+}
+
+fn copy_key(key: &Keypair) -> Keypair {
+    Keypair::from_seed(&key.to_seed())
+}
+
+fn size_commitment(sid: &[u8; 32], size: u64) -> [u8; 32] {
+    // The blinding makes the commitment hiding; it is not kept (no audit opening yet).
+    let blinding: [u8; 32] = rand::random();
+    ledger::size_commitment(sid, size, &blinding)
+}
+
+fn sid_of(id: &str) -> Option<[u8; 32]> {
+    hex::decode(id).ok()?.try_into().ok()
+}
+
+/// Records a failure on chain (best effort: a refusal, e.g. because the peer recorded it
+/// first, is kept in the session's ledger list).
+async fn record_failure(
+    svc: &PsiService,
+    state: &ApiState,
+    id: &str,
+    key: &Keypair,
+    reason: String,
+) {
+    let Some(session_id) = sid_of(id) else { return };
+    let reason: String = reason.chars().take(200).collect();
+    let r = state
+        .chain
+        .sign_submit_and_wait(key, ledger::call(PsiCall::Fail { session_id, reason }))
+        .await;
+    svc.push_ledger(id, LedgerTx::from_result("fail", r));
+}
+
+/// Records completion on chain with both signatures over the digest.
+async fn record_completion(
+    svc: &PsiService,
+    state: &ApiState,
+    id: &str,
+    key: &Keypair,
+    role_initiator: bool,
+    digest: [u8; 32],
+    peer_sig: weft_chain::Signature,
+) {
+    let Some(session_id) = sid_of(id) else { return };
+    let own_sig = key.sign(&ledger::result_signing_bytes(&session_id, &digest));
+    let (initiator_signature, responder_signature) = if role_initiator {
+        (own_sig, peer_sig)
+    } else {
+        (peer_sig, own_sig)
+    };
+    let r = state
+        .chain
+        .sign_submit_and_wait(
+            key,
+            ledger::call(PsiCall::Complete {
+                session_id,
+                result_digest: digest,
+                initiator_signature,
+                responder_signature,
+            }),
+        )
+        .await;
+    svc.push_ledger(id, LedgerTx::from_result("complete", r));
 }
 
 const PSI_ROLES: [Role; 2] = [Role::Partner, Role::Admin];
@@ -348,7 +630,12 @@ fn service(req: &HttpRequest) -> Result<web::Data<PsiService>, ApiError> {
 pub struct OfferRequest {
     /// The tenant's custodied key that speaks for this organisation.
     pub key_id: String,
-    /// The initiator's DID (`did:key`).
+    /// This organisation's `did:weft` (its authentication keys must include `key_id`'s key);
+    /// default: the key's `did:key`.
+    #[serde(default)]
+    pub did: Option<String>,
+    /// The initiator's DID: a `did:key`, or a `did:weft` of this chain (any of its
+    /// authentication keys, resolved on chain when the session starts; `#key-n` to name one).
     pub peer_did: String,
     /// `one-side`, `both-sides` or `cardinality`.
     pub mode: String,
@@ -361,7 +648,7 @@ pub struct OfferRequest {
 pub struct OfferCreated {
     /// The offer id; the session takes the initiator's session id once it starts.
     pub offer_id: String,
-    /// This organisation's `did:key`, to give to the initiator.
+    /// This organisation's DID, to give to the initiator.
     pub did: String,
     /// Distinct items in the set.
     pub size: u64,
@@ -383,11 +670,15 @@ pub async fn create_offer(
 ) -> Result<web::Json<OfferCreated>, ApiError> {
     principal.require_any(&PSI_ROLES)?;
     let svc = service(&req)?;
+    PsiService::start_timer(&svc, &state);
     svc.room()?;
     let body = body.0;
     let mode = parse_mode(&body.mode)?;
-    let peer = peer_key(&body.peer_did)?;
+    let (peer_did, peer) = parse_peer(&state, &body.peer_did)?;
+    // The DID must resolve now (it is resolved again when the session starts).
+    peer_keys(&state, &peer)?;
     let own = org_key(&state, &principal, &body.key_id).await?;
+    let own_did = own_did(&state, &own, body.did.as_deref())?;
     let max = svc.config.limits.max_items;
     let set = web::block(move || body.input.into_set(max))
         .await
@@ -395,19 +686,17 @@ pub async fn create_offer(
     let offer_id = hex::encode(rand::random::<[u8; 16]>());
     let created = OfferCreated {
         offer_id: offer_id.clone(),
-        did: did_key(&own.public_key()),
+        did: own_did.clone(),
         size: set.len(),
     };
     lock(&svc.offers).push(PendingOffer {
         offer_id,
-        offer: Offer {
-            own,
-            peer,
-            set,
-            mode,
-            limits: svc.config.limits,
-        },
-        peer_did: body.peer_did,
+        own,
+        own_did,
+        set,
+        mode,
+        peer,
+        peer_did,
     });
     Ok(web::Json(created))
 }
@@ -418,9 +707,14 @@ pub async fn create_offer(
 pub struct StartRequest {
     /// The tenant's custodied key that speaks for this organisation.
     pub key_id: String,
+    /// This organisation's `did:weft` (its authentication keys must include `key_id`'s key);
+    /// default: the key's `did:key`.
+    #[serde(default)]
+    pub did: Option<String>,
     /// The peer server's base URL (`https://…`).
     pub peer_url: String,
-    /// The peer's DID (`did:key`).
+    /// The peer's DID: a `did:key`, or a `did:weft` of this chain (resolved on chain; if it
+    /// has several authentication keys, name one as `#key-n`).
     pub peer_did: String,
     /// The peer's declared set size (from its offer).
     pub peer_size: u64,
@@ -430,13 +724,15 @@ pub struct StartRequest {
     pub input: InputSpec,
 }
 
-/// Starts a session as initiator; it runs in the background (poll its status).
+/// Starts a session as initiator: records it on chain (`psi.create`, naming the responder),
+/// then runs it in the background (poll its status).
 #[utoipa::path(post, path = "/api/v1/psi/sessions", tag = "psi", security(("bearer" = [])),
     request_body = StartRequest,
     responses((status = 200, body = SessionStatus),
         (status = 400, description = "Invalid request", body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role may not run PSI", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The chain refused the session record", body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 503, description = "PSI disabled or too many sessions", body = crate::problem::Problem, content_type = "application/problem+json")))]
 pub async fn start_session(
     req: HttpRequest,
@@ -446,17 +742,25 @@ pub async fn start_session(
 ) -> Result<web::Json<SessionStatus>, ApiError> {
     principal.require_any(&PSI_ROLES)?;
     let svc = service(&req)?;
+    PsiService::start_timer(&svc, &state);
     svc.room()?;
     let body = body.0;
     let mode = parse_mode(&body.mode)?;
-    let peer = peer_key(&body.peer_did)?;
     let url = body.peer_url.trim_end_matches('/').to_string();
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(ApiError::InvalidRequest(
             "peer_url must be http(s)://".into(),
         ));
     }
+    let (peer_did, peer_id) = parse_peer(&state, &body.peer_did)?;
+    let peer = peer_key(&state, &peer_id)?;
     let own = org_key(&state, &principal, &body.key_id).await?;
+    let own_did = own_did(&state, &own, body.did.as_deref())?;
+    if peer == own.public_key() {
+        return Err(ApiError::InvalidRequest(
+            "a party cannot compute with itself".into(),
+        ));
+    }
     let max = svc.config.limits.max_items;
     let set = web::block(move || body.input.into_set(max))
         .await
@@ -475,17 +779,40 @@ pub async fn start_session(
         .map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
     let own_size = set.len();
     let limits = svc.config.limits;
+    let ledger_key = copy_key(&own);
+    let create = ledger::call(PsiCall::Create {
+        session_id,
+        initiator_did: own_did.clone(),
+        initiator_key: own.public_key(),
+        responder_did: peer_did.clone(),
+        responder: Address::from_public_key(&peer),
+        protocol: Protocol::EcdhRistretto255,
+        mode,
+        size_commitment: size_commitment(&session_id, own_size),
+    });
     let session = web::block(move || InitiatorSession::new(params, limits, set, own, peer))
         .await
         .map_err(ApiError::internal)?
         .map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
+    // The record exists before the peer hears of the session: the peer checks it.
+    let created = state
+        .chain
+        .sign_submit_and_wait(&ledger_key, create)
+        .await?;
+    if created.status != "success" {
+        return Err(ApiError::TxRejected {
+            reason: "module_rejected".into(),
+            detail: created.error.unwrap_or_else(|| "refused".into()),
+        });
+    }
     let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
     let status = SessionStatus {
         id: id.clone(),
         role: "initiator".into(),
         state: SessionState::Running,
         mode,
-        peer_did: body.peer_did,
+        own_did,
+        peer_did,
         own_size,
         peer_size: Some(body.peer_size),
         progress: session.progress(),
@@ -493,6 +820,7 @@ pub async fn start_session(
         digest: None,
         peer_signature: None,
         error: None,
+        ledger: vec![LedgerTx::from_result("create", Ok(created))],
     };
     lock(&svc.sessions).insert(
         id.clone(),
@@ -502,10 +830,12 @@ pub async fn start_session(
             responder: None,
             result: None,
             cancel: Some(cancel_tx),
+            ledger_key: Some(ledger_key),
         },
     );
     actix_web::rt::spawn(drive(
         svc.clone(),
+        state.clone(),
         id,
         session,
         format!("{url}/psi/peer"),
@@ -529,8 +859,20 @@ enum DriveError {
     Cancelled,
 }
 
+impl DriveError {
+    /// The failure reason recorded on chain (no data, no keys).
+    fn chain_reason(&self) -> String {
+        match self {
+            DriveError::Timeout(_) => format!("timeout: {self}"),
+            DriveError::Cancelled => "cancelled by the initiator".into(),
+            other => format!("peer error: {other}"),
+        }
+    }
+}
+
 async fn drive(
     svc: web::Data<PsiService>,
+    state: web::Data<ApiState>,
     id: String,
     session: InitiatorSession,
     url: String,
@@ -541,11 +883,30 @@ async fn drive(
         _ = cancel.wait_for(|c| *c) => Err(DriveError::Cancelled),
     };
     match result {
-        Ok((outcome, sig)) => svc.finish(&id, outcome, sig),
-        Err(DriveError::Cancelled) => {}
+        Ok((outcome, sig)) => {
+            // Completion goes on chain first, so a session reported completed is on record.
+            let key = lock(&svc.sessions)
+                .get_mut(&id)
+                .and_then(|e| e.ledger_key.take());
+            if let Some(key) = key {
+                record_completion(&svc, &state, &id, &key, true, outcome.digest, sig).await;
+            }
+            svc.finish(&id, outcome, sig);
+        }
         Err(e) => {
-            tracing::warn!(session = %id, error = %e, "PSI session failed");
-            svc.fail(&id, e);
+            let key = match &e {
+                // `cancel_session` already set the state and handed over the key.
+                DriveError::Cancelled => lock(&svc.sessions)
+                    .get_mut(&id)
+                    .and_then(|e| e.ledger_key.take()),
+                _ => {
+                    tracing::warn!(session = %id, error = %e, "PSI session failed");
+                    svc.fail(&id, &e)
+                }
+            };
+            if let Some(key) = key {
+                record_failure(&svc, &state, &id, &key, e.chain_reason()).await;
+            }
         }
     }
 }
@@ -608,10 +969,44 @@ async fn exchange(
         .ok_or_else(|| DriveError::Protocol(PsiError::InvalidParams("session ended early".into())))
 }
 
+/// Checks the initiator's on-chain `create` record before joining: it must name this server's
+/// key as responder, the sender's key and DID as initiator, and the offered mode.
+fn check_created(
+    record: Option<SessionRecord>,
+    own: &Keypair,
+    sender: &PublicKey,
+    offer: &PendingOffer,
+) -> Result<(), ApiError> {
+    let rec = record.ok_or_else(|| {
+        ApiError::Forbidden("the session is not recorded on chain (psi.create)".into())
+    })?;
+    let why = if rec.status != ledger::SessionStatus::Created {
+        Some(format!("the session is {:?} on chain", rec.status))
+    } else if rec.responder != own.address() {
+        Some("the session on chain names another responder".into())
+    } else if &rec.initiator_key != sender || rec.initiator_did != offer.peer_did {
+        Some("the session on chain was created by another initiator".into())
+    } else if rec.mode != offer.mode || rec.protocol != Protocol::EcdhRistretto255 {
+        Some("the session on chain has another protocol or mode".into())
+    } else if rec.responder_did != offer.own_did {
+        Some("the session on chain names another responder DID".into())
+    } else {
+        None
+    };
+    match why {
+        Some(w) => Err(ApiError::Forbidden(w)),
+        None => Ok(()),
+    }
+}
+
 /// `POST /psi/peer`: one signed envelope from the initiator's server.
-pub async fn peer(req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn peer(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let svc = service(&req)?;
-    svc.sweep();
+    PsiService::start_timer(&svc, &state);
     let (sid, sender) =
         peek_envelope(&body).map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
     let id = hex::encode(sid);
@@ -654,75 +1049,153 @@ pub async fn peer(req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, Ap
             match r {
                 Ok(bytes) => {
                     if let Some((outcome, sig)) = done {
+                        let digest = outcome.digest;
                         svc.finish(&id, outcome, sig);
+                        // The initiator records completion; if it has not after a grace
+                        // period (it may have vanished), the responder does.
+                        let (svc2, state2, id2) = (svc.clone(), state.clone(), id.clone());
+                        let grace = svc.config.request_timeout.min(Duration::from_secs(5));
+                        actix_web::rt::spawn(async move {
+                            actix_web::rt::time::sleep(grace).await;
+                            let joined = matches!(
+                                chain_record(&state2, &sid),
+                                Ok(Some(r)) if r.status == ledger::SessionStatus::Joined
+                            );
+                            let key = lock(&svc2.sessions)
+                                .get_mut(&id2)
+                                .and_then(|e| e.ledger_key.take());
+                            if let (true, Some(key)) = (joined, key) {
+                                record_completion(&svc2, &state2, &id2, &key, false, digest, sig)
+                                    .await;
+                            }
+                        });
                     }
                     bytes
                 }
                 Err(e) => {
-                    svc.fail(&id, &e);
+                    if let Some(key) = svc.fail(&id, &e) {
+                        let reason = format!("peer error: {e}");
+                        record_failure(&svc, &state, &id, &key, reason).await;
+                    }
                     return Err(ApiError::InvalidRequest(e.to_string()));
                 }
             }
         }
-        None => {
-            // A new session: find the offer pinned to this sender's key.
-            let pending = {
-                let mut offers = lock(&svc.offers);
-                let i = offers
-                    .iter()
-                    .position(|o| o.offer.peer == sender)
-                    .ok_or_else(|| ApiError::Forbidden("no offer for this peer".into()))?;
-                offers.remove(i)
-            };
-            let (mode, peer_did, offer_id, own_size) = (
-                pending.offer.mode,
-                pending.peer_did.clone(),
-                pending.offer_id.clone(),
-                pending.offer.set.len(),
-            );
-            let bytes = body.clone();
-            let accepted = web::block(move || ResponderSession::accept(&bytes, pending.offer))
-                .await
-                .map_err(ApiError::internal)?;
-            let (responder, resp) = match accepted {
-                Ok(x) => x,
-                // The offer is spent either way: a failed Hello is not retried against it.
-                Err(e) => {
-                    tracing::warn!(offer = %offer_id, error = %e, "PSI hello refused");
-                    return Err(ApiError::InvalidRequest(e.to_string()));
-                }
-            };
-            let params = *responder.params();
-            lock(&svc.sessions).insert(
-                id.clone(),
-                Entry {
-                    status: SessionStatus {
-                        id: id.clone(),
-                        role: "responder".into(),
-                        state: SessionState::Running,
-                        mode,
-                        peer_did,
-                        own_size,
-                        peer_size: Some(params.initiator_size),
-                        progress: responder.progress(),
-                        intersection_size: None,
-                        digest: None,
-                        peer_signature: None,
-                        error: None,
-                    },
-                    last_activity: Instant::now(),
-                    responder: Some(responder),
-                    result: None,
-                    cancel: None,
-                },
-            );
-            tracing::info!(session = %id, offer = %offer_id, "PSI session accepted");
-            resp
-        }
+        None => accept(&svc, &state, sid, sender, body).await?,
     };
     Ok(HttpResponse::Ok()
         .content_type("application/octet-stream")
         .body(out))
+}
+
+/// A new session: finds the offer for this sender (its key, or one of the authentication keys
+/// of the offer's `did:weft`, resolved on chain now), checks the on-chain `create` record,
+/// accepts the Hello, and joins on chain.
+async fn accept(
+    svc: &web::Data<PsiService>,
+    state: &web::Data<ApiState>,
+    sid: [u8; 32],
+    sender: PublicKey,
+    body: web::Bytes,
+) -> Result<Vec<u8>, ApiError> {
+    let id = hex::encode(sid);
+    let candidates: Vec<(String, PeerId)> = lock(&svc.offers)
+        .iter()
+        .map(|o| (o.offer_id.clone(), o.peer.clone()))
+        .collect();
+    let offer_id = candidates
+        .into_iter()
+        .find(|(_, peer)| match peer {
+            PeerId::Key(k) => *k == sender,
+            weft => peer_keys(state, weft).is_ok_and(|keys| keys.contains(&sender)),
+        })
+        .map(|(offer_id, _)| offer_id)
+        .ok_or_else(|| ApiError::Forbidden("no offer for this peer key".into()))?;
+    let record = chain_record(state, &sid)?;
+    let pending = {
+        let mut offers = lock(&svc.offers);
+        let i = offers
+            .iter()
+            .position(|o| o.offer_id == offer_id)
+            .ok_or_else(|| ApiError::Conflict("the offer was just taken".into()))?;
+        // The offer stays available if the chain does not show this session for it.
+        check_created(record, &offers[i].own, &sender, &offers[i])?;
+        offers.remove(i)
+    };
+    let PendingOffer {
+        offer_id,
+        own,
+        own_did,
+        set,
+        mode,
+        peer_did,
+        ..
+    } = pending;
+    let own_size = set.len();
+    let ledger_key = copy_key(&own);
+    let offer = Offer {
+        own,
+        peer: sender,
+        set,
+        mode,
+        limits: svc.config.limits,
+    };
+    let accepted = web::block(move || ResponderSession::accept(&body, offer))
+        .await
+        .map_err(ApiError::internal)?;
+    let (responder, resp) = match accepted {
+        Ok(x) => x,
+        // The offer is spent either way: a failed Hello is not retried against it.
+        Err(e) => {
+            tracing::warn!(offer = %offer_id, error = %e, "PSI hello refused");
+            return Err(ApiError::InvalidRequest(e.to_string()));
+        }
+    };
+    let params = *responder.params();
+    let join = ledger::call(PsiCall::Join {
+        session_id: sid,
+        responder_key: ledger_key.public_key(),
+        size_commitment: size_commitment(&sid, own_size),
+    });
+    let joined = state.chain.sign_submit_and_wait(&ledger_key, join).await;
+    let joined = match joined {
+        Ok(o) if o.status == "success" => o,
+        Ok(o) => {
+            return Err(ApiError::TxRejected {
+                reason: "module_rejected".into(),
+                detail: o.error.unwrap_or_else(|| "join refused".into()),
+            })
+        }
+        Err(e) => return Err(e),
+    };
+    lock(&svc.sessions).insert(
+        id.clone(),
+        Entry {
+            status: SessionStatus {
+                id: id.clone(),
+                role: "responder".into(),
+                state: SessionState::Running,
+                mode,
+                own_did,
+                peer_did,
+                own_size,
+                peer_size: Some(params.initiator_size),
+                progress: responder.progress(),
+                intersection_size: None,
+                digest: None,
+                peer_signature: None,
+                error: None,
+                ledger: vec![LedgerTx::from_result("join", Ok(joined))],
+            },
+            last_activity: Instant::now(),
+            responder: Some(responder),
+            result: None,
+            cancel: None,
+            ledger_key: Some(ledger_key),
+        },
+    );
+    tracing::info!(session = %id, offer = %offer_id, "PSI session accepted");
+    Ok(resp)
 }
 
 fn check_id(id: &str) -> Result<(), ApiError> {
@@ -782,37 +1255,97 @@ pub async fn get_result(
         (status = 404, description = "No such session", body = crate::problem::Problem, content_type = "application/problem+json")))]
 pub async fn cancel_session(
     req: HttpRequest,
+    state: web::Data<ApiState>,
     principal: Principal,
     id: web::Path<String>,
 ) -> Result<web::Json<SessionStatus>, ApiError> {
     principal.require_any(&PSI_ROLES)?;
     check_id(&id)?;
     let svc = service(&req)?;
-    let mut sessions = lock(&svc.sessions);
-    let e = sessions
-        .get_mut(id.as_str())
-        .ok_or_else(|| ApiError::NotFound(format!("no PSI session {id}")))?;
-    if e.status.state == SessionState::Running {
-        e.status.state = SessionState::Cancelled;
-        e.status.error = Some("cancelled by the operator".into());
-        e.responder = None;
-        if let Some(c) = &e.cancel {
-            let _ = c.send(true);
+    let (status, responder_key) = {
+        let mut sessions = lock(&svc.sessions);
+        let e = sessions
+            .get_mut(id.as_str())
+            .ok_or_else(|| ApiError::NotFound(format!("no PSI session {id}")))?;
+        let mut key = None;
+        if e.status.state == SessionState::Running {
+            e.status.state = SessionState::Cancelled;
+            e.status.error = Some("cancelled by the operator".into());
+            e.responder = None;
+            match &e.cancel {
+                // The initiator's task stops and records the failure itself.
+                Some(c) => {
+                    let _ = c.send(true);
+                }
+                None => key = e.ledger_key.take(),
+            }
         }
+        (e.status.clone(), key)
+    };
+    if let Some(key) = responder_key {
+        record_failure(&svc, &state, &id, &key, "cancelled by the responder".into()).await;
     }
-    Ok(web::Json(e.status.clone()))
+    Ok(web::Json(status))
+}
+
+/// The session's public record on chain (module `psi`).
+#[utoipa::path(get, path = "/api/v1/psi/sessions/{id}/record", tag = "psi",
+    params(("id" = String, Path, description = "Session id (64 hex)")),
+    responses((status = 200, description = "The on-chain record", body = Object),
+        (status = 404, description = "Not on chain", body = crate::problem::Problem, content_type = "application/problem+json")))]
+pub async fn get_record(
+    state: web::Data<ApiState>,
+    id: web::Path<String>,
+) -> Result<web::Json<serde_json::Value>, ApiError> {
+    check_id(&id)?;
+    let sid = sid_of(&id).ok_or_else(|| ApiError::InvalidRequest("bad session id".into()))?;
+    let rec = chain_record(&state, &sid)?
+        .ok_or_else(|| ApiError::NotFound(format!("no PSI session {id} on chain")))?;
+    Ok(web::Json(record_json(&rec)))
+}
+
+/// A session record as JSON (hex ids and digests, `0x` addresses).
+pub fn record_json(rec: &SessionRecord) -> serde_json::Value {
+    serde_json::json!({
+        "session_id": hex::encode(rec.session_id),
+        "protocol": rec.protocol,
+        "mode": rec.mode,
+        "status": rec.status,
+        "initiator": rec.initiator.to_string(),
+        "initiator_did": rec.initiator_did,
+        "initiator_commitment": hex::encode(rec.initiator_commitment),
+        "responder": rec.responder.to_string(),
+        "responder_did": rec.responder_did,
+        "responder_commitment": rec.responder_commitment.map(hex::encode),
+        "result_digest": rec.result_digest.map(hex::encode),
+        "failure": rec.failure.as_ref().map(|(by, reason)| serde_json::json!({
+            "by": by.to_string(), "reason": reason,
+        })),
+        "created_height": rec.created_height,
+        "updated_height": rec.updated_height,
+    })
+}
+
+/// Largest JSON body of the requests that carry a set (inline items or CSV text).
+pub const INPUT_BODY_LIMIT: usize = 64 << 20;
+
+/// A resource whose JSON body may carry a whole set.
+fn input_resource(path: &str) -> actix_web::Resource {
+    super::resource(path).app_data(web::Data::new(crate::problem::BodyLimit(INPUT_BODY_LIMIT)))
 }
 
 /// Routes under `/api/v1`.
 pub fn configure_v1(cfg: &mut web::ServiceConfig) {
-    cfg.service(super::resource("/psi/offers").route(web::post().to(create_offer)))
-        .service(super::resource("/psi/sessions").route(web::post().to(start_session)))
+    cfg.service(input_resource("/psi/offers").route(web::post().to(create_offer)))
+        .service(input_resource("/psi/sessions").route(web::post().to(start_session)))
         .service(
             super::resource("/psi/sessions/{id}")
                 .route(web::get().to(get_session))
                 .route(web::delete().to(cancel_session)),
         )
-        .service(super::resource("/psi/sessions/{id}/result.csv").route(web::get().to(get_result)));
+        .service(super::resource("/psi/sessions/{id}/result.csv").route(web::get().to(get_result)))
+        .service(super::resource("/psi/sessions/{id}/record").route(web::get().to(get_record)));
+    oprf::configure_v1(cfg);
 }
 
 /// Routes outside `/api/v1`: the peer-to-peer endpoint.
@@ -823,13 +1356,14 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
             .app_data(web::PayloadConfig::new(max))
             .route(web::post().to(peer)),
     );
+    oprf::configure_root(cfg);
 }
 
 /// This part's OpenAPI paths, merged into [`super::openapi`].
 #[derive(Debug, OpenApi)]
 #[openapi(
-    paths(create_offer, start_session, get_session, get_result, cancel_session),
-    components(schemas(OfferRequest, OfferCreated, StartRequest, InputSpec, SessionStatus, SessionState)),
+    paths(create_offer, start_session, get_session, get_result, cancel_session, get_record),
+    components(schemas(OfferRequest, OfferCreated, StartRequest, InputSpec, SessionStatus, SessionState, LedgerTx)),
     tags((name = "psi", description = "Private set intersection between partner servers"))
 )]
 pub struct Doc;

@@ -1,0 +1,45 @@
+//! The demo, small enough for CI: 2,000 × 1,500 customers with 600 shared.
+
+use std::time::Duration;
+
+use weft_demo_psi::{run, DemoConfig};
+use weft_mpc::psi::ledger::SessionStatus;
+
+#[actix_web::test]
+async fn demo_finds_exactly_the_known_overlap_and_the_chain_shows_it() {
+    let mut lines = Vec::new();
+    let report = run(
+        DemoConfig {
+            bank: 2_000,
+            insurer: 1_500,
+            overlap: 600,
+            timeout: Duration::from_secs(120),
+        },
+        |l| lines.push(l.to_string()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.learnt, (600, 600));
+    assert_eq!(report.record.status, SessionStatus::Completed);
+    assert!(report.record.result_digest.is_some());
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("exactly the 600 known shared")),
+        "{lines:?}"
+    );
+
+    // An overlap larger than a list is refused before anything starts.
+    let err = run(
+        DemoConfig {
+            bank: 10,
+            insurer: 5,
+            overlap: 6,
+            timeout: Duration::from_secs(10),
+        },
+        |_| {},
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("overlap"), "{err}");
+}
