@@ -200,6 +200,34 @@ fn require_setup(ctx: &TxContext<'_>, state: &PollState) -> Result<(), ModuleErr
     Ok(())
 }
 
+/// The common checks of a counter's DKG step after round 1: the signer is a counter of the
+/// poll, setup is open and the joint key is not yet recorded. Returns the signer's index and
+/// the DKG record.
+fn counter_dkg_step(
+    ctx: &TxContext<'_>,
+    poll: &PollId,
+) -> Result<(u32, DkgRecord), ModuleError> {
+    let state = ctx.poll(poll)?;
+    let index = counter_index(&state.spec, &ctx.signer())?;
+    require_setup(ctx, &state)?;
+    let dkg = ctx.dkg(poll)?;
+    if state.group_key.is_some() {
+        return Err(rejected("the joint key is already recorded"));
+    }
+    Ok((index, dkg))
+}
+
+/// Emits a counter's DKG event (`kind`, with the poll and the counter index).
+fn emit_counter_event(ctx: &mut TxContext<'_>, kind: &str, poll: &PollId, index: u32) {
+    ctx.emit(
+        kind,
+        vec![
+            ("poll".into(), poll.to_hex()),
+            ("counter".into(), index.to_string()),
+        ],
+    );
+}
+
 /// Validates a poll spec (all checks that do not depend on the block).
 pub fn validate_spec(spec: &PollSpec) -> Result<(), String> {
     if spec.title.is_empty() || spec.title.len() > MAX_LABEL_LEN {
@@ -408,13 +436,7 @@ impl VoteModule {
         dkg.broadcasts.push((index, post));
         dkg.broadcasts.sort_by_key(|(i, _)| *i);
         store(ctx, &sub_key(&poll, b"dkg"), &dkg);
-        ctx.emit(
-            "dkg_broadcast",
-            vec![
-                ("poll".into(), poll.to_hex()),
-                ("counter".into(), index.to_string()),
-            ],
-        );
+        emit_counter_event(ctx, "dkg_broadcast", &poll, index);
         Ok(())
     }
 
@@ -424,13 +446,7 @@ impl VoteModule {
         poll: PollId,
         shares: Vec<EncryptedShare>,
     ) -> Result<(), ModuleError> {
-        let state = ctx.poll(&poll)?;
-        let index = counter_index(&state.spec, &ctx.signer())?;
-        require_setup(ctx, &state)?;
-        let mut dkg = ctx.dkg(&poll)?;
-        if state.group_key.is_some() {
-            return Err(rejected("the joint key is already recorded"));
-        }
+        let (index, mut dkg) = counter_dkg_step(ctx, &poll)?;
         if !dkg.broadcasts.iter().any(|(i, _)| *i == index) {
             return Err(rejected("broadcast before dealing"));
         }
@@ -457,13 +473,7 @@ impl VoteModule {
         dkg.shares.push((index, shares));
         dkg.shares.sort_by_key(|(i, _)| *i);
         store(ctx, &sub_key(&poll, b"dkg"), &dkg);
-        ctx.emit(
-            "dkg_shares",
-            vec![
-                ("poll".into(), poll.to_hex()),
-                ("counter".into(), index.to_string()),
-            ],
-        );
+        emit_counter_event(ctx, "dkg_shares", &poll, index);
         Ok(())
     }
 
@@ -473,13 +483,7 @@ impl VoteModule {
         poll: PollId,
         accused: Vec<u32>,
     ) -> Result<(), ModuleError> {
-        let state = ctx.poll(&poll)?;
-        let index = counter_index(&state.spec, &ctx.signer())?;
-        require_setup(ctx, &state)?;
-        let mut dkg = ctx.dkg(&poll)?;
-        if state.group_key.is_some() {
-            return Err(rejected("the joint key is already recorded"));
-        }
+        let (index, mut dkg) = counter_dkg_step(ctx, &poll)?;
         if !dkg.broadcasts.iter().any(|(i, _)| *i == index) {
             return Err(rejected("only a broadcasting counter may complain"));
         }
@@ -507,13 +511,7 @@ impl VoteModule {
         poll: PollId,
         responses: Vec<Bytes>,
     ) -> Result<(), ModuleError> {
-        let state = ctx.poll(&poll)?;
-        let index = counter_index(&state.spec, &ctx.signer())?;
-        require_setup(ctx, &state)?;
-        let mut dkg = ctx.dkg(&poll)?;
-        if state.group_key.is_some() {
-            return Err(rejected("the joint key is already recorded"));
-        }
+        let (index, mut dkg) = counter_dkg_step(ctx, &poll)?;
         if responses.len() > MAX_COUNTERS {
             return Err(invalid("too many responses"));
         }
