@@ -11,6 +11,8 @@ use weft_chain::{Call, Keypair};
 use weft_mpc::vote::{
     self, Ballot, Bytes, PollId, PollSpec, PollState, Rule, VoteCall, VoteQuery, Window, WindowUnit,
 };
+use weft_did::registry::DidCall;
+use weft_did::Did;
 use weft_zk::membership::MembershipParams;
 
 async fn send(node: &TestNode, key: &Keypair, call: Call) -> serde_json::Value {
@@ -40,6 +42,13 @@ async fn a_poll_is_created_read_shown_and_audited_over_the_node() {
         },
     });
     assert_eq!(send(&node, &admin, grant).await["status"], "Success");
+    // The counter is a DID (here the admin's own).
+    let create_did = DidCall::Create {
+        public_key: admin.public_key(),
+        services: vec![],
+    }
+    .call();
+    assert_eq!(send(&node, &admin, create_did).await["status"], "Success");
 
     let params = MembershipParams::setup(4).unwrap();
     let spec = PollSpec {
@@ -51,7 +60,7 @@ async fn a_poll_is_created_read_shown_and_audited_over_the_node() {
             start: 1_000_000,
             end: 1_000_100,
         },
-        counters: vec![admin.address()],
+        counters: vec![Did::weft(&node.chain_id, admin.address()).to_string()],
         threshold: 1,
         allow_revote: false,
         tree_depth: 4,
@@ -169,7 +178,7 @@ fn small_params() -> &'static MembershipParams {
     P.get_or_init(|| MembershipParams::setup(3).unwrap())
 }
 
-fn timed_spec(counters: Vec<weft_chain::Address>, start: u64, end: u64) -> PollSpec {
+fn timed_spec(counters: Vec<String>, start: u64, end: u64) -> PollSpec {
     PollSpec {
         title: "Works council".into(),
         choices: vec!["Ana".into(), "Bo".into(), "Cy".into()],
@@ -433,9 +442,15 @@ async fn a_whole_poll_runs_over_rest_with_two_of_three_counters() {
     let organiser = api.token("union", "organiser").await;
     let holder = api.token("union", "holder").await;
     let org = api.key(&union_admin, "org").await;
+    // The counters are DIDs of the union's custodied keys.
     let mut counters = Vec::new();
     for c in ["c1", "c2", "c3"] {
-        counters.push(api.key(&union_admin, c).await);
+        api.key(&union_admin, c).await;
+        let r = api
+            .post("/api/v1/dids", Some(&union_admin), json!({"key_id": c}))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        counters.push(r.json()["did"].as_str().unwrap().to_string());
     }
     api.grant_organiser(org).await;
 
@@ -720,6 +735,16 @@ async fn a_whole_poll_runs_through_the_cli_with_one_counter_offline() {
         },
     });
     assert_eq!(send(&node, &node.admin, grant).await["status"], "Success");
+    let mut counter_dids = Vec::new();
+    for kp in &counters {
+        let create = DidCall::Create {
+            public_key: kp.public_key(),
+            services: vec![],
+        }
+        .call();
+        assert_eq!(send(&node, kp, create).await["status"], "Success");
+        counter_dids.push(Did::weft(&node.chain_id, kp.address()).to_string());
+    }
 
     // Organiser: parameters, spec, poll.
     let pk_file = d.join("poll.pk");
@@ -732,7 +757,7 @@ async fn a_whole_poll_runs_through_the_cli_with_one_counter_offline() {
     let pk = weft_api::cli::vote::read_proving_key(&pk_file).unwrap();
     let start = now_ms() + 15_000;
     let end = start + 8_000;
-    let mut spec = timed_spec(counters.iter().map(Keypair::address).collect(), start, end);
+    let mut spec = timed_spec(counter_dids, start, end);
     spec.verifying_key = Vec::new();
     let spec_file = write(d, "spec.json", &serde_json::to_string(&spec).unwrap());
     run(VoteCommand::Create {

@@ -24,6 +24,8 @@ use weft_mpc::vote::{
     self, counter, Ballot, BallotVerifier, DkgRecord, PollId, PollRecord, PollSpec, PollState,
     VoteCall, VoteQuery, Voter,
 };
+use weft_did::registry::{DidQuery, Resolution, Selector};
+use weft_did::Relationships;
 use weft_zk::membership::{
     LeafCommitment, MembershipParams, MembershipProvingKey, MembershipSecret, MerkleTree,
 };
@@ -485,22 +487,35 @@ fn attribute(event: &Value, name: &str) -> Option<String> {
     })
 }
 
+/// A class's eligibility tree with its leaves (to find a voter's position).
+#[derive(Debug)]
+pub struct ClassTree {
+    /// The tree.
+    pub tree: MerkleTree,
+    /// Its leaves, in order.
+    pub leaves: Vec<[u8; 32]>,
+}
+
 /// The eligibility tree of a class, rebuilt from the public leaves.
-pub fn eligibility_tree(depth: u8, leaves: &[[u8; 32]]) -> anyhow::Result<MerkleTree> {
-    let leaves = leaves
+pub fn eligibility_tree(depth: u8, leaves: &[[u8; 32]]) -> anyhow::Result<ClassTree> {
+    let decoded = leaves
         .iter()
         .map(LeafCommitment::from_bytes)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| anyhow!("a recorded leaf does not decode: {e}"))?;
-    MerkleTree::from_leaves(usize::from(depth), leaves)
-        .map_err(|e| anyhow!("eligibility tree: {e}"))
+    let tree = MerkleTree::from_leaves(usize::from(depth), decoded)
+        .map_err(|e| anyhow!("eligibility tree: {e}"))?;
+    Ok(ClassTree {
+        tree,
+        leaves: leaves.to_vec(),
+    })
 }
 
 /// Builds a ballot for `choices` (indices from 0) in `class` from the voter's secret, against
 /// the recorded key and roots, with `tree` the class's eligibility tree.
 pub fn make_ballot(
     state: &PollState,
-    tree: &MerkleTree,
+    tree: &ClassTree,
     secret: &MembershipSecret,
     class: u32,
     choices: &[usize],
@@ -519,19 +534,20 @@ pub fn make_ballot(
         selection[c] = true;
     }
     let commitment = secret.commitment().to_bytes();
-    let index = (0..tree.len())
-        .find(|&i| {
-            tree.path(i)
-                .map(|p| p.verify(&secret.commitment(), &tree.root()))
-                .unwrap_or(false)
-        })
+    let index = tree
+        .leaves
+        .iter()
+        .position(|l| *l == commitment)
         .ok_or_else(|| {
             anyhow!(
                 "the commitment {} is not registered in class {class}",
                 hex::encode(commitment)
             )
         })?;
-    let path = tree.path(index).map_err(|e| anyhow!("path: {e}"))?;
+    let path = tree
+        .tree
+        .path(index as u64)
+        .map_err(|e| anyhow!("path: {e}"))?;
     let verifier = BallotVerifier::new(state.id, &state.spec, group.public_key(), roots)
         .map_err(|e| anyhow!("{e}"))?;
     let voter = Voter {
@@ -567,6 +583,49 @@ pub async fn cast(
     submit_ballot(rpc, ballot).await
 }
 
+/// The index (from 1) of the counter whose DID document (resolved over JSON-RPC) holds
+/// `key` as an authentication or capabilityInvocation key, as the module checks it.
+pub async fn counter_index_of(rpc: &str, spec: &PollSpec, key: &Keypair) -> anyhow::Result<u32> {
+    let client = RpcClient::new(rpc);
+    for (i, did) in spec.counters.iter().enumerate() {
+        let (_, address) = vote::counter_did_address(did).map_err(|e| anyhow!(e))?;
+        let (method, args) = DidQuery::Resolve {
+            did: address,
+            selector: Selector::Latest,
+        }
+        .args();
+        let result = client
+            .call(
+                "call",
+                json!([weft_did::registry::NAME, method, format!("0x{}", hex::encode(args))]),
+            )
+            .await?;
+        let hex_result = result
+            .get("result")
+            .and_then(Value::as_str)
+            .ok_or_else(|| anyhow!("the node's answer has no result"))?;
+        let bytes = hex::decode(hex_result.trim_start_matches("0x"))?;
+        let resolution: Option<Resolution> =
+            borsh::from_slice(&bytes).context("the DID resolution does not decode")?;
+        let Some(res) = resolution else { continue };
+        if res.head.deactivated {
+            continue;
+        }
+        if res.record.state.keys.iter().any(|k| {
+            (k.relationships.has(Relationships::AUTHENTICATION)
+                || k.relationships.has(Relationships::CAPABILITY_INVOCATION))
+                && k.public_key.address() == key.address()
+        }) {
+            return Ok(i as u32 + 1);
+        }
+    }
+    bail!(
+        "{} is not a key of any counter DID of this poll ({:?})",
+        key.address(),
+        spec.counters
+    )
+}
+
 async fn wait_dkg(
     rpc: &str,
     poll: PollId,
@@ -597,12 +656,7 @@ pub async fn counter_dkg(
     let deadline = Instant::now() + timeout;
     let state: PollState = query(rpc, &VoteQuery::Poll(poll)).await?;
     let spec = &state.spec;
-    let index = spec
-        .counters
-        .iter()
-        .position(|c| *c == key.address())
-        .map(|i| i as u32 + 1)
-        .ok_or_else(|| anyhow!("{} is not a counter of poll {poll}", key.address()))?;
+    let index = counter_index_of(rpc, spec, key).await?;
     let n = spec.counters.len();
     let (round1, share_key, post) = counter::start_with_rng(&poll, spec, index, &mut OsRng)
         .map_err(|e| anyhow!("DKG round 1: {e}"))?;

@@ -35,6 +35,8 @@ use weft_mpc::vote::{
     self, DkgRecord, PollRecord, PollSpec, PollState, Rule, VoteCall, VoteQuery, Window,
     WindowUnit,
 };
+use weft_did::registry::DidCall;
+use weft_did::Did;
 use weft_zk::membership::{MembershipParams, MembershipSecret};
 
 /// The choices of the demo poll.
@@ -136,14 +138,19 @@ pub async fn run(opts: &Options) -> anyhow::Result<Outcome> {
     actix_web::rt::spawn(serve(listener, app, options, async move {
         let _ = until_stopped.await;
     }));
-    let outcome = run_poll(opts, &rpc, &admin).await;
+    let outcome = run_poll(opts, &rpc, &contents.genesis.chain_id, &admin).await;
     stop.abort();
     validator.shutdown();
     println!("done in {:.1?}", started.elapsed());
     outcome
 }
 
-async fn run_poll(opts: &Options, rpc: &str, admin: &Keypair) -> anyhow::Result<Outcome> {
+async fn run_poll(
+    opts: &Options,
+    rpc: &str,
+    chain_id: &str,
+    admin: &Keypair,
+) -> anyhow::Result<Outcome> {
     step(1, &format!("node up at {rpc}; granting the organiser permission"));
     let organiser = Keypair::generate();
     submit(
@@ -163,7 +170,23 @@ async fn run_poll(opts: &Options, rpc: &str, admin: &Keypair) -> anyhow::Result<
     let depth = (usize::BITS - opts.voters.saturating_sub(1).leading_zeros()).max(1) as usize;
     let t = Instant::now();
     let params = MembershipParams::setup(depth).map_err(|e| anyhow::anyhow!("setup: {e}"))?;
+    // The counters are DIDs: each counter registers its own.
     let counters: Vec<Keypair> = (0..3).map(|_| Keypair::generate()).collect();
+    let mut counter_dids = Vec::new();
+    for c in &counters {
+        submit(
+            rpc,
+            c,
+            DidCall::Create {
+                public_key: c.public_key(),
+                services: vec![],
+            }
+            .call(),
+        )
+        .await
+        .context("registering a counter DID")?;
+        counter_dids.push(Did::weft(chain_id, c.address()).to_string());
+    }
     let start = now_ms() + opts.setup_secs * 1000;
     let end = start + opts.window_secs * 1000;
     let spec = PollSpec {
@@ -175,7 +198,7 @@ async fn run_poll(opts: &Options, rpc: &str, admin: &Keypair) -> anyhow::Result<
             start,
             end,
         },
-        counters: counters.iter().map(Keypair::address).collect(),
+        counters: counter_dids,
         threshold: 2,
         allow_revote: false,
         tree_depth: depth as u8,
@@ -185,7 +208,7 @@ async fn run_poll(opts: &Options, rpc: &str, admin: &Keypair) -> anyhow::Result<
     step(
         2,
         &format!(
-            "poll {poll} created: {} choices, tree depth {depth}, 3 counters, threshold 2 \
+            "poll {poll} created: {} choices, tree depth {depth}, 3 counter DIDs, threshold 2 \
              (Groth16 setup {:.1?}); the window opens in {} s for {} s",
             CHOICES.len(),
             t.elapsed(),
