@@ -8,11 +8,11 @@ use serde_json::json;
 use weft_api::cli::vote::{query, run, VoteCommand};
 use weft_chain::governance::{self, Action, GovernanceCall};
 use weft_chain::{Call, Keypair};
+use weft_did::registry::DidCall;
+use weft_did::Did;
 use weft_mpc::vote::{
     self, Ballot, Bytes, PollId, PollSpec, PollState, Rule, VoteCall, VoteQuery, Window, WindowUnit,
 };
-use weft_did::registry::DidCall;
-use weft_did::Did;
 use weft_zk::membership::MembershipParams;
 
 async fn send(node: &TestNode, key: &Keypair, call: Call) -> serde_json::Value {
@@ -267,15 +267,10 @@ impl Api {
         let validator = SingleValidator::spawn(node.clone(), contents.validator);
         let master = weft_api::keystore::MasterKey::random().unwrap();
         let db = sqlite_url(&dir.path().join("api.db"));
-        let (state, boot) = platform::start(
-            node.clone(),
-            &db,
-            &master,
-            &operator,
-            ApiConfig::default(),
-        )
-        .await
-        .unwrap();
+        let (state, boot) =
+            platform::start(node.clone(), &db, &master, &operator, ApiConfig::default())
+                .await
+                .unwrap();
         let admin_token = boot.admin_token.expect("first start").to_string();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -306,7 +301,13 @@ impl Api {
         }
     }
 
-    async fn send(&self, method: &str, path: &str, token: Option<&str>, body: Option<String>) -> Reply {
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<String>,
+    ) -> Reply {
         let mut request = self.http.request(
             awc::http::Method::from_bytes(method.as_bytes()).unwrap(),
             format!("{}{path}", self.base),
@@ -486,16 +487,26 @@ async fn a_whole_poll_runs_over_rest_with_two_of_three_counters() {
     for i in 0..3u32 {
         let (r1, sk, post) = counter::start_with_rng(&poll, &spec, i + 1, &mut OsRng).unwrap();
         let key_id = format!("c{}", i + 1);
-        api.step(&organiser, poll, &key_id, json!({"kind": "dkg_broadcast", "post": post}))
-            .await
-            .ok();
+        api.step(
+            &organiser,
+            poll,
+            &key_id,
+            json!({"kind": "dkg_broadcast", "post": post}),
+        )
+        .await
+        .ok();
         round1.push((r1, sk));
     }
     // A second broadcast by the same counter is refused (no equivocation).
     let (_, _, again) = counter::start_with_rng(&poll, &spec, 1, &mut OsRng).unwrap();
-    api.step(&organiser, poll, "c1", json!({"kind": "dkg_broadcast", "post": again}))
-        .await
-        .problem(422, "tx_rejected", Some("module_rejected"));
+    api.step(
+        &organiser,
+        poll,
+        "c1",
+        json!({"kind": "dkg_broadcast", "post": again}),
+    )
+    .await
+    .problem(422, "tx_rejected", Some("module_rejected"));
     // The holder role may not sign steps.
     api.step(&holder, poll, "org", json!({"kind": "seal"}))
         .await
@@ -510,9 +521,14 @@ async fn a_whole_poll_runs_over_rest_with_two_of_three_counters() {
     let mut round2 = Vec::new();
     for (i, (r1, sk)) in round1.into_iter().enumerate() {
         let (r2, shares) = counter::deal_with_rng(&poll, r1, &record, &mut OsRng).unwrap();
-        api.step(&organiser, poll, &format!("c{}", i + 1), json!({"kind": "dkg_shares", "shares": shares}))
-            .await
-            .ok();
+        api.step(
+            &organiser,
+            poll,
+            &format!("c{}", i + 1),
+            json!({"kind": "dkg_shares", "shares": shares}),
+        )
+        .await
+        .ok();
         round2.push((r2, sk));
     }
     let record = api.dkg(poll).await;
@@ -520,9 +536,14 @@ async fn a_whole_poll_runs_over_rest_with_two_of_three_counters() {
     for (i, (r2, sk)) in round2.into_iter().enumerate() {
         let (r3, accused) = counter::receive(&poll, i as u32 + 1, r2, &sk, &record).unwrap();
         assert!(accused.is_empty());
-        api.step(&organiser, poll, &format!("c{}", i + 1), json!({"kind": "dkg_complaints", "accused": accused}))
-            .await
-            .ok();
+        api.step(
+            &organiser,
+            poll,
+            &format!("c{}", i + 1),
+            json!({"kind": "dkg_complaints", "accused": accused}),
+        )
+        .await
+        .ok();
         round3.push(r3);
     }
     // Only the organiser may record the key: a counter's attempt is refused.
@@ -561,15 +582,25 @@ async fn a_whole_poll_runs_over_rest_with_two_of_three_counters() {
         .map(|s| hex::encode(s.commitment().to_bytes()))
         .collect();
     leaves.push(alice_commitment);
-    api.step(&organiser, poll, "org", json!({"kind": "add_leaves", "leaves": leaves}))
+    api.step(
+        &organiser,
+        poll,
+        "org",
+        json!({"kind": "add_leaves", "leaves": leaves}),
+    )
+    .await
+    .ok();
+    let listed = api
+        .get(&format!("/api/v1/polls/{poll}/leaves?class=0"))
         .await
         .ok();
-    let listed = api.get(&format!("/api/v1/polls/{poll}/leaves?class=0")).await.ok();
     assert_eq!(listed, json!(leaves));
     api.get(&format!("/api/v1/polls/{poll}/leaves?class=9"))
         .await
         .problem(400, "invalid_request", None);
-    api.step(&organiser, poll, "org", json!({"kind": "seal"})).await.ok();
+    api.step(&organiser, poll, "org", json!({"kind": "seal"}))
+        .await
+        .ok();
 
     let state = api.poll(poll).await;
     assert!(state.group_key.is_some() && state.roots.is_some());
@@ -600,7 +631,11 @@ async fn a_whole_poll_runs_over_rest_with_two_of_three_counters() {
     .await
     .problem(400, "invalid_request", None);
     let r = api
-        .put_bytes(&format!("/api/v1/polls/{poll}/proving-key"), &alice, pk.to_bytes())
+        .put_bytes(
+            &format!("/api/v1/polls/{poll}/proving-key"),
+            &alice,
+            pk.to_bytes(),
+        )
         .await;
     assert_eq!(r.status, 204, "{}", r.text);
 
@@ -608,7 +643,10 @@ async fn a_whole_poll_runs_over_rest_with_two_of_three_counters() {
     api.cast(poll, &ballots[0])
         .await
         .problem(422, "tx_rejected", Some("window_not_open"));
-    assert!(now_ms() < start, "setup took longer than the 15 s before the window");
+    assert!(
+        now_ms() < start,
+        "setup took longer than the 15 s before the window"
+    );
     sleep_until_ms(start + 200).await;
 
     for b in &ballots[..4] {
@@ -617,18 +655,34 @@ async fn a_whole_poll_runs_over_rest_with_two_of_three_counters() {
     // Alice votes through her node's booth: choice 2. Her organiser token may not vote there;
     // out-of-range choices are refused before anything is sent; a second vote is refused.
     let booth = format!("/api/v1/polls/{poll}/booth");
-    api.post(&booth, Some(&organiser), json!({"key_id": "me", "choices": [2]}))
-        .await
-        .problem(403, "forbidden", None);
-    api.post(&booth, Some(&alice), json!({"key_id": "me", "choices": [7]}))
-        .await
-        .problem(400, "invalid_request", None);
-    api.post(&booth, Some(&alice), json!({"key_id": "me", "choices": [2]}))
-        .await
-        .ok();
-    api.post(&booth, Some(&alice), json!({"key_id": "me", "choices": [0]}))
-        .await
-        .problem(422, "tx_rejected", Some("nullifier_used"));
+    api.post(
+        &booth,
+        Some(&organiser),
+        json!({"key_id": "me", "choices": [2]}),
+    )
+    .await
+    .problem(403, "forbidden", None);
+    api.post(
+        &booth,
+        Some(&alice),
+        json!({"key_id": "me", "choices": [7]}),
+    )
+    .await
+    .problem(400, "invalid_request", None);
+    api.post(
+        &booth,
+        Some(&alice),
+        json!({"key_id": "me", "choices": [2]}),
+    )
+    .await
+    .ok();
+    api.post(
+        &booth,
+        Some(&alice),
+        json!({"key_id": "me", "choices": [0]}),
+    )
+    .await
+    .problem(422, "tx_rejected", Some("nullifier_used"));
 
     // Reused nullifier.
     api.cast(poll, &ballots[1])
@@ -671,15 +725,26 @@ async fn a_whole_poll_runs_over_rest_with_two_of_three_counters() {
         .map(|b| Ciphertext::from_bytes(&b.0).unwrap())
         .collect();
     // A share set with a wrong proof (made for another poll's context) is refused.
-    let wrong = counter::decryption_shares_with_rng(&PollId([1; 32]), &shares[0], &aggregate, &mut OsRng);
-    api.step(&organiser, poll, "c1", json!({"kind": "decrypt", "shares": wrong}))
-        .await
-        .problem(422, "tx_rejected", Some("module_rejected"));
+    let wrong =
+        counter::decryption_shares_with_rng(&PollId([1; 32]), &shares[0], &aggregate, &mut OsRng);
+    api.step(
+        &organiser,
+        poll,
+        "c1",
+        json!({"kind": "decrypt", "shares": wrong}),
+    )
+    .await
+    .problem(422, "tx_rejected", Some("module_rejected"));
     for i in [0usize, 2] {
         let s = counter::decryption_shares_with_rng(&poll, &shares[i], &aggregate, &mut OsRng);
-        api.step(&organiser, poll, &format!("c{}", i + 1), json!({"kind": "decrypt", "shares": s}))
-            .await
-            .ok();
+        api.step(
+            &organiser,
+            poll,
+            &format!("c{}", i + 1),
+            json!({"kind": "decrypt", "shares": s}),
+        )
+        .await
+        .ok();
         let state = api.poll(poll).await;
         if i == 0 {
             assert!(state.result.is_none(), "t - 1 share sets decrypt nothing");
@@ -690,7 +755,10 @@ async fn a_whole_poll_runs_over_rest_with_two_of_three_counters() {
     assert_eq!(result.counts, vec![1, 2, 2]);
     assert_eq!(result.combined, vec![1, 3]);
     assert_eq!(
-        GroupKey::from_bytes(&state.group_key.unwrap().0).unwrap().params().threshold(),
+        GroupKey::from_bytes(&state.group_key.unwrap().0)
+            .unwrap()
+            .params()
+            .threshold(),
         2
     );
 
@@ -702,7 +770,11 @@ async fn a_whole_poll_runs_over_rest_with_two_of_three_counters() {
     // The poll page shows the chart and the booth; the audit page passes.
     let page = api.get(&format!("/voting/{poll}")).await;
     assert_eq!(page.status, 200);
-    assert!(page.text.contains("<svg") && page.text.contains("id=\"booth\""), "{}", page.text);
+    assert!(
+        page.text.contains("<svg") && page.text.contains("id=\"booth\""),
+        "{}",
+        page.text
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -724,7 +796,9 @@ async fn a_whole_poll_runs_through_the_cli_with_one_counter_offline() {
     // Keys as plain hex seed files (what `weft key` also reads).
     let org = Keypair::from_seed(&[31; 32]);
     let org_file = write(d, "org.key", &hex::encode([31u8; 32]));
-    let counters: Vec<Keypair> = (0..3u8).map(|i| Keypair::from_seed(&[40 + i; 32])).collect();
+    let counters: Vec<Keypair> = (0..3u8)
+        .map(|i| Keypair::from_seed(&[40 + i; 32]))
+        .collect();
     let counter_files: Vec<_> = (0..3u8)
         .map(|i| write(d, &format!("c{i}.key"), &hex::encode([40 + i; 32])))
         .collect();
@@ -790,7 +864,10 @@ async fn a_whole_poll_runs_through_the_cli_with_one_counter_offline() {
         if record.complaints.len() == 3 {
             break;
         }
-        assert!(Instant::now() < deadline, "the counters did not finish the DKG");
+        assert!(
+            Instant::now() < deadline,
+            "the counters did not finish the DKG"
+        );
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
     run(VoteCommand::FinalizeKey {
@@ -813,7 +890,10 @@ async fn a_whole_poll_runs_through_the_cli_with_one_counter_offline() {
     }))
     .await
     .unwrap_err();
-    assert!(format!("{again:#}").contains("already broadcast"), "{again:#}");
+    assert!(
+        format!("{again:#}").contains("already broadcast"),
+        "{again:#}"
+    );
 
     // Voters: secrets; the organiser registers their commitments and seals.
     let mut secret_files = Vec::new();
@@ -829,7 +909,10 @@ async fn a_whole_poll_runs_through_the_cli_with_one_counter_offline() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(&secret_files[0]).unwrap().permissions().mode();
+        let mode = std::fs::metadata(&secret_files[0])
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
     let not_registered = d.join("stranger.secret");
@@ -878,7 +961,10 @@ async fn a_whole_poll_runs_through_the_cli_with_one_counter_offline() {
     };
     let early = cast(secret_files[0].clone(), vec![0]).await.unwrap_err();
     assert!(format!("{early:#}").contains("has not opened"), "{early:#}");
-    assert!(now_ms() < start, "setup took longer than the 15 s before the window");
+    assert!(
+        now_ms() < start,
+        "setup took longer than the 15 s before the window"
+    );
     sleep_until_ms(start + 200).await;
 
     for (f, c) in secret_files.iter().zip([2usize, 2, 0]) {
@@ -887,7 +973,10 @@ async fn a_whole_poll_runs_through_the_cli_with_one_counter_offline() {
     let twice = cast(secret_files[0].clone(), vec![1]).await.unwrap_err();
     assert!(format!("{twice:#}").contains("already voted"), "{twice:#}");
     let two_choices = cast(secret_files[3].clone(), vec![0, 1]).await.unwrap_err();
-    assert!(format!("{two_choices:#}").contains("rule"), "{two_choices:#}");
+    assert!(
+        format!("{two_choices:#}").contains("rule"),
+        "{two_choices:#}"
+    );
     let out_of_range = cast(secret_files[3].clone(), vec![5]).await.unwrap_err();
     assert!(format!("{out_of_range:#}").contains("out of range"));
     let stranger = cast(not_registered, vec![0]).await.unwrap_err();

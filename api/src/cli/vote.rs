@@ -20,12 +20,12 @@ use clap::Subcommand;
 use rand::rngs::OsRng;
 use serde_json::{json, Value};
 use weft_chain::{Call, Keypair, Transaction};
+use weft_did::registry::{DidQuery, Resolution, Selector};
+use weft_did::Relationships;
 use weft_mpc::vote::{
     self, counter, Ballot, BallotVerifier, DkgRecord, PollId, PollRecord, PollSpec, PollState,
     VoteCall, VoteQuery, Voter,
 };
-use weft_did::registry::{DidQuery, Resolution, Selector};
-use weft_did::Relationships;
 use weft_zk::membership::{
     LeafCommitment, MembershipParams, MembershipProvingKey, MembershipSecret, MerkleTree,
 };
@@ -328,7 +328,10 @@ pub async fn run(command: VoteCommand) -> anyhow::Result<()> {
             let id = parse_id(&poll)?;
             let key = super::key::load_signing_key(&key)?;
             if share_out.exists() {
-                bail!("{} exists; not overwriting a key share", share_out.display());
+                bail!(
+                    "{} exists; not overwriting a key share",
+                    share_out.display()
+                );
             }
             let share = counter_dkg(&rpc, id, &key, Duration::from_secs(timeout)).await?;
             let text = Zeroizing::new(hex::encode(share.to_secret_bytes().as_slice()));
@@ -597,7 +600,11 @@ pub async fn counter_index_of(rpc: &str, spec: &PollSpec, key: &Keypair) -> anyh
         let result = client
             .call(
                 "call",
-                json!([weft_did::registry::NAME, method, format!("0x{}", hex::encode(args))]),
+                json!([
+                    weft_did::registry::NAME,
+                    method,
+                    format!("0x{}", hex::encode(args))
+                ]),
             )
             .await?;
         let hex_result = result
@@ -660,13 +667,9 @@ pub async fn counter_dkg(
     let n = spec.counters.len();
     let (round1, share_key, post) = counter::start_with_rng(&poll, spec, index, &mut OsRng)
         .map_err(|e| anyhow!("DKG round 1: {e}"))?;
-    submit(
-        rpc,
-        key,
-        vote::call(&VoteCall::DkgBroadcast { poll, post }),
-    )
-    .await
-    .context("posting the round-1 broadcast")?;
+    submit(rpc, key, vote::call(&VoteCall::DkgBroadcast { poll, post }))
+        .await
+        .context("posting the round-1 broadcast")?;
 
     let record = wait_dkg(rpc, poll, deadline, "every counter's broadcast", |r| {
         r.broadcasts.len() == n
@@ -770,9 +773,9 @@ fn read_hex_file(path: &Path) -> anyhow::Result<Zeroizing<Vec<u8>>> {
     let text = Zeroizing::new(
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
     );
-    Ok(Zeroizing::new(
-        hex::decode(text.trim()).with_context(|| format!("{} is not hex", path.display()))?,
-    ))
+    Ok(Zeroizing::new(hex::decode(text.trim()).with_context(
+        || format!("{} is not hex", path.display()),
+    )?))
 }
 
 /// Reads a membership secret file (64 hex digits).

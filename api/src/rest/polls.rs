@@ -51,8 +51,8 @@ use serde_json::Value;
 use utoipa::{OpenApi, ToSchema};
 use weft_chain::{CallError, Keypair, ModuleError};
 use weft_mpc::vote::{
-    self, Ballot, Bytes, DkgBroadcastPost, DkgRecord, EncryptedShare, PollId, PollRecord,
-    PollSpec, PollState, VoteCall, VoteQuery,
+    self, Ballot, Bytes, DkgBroadcastPost, DkgRecord, EncryptedShare, PollId, PollRecord, PollSpec,
+    PollState, VoteCall, VoteQuery,
 };
 
 use weft_zk::membership::{MembershipProvingKey, MembershipSecret};
@@ -92,7 +92,19 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
 /// This part's OpenAPI paths, merged into [`super::openapi`].
 #[derive(Debug, OpenApi)]
 #[openapi(
-    paths(list, show, audit, dkg, leaves, create, step, cast, commitment, put_proving_key, booth),
+    paths(
+        list,
+        show,
+        audit,
+        dkg,
+        leaves,
+        create,
+        step,
+        cast,
+        commitment,
+        put_proving_key,
+        booth
+    ),
     components(schemas(PollSummary, CreatePoll, StepRequest, BoothVote))
 )]
 pub struct Doc;

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{bail, ensure, Context as _};
 use futures_util::future::join_all;
 use weft_api::cli::vote::{
-    counter_dkg, counter_decrypt, create_poll, eligibility_tree, make_ballot, query, submit,
+    counter_decrypt, counter_dkg, create_poll, eligibility_tree, make_ballot, query, submit,
     submit_ballot,
 };
 use weft_api::node_home::{read_key_file, NodeHome};
@@ -31,12 +31,11 @@ use weft_api::server::{serve, AppBuilder, ServeOptions};
 use weft_api::ws::WsConfig;
 use weft_chain::governance::{self, Action, GovernanceCall};
 use weft_chain::{Keypair, Node, SingleValidator};
-use weft_mpc::vote::{
-    self, DkgRecord, PollRecord, PollSpec, PollState, Rule, VoteCall, VoteQuery, Window,
-    WindowUnit,
-};
 use weft_did::registry::DidCall;
 use weft_did::Did;
+use weft_mpc::vote::{
+    self, DkgRecord, PollRecord, PollSpec, PollState, Rule, VoteCall, VoteQuery, Window, WindowUnit,
+};
 use weft_zk::membership::{MembershipParams, MembershipSecret};
 
 /// The choices of the demo poll.
@@ -151,7 +150,10 @@ async fn run_poll(
     chain_id: &str,
     admin: &Keypair,
 ) -> anyhow::Result<Outcome> {
-    step(1, &format!("node up at {rpc}; granting the organiser permission"));
+    step(
+        1,
+        &format!("node up at {rpc}; granting the organiser permission"),
+    );
     let organiser = Keypair::generate();
     submit(
         rpc,
@@ -239,13 +241,9 @@ async fn run_poll(
         }
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
-    submit(
-        rpc,
-        &organiser,
-        vote::call(&VoteCall::FinalizeKey { poll }),
-    )
-    .await
-    .context("finalize-key")?;
+    submit(rpc, &organiser, vote::call(&VoteCall::FinalizeKey { poll }))
+        .await
+        .context("finalize-key")?;
     let mut shares = Vec::new();
     for task in tasks {
         shares.push(task.await.context("counter task")??);

@@ -255,12 +255,9 @@ fn require_setup(ctx: &TxContext<'_>, state: &PollState) -> Result<(), ModuleErr
 /// The common checks of a counter's DKG step after round 1: the signer is a counter of the
 /// poll, setup is open and the joint key is not yet recorded. Returns the signer's index and
 /// the DKG record.
-fn counter_dkg_step(
-    ctx: &TxContext<'_>,
-    poll: &PollId,
-) -> Result<(u32, DkgRecord), ModuleError> {
+fn counter_dkg_step(ctx: &TxContext<'_>, poll: &PollId) -> Result<(u32, DkgRecord), ModuleError> {
     let state = ctx.poll(poll)?;
-    let index = counter_index(ctx, &state.spec, &ctx.signer())?;
+    let index = counter_index(&*ctx, &state.spec, &ctx.signer())?;
     require_setup(ctx, &state)?;
     let dkg = ctx.dkg(poll)?;
     if state.group_key.is_some() {
@@ -430,9 +427,11 @@ impl VoteModule {
         for did in &spec.counters {
             let (did_chain, address) = counter_did_address(did).map_err(invalid)?;
             if chain_id.as_deref() != Some(did_chain.as_str()) {
-                return Err(rejected(format!("counter {did} is not a DID of this chain")));
+                return Err(rejected(format!(
+                    "counter {did} is not a DID of this chain"
+                )));
             }
-            if !registry::is_active(ctx, &address)? {
+            if !registry::is_active(&*ctx, &address)? {
                 return Err(rejected(format!(
                     "counter {did} is not registered on chain or is deactivated"
                 )));
@@ -471,7 +470,7 @@ impl VoteModule {
         post: DkgBroadcastPost,
     ) -> Result<(), ModuleError> {
         let state = ctx.poll(&poll)?;
-        let index = counter_index(ctx, &state.spec, &ctx.signer())?;
+        let index = counter_index(&*ctx, &state.spec, &ctx.signer())?;
         require_setup(ctx, &state)?;
         let mut dkg = ctx.dkg(&poll)?;
         if state.group_key.is_some() || !dkg.shares.is_empty() {
@@ -769,7 +768,7 @@ impl VoteModule {
         shares: Vec<Bytes>,
     ) -> Result<(), ModuleError> {
         let mut state = ctx.poll(&poll)?;
-        let index = counter_index(ctx, &state.spec, &ctx.signer())?;
+        let index = counter_index(&*ctx, &state.spec, &ctx.signer())?;
         if phase(ctx, &state.spec) != Phase::After {
             return Err(rejected("decryption opens after the voting window"));
         }

@@ -81,10 +81,13 @@ impl Env {
         .unwrap();
         // The counters are DIDs: each counter key registers its own.
         for kp in counter_keys(3) {
-            env.did(&kp, DidCall::Create {
-                public_key: kp.public_key(),
-                services: vec![],
-            })
+            env.did(
+                &kp,
+                DidCall::Create {
+                    public_key: kp.public_key(),
+                    services: vec![],
+                },
+            )
             .unwrap();
         }
         env
