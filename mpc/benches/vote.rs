@@ -57,7 +57,10 @@ fn fixture() -> Fixture {
             start: 10,
             end: 20,
         },
-        counters: counters.iter().map(Keypair::address).collect(),
+        counters: counters
+            .iter()
+            .map(|k| weft_did::Did::weft("weft-bench", k.address()).to_string())
+            .collect(),
         threshold: 2,
         allow_revote: false,
         tree_depth: DEPTH as u8,

@@ -10,16 +10,52 @@
 //!   ties the ballot to an API identity; the server signs it with a fresh one-time account key
 //!   it forgets at once. The chain verifies every proof; a refused ballot is a 422.
 //!
-//! Registering eligibility commitments and the counters' DKG and decryption posts are module
-//! calls: send them through `POST /api/v1/transactions` (custodial) or
-//! `/api/v1/transactions/signed` with `weft_mpc::vote::call`.
+//! - `POST /api/v1/polls/{id}/steps`: one setup or tally step signed with a custodied key of
+//!   the caller's tenant (roles admin or organiser): the counters' DKG posts, the organiser's
+//!   `finalize_key`, `add_leaves` (register eligibility commitments) and `seal`, and the
+//!   counters' `decrypt` shares. The module checks who may do what (the organiser account, a
+//!   counter account at its index).
+//! - `GET /api/v1/polls/{id}/dkg`: the public DKG transcript (counters read it between steps).
+//! - `GET /api/v1/polls/{id}/leaves?class=N`: the eligibility leaves of a class (voters build
+//!   their Merkle path from them).
+//!
+//!
+//! Voting booth (a wallet flow on the voter's own node; see "Trust model of the booth" below):
+//! - `GET /api/v1/vote-commitments/{key_id}`: the eligibility commitment of the membership
+//!   secret this node derives from one of the caller's tenant's custodied keys (give it to the
+//!   organiser to register).
+//! - `PUT /api/v1/polls/{id}/proving-key`: install the poll's Groth16 proving key on this node
+//!   (raw bytes, as `weft vote params` writes it; refused unless it matches the poll's
+//!   verifying key). Stored under the node's data directory.
+//! - `POST /api/v1/polls/{id}/booth`: `{key_id, choices, class?}`: this node builds the ballot
+//!   from the caller's secret and submits it from a fresh one-time account.
+//!
+//! ## Trust model of the booth
+//!
+//! There is no wasm target here, so the Groth16 proof cannot be made in the browser. The booth
+//! is a wallet on the voter's own Weft node: the node holds the voter's membership secret
+//! (derived from a custodied key, sealed under the node's master key), sees the choice, makes
+//! the ballot and relays it from a one-time account. So **the voter's own node (its operator)
+//! sees the vote**; the organiser, the counters and the validators do not: the transaction
+//! carries a one-time sender, the encrypted choices and proofs, and the per-poll nullifier.
+//! Use a node you run or trust, or `weft vote cast` on your own machine.
+//!
+//! A refused ballot is a 422 `tx_rejected` whose `reason` is typed: `window_not_open`,
+//! `window_closed`, `nullifier_used`, `not_ready` (key or eligibility not recorded) or
+//! `ballot_invalid` (a proof fails, wrong shape); a ballot that is not even well-formed JSON
+//! for a `Ballot` is a 400.
 
 use actix_web::web;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{OpenApi, ToSchema};
 use weft_chain::{CallError, Keypair, ModuleError};
-use weft_mpc::vote::{self, Ballot, PollId, PollRecord, PollSpec, PollState, VoteCall, VoteQuery};
+use weft_mpc::vote::{
+    self, Ballot, Bytes, DkgBroadcastPost, DkgRecord, EncryptedShare, PollId, PollRecord, PollSpec,
+    PollState, VoteCall, VoteQuery,
+};
+
+use weft_zk::membership::{MembershipProvingKey, MembershipSecret};
 
 use super::ApiState;
 use crate::auth::{validate_id, Principal, Role};
@@ -35,6 +71,16 @@ pub fn configure_v1(cfg: &mut web::ServiceConfig) {
     )
     .service(web::resource("/polls/{id}").route(web::get().to(show)))
     .service(web::resource("/polls/{id}/audit").route(web::get().to(audit)))
+    .service(web::resource("/polls/{id}/dkg").route(web::get().to(dkg)))
+    .service(web::resource("/polls/{id}/leaves").route(web::get().to(leaves)))
+    .service(web::resource("/polls/{id}/steps").route(web::post().to(step)))
+    .service(web::resource("/polls/{id}/booth").route(web::post().to(booth)))
+    .service(
+        web::resource("/polls/{id}/proving-key")
+            .app_data(web::PayloadConfig::new(MAX_PROVING_KEY_BYTES))
+            .route(web::put().to(put_proving_key)),
+    )
+    .service(web::resource("/vote-commitments/{key_id}").route(web::get().to(commitment)))
     .service(web::resource("/polls/{id}/ballots").route(web::post().to(cast)));
 }
 
@@ -46,8 +92,20 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
 /// This part's OpenAPI paths, merged into [`super::openapi`].
 #[derive(Debug, OpenApi)]
 #[openapi(
-    paths(list, show, audit, create, cast),
-    components(schemas(PollSummary, CreatePoll))
+    paths(
+        list,
+        show,
+        audit,
+        dkg,
+        leaves,
+        create,
+        step,
+        cast,
+        commitment,
+        put_proving_key,
+        booth
+    ),
+    components(schemas(PollSummary, CreatePoll, StepRequest, BoothVote))
 )]
 pub struct Doc;
 
@@ -80,6 +138,94 @@ pub struct CreatePoll {
     /// The poll specification (see `weft_mpc::vote::PollSpec`).
     #[schema(value_type = Object)]
     pub spec: PollSpec,
+}
+
+/// `POST /api/v1/polls/{id}/steps`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepRequest {
+    /// The id of one of the caller's tenant's custodied keys (the organiser's or a counter's
+    /// account).
+    pub key_id: String,
+    /// The step, tagged by `kind`: `dkg_broadcast {post}`, `dkg_shares {shares}`,
+    /// `dkg_complaints {accused}`, `dkg_responses {responses}`, `finalize_key`,
+    /// `add_leaves {class, leaves}`, `seal`, `decrypt {shares}` (byte strings in hex).
+    #[schema(value_type = Object)]
+    pub step: PollStep,
+}
+
+/// A setup or tally step of a poll (the poll id comes from the path).
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PollStep {
+    /// Counter: round-1 broadcast and share key.
+    DkgBroadcast {
+        /// The post (`weft_mpc::vote::counter::start_with_rng`).
+        post: DkgBroadcastPost,
+    },
+    /// Counter: encrypted shares for the other counters.
+    DkgShares {
+        /// The shares.
+        shares: Vec<EncryptedShare>,
+    },
+    /// Counter: complaints (possibly none).
+    DkgComplaints {
+        /// Accused dealer indices.
+        accused: Vec<u32>,
+    },
+    /// Counter: answers to complaints.
+    DkgResponses {
+        /// Complaint responses.
+        responses: Vec<Bytes>,
+    },
+    /// Organiser: record the joint key (computed by the module).
+    FinalizeKey,
+    /// Organiser: register eligibility commitments.
+    AddLeaves {
+        /// Eligibility class.
+        #[serde(default)]
+        class: u32,
+        /// Leaf commitments, 64 hex digits each.
+        leaves: Vec<Hex32>,
+    },
+    /// Organiser: close eligibility (the module computes the roots).
+    Seal,
+    /// Counter: decryption shares of the aggregate, one per choice.
+    Decrypt {
+        /// The shares.
+        shares: Vec<Bytes>,
+    },
+}
+
+/// 32 bytes as 64 hex digits.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct Hex32(#[serde(with = "hex::serde")] pub [u8; 32]);
+
+impl PollStep {
+    fn into_call(self, poll: PollId) -> VoteCall {
+        match self {
+            PollStep::DkgBroadcast { post } => VoteCall::DkgBroadcast { poll, post },
+            PollStep::DkgShares { shares } => VoteCall::DkgShares { poll, shares },
+            PollStep::DkgComplaints { accused } => VoteCall::DkgComplaints { poll, accused },
+            PollStep::DkgResponses { responses } => VoteCall::DkgResponses { poll, responses },
+            PollStep::FinalizeKey => VoteCall::FinalizeKey { poll },
+            PollStep::AddLeaves { class, leaves } => VoteCall::AddLeaves {
+                poll,
+                class,
+                leaves: leaves.into_iter().map(|l| l.0).collect(),
+            },
+            PollStep::Seal => VoteCall::Seal { poll },
+            PollStep::Decrypt { shares } => VoteCall::Decrypt { poll, shares },
+        }
+    }
+}
+
+/// `?class=N` of `GET /api/v1/polls/{id}/leaves`.
+#[derive(Debug, Deserialize)]
+pub struct LeavesQuery {
+    /// Eligibility class (default 0).
+    #[serde(default)]
+    pub class: u32,
 }
 
 fn query<T: borsh::BorshDeserialize>(state: &ApiState, q: &VoteQuery) -> Result<T, ApiError> {
@@ -188,20 +334,120 @@ pub async fn create(
     let body = body.0;
     validate_id("key_id", &body.key_id)?;
     vote::validate_spec(&body.spec).map_err(ApiError::InvalidRequest)?;
-    let sealed = state
-        .store
-        .key(&principal.tenant, &body.key_id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no key {:?} for this tenant", body.key_id)))?;
-    let key = state.keystore.open(&sealed).map_err(ApiError::internal)?;
+    let key = custodied_key(&state, &principal, &body.key_id).await?;
     let call = vote::call(&VoteCall::CreatePoll(body.spec));
-    let outcome = refused_is_422(state.chain.sign_submit_and_wait(&key, call).await?)?;
+    let outcome = refused_is_422(state.chain.sign_submit_and_wait(&key, call).await?, |_| {
+        "module_rejected"
+    })?;
     let receipt_poll = poll_from_outcome(&state, &outcome)?;
     Ok(web::Json(serde_json::json!({
         "tx_hash": outcome.tx_hash,
         "height": outcome.height,
         "poll": receipt_poll,
     })))
+}
+
+/// The public DKG transcript of a poll (`weft_mpc::vote::DkgRecord`).
+#[utoipa::path(get, path = "/api/v1/polls/{id}/dkg", tag = "polls",
+    params(("id" = String, Path, description = "Poll id (64 hex digits)")),
+    responses(
+        (status = 200, description = "The DKG record", body = Object),
+        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such poll", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn dkg(
+    state: web::Data<ApiState>,
+    id: web::Path<String>,
+) -> Result<web::Json<DkgRecord>, ApiError> {
+    let id = poll_id(&id)?;
+    let _: PollState = query(&state, &VoteQuery::Poll(id))?;
+    Ok(web::Json(query(&state, &VoteQuery::Dkg(id))?))
+}
+
+/// The eligibility leaves of one class, in tree order (hex).
+#[utoipa::path(get, path = "/api/v1/polls/{id}/leaves", tag = "polls",
+    params(
+        ("id" = String, Path, description = "Poll id (64 hex digits)"),
+        ("class" = Option<u32>, Query, description = "Eligibility class (default 0)"),
+    ),
+    responses(
+        (status = 200, description = "Leaf commitments", body = Vec<String>),
+        (status = 400, description = "Malformed id or unknown class", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such poll", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn leaves(
+    state: web::Data<ApiState>,
+    id: web::Path<String>,
+    q: web::Query<LeavesQuery>,
+) -> Result<web::Json<Vec<String>>, ApiError> {
+    let poll = poll_id(&id)?;
+    let leaves: Vec<[u8; 32]> = query(
+        &state,
+        &VoteQuery::Leaves {
+            poll,
+            class: q.class,
+        },
+    )?;
+    Ok(web::Json(leaves.iter().map(hex::encode).collect()))
+}
+
+/// One setup or tally step of a poll, signed with a custodied key of the caller's tenant.
+/// Roles: admin, organiser. The module decides whether that account may take the step (the
+/// poll's organiser for `finalize_key`, `add_leaves`, `seal`; a counter at its own index for
+/// the DKG posts and `decrypt`).
+#[utoipa::path(post, path = "/api/v1/polls/{id}/steps", tag = "polls", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Poll id (64 hex digits)")),
+    request_body = StepRequest,
+    responses(
+        (status = 200, description = "Committed", body = TxOutcome),
+        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role may not sign poll steps", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such key for this tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Refused by the chain (wrong signer, wrong phase, bad proof)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn step(
+    state: web::Data<ApiState>,
+    principal: Principal,
+    id: web::Path<String>,
+    body: ApiJson<StepRequest>,
+) -> Result<web::Json<TxOutcome>, ApiError> {
+    principal.require_any(&[Role::Admin, Role::Organiser])?;
+    let poll = poll_id(&id)?;
+    let body = body.0;
+    validate_id("key_id", &body.key_id)?;
+    let key = custodied_key(&state, &principal, &body.key_id).await?;
+    let call = vote::call(&body.step.into_call(poll));
+    let outcome = state.chain.sign_submit_and_wait(&key, call).await?;
+    Ok(web::Json(refused_is_422(outcome, |_| "module_rejected")?))
+}
+
+async fn custodied_key(
+    state: &ApiState,
+    principal: &Principal,
+    key_id: &str,
+) -> Result<Keypair, ApiError> {
+    let sealed = state
+        .store
+        .key(&principal.tenant, key_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no key {key_id:?} for this tenant")))?;
+    state.keystore.open(&sealed).map_err(ApiError::internal)
+}
+
+/// The typed reason of a refused ballot, from the module's message.
+fn ballot_refusal(detail: &str) -> &'static str {
+    if detail.contains("has not opened") {
+        "window_not_open"
+    } else if detail.contains("has closed") {
+        "window_closed"
+    } else if detail.contains("already voted") {
+        "nullifier_used"
+    } else if detail.contains("not recorded") {
+        "not_ready"
+    } else {
+        "ballot_invalid"
+    }
 }
 
 /// Reads the `poll_created` event of a committed transaction.
@@ -220,13 +466,18 @@ fn poll_from_outcome(state: &ApiState, outcome: &TxOutcome) -> Result<Option<Str
     }))
 }
 
-fn refused_is_422(outcome: TxOutcome) -> Result<TxOutcome, ApiError> {
+/// A committed but failed transaction is a 422 `tx_rejected`; `reason` types the refusal.
+fn refused_is_422(
+    outcome: TxOutcome,
+    reason: impl Fn(&str) -> &'static str,
+) -> Result<TxOutcome, ApiError> {
     if outcome.status == "success" {
         Ok(outcome)
     } else {
+        let detail = outcome.error.unwrap_or_else(|| "refused".into());
         Err(ApiError::TxRejected {
-            reason: "module_rejected".into(),
-            detail: outcome.error.unwrap_or_else(|| "refused".into()),
+            reason: reason(&detail).into(),
+            detail,
         })
     }
 }
@@ -259,5 +510,172 @@ pub async fn cast(
         .chain
         .sign_submit_and_wait(&one_time, vote::call(&VoteCall::Cast(ballot)))
         .await?;
-    Ok(web::Json(refused_is_422(outcome)?))
+    Ok(web::Json(refused_is_422(outcome, ballot_refusal)?))
+}
+
+/// Largest proving key accepted by `PUT /api/v1/polls/{id}/proving-key`.
+const MAX_PROVING_KEY_BYTES: usize = 256 << 20;
+
+/// `POST /api/v1/polls/{id}/booth`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BoothVote {
+    /// The custodied key of the caller's tenant the membership secret is derived from.
+    pub key_id: String,
+    /// The chosen choices (indices from 0).
+    pub choices: Vec<usize>,
+    /// Eligibility class (weighted polls; default 0).
+    #[serde(default)]
+    pub class: u32,
+}
+
+/// The membership secret this node derives from a custodied key: SHA-256 of a domain label and
+/// the key's seed, reduced below 2^253 (so it is a canonical BN254 scalar). One custodied key
+/// gives one secret for every poll; the nullifier differs per poll.
+fn booth_secret(key: &Keypair) -> Result<MembershipSecret, ApiError> {
+    use sha2::{Digest, Sha256};
+    let seed = key.to_seed();
+    let mut bytes: zeroize::Zeroizing<[u8; 32]> = zeroize::Zeroizing::new(
+        Sha256::new()
+            .chain_update(b"weft/vote/booth-secret/v1")
+            .chain_update(seed.as_slice())
+            .finalize()
+            .into(),
+    );
+    bytes[31] &= 0x1f;
+    MembershipSecret::from_bytes(&bytes).map_err(ApiError::internal)
+}
+
+fn proving_key_path(state: &ApiState, poll: &PollId) -> std::path::PathBuf {
+    state
+        .node
+        .config()
+        .data_dir
+        .join("vote-proving-keys")
+        .join(format!("{poll}.pk"))
+}
+
+/// The eligibility commitment of the caller's booth secret for custodied key `key_id`. Any role.
+#[utoipa::path(get, path = "/api/v1/vote-commitments/{key_id}", tag = "polls", security(("bearer" = [])),
+    params(("key_id" = String, Path, description = "A custodied key of the caller's tenant")),
+    responses(
+        (status = 200, description = "`{commitment}` (64 hex digits)", body = Object),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such key for this tenant", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn commitment(
+    state: web::Data<ApiState>,
+    principal: Principal,
+    key_id: web::Path<String>,
+) -> Result<web::Json<Value>, ApiError> {
+    validate_id("key_id", &key_id)?;
+    let key = custodied_key(&state, &principal, &key_id).await?;
+    let secret = booth_secret(&key)?;
+    Ok(web::Json(serde_json::json!({
+        "commitment": hex::encode(secret.commitment().to_bytes()),
+    })))
+}
+
+/// Installs the poll's Groth16 proving key on this node for its booth. Any authenticated caller:
+/// the key is refused unless its verifying key is the poll's.
+#[utoipa::path(put, path = "/api/v1/polls/{id}/proving-key", tag = "polls", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Poll id (64 hex digits)")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The proving key (weft-zk encoding)"),
+    responses(
+        (status = 204, description = "Installed"),
+        (status = 400, description = "Not a proving key, or not this poll's", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such poll", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn put_proving_key(
+    state: web::Data<ApiState>,
+    _principal: Principal,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    let poll = poll_id(&id)?;
+    let p: PollState = query(&state, &VoteQuery::Poll(poll))?;
+    let bytes = body.to_vec();
+    let pk = web::block(move || MembershipProvingKey::from_bytes(&bytes).map(|pk| (pk, bytes)))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| ApiError::InvalidRequest(format!("not a proving key: {e}")))?;
+    if pk.0.verifying_key().to_bytes() != p.spec.verifying_key {
+        return Err(ApiError::InvalidRequest(
+            "this proving key does not match the poll's verifying key".into(),
+        ));
+    }
+    let path = proving_key_path(&state, &poll);
+    let bytes = pk.1;
+    web::block(move || -> std::io::Result<()> {
+        let dir = path.parent().expect("a file in a directory");
+        std::fs::create_dir_all(dir)?;
+        let tmp = path.with_extension("pk.tmp");
+        std::fs::write(&tmp, &bytes)?;
+        std::fs::File::open(&tmp)?.sync_all()?;
+        std::fs::rename(&tmp, &path)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    Ok(actix_web::HttpResponse::NoContent().finish())
+}
+
+/// Votes through this node's booth: builds the ballot from the caller's membership secret
+/// (derived from custodied key `key_id`) and submits it from a fresh one-time account. Roles:
+/// holder, admin. This node sees the choice; see the module docs' trust model.
+#[utoipa::path(post, path = "/api/v1/polls/{id}/booth", tag = "polls", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Poll id (64 hex digits)")),
+    request_body = BoothVote,
+    responses(
+        (status = 200, description = "Counted", body = TxOutcome),
+        (status = 400, description = "Malformed request, choice out of range or breaking the rule, secret not registered", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role may not vote here", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such poll or key, or no proving key installed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Refused by the chain (typed `reason`)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn booth(
+    state: web::Data<ApiState>,
+    principal: Principal,
+    id: web::Path<String>,
+    body: ApiJson<BoothVote>,
+) -> Result<web::Json<TxOutcome>, ApiError> {
+    principal.require_any(&[Role::Holder, Role::Admin])?;
+    let poll = poll_id(&id)?;
+    let body = body.0;
+    validate_id("key_id", &body.key_id)?;
+    let key = custodied_key(&state, &principal, &body.key_id).await?;
+    let secret = booth_secret(&key)?;
+    drop(key);
+    let p: PollState = query(&state, &VoteQuery::Poll(poll))?;
+    let leaves: Vec<[u8; 32]> = query(
+        &state,
+        &VoteQuery::Leaves {
+            poll,
+            class: body.class,
+        },
+    )?;
+    let path = proving_key_path(&state, &poll);
+    if !path.exists() {
+        return Err(ApiError::NotFound(format!(
+            "no proving key for poll {poll} on this node: install it with PUT /api/v1/polls/{poll}/proving-key"
+        )));
+    }
+    let ballot = web::block(move || -> Result<Ballot, ApiError> {
+        let bytes = std::fs::read(&path).map_err(ApiError::internal)?;
+        let pk = MembershipProvingKey::from_bytes(&bytes).map_err(ApiError::internal)?;
+        let tree = crate::cli::vote::eligibility_tree(p.spec.tree_depth, &leaves)
+            .map_err(ApiError::internal)?;
+        crate::cli::vote::make_ballot(&p, &tree, &secret, body.class, &body.choices, &pk)
+            .map_err(|e| ApiError::InvalidRequest(format!("{e:#}")))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let one_time = Keypair::generate();
+    let outcome = state
+        .chain
+        .sign_submit_and_wait(&one_time, vote::call(&VoteCall::Cast(ballot)))
+        .await?;
+    Ok(web::Json(refused_is_422(outcome, ballot_refusal)?))
 }

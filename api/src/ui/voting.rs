@@ -1,9 +1,12 @@
 //! Voting pages: the list of polls, one poll (live turnout, results chart, how to vote) and
 //! its audit report.
 //!
-//! Pages are rendered on the server from the `vote` module's state. The poll page's script
-//! (`assets/voting.js`, served by [`routes`]; the CSP forbids inline script) refreshes the
-//! turnout from `GET /api/v1/polls/{id}` and writes it with `textContent` only.
+//! Pages are rendered on the server from the `vote` module's state; the results chart is inline
+//! SVG. The poll page's script (`assets/voting.js`, served by [`routes`]; the CSP forbids inline
+//! script) refreshes the turnout from `GET /api/v1/polls/{id}` and sends the booth form to
+//! `POST /api/v1/polls/{id}/booth` with the signed-in token, writing answers with
+//! `textContent` only. The booth is a wallet flow on the voter's own node (trust model in
+//! `api/src/rest/polls.rs` and on the page).
 
 use std::sync::Arc;
 
@@ -11,7 +14,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use maud::html;
 use weft_chain::Node;
-use weft_mpc::vote::{self, PollId, PollRecord, PollState, VoteQuery};
+use weft_mpc::vote::{self, PollId, PollRecord, PollState, Rule, VoteQuery};
 
 use super::html;
 use super::layout::{error_page, page};
@@ -146,17 +149,7 @@ async fn poll(node: NodeData, id: web::Path<String>) -> HttpResponse {
         }
         h2 { "Results" }
         @if let Some(r) = &p.result {
-            table {
-                tbody {
-                    @for (label, count) in p.spec.choices.iter().zip(&r.counts) {
-                        tr {
-                            td { (label) }
-                            td { progress value=(count) max=(total) { (count) } }
-                            td { (count) }
-                        }
-                    }
-                }
-            }
+            (results_chart(&p.spec.choices, &r.counts))
             p { "Decrypted with the shares of counters " (format!("{:?}", r.combined)) " at height " (r.height) "." }
         } @else {
             p { "No result yet: counts appear when " (p.spec.threshold) " counters have posted their decryption shares after the window." }
@@ -164,16 +157,77 @@ async fn poll(node: NodeData, id: web::Path<String>) -> HttpResponse {
         p { a href={ "/voting/" (p.id) "/audit" } { "Audit this poll from chain data" } }
         h2 { "Voting booth" }
         p {
-            "A ballot is made on the voter's device: it encrypts each choice under the counters' joint key, "
-            "proves each is 0 or 1 and that the total obeys the rule, and proves membership with a Groth16 proof "
-            "bound to the ballot (" code { "weft_mpc::vote::BallotVerifier::create_ballot_with_rng" } "). "
-            "Send it as JSON to " code { "POST /api/v1/polls/" (p.id) "/ballots" } ": the server relays it from a fresh "
-            "one-time account, so nothing in the transaction identifies the voter."
+            "This booth is a wallet on " strong { "your own Weft node" } ": sign in with a token of your tenant "
+            "(holder or admin role) and name the custodied key your membership secret is derived from. "
+            "The node builds the ballot (encrypted choices, 0/1 and rule proofs, a Groth16 membership proof "
+            "bound to the ballot) and submits it from a fresh one-time account."
         }
-        p { "Proving in the browser is not available yet." }
+        p.note {
+            strong { "Who sees what. " }
+            "The node you vote through sees your choice: use a node you run or trust. The organiser, the counters "
+            "and the validators do not: the transaction carries a one-time sender, encrypted choices, proofs and "
+            "a per-poll nullifier. Proving in the browser is not available (no wasm build); "
+            code { "weft vote cast" } " does the same on your own machine."
+        }
+        form #booth data-poll=(p.id) {
+            fieldset {
+                legend { (rule_hint(&p.spec.rule)) }
+                @for (i, label) in p.spec.choices.iter().enumerate() {
+                    label.choice {
+                        @if single_choice(&p.spec.rule) {
+                            input type="radio" name="choice" value=(i);
+                        } @else {
+                            input type="checkbox" name="choice" value=(i);
+                        }
+                        " " (label)
+                    }
+                }
+            }
+            label { "Custodied key id " input type="text" name="key_id" required pattern="[A-Za-z0-9._-]{1,64}"; }
+            button type="submit" { "Cast my ballot" }
+        }
+        p #booth-result hidden {}
         script src="/assets/voting.js" defer {}
     };
     html(StatusCode::OK, page(&p.spec.title, "/voting", body))
+}
+
+fn single_choice(rule: &Rule) -> bool {
+    matches!(rule, Rule::Single | Rule::Weighted { .. })
+}
+
+fn rule_hint(rule: &Rule) -> String {
+    match rule {
+        Rule::Single => "Choose one".into(),
+        Rule::Weighted { .. } => "Choose one (counted with your class's weight)".into(),
+        Rule::Approval => "Choose any number".into(),
+        Rule::KOfN { min, max } => format!("Choose between {min} and {max}"),
+    }
+}
+
+/// A horizontal bar chart of the counts, as inline SVG (no script, no external library).
+fn results_chart(labels: &[String], counts: &[u64]) -> maud::Markup {
+    const BAR: u64 = 28;
+    const GAP: u64 = 10;
+    const LABEL_W: u64 = 200;
+    const BAR_W: u64 = 420;
+    let max = counts.iter().copied().max().unwrap_or(0).max(1);
+    let total: u64 = counts.iter().sum();
+    let height = (BAR + GAP) * counts.len() as u64 + GAP;
+    let width = LABEL_W + BAR_W + 120;
+    html! {
+        svg.results role="img" viewBox={ "0 0 " (width) " " (height) } width=(width) height=(height)
+            aria-label={ "Results: " (labels.iter().zip(counts).map(|(l, c)| format!("{l} {c}")).collect::<Vec<_>>().join(", ")) } {
+            @for (i, (label, count)) in labels.iter().zip(counts).enumerate() {
+                @let y = GAP + i as u64 * (BAR + GAP);
+                @let w = count * BAR_W / max;
+                @let pct = if total == 0 { 0.0 } else { *count as f64 * 100.0 / total as f64 };
+                text x="0" y=(y + BAR * 2 / 3) font-size="14" { (label) }
+                rect x=(LABEL_W) y=(y) width=(w.max(1)) height=(BAR) fill="#3b6ea5" {}
+                text x=(LABEL_W + w + 8) y=(y + BAR * 2 / 3) font-size="14" { (count) " (" (format!("{pct:.1}")) " %)" }
+            }
+        }
+    }
 }
 
 /// `GET /voting/{id}/audit`.

@@ -33,7 +33,8 @@ pub use audit::{audit, AuditReport, Check};
 pub use ballot::{nullifier, scope, BallotVerifier, Voter};
 pub use errors::{BallotError, CounterError};
 pub use module::{
-    call, combine_tally, query_args, validate_spec, VoteModule, NAME, ORGANISER_PERMISSION,
+    call, combine_tally, counter_did_address, query_args, validate_spec, VoteModule, NAME,
+    ORGANISER_PERMISSION,
 };
 pub use types::*;
 

@@ -7,6 +7,10 @@
 //!
 //! - `CreatePoll`: signer holds the governance permission [`ORGANISER_PERMISSION`]; the spec is
 //!   well formed and the window has not started.
+//! - Counters are DIDs: a counter transaction is accepted only if its signer's key is an
+//!   `authentication` or `capabilityInvocation` key of that counter's current, active DID
+//!   document (read from the `did` namespace with `weft_did::registry`). `CreatePoll` refuses
+//!   a counter DID of another chain, or one that does not exist or is deactivated.
 //! - DKG posts: only the poll's counters, each at its own index, only before the joint key is
 //!   recorded. A round-1 broadcast whose proof of possession fails is refused (no rogue key);
 //!   each counter broadcasts once (no equivocation on chain); broadcasts close when the first
@@ -36,6 +40,9 @@ use weft_zk::membership::{
 use weft_zk::sigma::schnorr::SchnorrProof;
 use weft_zk::{Ciphertext, Context, DecryptionShare, DlogTable, GroupKey, PublicKey};
 
+use weft_did::registry;
+use weft_did::{Did, Relationships};
+
 use super::ballot::BallotVerifier;
 use super::counter;
 use super::types::*;
@@ -46,6 +53,9 @@ pub const NAME: &str = "vote";
 /// The governance permission that lets an account create polls
 /// (granted with `Action::Grant { permission: "vote.organiser", .. }`).
 pub const ORGANISER_PERMISSION: &str = "vote.organiser";
+
+/// Where the `did` module records the chain id (in its namespace); a counter DID must name it.
+const DID_CHAIN_ID_KEY: &[u8] = b"chain_id";
 
 /// Builds the [`Call`] for a voting transaction.
 pub fn call(c: &VoteCall) -> Call {
@@ -176,12 +186,54 @@ fn phase(ctx: &TxContext<'_>, spec: &PollSpec) -> Phase {
     spec.window.phase(ctx.height(), ctx.timestamp_ms())
 }
 
-fn counter_index(spec: &PollSpec, signer: &Address) -> Result<u32, ModuleError> {
-    spec.counters
-        .iter()
-        .position(|c| c == signer)
-        .map(|i| i as u32 + 1)
-        .ok_or_else(|| ModuleError::Unauthorized("the signer is not a counter of this poll".into()))
+/// The address of a counter DID (`did:weft:...` only).
+pub fn counter_did_address(did: &str) -> Result<(String, Address), String> {
+    match Did::parse(did) {
+        Ok(Did::Weft { chain_id, address }) => Ok((chain_id, address)),
+        Ok(Did::Key(_)) => Err(format!(
+            "counter {did:?}: a counter is a did:weft DID registered on chain"
+        )),
+        Err(e) => Err(format!("counter {did:?}: {e}")),
+    }
+}
+
+/// Whether `signer` is the address of an `authentication` or `capabilityInvocation` key of the
+/// current document of the active DID at `did`.
+fn did_key_signs(
+    r: &impl registry::DidReader,
+    did: &Address,
+    signer: &Address,
+) -> Result<bool, ModuleError> {
+    let Some(res) = registry::resolve(r, did, registry::Selector::Latest)? else {
+        return Ok(false);
+    };
+    if res.head.deactivated || res.record.deactivated {
+        return Ok(false);
+    }
+    Ok(res.record.state.keys.iter().any(|k| {
+        (k.relationships.has(Relationships::AUTHENTICATION)
+            || k.relationships.has(Relationships::CAPABILITY_INVOCATION))
+            && k.public_key.address() == *signer
+    }))
+}
+
+/// The index (from 1) of the counter whose DID document holds the signer's key.
+fn counter_index(
+    r: &impl registry::DidReader,
+    spec: &PollSpec,
+    signer: &Address,
+) -> Result<u32, ModuleError> {
+    for (i, did) in spec.counters.iter().enumerate() {
+        let (_, address) = counter_did_address(did).map_err(ModuleError::Storage)?;
+        if did_key_signs(r, &address, signer)? {
+            return Ok(i as u32 + 1);
+        }
+    }
+    Err(ModuleError::Unauthorized(
+        "the signer is not a counter of this poll: its key is not an authentication or \
+         capabilityInvocation key of any counter DID"
+            .into(),
+    ))
 }
 
 fn require_organiser(state: &PollState, signer: &Address) -> Result<(), ModuleError> {
@@ -198,6 +250,31 @@ fn require_setup(ctx: &TxContext<'_>, state: &PollState) -> Result<(), ModuleErr
         return Err(rejected("the voting window has started: setup is closed"));
     }
     Ok(())
+}
+
+/// The common checks of a counter's DKG step after round 1: the signer is a counter of the
+/// poll, setup is open and the joint key is not yet recorded. Returns the signer's index and
+/// the DKG record.
+fn counter_dkg_step(ctx: &TxContext<'_>, poll: &PollId) -> Result<(u32, DkgRecord), ModuleError> {
+    let state = ctx.poll(poll)?;
+    let index = counter_index(&*ctx, &state.spec, &ctx.signer())?;
+    require_setup(ctx, &state)?;
+    let dkg = ctx.dkg(poll)?;
+    if state.group_key.is_some() {
+        return Err(rejected("the joint key is already recorded"));
+    }
+    Ok((index, dkg))
+}
+
+/// Emits a counter's DKG event (`kind`, with the poll and the counter index).
+fn emit_counter_event(ctx: &mut TxContext<'_>, kind: &str, poll: &PollId, index: u32) {
+    ctx.emit(
+        kind,
+        vec![
+            ("poll".into(), poll.to_hex()),
+            ("counter".into(), index.to_string()),
+        ],
+    );
 }
 
 /// Validates a poll spec (all checks that do not depend on the block).
@@ -238,11 +315,15 @@ pub fn validate_spec(spec: &PollSpec) -> Result<(), String> {
     if n == 0 || n > MAX_COUNTERS {
         return Err(format!("a poll has 1..={MAX_COUNTERS} counters"));
     }
-    let mut sorted = spec.counters.clone();
+    let mut sorted = spec
+        .counters
+        .iter()
+        .map(|d| counter_did_address(d).map(|(_, a)| a))
+        .collect::<Result<Vec<_>, _>>()?;
     sorted.sort();
     sorted.dedup();
     if sorted.len() != n {
-        return Err("counters must be distinct".into());
+        return Err("counters must be distinct DIDs".into());
     }
     if spec.threshold == 0 || spec.threshold as usize > n {
         return Err("the threshold must be 1..=number of counters".into());
@@ -340,6 +421,22 @@ impl VoteModule {
         if phase(ctx, &spec) != Phase::Before {
             return Err(rejected("the voting window must start after this block"));
         }
+        let chain_id = ctx
+            .read(weft_did::registry::NAME, DID_CHAIN_ID_KEY)?
+            .map(|b| String::from_utf8_lossy(&b).into_owned());
+        for did in &spec.counters {
+            let (did_chain, address) = counter_did_address(did).map_err(invalid)?;
+            if chain_id.as_deref() != Some(did_chain.as_str()) {
+                return Err(rejected(format!(
+                    "counter {did} is not a DID of this chain"
+                )));
+            }
+            if !registry::is_active(&*ctx, &address)? {
+                return Err(rejected(format!(
+                    "counter {did} is not registered on chain or is deactivated"
+                )));
+            }
+        }
         let seq: u64 = ctx.load(&seq_key(&signer))?.unwrap_or(0);
         let id = PollId::derive(&signer, seq, &spec);
         let classes = spec.rule.class_weights().len();
@@ -373,7 +470,7 @@ impl VoteModule {
         post: DkgBroadcastPost,
     ) -> Result<(), ModuleError> {
         let state = ctx.poll(&poll)?;
-        let index = counter_index(&state.spec, &ctx.signer())?;
+        let index = counter_index(&*ctx, &state.spec, &ctx.signer())?;
         require_setup(ctx, &state)?;
         let mut dkg = ctx.dkg(&poll)?;
         if state.group_key.is_some() || !dkg.shares.is_empty() {
@@ -408,13 +505,7 @@ impl VoteModule {
         dkg.broadcasts.push((index, post));
         dkg.broadcasts.sort_by_key(|(i, _)| *i);
         store(ctx, &sub_key(&poll, b"dkg"), &dkg);
-        ctx.emit(
-            "dkg_broadcast",
-            vec![
-                ("poll".into(), poll.to_hex()),
-                ("counter".into(), index.to_string()),
-            ],
-        );
+        emit_counter_event(ctx, "dkg_broadcast", &poll, index);
         Ok(())
     }
 
@@ -424,13 +515,7 @@ impl VoteModule {
         poll: PollId,
         shares: Vec<EncryptedShare>,
     ) -> Result<(), ModuleError> {
-        let state = ctx.poll(&poll)?;
-        let index = counter_index(&state.spec, &ctx.signer())?;
-        require_setup(ctx, &state)?;
-        let mut dkg = ctx.dkg(&poll)?;
-        if state.group_key.is_some() {
-            return Err(rejected("the joint key is already recorded"));
-        }
+        let (index, mut dkg) = counter_dkg_step(ctx, &poll)?;
         if !dkg.broadcasts.iter().any(|(i, _)| *i == index) {
             return Err(rejected("broadcast before dealing"));
         }
@@ -457,13 +542,7 @@ impl VoteModule {
         dkg.shares.push((index, shares));
         dkg.shares.sort_by_key(|(i, _)| *i);
         store(ctx, &sub_key(&poll, b"dkg"), &dkg);
-        ctx.emit(
-            "dkg_shares",
-            vec![
-                ("poll".into(), poll.to_hex()),
-                ("counter".into(), index.to_string()),
-            ],
-        );
+        emit_counter_event(ctx, "dkg_shares", &poll, index);
         Ok(())
     }
 
@@ -473,13 +552,7 @@ impl VoteModule {
         poll: PollId,
         accused: Vec<u32>,
     ) -> Result<(), ModuleError> {
-        let state = ctx.poll(&poll)?;
-        let index = counter_index(&state.spec, &ctx.signer())?;
-        require_setup(ctx, &state)?;
-        let mut dkg = ctx.dkg(&poll)?;
-        if state.group_key.is_some() {
-            return Err(rejected("the joint key is already recorded"));
-        }
+        let (index, mut dkg) = counter_dkg_step(ctx, &poll)?;
         if !dkg.broadcasts.iter().any(|(i, _)| *i == index) {
             return Err(rejected("only a broadcasting counter may complain"));
         }
@@ -507,13 +580,7 @@ impl VoteModule {
         poll: PollId,
         responses: Vec<Bytes>,
     ) -> Result<(), ModuleError> {
-        let state = ctx.poll(&poll)?;
-        let index = counter_index(&state.spec, &ctx.signer())?;
-        require_setup(ctx, &state)?;
-        let mut dkg = ctx.dkg(&poll)?;
-        if state.group_key.is_some() {
-            return Err(rejected("the joint key is already recorded"));
-        }
+        let (index, mut dkg) = counter_dkg_step(ctx, &poll)?;
         if responses.len() > MAX_COUNTERS {
             return Err(invalid("too many responses"));
         }
@@ -701,7 +768,7 @@ impl VoteModule {
         shares: Vec<Bytes>,
     ) -> Result<(), ModuleError> {
         let mut state = ctx.poll(&poll)?;
-        let index = counter_index(&state.spec, &ctx.signer())?;
+        let index = counter_index(&*ctx, &state.spec, &ctx.signer())?;
         if phase(ctx, &state.spec) != Phase::After {
             return Err(rejected("decryption opens after the voting window"));
         }

@@ -15,6 +15,9 @@ use weft_zk::sigma::or_proof::{OneOfProof, OneOfStatement};
 use weft_zk::sigma::sum::{AllowedTotal, SumProof, SumStatement};
 use weft_zk::{Ciphertext, Context, GroupKey, KeyShare, SecretKey};
 
+use weft_did::registry::DidCall;
+use weft_did::{Did, Relationships, UpdateOp};
+
 use super::*;
 
 const CHAIN: &str = "weft-vote-test";
@@ -47,7 +50,9 @@ impl Env {
         let mut genesis = Genesis::single_validator(CHAIN, &validator, vec![admin.address()]);
         genesis.config.insert("fee".into(), "0".into());
         let dir = tempfile::tempdir().unwrap();
-        let registry = ModuleRegistry::with_defaults().with(Arc::new(VoteModule::new()));
+        let registry = ModuleRegistry::with_defaults()
+            .with(Arc::new(weft_did::registry::DidRegistry))
+            .with(Arc::new(VoteModule::new()));
         let node = Node::open(
             NodeConfig {
                 data_dir: dir.path().to_path_buf(),
@@ -74,7 +79,22 @@ impl Env {
             }),
         )
         .unwrap();
+        // The counters are DIDs: each counter key registers its own.
+        for kp in counter_keys(3) {
+            env.did(
+                &kp,
+                DidCall::Create {
+                    public_key: kp.public_key(),
+                    services: vec![],
+                },
+            )
+            .unwrap();
+        }
         env
+    }
+
+    fn did(&self, kp: &Keypair, c: DidCall) -> Result<(), String> {
+        self.tx(kp, c.call())
     }
 
     /// Submits one transaction and commits a block with it; the receipt's error if it failed.
@@ -113,6 +133,11 @@ fn organiser() -> Keypair {
     Keypair::from_seed(&[2; 32])
 }
 
+/// The DID of a counter key (registered by [`Env::new`] for `counter_keys(3)`).
+fn counter_did(kp: &Keypair) -> String {
+    Did::weft(CHAIN, kp.address()).to_string()
+}
+
 fn counter_keys(n: u8) -> Vec<Keypair> {
     (0..n).map(|i| Keypair::from_seed(&[50 + i; 32])).collect()
 }
@@ -127,7 +152,7 @@ fn spec(rule: Rule, choices: usize, counters: &[Keypair], t: u32, revote: bool) 
             start: START,
             end: END,
         },
-        counters: counters.iter().map(Keypair::address).collect(),
+        counters: counters.iter().map(counter_did).collect(),
         threshold: t,
         allow_revote: revote,
         tree_depth: DEPTH as u8,
@@ -925,7 +950,7 @@ fn only_organisers_create_polls_and_specs_are_checked() {
     let err = env.vote(&org, &VoteCall::CreatePoll(bad)).unwrap_err();
     assert!(err.contains("verifying key"), "{err}");
     let mut bad = good.clone();
-    bad.counters.push(bad.counters[0]);
+    bad.counters.push(bad.counters[0].clone());
     let err = env.vote(&org, &VoteCall::CreatePoll(bad)).unwrap_err();
     assert!(err.contains("distinct"), "{err}");
     env.vote(&org, &VoteCall::CreatePoll(good.clone())).unwrap();
@@ -975,4 +1000,98 @@ fn ballot_hash_covers_everything_but_the_membership_proof() {
     }
     assert_eq!(PollId::from_hex(&b.poll.to_hex()), Some(b.poll));
     let _: Address = Address([0; 20]);
+}
+
+#[test]
+fn counters_are_dids_and_only_their_keys_may_act() {
+    let env = Env::new();
+    let counters = counter_keys(3);
+    let org = organiser();
+
+    // A counter DID that is not registered, or of another chain, or not a DID: refused.
+    let stranger = Keypair::from_seed(&[77; 32]);
+    let mut bad = spec(Rule::Single, 2, &counters, 2, false);
+    bad.counters[2] = counter_did(&stranger);
+    let err = env.vote(&org, &VoteCall::CreatePoll(bad)).unwrap_err();
+    assert!(err.contains("not registered"), "{err}");
+    let mut bad = spec(Rule::Single, 2, &counters, 2, false);
+    bad.counters[2] = Did::weft("other-chain", counters[2].address()).to_string();
+    let err = env.vote(&org, &VoteCall::CreatePoll(bad)).unwrap_err();
+    assert!(err.contains("not a DID of this chain"), "{err}");
+    let mut bad = spec(Rule::Single, 2, &counters, 2, false);
+    bad.counters[2] = counters[2].address().to_string();
+    assert!(env.vote(&org, &VoteCall::CreatePoll(bad)).is_err());
+
+    let spec = spec(Rule::Single, 2, &counters, 2, false);
+    env.vote(&org, &VoteCall::CreatePoll(spec.clone())).unwrap();
+    let id = PollId::derive(&org.address(), 0, &spec);
+
+    // A key that is not in counter 1's DID document cannot post as counter 1.
+    let (_, _, post) = counter::start_with_rng(&id, &spec, 1, &mut rng(1)).unwrap();
+    let err = env
+        .vote(
+            &stranger,
+            &VoteCall::DkgBroadcast {
+                poll: id,
+                post: post.clone(),
+            },
+        )
+        .unwrap_err();
+    assert!(err.contains("not a counter"), "{err}");
+    // A key only for assertionMethod (signing credentials) is not enough either.
+    let assertion_only = Keypair::from_seed(&[78; 32]);
+    env.did(
+        &counters[0],
+        DidCall::Update {
+            did: counters[0].address(),
+            ops: vec![UpdateOp::AddKey {
+                public_key: assertion_only.public_key(),
+                relationships: Relationships(Relationships::ASSERTION_METHOD),
+            }],
+        },
+    )
+    .unwrap();
+    let err = env
+        .vote(
+            &assertion_only,
+            &VoteCall::DkgBroadcast {
+                poll: id,
+                post: post.clone(),
+            },
+        )
+        .unwrap_err();
+    assert!(err.contains("not a counter"), "{err}");
+
+    // Once counter 1's DID adds an authentication key, that key acts as counter 1.
+    let new_key = Keypair::from_seed(&[79; 32]);
+    env.did(
+        &counters[0],
+        DidCall::Update {
+            did: counters[0].address(),
+            ops: vec![UpdateOp::AddKey {
+                public_key: new_key.public_key(),
+                relationships: Relationships(Relationships::AUTHENTICATION),
+            }],
+        },
+    )
+    .unwrap();
+    env.vote(&new_key, &VoteCall::DkgBroadcast { poll: id, post })
+        .unwrap();
+    let record: DkgRecord = env.query(&VoteQuery::Dkg(id));
+    assert_eq!(record.broadcasts.len(), 1);
+    assert_eq!(record.broadcasts[0].0, 1);
+
+    // A deactivated counter DID no longer signs anything.
+    env.did(
+        &counters[1],
+        DidCall::Deactivate {
+            did: counters[1].address(),
+        },
+    )
+    .unwrap();
+    let (_, _, post) = counter::start_with_rng(&id, &spec, 2, &mut rng(2)).unwrap();
+    let err = env
+        .vote(&counters[1], &VoteCall::DkgBroadcast { poll: id, post })
+        .unwrap_err();
+    assert!(err.contains("not a counter"), "{err}");
 }

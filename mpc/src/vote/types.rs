@@ -182,8 +182,10 @@ pub struct PollSpec {
     pub rule: Rule,
     /// Voting window.
     pub window: Window,
-    /// The counters' accounts; counter `i` (from 1) is `counters[i - 1]`.
-    pub counters: Vec<Address>,
+    /// The counters' DIDs (`did:weft:<chain-id>:0x<address>`, registered on this chain);
+    /// counter `i` (from 1) is `counters[i - 1]`. A counter's transactions must be signed by
+    /// an `authentication` or `capabilityInvocation` key of its DID's current document.
+    pub counters: Vec<String>,
     /// How many counters' decryption shares finish the tally.
     pub threshold: u32,
     /// Whether a later ballot with the same nullifier replaces the earlier one.
