@@ -133,11 +133,6 @@ async fn poll(node: NodeData, id: web::Path<String>) -> HttpResponse {
         Ok(p) => p,
         Err(page) => return page,
     };
-    let total: u64 = p
-        .result
-        .as_ref()
-        .map(|r| r.counts.iter().sum::<u64>().max(1))
-        .unwrap_or(1);
     let body = html! {
         dl.stats {
             div { dt { "Poll id" } dd { code { (p.id) } } }

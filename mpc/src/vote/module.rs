@@ -473,11 +473,12 @@ impl VoteModule {
         let index = counter_index(&*ctx, &state.spec, &ctx.signer())?;
         require_setup(ctx, &state)?;
         let mut dkg = ctx.dkg(&poll)?;
-        if state.group_key.is_some() || !dkg.shares.is_empty() {
-            return Err(rejected("round-1 broadcasts are closed"));
-        }
+        // The more specific refusal first: a counter re-running its DKG learns why.
         if dkg.broadcasts.iter().any(|(i, _)| *i == index) {
             return Err(rejected("this counter has already broadcast"));
+        }
+        if state.group_key.is_some() || !dkg.shares.is_empty() {
+            return Err(rejected("round-1 broadcasts are closed"));
         }
         let b = Round1Broadcast::from_bytes(&post.broadcast.0)
             .map_err(|e| invalid(format!("broadcast: {e}")))?;
