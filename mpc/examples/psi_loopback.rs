@@ -39,6 +39,68 @@ fn peak_rss_mib() -> f64 {
         / 1024.0
 }
 
+/// Median of 5 timings of `f` over `n` items, in µs per item.
+fn per_item(n: usize, mut f: impl FnMut()) -> f64 {
+    let mut t: Vec<f64> = (0..5)
+        .map(|_| {
+            let t0 = Instant::now();
+            f();
+            t0.elapsed().as_secs_f64() * 1e6 / n as f64
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    t[2]
+}
+
+/// The floor's operations one at a time on one thread (curve25519-dalek 5, as PSI uses it).
+fn single_thread_ops(items: &[Vec<u8>]) {
+    use curve25519_dalek_5::ristretto::{CompressedRistretto, RistrettoPoint};
+    use curve25519_dalek_5::scalar::Scalar;
+    use std::hint::black_box;
+    let n = items.len();
+    let pts: Vec<RistrettoPoint> = items
+        .iter()
+        .map(|x| hash_to_group(b"floor", &[0; 32], x))
+        .collect();
+    let enc: Vec<CompressedRistretto> = pts.iter().map(RistrettoPoint::compress).collect();
+    let k = Scalar::from_bytes_mod_order_wide(&[7u8; 64]);
+    let h2g = per_item(n, || {
+        for x in items {
+            black_box(hash_to_group(b"floor", &[0; 32], x));
+        }
+    });
+    let mul = per_item(n, || {
+        for p in &pts {
+            black_box(p * k);
+        }
+    });
+    let dec = per_item(n, || {
+        for c in &enc {
+            black_box(c.decompress());
+        }
+    });
+    let cmp = per_item(n, || {
+        for c in pts.chunks(256) {
+            black_box(RistrettoPoint::double_and_compress_batch(c));
+        }
+    });
+    println!(
+        "  single thread, per item (median of 5 x {n}): hash-to-group {h2g:.2} us, scalar mult {mul:.2} us, decode {dec:.2} us, batched double+compress {cmp:.2} us; per item and side {:.2} us",
+        h2g + 2.0 * mul + dec + 2.0 * cmp
+    );
+}
+
+/// Prints progress every tenth of `total` (long runs).
+fn progress(what: &str, done: u64, batch: u64, total: u64, t0: Instant) {
+    let step = (total / 10).max(1);
+    if total >= 1 << 22 && done / step != (done - batch.min(done)) / step {
+        println!(
+            "  {what}: {done}/{total} at {:.0} s",
+            t0.elapsed().as_secs_f64()
+        );
+    }
+}
+
 fn set(range: std::ops::Range<u64>) -> InputSet {
     let mut b = InputSetBuilder::default();
     for i in range {
@@ -136,15 +198,7 @@ fn main() {
         (c2 - c1) * scale,
         h2g_wall + mul_wall
     );
-    let (c0, t0) = (cpu_seconds(), Instant::now());
-    for it in items.iter().take(4096) {
-        std::hint::black_box(hash_to_group(b"floor", &[0; 32], it));
-    }
-    println!(
-        "  single-thread hash-to-group: {:.2} us/item",
-        (t0.elapsed().as_secs_f64()) * 1e6 / 4096.0
-    );
-    let _ = c0;
+    single_thread_ops(&items[..4096.min(items.len())]);
     drop(items);
 
     let t_setup = Instant::now();
@@ -181,9 +235,18 @@ fn main() {
         let mut b = ResponderDoubling::start(params, limits, b_set).unwrap();
         while b.received() < params.initiator_size {
             let m = link.recv();
+            let before = b.received();
             if let Some(reply) = b.receive(m).unwrap() {
                 link.send(reply);
             }
+            let r = b.received();
+            progress(
+                "responder doubled",
+                r,
+                r - before,
+                params.initiator_size,
+                t0,
+            );
         }
         let (mut b, more) = b.finish().unwrap();
         for m in more {
@@ -219,9 +282,18 @@ fn main() {
     let mut a = a.finish().unwrap();
     while a.received() < params.responder_size {
         let m = link.recv();
+        let before = a.received();
         if let Some(reply) = a.receive(m).unwrap() {
             link.send(reply);
         }
+        let r = a.received();
+        progress(
+            "initiator compared",
+            r,
+            r - before,
+            params.responder_size,
+            t0,
+        );
     }
     let (out_a, more) = a.finish().unwrap();
     for m in more {

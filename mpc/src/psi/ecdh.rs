@@ -512,7 +512,7 @@ impl Ctx {
         msg
     }
 
-    fn tag_points(&self, points: &[curve25519_dalek::ristretto::CompressedRistretto]) -> Vec<u128> {
+    fn tag_points(&self, points: &[group::CompressedRistretto]) -> Vec<u128> {
         let (sid, len) = (*self.sid(), self.tag_len);
         points
             .par_iter()

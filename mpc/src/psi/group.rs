@@ -5,16 +5,23 @@
 //! and two Elligator maps), one variable-base scalar multiplication, and one compression. The
 //! compression's field inversion is amortised by computing `(k/2)·P` and using
 //! [`RistrettoPoint::double_and_compress_batch`] (one inversion per batch).
+//!
+//! This is the only library file that names the curve crate: PSI uses curve25519-dalek 5
+//! (renamed `curve25519_dalek_5`), whose AVX-512 IFMA backend is used when built for a CPU
+//! that has it; the encodings are identical to dalek 4's (tested below).
 
-use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
-use curve25519_dalek::scalar::Scalar;
-use curve25519_dalek::traits::Identity;
+use curve25519_dalek_5::ristretto::RistrettoPoint;
+use curve25519_dalek_5::scalar::Scalar;
+use curve25519_dalek_5::traits::Identity;
 use rand_core::{CryptoRng, RngCore};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256, Sha512};
 use zeroize::Zeroize;
 
 use super::error::PsiError;
+
+/// A compressed ristretto255 point (curve25519-dalek 5, which PSI uses; see the crate manifest).
+pub use curve25519_dalek_5::ristretto::CompressedRistretto;
 
 /// Length of a compressed ristretto255 point.
 pub const POINT_LEN: usize = 32;
@@ -31,7 +38,9 @@ pub fn hash_to_group(domain: &[u8], context: &[u8; 32], item: &[u8]) -> Ristrett
     h.update(context);
     h.update((item.len() as u64).to_le_bytes());
     h.update(item);
-    RistrettoPoint::from_hash(h)
+    let wide: [u8; 64] = h.finalize().into();
+    // Two Elligator maps of the two halves, added: what `RistrettoPoint::from_hash` does.
+    RistrettoPoint::from_uniform_bytes(&wide)
 }
 
 /// A secret blinding scalar `k`, kept as `k/2` (see the module docs). Zeroized on drop, never
@@ -56,7 +65,11 @@ impl BlindingKey {
     /// A fresh uniformly random non-zero key.
     pub fn random_with_rng(rng: &mut (impl RngCore + CryptoRng)) -> BlindingKey {
         loop {
-            let k = Scalar::random(rng);
+            // 64 uniform bytes reduced mod ℓ: statistically uniform (what `Scalar::random` does).
+            let mut wide = [0u8; 64];
+            rng.fill_bytes(&mut wide);
+            let k = Scalar::from_bytes_mod_order_wide(&wide);
+            wide.zeroize();
             if k != Scalar::ZERO {
                 return BlindingKey::from_scalar(k);
             }
@@ -114,8 +127,21 @@ impl BlindingKey {
         batch: u64,
         points: &[[u8; POINT_LEN]],
     ) -> Result<Vec<CompressedRistretto>, PsiError> {
-        let decoded = decode_points(batch, points)?;
-        Ok(self.blind(&decoded))
+        // One pass per chunk (decode, multiply, batch-compress) rather than decoding the whole
+        // batch into a vector of points first.
+        let chunks: Vec<Vec<CompressedRistretto>> = points
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map(|(c, chunk)| {
+                let halves = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(i, bytes)| Ok(decode_point(batch, c * CHUNK + i, bytes)? * self.half))
+                    .collect::<Result<Vec<RistrettoPoint>, PsiError>>()?;
+                Ok(RistrettoPoint::double_and_compress_batch(&halves))
+            })
+            .collect::<Result<_, PsiError>>()?;
+        Ok(chunks.into_iter().flatten().collect())
     }
 }
 
@@ -127,16 +153,23 @@ pub fn decode_points(
     points
         .par_iter()
         .enumerate()
-        .map(|(index, bytes)| {
-            let p = CompressedRistretto(*bytes)
-                .decompress()
-                .ok_or(PsiError::InvalidPoint { batch, index })?;
-            if p == RistrettoPoint::identity() {
-                return Err(PsiError::IdentityPoint { batch, index });
-            }
-            Ok(p)
-        })
+        .map(|(index, bytes)| decode_point(batch, index, bytes))
         .collect()
+}
+
+/// Decodes one point strictly: a canonical encoding of a point other than the identity.
+fn decode_point(
+    batch: u64,
+    index: usize,
+    bytes: &[u8; POINT_LEN],
+) -> Result<RistrettoPoint, PsiError> {
+    let p = CompressedRistretto(*bytes)
+        .decompress()
+        .ok_or(PsiError::InvalidPoint { batch, index })?;
+    if p == RistrettoPoint::identity() {
+        return Err(PsiError::IdentityPoint { batch, index });
+    }
+    Ok(p)
 }
 
 /// The comparison tag of an encoded point: the first `len` bytes (8..=16) of
@@ -237,6 +270,73 @@ mod tests {
         let mut neg = hash_to_group(b"d", &[0; 32], b"x").compress().0;
         neg[0] |= 1;
         assert!(decode_points(0, &[neg]).is_err());
+    }
+
+    #[test]
+    fn same_group_elements_as_dalek_4() {
+        // PSI runs on curve25519-dalek 5, the rest of the workspace on dalek 4: the encodings
+        // must agree bit for bit (hash-to-group, scalar reduction, multiplication), so that a
+        // peer built against either computes the same values.
+        use curve25519_dalek::ristretto::RistrettoPoint as P4;
+        use curve25519_dalek::scalar::Scalar as S4;
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(9);
+        for i in 0..32u32 {
+            let item = format!("item-{i}");
+            let ctx = [i as u8; 32];
+            let mine = hash_to_group(b"dom", &ctx, item.as_bytes());
+            let mut h = Sha512::new();
+            h.update(3u64.to_le_bytes());
+            h.update(b"dom");
+            h.update(ctx);
+            h.update((item.len() as u64).to_le_bytes());
+            h.update(item.as_bytes());
+            let theirs = P4::from_hash(h);
+            assert_eq!(mine.compress().0, theirs.compress().0);
+
+            let mut wide = [0u8; 64];
+            rng.fill_bytes(&mut wide);
+            let (k5, k4) = (
+                Scalar::from_bytes_mod_order_wide(&wide),
+                S4::from_bytes_mod_order_wide(&wide),
+            );
+            assert_eq!(k5.to_bytes(), k4.to_bytes());
+            assert_eq!((mine * k5).compress().0, (theirs * k4).compress().0);
+            let key = BlindingKey::from_scalar(k5);
+            assert_eq!(key.blind(&[mine])[0].0, (theirs * k4).compress().0);
+        }
+    }
+
+    #[test]
+    fn decode_and_blind_reports_the_bad_index_across_chunks() {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(4);
+        let key = BlindingKey::random_with_rng(&mut rng);
+        let items: Vec<Vec<u8>> = (0..CHUNK as u32 * 2 + 10)
+            .map(|i| i.to_le_bytes().to_vec())
+            .collect();
+        let mut pts: Vec<[u8; 32]> = key
+            .hash_and_blind(b"d", &[1; 32], &items)
+            .iter()
+            .map(|c| c.0)
+            .collect();
+        let good = key.decode_and_blind(5, &pts).unwrap();
+        assert_eq!(good.len(), pts.len());
+        let bad = CHUNK + 3;
+        pts[bad][0] |= 1; // negative field element: non-canonical
+        assert_eq!(
+            key.decode_and_blind(5, &pts).unwrap_err(),
+            PsiError::InvalidPoint {
+                batch: 5,
+                index: bad
+            }
+        );
+        pts[bad] = [0; 32];
+        assert_eq!(
+            key.decode_and_blind(5, &pts).unwrap_err(),
+            PsiError::IdentityPoint {
+                batch: 5,
+                index: bad
+            }
+        );
     }
 
     #[test]

@@ -15,13 +15,12 @@
 //! with a new id when the server's set changes. Security rests on one-more-DH: a client learns
 //! `F_k` only on points it queried, one per item.
 
-use curve25519_dalek::ristretto::CompressedRistretto;
 use rand_core::{CryptoRng, RngCore};
 use rayon::prelude::*;
 use ring::aead;
 
 use super::error::PsiError;
-use super::group::{self, BlindingKey, POINT_LEN};
+use super::group::{self, BlindingKey, CompressedRistretto, POINT_LEN};
 use super::transcript;
 
 /// The server's long-lived OPRF key, bound to a context id. Zeroized on drop.
