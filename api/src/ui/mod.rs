@@ -3,9 +3,9 @@
 //! - [`layout`]: the page shell (navigation, sign-in status), shared widgets and the error page.
 //! - [`explorer`]: Chain — latest blocks (live over `/ws`), a block, a transaction, validators,
 //!   search by height or hash.
-//! - [`sections`]: sign-in, and the placeholder page of a capability not yet offered
-//!   (Credentials, Verify).
-//! - [`identity`], [`psi`], [`voting`]: each capability's own pages (and page scripts).
+//! - [`sections`]: sign-in, and the one-line summary of each section.
+//! - [`identity`], [`credentials`] (issue, wallet, verify), [`psi`], [`voting`]: each
+//!   capability's own pages (and page scripts).
 //! - `assets/`: `weft.css` and `weft.js` (sign-in with a token, live block list), compiled into
 //!   the binary, so the UI needs no front-end toolchain and no files beside the binary.
 //!
@@ -15,6 +15,7 @@
 //! Policy (scripts and styles from this origin only, no inline script), and maud escapes every
 //! value it renders.
 
+mod credentials;
 mod explorer;
 mod identity;
 mod layout;
@@ -41,8 +42,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/chain/validators", web::get().to(explorer::validators))
         .route("/chain/search", web::get().to(explorer::search))
         .route("/signin", web::get().to(sections::signin))
-        .route("/credentials", web::get().to(sections::credentials))
-        .route("/verify", web::get().to(sections::verify))
+        .configure(credentials::routes)
         .configure(identity::routes)
         .configure(psi::routes)
         .configure(voting::routes)

@@ -1,5 +1,4 @@
-//! Sign-in and the capability sections. Identity, Credentials, Verify, PSI and Voting are filled
-//! by the capabilities as they land; until then each page says plainly what it will hold.
+//! Sign-in, and the one-line summary of each capability section.
 
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
@@ -23,27 +22,6 @@ pub fn summary(path: &str) -> &'static str {
         "/voting" => "Hold anonymous votes whose tally anyone can verify.",
         _ => "",
     }
-}
-
-pub(super) fn coming(path: &'static str, title: &str) -> HttpResponse {
-    let body = html! {
-        p.lead { (summary(path)) }
-        div.notice {
-            p { "This node does not offer this capability yet: it arrives with a later release of Weft, and this page will hold it then." }
-            p { "The chain explorer and sign-in work today." }
-        }
-    };
-    html(StatusCode::OK, page(title, path, body))
-}
-
-/// `GET /credentials`.
-pub async fn credentials() -> HttpResponse {
-    coming("/credentials", "Credentials")
-}
-
-/// `GET /verify`.
-pub async fn verify() -> HttpResponse {
-    coming("/verify", "Verify")
 }
 
 /// `GET /signin`: a token form; `weft.js` checks the token with `GET /api/v1/auth/whoami` and
