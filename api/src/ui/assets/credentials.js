@@ -233,13 +233,13 @@
       "@context": ["https://www.w3.org/ns/credentials/v2"],
       type: ["VerifiableCredential"],
       issuer: f.namedItem("issuer").value.trim(),
+      credentialSchema: { id: "urn:weft:cpt:" + loaded.id + ":" + loaded.version, type: "JsonSchema" },
       credentialSubject: subject,
     };
     const until = f.namedItem("valid_until").value;
     if (until) credential.validUntil = new Date(until).toISOString().replace(/\.\d{3}Z$/, "Z");
     const options = {
-      keyId: f.namedItem("key_id").value.trim(),
-      cpt: { id: loaded.id, version: loaded.version },
+      key_id: f.namedItem("key_id").value.trim(),
       status: f.namedItem("revocable").checked,
       evidence: f.namedItem("evidence").checked,
     };
