@@ -99,28 +99,42 @@
     saveWallet(items);
   }
 
+  function dataUrl(mime, bytes) {
+    let binary = "";
+    for (const b of bytes) binary += String.fromCharCode(b);
+    return "data:" + mime + ";base64," + btoa(binary);
+  }
+
+  async function encodeQr(payload, format) {
+    const headers = { "Content-Type": "application/json" };
+    const token = sessionStorage.getItem("weft.token");
+    if (token) headers["Authorization"] = "Bearer " + token;
+    const response = await fetch("/api/v1/qr/encode?format=" + format, { method: "POST", headers, body: JSON.stringify(payload) });
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    return { status: response.status, ok: response.ok, bytes };
+  }
+
+  // A credential whose envelope is over 600 bytes goes by reference: a one-time, expiring URL
+  // on this server, inside a small envelope.
   async function showQr(vc) {
     show("Encoding…");
-    const body = { payload: { kind: "credential", credential: vc } };
-    const svg = await call("POST", "/api/v1/qr/encode?format=svg", body, "image/svg+xml");
-    if (!svg.ok) { show("QR encoding failed: " + problem(svg)); return; }
-    const img = document.getElementById("qr-image");
-    img.src = "data:image/svg+xml;base64," + btoa(unescape(encodeURIComponent(svg.text)));
-    const figure = document.getElementById("qr-figure");
-    figure.hidden = false;
-    document.getElementById("qr-caption").textContent = summaryOf(vc);
-    // The PNG for download: fetched as bytes and offered as a data: URL (the CSP allows data:).
-    const token = sessionStorage.getItem("weft.token");
-    const headers = { "Content-Type": "application/json", "Accept": "image/png" };
-    if (token) headers["Authorization"] = "Bearer " + token;
-    const png = await fetch("/api/v1/qr/encode?format=png", { method: "POST", headers, body: JSON.stringify(body) });
-    if (png.ok) {
-      const bytes = new Uint8Array(await png.arrayBuffer());
-      let binary = "";
-      for (const b of bytes) binary += String.fromCharCode(b);
-      document.getElementById("qr-png").href = "data:image/png;base64," + btoa(binary);
+    let payload = { t: "vc", c: vc };
+    let svg = await encodeQr(payload, "svg");
+    let note = "inline";
+    if (svg.status === 422) {
+      const ref = await call("POST", "/api/v1/qr/refs", { payload, ttl_secs: 600 });
+      if (!ref.ok || !ref.json) { show("Could not create a reference: " + problem(ref)); return; }
+      payload = { t: "ref", c: { url: ref.json.url, expires: ref.json.expires } };
+      svg = await encodeQr(payload, "svg");
+      note = "by one-time reference, valid until " + new Date(ref.json.expires * 1000).toISOString();
     }
-    show("QR code ready (" + svg.text.length + " bytes of SVG).");
+    if (!svg.ok) { show("QR encoding failed: HTTP " + svg.status); return; }
+    document.getElementById("qr-image").src = dataUrl("image/svg+xml", svg.bytes);
+    document.getElementById("qr-figure").hidden = false;
+    document.getElementById("qr-caption").textContent = summaryOf(vc) + " — " + note;
+    const png = await encodeQr(payload, "png");
+    if (png.ok) document.getElementById("qr-png").href = dataUrl("image/png", png.bytes);
+    show("QR code ready (" + note + ").");
   }
 
   async function verifyNow(vc) {

@@ -77,31 +77,46 @@
 
   // ---- what a decoded QR carries ----------------------------------------------------------
 
+  // A payload is `{t, c}`: `vc` a credential, `vp` a presentation, `sd` an SD-JWT
+  // presentation, `ref` a one-time reference to one of those, `req` a verifier's request.
   async function verifyPayload(payload) {
     if (!payload || typeof payload !== "object") { show("The QR code carries nothing verifiable."); return; }
     let r;
-    switch (payload.kind) {
-      case "credential":
-        r = await postJson("/credentials/verify", { verifiableCredential: payload.credential, options: {} });
-        if (r.json && r.json.checks) { render(r.json, describe(payload.credential)); show(r.status + " verification report"); }
+    switch (payload.t) {
+      case "vc":
+        r = await postJson("/credentials/verify", { verifiableCredential: payload.c, options: {} });
+        if (r.json && r.json.checks) { render(r.json, describe(payload.c)); show(r.status + " verification report"); }
         else show("Verification failed: " + problem(r));
         return;
-      case "sd_jwt":
-        r = await postJson("/api/v1/sd-jwt/verify", { presentation: payload.presentation, options: {} });
-        if (r.json && r.json.checks) { render(r.json, "SD-JWT presentation"); show(r.status + " verification report"); }
-        else show("Verification failed: " + problem(r));
+      case "sd":
+        r = await postJson("/api/v1/sd-jwt/verify", { presentation: payload.c });
+        if (r.ok && r.json) {
+          render({ verified: true, checks: [{ name: "sd_jwt", passed: true }] }, "Disclosed: " + JSON.stringify(r.json.claims || r.json));
+          show(r.status + " SD-JWT verified");
+        } else {
+          render({ verified: false, checks: [{ name: "sd_jwt", passed: false, reason: (r.json && r.json.code) || String(r.status) }] }, "");
+          show("SD-JWT refused: " + problem(r));
+        }
         return;
-      case "reference": {
+      case "vp":
+        show("A presentation must answer this verifier's own challenge: use \"Ask a holder\".");
+        return;
+      case "ref": {
         // A by-reference payload: fetch it once (the token is single-use) and verify that.
-        const fetched = await send("GET", payload.url);
+        const url = payload.c && payload.c.url;
+        if (typeof url !== "string" || !url.startsWith(location.origin + "/q/")) {
+          show("The QR code points elsewhere (" + String(url) + "); only this server's references are followed.");
+          return;
+        }
+        const fetched = await send("GET", url);
         if (!fetched.ok || !fetched.json) { show("The referenced credential is gone: " + problem(fetched)); return; }
-        return verifyPayload(fetched.json.payload || fetched.json);
+        return verifyPayload(fetched.json);
       }
-      case "request":
+      case "req":
         show("This is a verifier's presentation request, not a credential: open it in a wallet.");
         return;
       default:
-        show("Unknown QR payload kind: " + String(payload.kind));
+        show("Unknown QR payload: " + String(payload.t));
     }
   }
 
@@ -135,11 +150,11 @@
     }
     let value;
     try { value = JSON.parse(text); } catch (_) {
-      if (text.includes("~")) { await verifyPayload({ kind: "sd_jwt", presentation: text }); return; }
+      if (text.includes("~")) { await verifyPayload({ t: "sd", c: text }); return; }
       show("Paste a WEFT1: envelope, an SD-JWT or a JSON credential.");
       return;
     }
-    await verifyPayload({ kind: "credential", credential: value });
+    await verifyPayload({ t: "vc", c: value });
   });
 
   // ---- camera ------------------------------------------------------------------------------
@@ -198,13 +213,14 @@
     if (!challenge.ok || !challenge.json || !challenge.json.challenge) { show("No challenge: " + problem(challenge)); return; }
     const id = challenge.json.challenge;
     const request = {
-      kind: "request",
       challenge: id,
       domain: location.host,
       claims,
+      predicates: [],
       response_url: location.origin + "/presentation-responses/" + encodeURIComponent(id),
+      expires: Math.floor(Date.now() / 1000) + 600,
     };
-    const svg = await postJson("/api/v1/qr/encode?format=svg", { payload: request }, "image/svg+xml");
+    const svg = await postJson("/api/v1/qr/encode?format=svg", { t: "req", c: request }, "image/svg+xml");
     if (!svg.ok) { show("QR encoding failed: " + problem(svg)); return; }
     document.getElementById("request-image").src =
       "data:image/svg+xml;base64," + btoa(unescape(encodeURIComponent(svg.text)));

@@ -1,0 +1,86 @@
+// Browser test of the Verify page: upload a credential's QR code image, see the verified result;
+// upload a QR code whose text differs in one character, see it refused.
+//
+// Environment: WEFT_URL (base URL), WEFT_TOKEN (a token), WEFT_QR_PNG (a holder's QR code),
+// WEFT_QR_TAMPERED_PNG (the same QR text with one character changed), WEFT_CHROMIUM,
+// WEFT_SCREENSHOTS. Every step prints what it checked; any failure exits non-zero.
+
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+};
+const base = env("WEFT_URL");
+const token = env("WEFT_TOKEN");
+const png = env("WEFT_QR_PNG");
+const tampered = env("WEFT_QR_TAMPERED_PNG");
+const shots = env("WEFT_SCREENSHOTS");
+mkdirSync(shots, { recursive: true });
+
+const step = (what) => console.log(`ok: ${what}`);
+const fail = (what) => { throw new Error(what); };
+
+const browser = await chromium.launch({
+  executablePath: process.env.WEFT_CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-dev-shm-usage"],
+});
+const problems = [];
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  page.setDefaultTimeout(30_000);
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) {
+      problems.push(`console error: ${m.text()}`);
+    }
+  });
+
+  await page.goto(base + "/signin");
+  await page.fill("#token", token);
+  await page.click("#signin-form button[type=submit]");
+  await page.locator("#signin-result.ok").waitFor();
+  step("signed in");
+
+  await page.goto(base + "/verify");
+  await page.setInputFiles("#qr-file", png);
+  await page.click("#upload-form button[type=submit]");
+  await page.locator("#verify-result").waitFor({ state: "visible" });
+  const verdict = page.locator("#verdict");
+  await verdict.waitFor();
+  if ((await verdict.getAttribute("data-verified")) !== "true") {
+    const rows = await page.locator("#checks tbody").textContent();
+    fail(`the QR code did not verify: ${await verdict.textContent()} ${rows}`);
+  }
+  const rows = await page.locator("#checks tbody tr").count();
+  if (rows < 4) fail(`only ${rows} checks listed`);
+  const failed = await page.locator("#checks tbody td.bad").count();
+  if (failed !== 0) fail(`${failed} checks failed on a valid credential`);
+  step(`the uploaded QR code verified: ${rows} checks, all pass (${await page.locator("#verify-subject").textContent()})`);
+  await page.screenshot({ path: join(shots, "verify.png"), fullPage: true });
+
+  // One character changed in the QR text: the page must not show it as verified.
+  await page.goto(base + "/verify");
+  await page.setInputFiles("#qr-file", tampered);
+  await page.click("#upload-form button[type=submit]");
+  await page.waitForFunction(() => {
+    const out = document.getElementById("api-result");
+    const v = document.getElementById("verdict");
+    return (v && v.dataset.verified === "false") ||
+      (out && !out.hidden && /Could not read|gone|Not a valid|failed/i.test(out.textContent));
+  });
+  if ((await page.locator("#verdict").getAttribute("data-verified")) === "true") {
+    fail("a tampered QR code verified");
+  }
+  step(`a QR code with one changed character is refused: "${(await page.locator("#api-result").textContent()).slice(0, 120)}"`);
+  await page.screenshot({ path: join(shots, "verify-tampered.png"), fullPage: true });
+
+  if (problems.length) fail(problems.join("\n"));
+  step("no script errors or CSP violations");
+} finally {
+  await browser.close();
+}
