@@ -71,7 +71,7 @@ try {
     const out = document.getElementById("api-result");
     const v = document.getElementById("verdict");
     return (v && v.dataset.verified === "false") ||
-      (out && !out.hidden && /Could not read|gone|Not a valid|failed/i.test(out.textContent));
+      (out && !out.hidden && /Could not read|gone|Not a valid|failed|elsewhere|Unknown|nothing/i.test(out.textContent));
   });
   if ((await page.locator("#verdict").getAttribute("data-verified")) === "true") {
     fail("a tampered QR code verified");
