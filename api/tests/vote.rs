@@ -1045,7 +1045,11 @@ async fn a_credential_holder_registers_votes_and_is_tallied_over_rest() {
     let issuer = Keypair::generate();
     let submit = |key: Keypair, call: Call| {
         let base = api.base.clone();
-        async move { weft_api::cli::vote::submit(&base, &key, call).await.unwrap() }
+        async move {
+            weft_api::cli::vote::submit(&base, &key, call)
+                .await
+                .unwrap()
+        }
     };
     submit(
         issuer.clone(),
@@ -1079,8 +1083,9 @@ async fn a_credential_holder_registers_votes_and_is_tallied_over_rest() {
         issuer.clone(),
         CptCall::Register {
             id: None,
-            schema: r#"{"type":"object","properties":{"member":{"const":true}},"required":["member"]}"#
-                .into(),
+            schema:
+                r#"{"type":"object","properties":{"member":{"const":true}},"required":["member"]}"#
+                    .into(),
         }
         .call(),
     )
@@ -1090,8 +1095,8 @@ async fn a_credential_holder_registers_votes_and_is_tallied_over_rest() {
         version: Some(1),
     }
     .args();
-    let cpt: Option<Cpt> = borsh::from_slice(&api._node.call(cpt_mod::NAME, m, &a, None).unwrap())
-        .unwrap();
+    let cpt: Option<Cpt> =
+        borsh::from_slice(&api._node.call(cpt_mod::NAME, m, &a, None).unwrap()).unwrap();
     let pin = CptPin::of(&cpt.unwrap());
 
     // Alice: a custodied key with a DID; her booth commitment.
@@ -1260,7 +1265,10 @@ async fn a_credential_holder_registers_votes_and_is_tallied_over_rest() {
         )
         .await;
     assert_eq!(r.status, 204, "{}", r.text);
-    assert!(now_ms() < start, "setup took longer than the 15 s before the window");
+    assert!(
+        now_ms() < start,
+        "setup took longer than the 15 s before the window"
+    );
     sleep_until_ms(start + 200).await;
     api.post(
         &format!("/api/v1/polls/{poll}/booth"),

@@ -86,8 +86,7 @@ pub fn configure_v1(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/polls/{id}/steps").route(web::post().to(step)))
     .service(web::resource("/polls/{id}/booth").route(web::post().to(booth)))
     .service(
-        web::resource("/polls/{id}/register-credential")
-            .route(web::post().to(register_credential)),
+        web::resource("/polls/{id}/register-credential").route(web::post().to(register_credential)),
     )
     .service(
         web::resource("/polls/{id}/proving-key")
@@ -620,7 +619,9 @@ pub async fn register_credential(
         }
     };
     if credential.len() > weft_did::credential::onchain::MAX_CREDENTIAL_LEN {
-        return Err(ApiError::InvalidRequest("the credential is too large".into()));
+        return Err(ApiError::InvalidRequest(
+            "the credential is too large".into(),
+        ));
     }
     let _: PollState = query(&state, &VoteQuery::Poll(poll))?;
     let key = custodied_key(&state, &principal, &body.key_id).await?;

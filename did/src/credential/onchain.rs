@@ -189,9 +189,7 @@ pub fn format_digest_sri(digest: &[u8; 32]) -> String {
 /// Parses `sha256-<base64>` into the 32-byte digest.
 pub fn parse_digest_sri(text: &str) -> Option<[u8; 32]> {
     let b64 = text.strip_prefix("sha256-")?;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(b64)
-        .ok()?;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
     bytes.try_into().ok()
 }
 
@@ -252,8 +250,8 @@ impl CptPin {
             .get("id")
             .and_then(Value::as_str)
             .ok_or_else(|| bad("id must be a string"))?;
-        let (id, version) = parse_cpt_schema_id(id)
-            .ok_or_else(|| bad("id must be weft:cpt:<id>:<version>"))?;
+        let (id, version) =
+            parse_cpt_schema_id(id).ok_or_else(|| bad("id must be weft:cpt:<id>:<version>"))?;
         if entry.get("type").and_then(Value::as_str) != Some(CPT_SCHEMA_TYPE) {
             return Err(bad("type must be JsonSchema"));
         }
@@ -308,8 +306,7 @@ const DID_CHAIN_ID_KEY: &[u8] = b"chain_id";
 
 /// This chain's id, as the `did` module recorded it at genesis.
 pub fn chain_id(r: &impl DidReader) -> Result<Option<String>, ModuleError> {
-    Ok(r
-        .did_get(DID_CHAIN_ID_KEY)?
+    Ok(r.did_get(DID_CHAIN_ID_KEY)?
         .map(|b| String::from_utf8_lossy(&b).into_owned()))
 }
 
@@ -461,11 +458,12 @@ pub fn check_credential(
             "{method} is not a key of the issuer {issuer_did}"
         )));
     }
-    let at_created = registry::resolve(r, &issuer, Selector::Time(created_ms))?.ok_or_else(|| {
-        CredentialRefusal::IssuerKey(
-            "the issuer's DID did not exist at the proof's created time".into(),
-        )
-    })?;
+    let at_created =
+        registry::resolve(r, &issuer, Selector::Time(created_ms))?.ok_or_else(|| {
+            CredentialRefusal::IssuerKey(
+                "the issuer's DID did not exist at the proof's created time".into(),
+            )
+        })?;
     if at_created.record.deactivated {
         return Err(CredentialRefusal::IssuerKey(
             "the issuer's DID was deactivated at the proof's created time".into(),
@@ -505,13 +503,17 @@ pub fn check_credential(
     }
     if let Some(expires) = verified.expires {
         if offset_ms(expires)? < expect.now_ms {
-            return Err(CredentialRefusal::Expired(format!("proof expires {expires}")));
+            return Err(CredentialRefusal::Expired(format!(
+                "proof expires {expires}"
+            )));
         }
     }
 
     // Issuer standing: recognised now, or accepted by the caller.
     if !expect.issuers.contains(&issuer) && !issuer::is_authority_issuer(r, &issuer)? {
-        return Err(CredentialRefusal::IssuerNotRecognised(issuer_did.to_string()));
+        return Err(CredentialRefusal::IssuerNotRecognised(
+            issuer_did.to_string(),
+        ));
     }
 
     // Schema pin.

@@ -373,9 +373,7 @@ fn validate_eligibility(spec: &PollSpec, rule: &CredentialEligibility) -> Result
     for did in &rule.issuers {
         match Did::parse(did) {
             Ok(Did::Weft { address, .. }) => seen.push(address),
-            Ok(Did::Key(_)) => {
-                return Err(format!("issuer {did:?}: an issuer is a did:weft DID"))
-            }
+            Ok(Did::Key(_)) => return Err(format!("issuer {did:?}: an issuer is a did:weft DID")),
             Err(e) => return Err(format!("issuer {did:?}: {e}")),
         }
     }
@@ -513,7 +511,9 @@ impl VoteModule {
                 return Err(rejected(format!(
                     "CPT {}{} is not registered on chain",
                     rule.cpt_id,
-                    rule.cpt_version.map(|v| format!(":{v}")).unwrap_or_default()
+                    rule.cpt_version
+                        .map(|v| format!(":{v}"))
+                        .unwrap_or_default()
                 )));
             }
         }
@@ -758,8 +758,7 @@ impl VoteModule {
         if state.roots.is_some() {
             return Err(rejected("eligibility is sealed"));
         }
-        LeafCommitment::from_bytes(&commitment)
-            .map_err(|e| invalid(format!("commitment: {e}")))?;
+        LeafCommitment::from_bytes(&commitment).map_err(|e| invalid(format!("commitment: {e}")))?;
         let chain = onchain::chain_id(&*ctx)?.unwrap_or_default();
         let issuers = rule
             .issuers

@@ -223,7 +223,15 @@ fn credential_holders_register_themselves_and_vote() {
     let r_after = credential(&r_did, "key-1", &r_old, &did_of(&h2), &pin, 4_000, |_| {});
 
     let good = |subject: &Keypair| {
-        credential(&issuer_did, "key-1", &issuer, &did_of(subject), &pin, 2_000, |_| {})
+        credential(
+            &issuer_did,
+            "key-1",
+            &issuer,
+            &did_of(subject),
+            &pin,
+            2_000,
+            |_| {},
+        )
     };
     let (s1, s2, s3) = (secret(1), secret(2), secret(3));
     let c1 = s1.commitment().to_bytes();
@@ -232,52 +240,122 @@ fn credential_holders_register_themselves_and_vote() {
     expect_refused(register(&env, &h1, id, "{not json", c1), "malformed");
     let tampered = good(&h1).replace("\"gold\"", "\"platinum\"");
     expect_refused(register(&env, &h1, id, &tampered, c1), "bad_signature");
-    let by_stranger = credential(&did_of(&stranger), "key-1", &stranger, &did_of(&h1), &pin, 2_000, |_| {});
+    let by_stranger = credential(
+        &did_of(&stranger),
+        "key-1",
+        &stranger,
+        &did_of(&h1),
+        &pin,
+        2_000,
+        |_| {},
+    );
     expect_refused(
         register(&env, &h1, id, &by_stranger, c1),
         "issuer_not_recognised",
     );
     let other_cpt = CptPin::of(&env.cpt(CPT_ID + 1, 1));
-    let wrong_id = credential(&issuer_did, "key-1", &issuer, &did_of(&h1), &other_cpt, 2_000, |_| {});
+    let wrong_id = credential(
+        &issuer_did,
+        "key-1",
+        &issuer,
+        &did_of(&h1),
+        &other_cpt,
+        2_000,
+        |_| {},
+    );
     expect_refused(register(&env, &h1, id, &wrong_id, c1), "wrong_cpt");
     let v2 = CptPin::of(&env.cpt(CPT_ID, 2));
-    let wrong_version = credential(&issuer_did, "key-1", &issuer, &did_of(&h1), &v2, 2_000, |_| {});
+    let wrong_version = credential(
+        &issuer_did,
+        "key-1",
+        &issuer,
+        &did_of(&h1),
+        &v2,
+        2_000,
+        |_| {},
+    );
     expect_refused(register(&env, &h1, id, &wrong_version, c1), "wrong_cpt");
     let bad_digest = CptPin {
         digest: [0; 32],
         ..pin
     };
-    let wrong_digest = credential(&issuer_did, "key-1", &issuer, &did_of(&h1), &bad_digest, 2_000, |_| {});
+    let wrong_digest = credential(
+        &issuer_did,
+        "key-1",
+        &issuer,
+        &did_of(&h1),
+        &bad_digest,
+        2_000,
+        |_| {},
+    );
     expect_refused(register(&env, &h1, id, &wrong_digest, c1), "cpt_digest");
-    let expired = credential(&issuer_did, "key-1", &issuer, &did_of(&h1), &pin, 2_000, |vc| {
-        vc["validUntil"] = format_time(4_000).into();
-    });
+    let expired = credential(
+        &issuer_did,
+        "key-1",
+        &issuer,
+        &did_of(&h1),
+        &pin,
+        2_000,
+        |vc| {
+            vc["validUntil"] = format_time(4_000).into();
+        },
+    );
     expect_refused(register(&env, &h1, id, &expired, c1), "expired");
-    let early = credential(&issuer_did, "key-1", &issuer, &did_of(&h1), &pin, 2_000, |vc| {
-        vc["validFrom"] = format_time(9_000).into();
-    });
+    let early = credential(
+        &issuer_did,
+        "key-1",
+        &issuer,
+        &did_of(&h1),
+        &pin,
+        2_000,
+        |vc| {
+            vc["validFrom"] = format_time(9_000).into();
+        },
+    );
     expect_refused(register(&env, &h1, id, &early, c1), "not_yet_valid");
-    let with_status = credential(&issuer_did, "key-1", &issuer, &did_of(&h1), &pin, 2_000, |vc| {
-        vc["credentialStatus"] = json!({"type": "BitstringStatusListEntry"});
-    });
+    let with_status = credential(
+        &issuer_did,
+        "key-1",
+        &issuer,
+        &did_of(&h1),
+        &pin,
+        2_000,
+        |vc| {
+            vc["credentialStatus"] = json!({"type": "BitstringStatusListEntry"});
+        },
+    );
     expect_refused(
         register(&env, &h1, id, &with_status, c1),
         "status_unsupported",
     );
-    let bad_claims = credential(&issuer_did, "key-1", &issuer, &did_of(&h1), &pin, 2_000, |vc| {
-        vc["credentialSubject"]["member"] = false.into();
-    });
+    let bad_claims = credential(
+        &issuer_did,
+        "key-1",
+        &issuer,
+        &did_of(&h1),
+        &pin,
+        2_000,
+        |vc| {
+            vc["credentialSubject"]["member"] = false.into();
+        },
+    );
     expect_refused(register(&env, &h1, id, &bad_claims, c1), "claims_invalid");
     // The subject's credential, but another DID's key signs; or a key of the subject that is
     // not an authentication / capabilityInvocation key.
-    expect_refused(register(&env, &other, id, &good(&h1), c1), "subject_not_signer");
+    expect_refused(
+        register(&env, &other, id, &good(&h1), c1),
+        "subject_not_signer",
+    );
     expect_refused(
         register(&env, &h1_assert_only, id, &good(&h1), c1),
         "subject_not_signer",
     );
     // The rotated issuer key: accepted for a proof made before the rotation, refused after.
     expect_refused(register(&env, &h2, id, &r_after, c1), "issuer_key");
-    assert_eq!(env.query::<PollState>(&VoteQuery::Poll(id)).leaf_counts, vec![0]);
+    assert_eq!(
+        env.query::<PollState>(&VoteQuery::Poll(id)).leaf_counts,
+        vec![0]
+    );
 
     // Accepted: h1 and h3 (the latter with the since-rotated issuer key).
     register(&env, &h1, id, &good(&h1), c1).unwrap();
@@ -310,11 +388,7 @@ fn credential_holders_register_themselves_and_vote() {
         .collect();
     let group = outputs[0].group.clone();
     let roots = env.query::<PollState>(&VoteQuery::Poll(id)).roots.unwrap();
-    let tree = MerkleTree::from_leaves(
-        DEPTH,
-        vec![s1.commitment(), s3.commitment()],
-    )
-    .unwrap();
+    let tree = MerkleTree::from_leaves(DEPTH, vec![s1.commitment(), s3.commitment()]).unwrap();
     assert_eq!(roots, vec![tree.root().to_bytes()]);
     let poll = Poll {
         id,
@@ -327,10 +401,16 @@ fn credential_holders_register_themselves_and_vote() {
         trees: vec![tree],
     };
     open(&env);
-    env.vote(&one_time(), &VoteCall::Cast(poll.ballot(0, &[false, true, false], 1)))
-        .unwrap();
-    env.vote(&one_time(), &VoteCall::Cast(poll.ballot(1, &[false, true, false], 2)))
-        .unwrap();
+    env.vote(
+        &one_time(),
+        &VoteCall::Cast(poll.ballot(0, &[false, true, false], 1)),
+    )
+    .unwrap();
+    env.vote(
+        &one_time(),
+        &VoteCall::Cast(poll.ballot(1, &[false, true, false], 2)),
+    )
+    .unwrap();
     close(&env);
     poll.decrypt(&env, 0).unwrap();
     poll.decrypt(&env, 1).unwrap();
@@ -368,7 +448,9 @@ fn listed_issuers_and_weight_claims() {
     assert!(validate_spec(&bad).unwrap_err().contains("weighted"));
     bad.credential.as_mut().unwrap().class_claim = None;
     bad.credential.as_mut().unwrap().cpt_id = 999_999_999;
-    let err = env.vote(&org, &VoteCall::CreatePoll(bad.clone())).unwrap_err();
+    let err = env
+        .vote(&org, &VoteCall::CreatePoll(bad.clone()))
+        .unwrap_err();
     assert!(err.contains("not registered"), "{err}");
     bad.credential.as_mut().unwrap().cpt_id = CPT_ID;
     bad.credential.as_mut().unwrap().issuers = vec!["did:weft:x".into()];
@@ -392,7 +474,15 @@ fn listed_issuers_and_weight_claims() {
     );
     env.vote(&org, &VoteCall::CreatePoll(spec.clone())).unwrap();
     let id = PollId::derive(&org.address(), 0, &spec);
-    let c = credential(&did_of(&listed), "key-1", &listed, &did_of(&h1), &pin, 1_000, |_| {});
+    let c = credential(
+        &did_of(&listed),
+        "key-1",
+        &listed,
+        &did_of(&h1),
+        &pin,
+        1_000,
+        |_| {},
+    );
     register(&env, &h1, id, &c, secret(1).commitment().to_bytes()).unwrap();
     let reg: Option<CredentialRegistration> = env.query(&VoteQuery::Registration {
         poll: id,
@@ -404,18 +494,35 @@ fn listed_issuers_and_weight_claims() {
         vec![0, 1]
     );
     // A weight no class has is refused.
-    let c = credential(&did_of(&issuer), "key-1", &issuer, &did_of(&h2), &pin, 1_000, |vc| {
-        vc["credentialSubject"]["weight"] = 7.into();
-    });
+    let c = credential(
+        &did_of(&issuer),
+        "key-1",
+        &issuer,
+        &did_of(&h2),
+        &pin,
+        1_000,
+        |vc| {
+            vc["credentialSubject"]["weight"] = 7.into();
+        },
+    );
     expect_refused(
         register(&env, &h2, id, &c, secret(2).commitment().to_bytes()),
         "weight_claim",
     );
     // A poll without a credential rule takes no credential registrations.
     let plain = spec_plain();
-    env.vote(&org, &VoteCall::CreatePoll(plain.clone())).unwrap();
+    env.vote(&org, &VoteCall::CreatePoll(plain.clone()))
+        .unwrap();
     let plain_id = PollId::derive(&org.address(), 1, &plain);
-    let c = credential(&did_of(&issuer), "key-1", &issuer, &did_of(&h2), &pin, 1_000, |_| {});
+    let c = credential(
+        &did_of(&issuer),
+        "key-1",
+        &issuer,
+        &did_of(&h2),
+        &pin,
+        1_000,
+        |_| {},
+    );
     let err = register(&env, &h2, plain_id, &c, secret(2).commitment().to_bytes()).unwrap_err();
     assert!(err.contains("no credential eligibility rule"), "{err}");
 }
