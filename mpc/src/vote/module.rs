@@ -272,7 +272,7 @@ fn require_setup(ctx: &TxContext<'_>, state: &PollState) -> Result<(), ModuleErr
 /// the DKG record.
 fn counter_dkg_step(ctx: &TxContext<'_>, poll: &PollId) -> Result<(u32, DkgRecord), ModuleError> {
     let state = ctx.poll(poll)?;
-    let index = counter_index(&*ctx, &state.spec, &ctx.signer())?;
+    let index = counter_index(ctx, &state.spec, &ctx.signer())?;
     require_setup(ctx, &state)?;
     let dkg = ctx.dkg(poll)?;
     if state.group_key.is_some() {
