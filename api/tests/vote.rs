@@ -65,6 +65,7 @@ async fn a_poll_is_created_read_shown_and_audited_over_the_node() {
         allow_revote: false,
         tree_depth: 4,
         verifying_key: params.proving_key().verifying_key().to_bytes(),
+        credential: None,
     };
     let r = send(
         &node,
@@ -193,6 +194,7 @@ fn timed_spec(counters: Vec<String>, start: u64, end: u64) -> PollSpec {
         allow_revote: false,
         tree_depth: 3,
         verifying_key: small_params().proving_key().verifying_key().to_bytes(),
+        credential: None,
     }
 }
 
@@ -1009,4 +1011,291 @@ async fn a_whole_poll_runs_through_the_cli_with_one_counter_offline() {
     .await
     .unwrap();
     node.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Eligibility from a credential, over REST: a holder registers their own commitment with a
+// membership credential, votes through the booth, and the tally counts it.
+
+#[actix_web::test]
+async fn a_credential_holder_registers_votes_and_is_tallied_over_rest() {
+    use weft_did::cpt::{self as cpt_mod, Cpt, CptCall, CptQuery};
+    use weft_did::credential::data_integrity::{self, ProofOptions};
+    use weft_did::credential::onchain::CptPin;
+    use weft_did::issuer::IssuerCall;
+    use weft_did::resolution::format_time;
+    use weft_mpc::vote::CredentialEligibility;
+
+    let api = Api::start().await;
+    let union_admin = api.token("union", "admin").await;
+    let organiser = api.token("union", "organiser").await;
+    let org = api.key(&union_admin, "org").await;
+    let mut counters = Vec::new();
+    for c in ["c1", "c2"] {
+        api.key(&union_admin, c).await;
+        let r = api
+            .post("/api/v1/dids", Some(&union_admin), json!({"key_id": c}))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        counters.push(r.json()["did"].as_str().unwrap().to_string());
+    }
+    api.grant_organiser(org).await;
+
+    // The issuer: a DID, an application, the committee's recognition, a CPT.
+    let issuer = Keypair::generate();
+    let submit = |key: Keypair, call: Call| {
+        let base = api.base.clone();
+        async move {
+            weft_api::cli::vote::submit(&base, &key, call)
+                .await
+                .unwrap()
+        }
+    };
+    submit(
+        issuer.clone(),
+        DidCall::Create {
+            public_key: issuer.public_key(),
+            services: vec![],
+        }
+        .call(),
+    )
+    .await;
+    submit(
+        issuer.clone(),
+        IssuerCall::Apply {
+            name: "Union registry".into(),
+            description: "Membership credentials".into(),
+        }
+        .call(),
+    )
+    .await;
+    submit(
+        api.operator.clone(),
+        governance::call(GovernanceCall::Propose {
+            action: Action::Grant {
+                account: issuer.address(),
+                permission: weft_chain::governance::permissions::AUTHORITY_ISSUER.into(),
+            },
+        }),
+    )
+    .await;
+    submit(
+        issuer.clone(),
+        CptCall::Register {
+            id: None,
+            schema:
+                r#"{"type":"object","properties":{"member":{"const":true}},"required":["member"]}"#
+                    .into(),
+        }
+        .call(),
+    )
+    .await;
+    let (m, a) = CptQuery::Get {
+        id: cpt_mod::ANYONE_MIN,
+        version: Some(1),
+    }
+    .args();
+    let cpt: Option<Cpt> =
+        borsh::from_slice(&api._node.call(cpt_mod::NAME, m, &a, None).unwrap()).unwrap();
+    let pin = CptPin::of(&cpt.unwrap());
+
+    // Alice: a custodied key with a DID; her booth commitment.
+    let alice_admin = api.token("alice", "admin").await;
+    let alice = api.token("alice", "holder").await;
+    api.key(&alice_admin, "me").await;
+    let alice_did = api
+        .post("/api/v1/dids", Some(&alice_admin), json!({"key_id": "me"}))
+        .await;
+    assert_eq!(alice_did.status, 201, "{}", alice_did.text);
+    let alice_did = alice_did.json()["did"].as_str().unwrap().to_string();
+    let commitment = api
+        .get_with("/api/v1/vote-commitments/me", &alice)
+        .await
+        .ok()["commitment"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // The poll: eligibility from the CPT's credentials; one of two counters suffices.
+    let start = now_ms() + 15_000;
+    let end = start + 6_000;
+    let mut spec = timed_spec(counters.clone(), start, end);
+    spec.threshold = 1;
+    spec.credential = Some(CredentialEligibility {
+        cpt_id: cpt_mod::ANYONE_MIN,
+        cpt_version: Some(1),
+        issuers: vec![],
+        class_claim: None,
+    });
+    let created = api
+        .post(
+            "/api/v1/polls",
+            Some(&organiser),
+            json!({"key_id": "org", "spec": serde_json::to_value(&spec).unwrap()}),
+        )
+        .await
+        .ok();
+    let poll = PollId::from_hex(created["poll"].as_str().unwrap()).unwrap();
+
+    // The credential, made now (after the issuer's DID exists).
+    sleep_until_ms(now_ms() + 1_100).await;
+    let issuer_did = Did::weft(&api.chain_id, issuer.address()).to_string();
+    let unsecured = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential", "MembershipCredential"],
+        "issuer": issuer_did,
+        "validFrom": format_time(now_ms() - 1_000),
+        "credentialSchema": pin.to_json(),
+        "credentialSubject": {"id": alice_did, "member": true},
+    });
+    let options = ProofOptions::assertion(format!("{issuer_did}#key-1"), format_time(now_ms()));
+    let vc = data_integrity::sign(&unsecured, &options, &issuer).unwrap();
+    let path = format!("/api/v1/polls/{poll}/register-credential");
+
+    // Refusals, typed: a tampered claim; a key that is not the subject's.
+    let mut tampered = vc.clone();
+    tampered["credentialSubject"]["extra"] = json!("x");
+    api.post(
+        &path,
+        Some(&alice),
+        json!({"key_id": "me", "credential": tampered, "commitment": commitment}),
+    )
+    .await
+    .problem(422, "tx_rejected", Some("bad_signature"));
+    api.post(
+        &path,
+        Some(&organiser),
+        json!({"key_id": "org", "credential": vc, "commitment": commitment}),
+    )
+    .await
+    .problem(422, "tx_rejected", Some("subject_not_signer"));
+    api.post(
+        &path,
+        None,
+        json!({"key_id": "me", "credential": vc, "commitment": commitment}),
+    )
+    .await
+    .problem(401, "unauthorized", None);
+    // Accepted (as a JSON object; the text form works too); a second registration is refused.
+    api.post(
+        &path,
+        Some(&alice),
+        json!({"key_id": "me", "credential": vc, "commitment": commitment}),
+    )
+    .await
+    .ok();
+    api.post(
+        &path,
+        Some(&alice),
+        json!({"key_id": "me", "credential": vc.to_string(), "commitment": commitment}),
+    )
+    .await
+    .problem(422, "tx_rejected", Some("already_registered"));
+    let listed = api
+        .get(&format!("/api/v1/polls/{poll}/leaves?class=0"))
+        .await
+        .ok();
+    assert_eq!(listed, json!([commitment]));
+
+    // The DKG (both counters), the key, the seal.
+    let mut round1 = Vec::new();
+    for i in 0..2u32 {
+        let (r1, sk, post) = counter::start_with_rng(&poll, &spec, i + 1, &mut OsRng).unwrap();
+        api.step(
+            &organiser,
+            poll,
+            &format!("c{}", i + 1),
+            json!({"kind": "dkg_broadcast", "post": post}),
+        )
+        .await
+        .ok();
+        round1.push((r1, sk));
+    }
+    let record = api.dkg(poll).await;
+    let mut round2 = Vec::new();
+    for (i, (r1, sk)) in round1.into_iter().enumerate() {
+        let (r2, shares) = counter::deal_with_rng(&poll, r1, &record, &mut OsRng).unwrap();
+        api.step(
+            &organiser,
+            poll,
+            &format!("c{}", i + 1),
+            json!({"kind": "dkg_shares", "shares": shares}),
+        )
+        .await
+        .ok();
+        round2.push((r2, sk));
+    }
+    let record = api.dkg(poll).await;
+    let mut round3 = Vec::new();
+    for (i, (r2, sk)) in round2.into_iter().enumerate() {
+        let (r3, accused) = counter::receive(&poll, i as u32 + 1, r2, &sk, &record).unwrap();
+        api.step(
+            &organiser,
+            poll,
+            &format!("c{}", i + 1),
+            json!({"kind": "dkg_complaints", "accused": accused}),
+        )
+        .await
+        .ok();
+        round3.push(r3);
+    }
+    api.step(&organiser, poll, "org", json!({"kind": "finalize_key"}))
+        .await
+        .ok();
+    api.step(&organiser, poll, "org", json!({"kind": "seal"}))
+        .await
+        .ok();
+    let record = api.dkg(poll).await;
+    let share = counter::finish(round3.remove(0), &record).unwrap().share;
+    // After sealing, registration is closed.
+    api.post(
+        &path,
+        Some(&alice),
+        json!({"key_id": "me", "credential": vc, "commitment": commitment}),
+    )
+    .await
+    .problem(422, "tx_rejected", Some("sealed"));
+
+    // Alice votes through her node's booth; counter 1 tallies.
+    let r = api
+        .put_bytes(
+            &format!("/api/v1/polls/{poll}/proving-key"),
+            &alice,
+            small_params().proving_key().to_bytes(),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert!(
+        now_ms() < start,
+        "setup took longer than the 15 s before the window"
+    );
+    sleep_until_ms(start + 200).await;
+    api.post(
+        &format!("/api/v1/polls/{poll}/booth"),
+        Some(&alice),
+        json!({"key_id": "me", "choices": [1]}),
+    )
+    .await
+    .ok();
+    sleep_until_ms(end + 200).await;
+    let aggregate: Vec<Ciphertext> = api
+        .poll(poll)
+        .await
+        .aggregate
+        .iter()
+        .map(|b| Ciphertext::from_bytes(&b.0).unwrap())
+        .collect();
+    let s = counter::decryption_shares_with_rng(&poll, &share, &aggregate, &mut OsRng);
+    api.step(
+        &organiser,
+        poll,
+        "c1",
+        json!({"kind": "decrypt", "shares": s}),
+    )
+    .await
+    .ok();
+    let result = api.poll(poll).await.result.expect("the tally is recorded");
+    assert_eq!(result.counts, vec![0, 1, 0]);
+    let audit = api.get(&format!("/api/v1/polls/{poll}/audit")).await.ok();
+    assert_eq!(audit["passed"], true, "{audit}");
 }

@@ -65,6 +65,7 @@ fn fixture() -> Fixture {
         allow_revote: false,
         tree_depth: DEPTH as u8,
         verifying_key: params.proving_key().verifying_key().to_bytes(),
+        credential: None,
     };
     let poll = PollId::derive(&Keypair::from_seed(&[1; 32]).address(), 0, &spec);
     // The DKG in memory (the module only relays these messages).

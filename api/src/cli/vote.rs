@@ -5,8 +5,10 @@
 //!   `seal`, `finalize-key`;
 //! - counter: `counter dkg` (every DKG step through the chain; writes the key share to a file)
 //!   and, after the window, `counter decrypt`;
-//! - voter: `secret` (a new membership secret and its commitment), `cast` (builds the ballot
-//!   here from the secret and submits it from a fresh one-time account);
+//! - voter: `secret` (a new membership secret and its commitment), `register-credential`
+//!   (register one's own commitment with a credential, for polls with a credential rule),
+//!   `cast` (builds the ballot here from the secret and submits it from a fresh one-time
+//!   account);
 //! - anyone: `list`, `show`, `verify`.
 //!
 //! Every command talks JSON-RPC to the node (`--rpc`); transactions are signed locally.
@@ -182,6 +184,31 @@ pub enum VoteCommand {
         /// Where to write the secret (must not exist).
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Voter: register your own eligibility commitment with a credential (polls with a
+    /// credential rule), signed with an `authentication` key of the credential subject's DID.
+    /// Uses the secret in `--secret`, or makes a new one and writes it to `--secret-out`
+    /// (mode 0600, hex). Prints the commitment. The registration links your DID to the
+    /// commitment in public; your ballot stays unlinkable.
+    RegisterCredential {
+        /// The poll id (64 hex digits).
+        #[arg(long)]
+        poll: String,
+        /// The secured credential (VC JSON with its eddsa-jcs-2022 proof).
+        #[arg(long)]
+        credential: PathBuf,
+        /// The subject's key file (an authentication key of the subject DID).
+        #[arg(long)]
+        key: PathBuf,
+        /// An existing membership secret (from `weft vote secret`).
+        #[arg(long, conflicts_with = "secret_out")]
+        secret: Option<PathBuf>,
+        /// Where to write a new membership secret (must not exist).
+        #[arg(long)]
+        secret_out: Option<PathBuf>,
+        /// Node URL.
+        #[arg(long, env = "WEFT_RPC", default_value = super::DEFAULT_RPC)]
+        rpc: String,
     },
     /// Voter: build a ballot here from the secret and submit it from a fresh one-time
     /// account. Nothing in the transaction identifies the voter; the node that receives it
@@ -368,6 +395,42 @@ pub async fn run(command: VoteCommand) -> anyhow::Result<()> {
             let text = Zeroizing::new(hex::encode(secret.to_bytes().as_slice()));
             write_new(&out, text.as_bytes(), true)?;
             println!("{}", hex::encode(secret.commitment().to_bytes()));
+            Ok(())
+        }
+        VoteCommand::RegisterCredential {
+            poll,
+            credential,
+            key,
+            secret,
+            secret_out,
+            rpc,
+        } => {
+            let id = parse_id(&poll)?;
+            let key = super::key::load_signing_key(&key)?;
+            let credential = std::fs::read_to_string(&credential)
+                .with_context(|| format!("reading {}", credential.display()))?;
+            let secret = match (secret, secret_out) {
+                (Some(path), _) => read_secret(&path)?,
+                (None, Some(out)) => {
+                    let secret = MembershipSecret::random();
+                    let text = Zeroizing::new(hex::encode(secret.to_bytes().as_slice()));
+                    write_new(&out, text.as_bytes(), true)?;
+                    secret
+                }
+                (None, None) => bail!("give --secret FILE, or --secret-out FILE for a new secret"),
+            };
+            let commitment = secret.commitment().to_bytes();
+            submit(
+                &rpc,
+                &key,
+                vote::call(&VoteCall::RegisterWithCredential {
+                    poll: id,
+                    credential,
+                    commitment,
+                }),
+            )
+            .await?;
+            println!("{}", hex::encode(commitment));
             Ok(())
         }
         VoteCommand::Cast {

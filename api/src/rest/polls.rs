@@ -15,6 +15,16 @@
 //!   `finalize_key`, `add_leaves` (register eligibility commitments) and `seal`, and the
 //!   counters' `decrypt` shares. The module checks who may do what (the organiser account, a
 //!   counter account at its index).
+//! - `POST /api/v1/polls/{id}/register-credential`: `{key_id, credential, commitment}`: a
+//!   credential holder registers their own eligibility commitment (polls with a credential
+//!   rule), signed with a custodied key of the caller's tenant that is an `authentication` key
+//!   of the credential subject's DID. The chain checks the credential at block time; a refusal
+//!   is a 422 `tx_rejected` whose `reason` is the refusal code (`bad_signature`,
+//!   `issuer_not_recognised`, `issuer_key`, `wrong_cpt`, `cpt_digest`, `unknown_cpt`,
+//!   `claims_invalid`, `expired`, `not_yet_valid`, `status_unsupported`, `malformed`,
+//!   `not_vc2`, `proof_invalid`, `schema_invalid`, `subject_invalid`, `subject_not_signer`,
+//!   `already_registered`, `weight_claim`, ...), or `sealed` / `setup_closed` /
+//!   `no_credential_rule`.
 //! - `GET /api/v1/polls/{id}/dkg`: the public DKG transcript (counters read it between steps).
 //! - `GET /api/v1/polls/{id}/leaves?class=N`: the eligibility leaves of a class (voters build
 //!   their Merkle path from them).
@@ -76,6 +86,9 @@ pub fn configure_v1(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/polls/{id}/steps").route(web::post().to(step)))
     .service(web::resource("/polls/{id}/booth").route(web::post().to(booth)))
     .service(
+        web::resource("/polls/{id}/register-credential").route(web::post().to(register_credential)),
+    )
+    .service(
         web::resource("/polls/{id}/proving-key")
             .app_data(web::PayloadConfig::new(MAX_PROVING_KEY_BYTES))
             .route(web::put().to(put_proving_key)),
@@ -103,9 +116,10 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
         cast,
         commitment,
         put_proving_key,
-        booth
+        booth,
+        register_credential
     ),
-    components(schemas(PollSummary, CreatePoll, StepRequest, BoothVote))
+    components(schemas(PollSummary, CreatePoll, StepRequest, BoothVote, RegisterCredential))
 )]
 pub struct Doc;
 
@@ -511,6 +525,113 @@ pub async fn cast(
         .sign_submit_and_wait(&one_time, vote::call(&VoteCall::Cast(ballot)))
         .await?;
     Ok(web::Json(refused_is_422(outcome, ballot_refusal)?))
+}
+
+/// `POST /api/v1/polls/{id}/register-credential`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterCredential {
+    /// A custodied key of the caller's tenant: an `authentication` key of the credential
+    /// subject's DID.
+    pub key_id: String,
+    /// The secured credential: VC 2.0 JSON with its `eddsa-jcs-2022` proof, as a JSON object
+    /// or as its text.
+    #[schema(value_type = Object)]
+    pub credential: Value,
+    /// The voter's eligibility commitment (64 hex digits; `weft vote secret` or
+    /// `GET /api/v1/vote-commitments/{key_id}`).
+    #[schema(value_type = String)]
+    pub commitment: Hex32,
+}
+
+/// The typed reason of a refused credential registration, from the module's message
+/// (`credential refused (<code>): ...`).
+fn registration_refusal(detail: &str) -> &'static str {
+    const CODES: [&str; 21] = [
+        "too_large",
+        "malformed",
+        "not_vc2",
+        "status_unsupported",
+        "proof_invalid",
+        "bad_signature",
+        "issuer_invalid",
+        "issuer_key",
+        "issuer_not_recognised",
+        "schema_invalid",
+        "wrong_cpt",
+        "unknown_cpt",
+        "cpt_digest",
+        "claims_invalid",
+        "not_yet_valid",
+        "expired",
+        "subject_invalid",
+        "subject_not_signer",
+        "already_registered",
+        "weight_claim",
+        "storage",
+    ];
+    if let Some(rest) = detail.split("credential refused (").nth(1) {
+        if let Some(code) = CODES.iter().find(|c| rest.starts_with(&format!("{c})"))) {
+            return code;
+        }
+    }
+    if detail.contains("sealed") {
+        "sealed"
+    } else if detail.contains("setup is closed") {
+        "setup_closed"
+    } else if detail.contains("no credential eligibility rule") {
+        "no_credential_rule"
+    } else {
+        "module_rejected"
+    }
+}
+
+/// A credential holder registers their own eligibility commitment with a credential, signed
+/// with a custodied key of the caller's tenant (an `authentication` key of the subject DID).
+/// Any role. The chain checks the credential deterministically at block time; the
+/// registration links the subject DID to the commitment in public (ballots stay unlinkable).
+#[utoipa::path(post, path = "/api/v1/polls/{id}/register-credential", tag = "polls", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Poll id (64 hex digits)")),
+    request_body = RegisterCredential,
+    responses(
+        (status = 200, description = "Registered", body = TxOutcome),
+        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such poll or key", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Refused by the chain; `reason` is the refusal code (bad_signature, issuer_not_recognised, issuer_key, wrong_cpt, cpt_digest, expired, not_yet_valid, status_unsupported, subject_not_signer, already_registered, sealed, ...)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn register_credential(
+    state: web::Data<ApiState>,
+    principal: Principal,
+    id: web::Path<String>,
+    body: ApiJson<RegisterCredential>,
+) -> Result<web::Json<TxOutcome>, ApiError> {
+    let poll = poll_id(&id)?;
+    let body = body.0;
+    validate_id("key_id", &body.key_id)?;
+    let credential = match body.credential {
+        Value::String(text) => text,
+        obj @ Value::Object(_) => obj.to_string(),
+        _ => {
+            return Err(ApiError::InvalidRequest(
+                "credential must be a JSON object or its text".into(),
+            ))
+        }
+    };
+    if credential.len() > weft_did::credential::onchain::MAX_CREDENTIAL_LEN {
+        return Err(ApiError::InvalidRequest(
+            "the credential is too large".into(),
+        ));
+    }
+    let _: PollState = query(&state, &VoteQuery::Poll(poll))?;
+    let key = custodied_key(&state, &principal, &body.key_id).await?;
+    let call = vote::call(&VoteCall::RegisterWithCredential {
+        poll,
+        credential,
+        commitment: body.commitment.0,
+    });
+    let outcome = state.chain.sign_submit_and_wait(&key, call).await?;
+    Ok(web::Json(refused_is_422(outcome, registration_refusal)?))
 }
 
 /// Largest proving key accepted by `PUT /api/v1/polls/{id}/proving-key`.

@@ -205,6 +205,7 @@ async fn run_poll(
         allow_revote: false,
         tree_depth: depth as u8,
         verifying_key: params.proving_key().verifying_key().to_bytes(),
+        credential: None,
     };
     let poll = create_poll(rpc, &organiser, spec).await?;
     step(

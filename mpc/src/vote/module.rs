@@ -21,6 +21,17 @@
 //!   recomputes the group key from the public transcript and records it.
 //! - `AddLeaves` / `Seal`: organiser, before the window; `Seal` computes each class's Poseidon
 //!   root from the recorded leaves (the tree is public data) and records it.
+//! - `RegisterWithCredential`: only for a poll with a [`PollSpec::credential`] rule, before the
+//!   window and before sealing; the credential passes every check of
+//!   [`weft_did::credential::onchain::check_credential`] at block time (issuer key at the
+//!   proof's `created` time, issuer recognised now or listed, CPT id/version/digest pinned,
+//!   validity period, no `credentialStatus` — status lists are not supported yet); the signer is
+//!   an `authentication` or `capabilityInvocation` key of the subject DID; one registration per
+//!   subject DID (stored by subject, a second is refused even with another commitment). The
+//!   leaf goes to class 0, or for a weighted poll to the class whose weight the credential's
+//!   `class_claim` states. Like organiser enrolment this links the subject DID to its
+//!   commitment in public; ballots stay unlinkable thanks to the membership proof.
+//!   Refusals read `credential refused (<code>): …` with a [`CredentialRefusal::code`].
 //! - `Cast`: anyone (a fresh one-time account or a relayer); only inside the window, only once
 //!   the key and roots are recorded; every proof is verified, deterministically; a reused
 //!   nullifier is refused unless the poll allows re-voting, in which case the new ballot
@@ -40,6 +51,7 @@ use weft_zk::membership::{
 use weft_zk::sigma::schnorr::SchnorrProof;
 use weft_zk::{Ciphertext, Context, DecryptionShare, DlogTable, GroupKey, PublicKey};
 
+use weft_did::credential::onchain::{self, CredentialRefusal};
 use weft_did::registry;
 use weft_did::{Did, Relationships};
 
@@ -126,6 +138,9 @@ fn leaf_key(id: &PollId, class: u32, i: u64) -> Vec<u8> {
 }
 fn nullifier_key(id: &PollId, nf: &[u8; 32]) -> Vec<u8> {
     sub_key(id, &[b"nf/".as_slice(), nf].concat())
+}
+fn registration_key(id: &PollId, subject: &Address) -> Vec<u8> {
+    sub_key(id, &[b"reg/".as_slice(), subject.as_bytes()].concat())
 }
 fn ballot_key(id: &PollId, slot: u64) -> Vec<u8> {
     sub_key(id, &[b"b/".as_slice(), &slot.to_be_bytes()].concat())
@@ -257,7 +272,7 @@ fn require_setup(ctx: &TxContext<'_>, state: &PollState) -> Result<(), ModuleErr
 /// the DKG record.
 fn counter_dkg_step(ctx: &TxContext<'_>, poll: &PollId) -> Result<(u32, DkgRecord), ModuleError> {
     let state = ctx.poll(poll)?;
-    let index = counter_index(&*ctx, &state.spec, &ctx.signer())?;
+    let index = counter_index(ctx, &state.spec, &ctx.signer())?;
     require_setup(ctx, &state)?;
     let dkg = ctx.dkg(poll)?;
     if state.group_key.is_some() {
@@ -332,6 +347,9 @@ pub fn validate_spec(spec: &PollSpec) -> Result<(), String> {
     if depth == 0 || depth > MAX_DEPTH {
         return Err(format!("tree depth must be 1..={MAX_DEPTH}"));
     }
+    if let Some(rule) = &spec.credential {
+        validate_eligibility(spec, rule)?;
+    }
     let vk = MembershipVerifyingKey::from_bytes(&spec.verifying_key)
         .map_err(|e| format!("verifying key: {e}"))?;
     if vk.depth() != depth {
@@ -341,6 +359,51 @@ pub fn validate_spec(spec: &PollSpec) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The block-independent checks of a credential eligibility rule: issuer DIDs are well-formed
+/// `did:weft` DIDs, distinct and few; a class claim only on weighted polls.
+fn validate_eligibility(spec: &PollSpec, rule: &CredentialEligibility) -> Result<(), String> {
+    if rule.issuers.len() > MAX_ELIGIBILITY_ISSUERS {
+        return Err(format!(
+            "a credential rule lists at most {MAX_ELIGIBILITY_ISSUERS} issuers"
+        ));
+    }
+    let mut seen = Vec::with_capacity(rule.issuers.len());
+    for did in &rule.issuers {
+        match Did::parse(did) {
+            Ok(Did::Weft { address, .. }) => seen.push(address),
+            Ok(Did::Key(_)) => return Err(format!("issuer {did:?}: an issuer is a did:weft DID")),
+            Err(e) => return Err(format!("issuer {did:?}: {e}")),
+        }
+    }
+    seen.sort();
+    seen.dedup();
+    if seen.len() != rule.issuers.len() {
+        return Err("credential issuers must be distinct DIDs".into());
+    }
+    if rule.cpt_version == Some(0) {
+        return Err("CPT versions start at 1".into());
+    }
+    if let Some(claim) = &rule.class_claim {
+        if !matches!(spec.rule, Rule::Weighted { .. }) {
+            return Err("class_claim needs a weighted poll".into());
+        }
+        if claim.is_empty() || claim.len() > MAX_CLAIM_NAME_LEN || claim == "id" {
+            return Err(format!(
+                "class_claim must be a claim name of 1..={MAX_CLAIM_NAME_LEN} bytes (not id)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A refused credential as a module error: `credential refused (<code>): <why>`.
+fn credential_refused(e: CredentialRefusal) -> ModuleError {
+    match e {
+        CredentialRefusal::Storage(s) => ModuleError::Storage(s),
+        other => rejected(format!("credential refused ({}): {other}", other.code())),
+    }
 }
 
 fn decode_aggregate(state: &PollState) -> Result<Vec<Ciphertext>, ModuleError> {
@@ -434,6 +497,23 @@ impl VoteModule {
             if !registry::is_active(&*ctx, &address)? {
                 return Err(rejected(format!(
                     "counter {did} is not registered on chain or is deactivated"
+                )));
+            }
+        }
+        if let Some(rule) = &spec.credential {
+            for did in &rule.issuers {
+                let (did_chain, _) = counter_did_address(did).map_err(invalid)?;
+                if chain_id.as_deref() != Some(did_chain.as_str()) {
+                    return Err(rejected(format!("issuer {did} is not a DID of this chain")));
+                }
+            }
+            if onchain::read_cpt(&*ctx, rule.cpt_id, rule.cpt_version)?.is_none() {
+                return Err(rejected(format!(
+                    "CPT {}{} is not registered on chain",
+                    rule.cpt_id,
+                    rule.cpt_version
+                        .map(|v| format!(":{v}"))
+                        .unwrap_or_default()
                 )));
             }
         }
@@ -656,20 +736,113 @@ impl VoteModule {
                 "1..={MAX_LEAVES_PER_CALL} leaves per call"
             )));
         }
-        let count = *state
-            .leaf_counts
-            .get(class as usize)
-            .ok_or_else(|| invalid(format!("unknown class {class}")))?;
-        let capacity = 1u64 << state.spec.tree_depth.min(63);
-        if count + leaves.len() as u64 > capacity {
-            return Err(rejected("the eligibility tree is full"));
-        }
-        for (k, leaf) in leaves.iter().enumerate() {
-            LeafCommitment::from_bytes(leaf).map_err(|e| invalid(format!("leaf {k}: {e}")))?;
-            ctx.set(&leaf_key(&poll, class, count + k as u64), leaf.to_vec());
-        }
-        state.leaf_counts[class as usize] = count + leaves.len() as u64;
+        append_leaves(ctx, &mut state, class, &leaves)?;
         store(ctx, &poll_key(&poll), &state);
+        Ok(())
+    }
+
+    fn register_with_credential(
+        &self,
+        ctx: &mut TxContext<'_>,
+        poll: PollId,
+        credential: String,
+        commitment: [u8; 32],
+    ) -> Result<(), ModuleError> {
+        let mut state = ctx.poll(&poll)?;
+        let Some(rule) = state.spec.credential.clone() else {
+            return Err(rejected(
+                "this poll has no credential eligibility rule: the organiser enrols voters",
+            ));
+        };
+        require_setup(ctx, &state)?;
+        if state.roots.is_some() {
+            return Err(rejected("eligibility is sealed"));
+        }
+        LeafCommitment::from_bytes(&commitment).map_err(|e| invalid(format!("commitment: {e}")))?;
+        let chain = onchain::chain_id(&*ctx)?.unwrap_or_default();
+        let issuers = rule
+            .issuers
+            .iter()
+            .map(|d| onchain::weft_address(d, &chain))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(ModuleError::Storage)?;
+        let accepted = onchain::check_credential(
+            &*ctx,
+            &credential,
+            &onchain::Expectations {
+                cpt_id: rule.cpt_id,
+                cpt_version: rule.cpt_version,
+                issuers: &issuers,
+                now_ms: ctx.timestamp_ms(),
+            },
+        )
+        .map_err(credential_refused)?;
+        if !onchain::subject_signs(&*ctx, &accepted.subject, &ctx.signer())? {
+            return Err(ModuleError::Unauthorized(format!(
+                "credential refused (subject_not_signer): the signer is not an authentication or \
+                 capabilityInvocation key of the credential subject {}",
+                accepted.subject_did
+            )));
+        }
+        let reg_key = registration_key(&poll, &accepted.subject);
+        if ctx.read_own(&reg_key)?.is_some() {
+            return Err(rejected(format!(
+                "credential refused (already_registered): {} has already registered for this poll",
+                accepted.subject_did
+            )));
+        }
+        let class = match &rule.class_claim {
+            None => 0,
+            Some(claim) => {
+                let weight = accepted
+                    .claims
+                    .get(claim)
+                    .and_then(serde_json::Value::as_u64)
+                    .ok_or_else(|| {
+                        rejected(format!(
+                            "credential refused (weight_claim): credentialSubject.{claim} must be \
+                             a non-negative integer"
+                        ))
+                    })?;
+                let class = state
+                    .spec
+                    .rule
+                    .class_weights()
+                    .iter()
+                    .position(|w| *w == weight)
+                    .ok_or_else(|| {
+                        rejected(format!(
+                            "credential refused (weight_claim): no class of this poll has weight \
+                             {weight}"
+                        ))
+                    })?;
+                class as u32
+            }
+        };
+        let index = append_leaves(ctx, &mut state, class, &[commitment])?;
+        let height = ctx.height();
+        store(
+            ctx,
+            &reg_key,
+            &CredentialRegistration {
+                class,
+                index,
+                commitment,
+                issuer: accepted.issuer,
+                height,
+            },
+        );
+        store(ctx, &poll_key(&poll), &state);
+        ctx.emit(
+            "credential_registered",
+            vec![
+                ("poll".into(), poll.to_hex()),
+                ("subject".into(), accepted.subject_did),
+                ("class".into(), class.to_string()),
+                ("index".into(), index.to_string()),
+                ("commitment".into(), hex::encode(commitment)),
+            ],
+        );
         Ok(())
     }
 
@@ -852,6 +1025,30 @@ impl VoteModule {
     }
 }
 
+/// Appends `leaves` to `class`'s tree (checking each leaf and the capacity); returns the index
+/// of the first. The caller stores `state`.
+fn append_leaves(
+    ctx: &mut TxContext<'_>,
+    state: &mut PollState,
+    class: u32,
+    leaves: &[[u8; 32]],
+) -> Result<u64, ModuleError> {
+    let count = *state
+        .leaf_counts
+        .get(class as usize)
+        .ok_or_else(|| invalid(format!("unknown class {class}")))?;
+    let capacity = 1u64 << state.spec.tree_depth.min(63);
+    if count + leaves.len() as u64 > capacity {
+        return Err(rejected("the eligibility tree is full"));
+    }
+    for (k, leaf) in leaves.iter().enumerate() {
+        LeafCommitment::from_bytes(leaf).map_err(|e| invalid(format!("leaf {k}: {e}")))?;
+        ctx.set(&leaf_key(&state.id, class, count + k as u64), leaf.to_vec());
+    }
+    state.leaf_counts[class as usize] = count + leaves.len() as u64;
+    Ok(count)
+}
+
 /// Decodes recorded decryption shares.
 pub fn decode_decryptions(
     decs: &[(u32, Vec<Bytes>)],
@@ -933,6 +1130,11 @@ impl Module for VoteModule {
                 leaves,
             } => self.add_leaves(ctx, poll, class, leaves),
             VoteCall::Seal { poll } => self.seal(ctx, poll),
+            VoteCall::RegisterWithCredential {
+                poll,
+                credential,
+                commitment,
+            } => self.register_with_credential(ctx, poll, credential, commitment),
             VoteCall::Cast(ballot) => self.cast(ctx, ballot),
             VoteCall::Decrypt { poll, shares } => self.decrypt(ctx, poll, shares),
         }
@@ -982,6 +1184,10 @@ impl Module for VoteModule {
                     state,
                 };
                 ok(&record)
+            }
+            VoteQuery::Registration { poll, subject } => {
+                let _ = ctx.poll(&poll)?;
+                ok(&ctx.load::<CredentialRegistration>(&registration_key(&poll, &subject))?)
             }
             VoteQuery::NullifierUsed { poll, nullifier } => {
                 ok(&ctx.read_own(&nullifier_key(&poll, &nullifier))?.is_some())

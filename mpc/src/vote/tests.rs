@@ -20,6 +20,8 @@ use weft_did::{Did, Relationships, UpdateOp};
 
 use super::*;
 
+mod credential;
+
 const CHAIN: &str = "weft-vote-test";
 const DEPTH: usize = 4;
 const START: u64 = 10_000;
@@ -52,6 +54,8 @@ impl Env {
         let dir = tempfile::tempdir().unwrap();
         let registry = ModuleRegistry::with_defaults()
             .with(Arc::new(weft_did::registry::DidRegistry))
+            .with(Arc::new(weft_did::issuer::IssuerRegistry))
+            .with(Arc::new(weft_did::cpt::CptRegistry))
             .with(Arc::new(VoteModule::new()));
         let node = Node::open(
             NodeConfig {
@@ -157,6 +161,7 @@ fn spec(rule: Rule, choices: usize, counters: &[Keypair], t: u32, revote: bool) 
         allow_revote: revote,
         tree_depth: DEPTH as u8,
         verifying_key: params().proving_key().verifying_key().to_bytes(),
+        credential: None,
     }
 }
 

@@ -196,6 +196,34 @@ pub struct PollSpec {
     /// Its setup is a trust assumption of the poll: see `mpc/docs/notes-vote.md`.
     #[serde(with = "hex::serde")]
     pub verifying_key: Vec<u8>,
+    /// Optional eligibility from a credential: a holder of a matching credential registers
+    /// their own commitment with [`VoteCall::RegisterWithCredential`] before sealing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<CredentialEligibility>,
+}
+
+/// Most issuers a credential eligibility rule may list.
+pub const MAX_ELIGIBILITY_ISSUERS: usize = 16;
+/// Longest claim name of [`CredentialEligibility::class_claim`], in bytes.
+pub const MAX_CLAIM_NAME_LEN: usize = 64;
+
+/// Who may register through a credential: holders of a credential of one CPT (and version),
+/// issued by a recognised authority issuer or one of `issuers`.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct CredentialEligibility {
+    /// The CPT id the credential must pin.
+    pub cpt_id: u64,
+    /// The CPT version it must pin (any registered version if absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpt_version: Option<u32>,
+    /// Issuer DIDs (`did:weft` of this chain) accepted besides recognised authority issuers;
+    /// empty: any recognised authority issuer.
+    #[serde(default)]
+    pub issuers: Vec<String>,
+    /// Weighted polls: the `credentialSubject` claim (a top-level integer) holding the voter's
+    /// issuer-attested weight; the leaf goes to the class with that weight. Absent: class 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_claim: Option<String>,
 }
 
 /// A DKG share encrypted to its recipient's share key: `E = e*G`, `K = e*P_to`,
@@ -324,6 +352,19 @@ pub enum VoteCall {
         /// Poll.
         poll: PollId,
     },
+    /// A credential holder: register one's own eligibility commitment, proving eligibility
+    /// with a credential (the poll's [`PollSpec::credential`] rule). Signed by an
+    /// `authentication` or `capabilityInvocation` key of the credential subject's DID; once
+    /// per subject DID per poll; only before sealing.
+    RegisterWithCredential {
+        /// Poll.
+        poll: PollId,
+        /// The secured VC (JSON text, Data Integrity `eddsa-jcs-2022`).
+        credential: String,
+        /// Poseidon leaf commitment of the voter's secret.
+        #[serde(with = "hex::serde")]
+        commitment: [u8; 32],
+    },
     /// Anyone: cast a ballot.
     Cast(Ballot),
     /// Counter: post decryption shares of the aggregate, one per choice.
@@ -347,10 +388,28 @@ impl VoteCall {
             VoteCall::FinalizeKey { .. } => "finalize_key",
             VoteCall::AddLeaves { .. } => "add_leaves",
             VoteCall::Seal { .. } => "seal",
+            VoteCall::RegisterWithCredential { .. } => "register_with_credential",
             VoteCall::Cast(_) => "cast",
             VoteCall::Decrypt { .. } => "decrypt",
         }
     }
+}
+
+/// A leaf registered through a credential (stored per poll and subject DID). It links the
+/// subject DID to its commitment, as organiser enrolment does; ballots stay unlinkable.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct CredentialRegistration {
+    /// Eligibility class.
+    pub class: u32,
+    /// Leaf index in that class's tree.
+    pub index: u64,
+    /// The commitment.
+    #[serde(with = "hex::serde")]
+    pub commitment: [u8; 32],
+    /// The credential issuer's DID address.
+    pub issuer: Address,
+    /// Height of registration.
+    pub height: u64,
 }
 
 /// The recorded result of a poll.
@@ -450,6 +509,13 @@ pub enum VoteQuery {
     },
     /// The whole `PollRecord`.
     Record(PollId),
+    /// The credential registration of a subject DID (borsh `Option<CredentialRegistration>`).
+    Registration {
+        /// Poll.
+        poll: PollId,
+        /// The subject DID's address.
+        subject: Address,
+    },
     /// Whether a nullifier has voted.
     NullifierUsed {
         /// Poll.
@@ -469,6 +535,7 @@ impl VoteQuery {
             VoteQuery::Leaves { .. } => "leaves",
             VoteQuery::Ballots { .. } => "ballots",
             VoteQuery::Record(_) => "record",
+            VoteQuery::Registration { .. } => "registration",
             VoteQuery::NullifierUsed { .. } => "nullifier_used",
         }
     }
