@@ -3,7 +3,7 @@
 //! - [`data_integrity`]: Data Integrity proofs with the `eddsa-jcs-2022` cryptosuite (W3C
 //!   vc-di-eddsa): creating and verifying the proof of a credential or presentation.
 //! - [`onchain`]: deterministic credential checks for on-chain modules (issuer key at the proof's
-//!   time, issuer standing, CPT pin `weft:cpt:<id>:<version>` + `digestSRI`, validity period,
+//!   time, issuer standing, CPT pin `urn:weft:cpt:<id>:<version>` + `digestSRI`, validity period,
 //!   subject) returning a typed [`onchain::CredentialRefusal`].
 //!
 //! Issuance, presentations, status lists, evidence and QR envelopes build on this.

@@ -7,13 +7,13 @@
 //!
 //! ```json
 //! "credentialSchema": {
-//!   "id": "weft:cpt:1001:2",
+//!   "id": "urn:weft:cpt:1001:2",
 //!   "type": "JsonSchema",
 //!   "digestSRI": "sha256-<base64 of the CPT's SHA-256 digest>"
 //! }
 //! ```
 //!
-//! `id` is `weft:cpt:<id>:<version>` ([`format_cpt_schema_id`] / [`parse_cpt_schema_id`]);
+//! `id` is `urn:weft:cpt:<id>:<version>` ([`format_cpt_schema_id`] / [`parse_cpt_schema_id`]);
 //! `digestSRI` is a Subresource-Integrity string over the digest the `cpt` module stores (SHA-256
 //! of the schema's canonical JSON; [`format_digest_sri`] / [`parse_digest_sri`]). [`CptPin`]
 //! reads and writes the whole entry.
@@ -50,7 +50,7 @@ pub const VC_V2_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
 /// The `credentialSchema.type` of a CPT pin.
 pub const CPT_SCHEMA_TYPE: &str = "JsonSchema";
 /// Prefix of a CPT pin's `credentialSchema.id`.
-pub const CPT_SCHEMA_ID_PREFIX: &str = "weft:cpt:";
+pub const CPT_SCHEMA_ID_PREFIX: &str = "urn:weft:cpt:";
 /// Largest credential text accepted on chain (bytes).
 pub const MAX_CREDENTIAL_LEN: usize = 64 * 1024;
 
@@ -160,12 +160,12 @@ fn malformed(why: impl Into<String>) -> CredentialRefusal {
 
 // -- the CPT pin --
 
-/// `weft:cpt:<id>:<version>`.
+/// `urn:weft:cpt:<id>:<version>`.
 pub fn format_cpt_schema_id(id: u64, version: u32) -> String {
     format!("{CPT_SCHEMA_ID_PREFIX}{id}:{version}")
 }
 
-/// Parses `weft:cpt:<id>:<version>` (decimal, no sign or leading `+`; version from 1).
+/// Parses `urn:weft:cpt:<id>:<version>` (decimal, no sign or leading `+`; version from 1).
 pub fn parse_cpt_schema_id(text: &str) -> Option<(u64, u32)> {
     let rest = text.strip_prefix(CPT_SCHEMA_ID_PREFIX)?;
     let (id, version) = rest.split_once(':')?;
@@ -251,7 +251,7 @@ impl CptPin {
             .and_then(Value::as_str)
             .ok_or_else(|| bad("id must be a string"))?;
         let (id, version) =
-            parse_cpt_schema_id(id).ok_or_else(|| bad("id must be weft:cpt:<id>:<version>"))?;
+            parse_cpt_schema_id(id).ok_or_else(|| bad("id must be urn:weft:cpt:<id>:<version>"))?;
         if entry.get("type").and_then(Value::as_str) != Some(CPT_SCHEMA_TYPE) {
             return Err(bad("type must be JsonSchema"));
         }
@@ -599,16 +599,16 @@ mod tests {
 
     #[test]
     fn schema_id_round_trips_and_rejects_junk() {
-        assert_eq!(format_cpt_schema_id(1001, 2), "weft:cpt:1001:2");
-        assert_eq!(parse_cpt_schema_id("weft:cpt:1001:2"), Some((1001, 2)));
+        assert_eq!(format_cpt_schema_id(1001, 2), "urn:weft:cpt:1001:2");
+        assert_eq!(parse_cpt_schema_id("urn:weft:cpt:1001:2"), Some((1001, 2)));
         for bad in [
-            "weft:cpt:1001",
-            "weft:cpt::2",
-            "weft:cpt:1001:0",
-            "weft:cpt:+1:2",
-            "weft:cpt:1:2:3",
+            "urn:weft:cpt:1001",
+            "urn:weft:cpt::2",
+            "urn:weft:cpt:1001:0",
+            "urn:weft:cpt:+1:2",
+            "urn:weft:cpt:1:2:3",
             "cpt:1:2",
-            "weft:cpt:99999999999999999999999:1",
+            "urn:weft:cpt:99999999999999999999999:1",
         ] {
             assert_eq!(parse_cpt_schema_id(bad), None, "{bad}");
         }
