@@ -123,7 +123,13 @@ impl Api {
         }
     }
 
-    async fn send(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
         let mut request = self.http.request(
             awc::http::Method::from_bytes(method.as_bytes()).unwrap(),
             format!("{}{path}", self.base),
@@ -202,7 +208,9 @@ impl Api {
         assert_eq!(reply.status, 200, "{}", reply.text);
         assert!(reply.content_type.starts_with("application/vc+ld+json"));
         let vc: Value = serde_json::from_str(&reply.text).unwrap();
-        let vm = data_integrity::verification_method(&vc).unwrap().to_string();
+        let vm = data_integrity::verification_method(&vc)
+            .unwrap()
+            .to_string();
         let key = self.vm_key(&vm).await;
         let verified = data_integrity::verify(&vc, |_| Ok(key)).unwrap();
         assert_eq!(verified.proof_purpose, "assertionMethod");
@@ -289,9 +297,11 @@ async fn status_lists_allocate_revoke_suspend_and_serve() {
         .await
         .unwrap();
     // Recording the same credential twice conflicts.
-    assert!(st::record_issued(state, "acme", cred, &[entries[4].clone()])
-        .await
-        .is_err());
+    assert!(
+        st::record_issued(state, "acme", cred, &[entries[4].clone()])
+            .await
+            .is_err()
+    );
     assert_eq!(
         st::status_outcome(state, &entries[3]).unwrap(),
         StatusOutcome::Valid
@@ -316,7 +326,11 @@ async fn status_lists_allocate_revoke_suspend_and_serve() {
         )
         .await
         .ok(200);
-    let index: u64 = changed[0]["statusListIndex"].as_str().unwrap().parse().unwrap();
+    let index: u64 = changed[0]["statusListIndex"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(index, StatusEntry::parse(&entries[3]).unwrap().index);
     assert_eq!(
         st::status_outcome(state, &entries[3]).unwrap(),
@@ -344,7 +358,10 @@ async fn status_lists_allocate_revoke_suspend_and_serve() {
     .problem(409, "conflict");
 
     // Suspension round trip.
-    for (value, outcome) in [(true, StatusOutcome::Suspended), (false, StatusOutcome::Valid)] {
+    for (value, outcome) in [
+        (true, StatusOutcome::Suspended),
+        (false, StatusOutcome::Valid),
+    ] {
         api.post(
             "/credentials/status",
             &acme,
@@ -371,8 +388,11 @@ async fn status_lists_allocate_revoke_suspend_and_serve() {
     ));
     // Unknown list: 404 on both endpoints.
     let zero = "00".repeat(32);
-    assert_eq!(api.get(&format!("/status-lists/{zero}"), None).await.status, 404);
-    api.get(&format!("/status-lists/nothex"), None)
+    assert_eq!(
+        api.get(&format!("/status-lists/{zero}"), None).await.status,
+        404
+    );
+    api.get("/status-lists/nothex", None)
         .await
         .problem(400, "invalid_request");
 }
@@ -426,7 +446,10 @@ async fn evidence_thousand_concurrent_then_revocation() {
 
     // Lookup.
     let h = hex::encode(hashes[7]);
-    let info = api.get(&format!("/api/v1/evidence/{h}"), None).await.ok(200);
+    let info = api
+        .get(&format!("/api/v1/evidence/{h}"), None)
+        .await
+        .ok(200);
     assert_eq!(info["signer"], address.to_string());
     assert!(info.get("revoked").is_none());
     let proof = InclusionProof::from_json(&info["proof"]).unwrap();
@@ -446,7 +469,11 @@ async fn evidence_thousand_concurrent_then_revocation() {
     // A credential submitted whole, then checked by the verifier function.
     let vc = json!({"id": "urn:cred:whole", "type": ["VerifiableCredential"]});
     let r = api
-        .post("/api/v1/evidence", &acme, json!({"key_id": "anchor", "credentials": [vc]}))
+        .post(
+            "/api/v1/evidence",
+            &acme,
+            json!({"key_id": "anchor", "credentials": [vc]}),
+        )
         .await
         .ok(200);
     let batch = r[0]["batch"].as_u64().unwrap();
@@ -455,36 +482,98 @@ async fn evidence_thousand_concurrent_then_revocation() {
         ev::EvidenceOutcome::Anchored { .. }
     ));
     assert_eq!(
-        ev::evidence_outcome(&api.state, &json!({"id": "urn:never"})).await.unwrap(),
+        ev::evidence_outcome(&api.state, &json!({"id": "urn:never"}))
+            .await
+            .unwrap(),
         ev::EvidenceOutcome::NotAnchored
     );
 
     // Revocation: another tenant refused, the signer accepted, then the batch reads revoked.
-    api.post(&format!("/api/v1/evidence/{batch}/revoke"), &other, json!({}))
-        .await
-        .problem(403, "forbidden");
+    api.post(
+        &format!("/api/v1/evidence/{batch}/revoke"),
+        &other,
+        json!({}),
+    )
+    .await
+    .problem(403, "forbidden");
     api.post("/api/v1/evidence/999999/revoke", &acme, json!({}))
         .await
         .problem(404, "not_found");
-    api.post(&format!("/api/v1/evidence/{batch}/revoke"), &acme, json!({}))
-        .await
-        .ok(200);
-    api.post(&format!("/api/v1/evidence/{batch}/revoke"), &acme, json!({}))
-        .await
-        .problem(409, "conflict");
+    api.post(
+        &format!("/api/v1/evidence/{batch}/revoke"),
+        &acme,
+        json!({}),
+    )
+    .await
+    .ok(200);
+    api.post(
+        &format!("/api/v1/evidence/{batch}/revoke"),
+        &acme,
+        json!({}),
+    )
+    .await
+    .problem(409, "conflict");
     assert!(matches!(
         ev::evidence_outcome(&api.state, &vc).await.unwrap(),
         ev::EvidenceOutcome::Revoked { .. }
     ));
     let h = hex::encode(credential_hash(&vc));
-    let info = api.get(&format!("/api/v1/evidence/{h}"), None).await.ok(200);
+    let info = api
+        .get(&format!("/api/v1/evidence/{h}"), None)
+        .await
+        .ok(200);
     assert!(info["revoked"].is_string());
 
     // Bad input.
-    api.post("/api/v1/evidence", &acme, json!({"key_id": "anchor", "hashes": ["zz"]}))
-        .await
-        .problem(400, "invalid_request");
-    api.post("/api/v1/evidence", &acme, json!({"key_id": "nope", "hashes": [h]}))
-        .await
-        .problem(404, "not_found");
+    api.post(
+        "/api/v1/evidence",
+        &acme,
+        json!({"key_id": "anchor", "hashes": ["zz"]}),
+    )
+    .await
+    .problem(400, "invalid_request");
+    api.post(
+        "/api/v1/evidence",
+        &acme,
+        json!({"key_id": "nope", "hashes": [h]}),
+    )
+    .await
+    .problem(404, "not_found");
+}
+
+/// Throughput of the batcher (hashes acknowledged with stored proofs per second), in process.
+/// Run: `cargo test -p weft-api --test status_evidence -- --ignored --nocapture throughput`.
+#[actix_web::test]
+#[ignore]
+async fn evidence_throughput() {
+    let api = Api::start().await;
+    let acme = api.token("acme").await;
+    let _ = api.create_did(&acme, "anchor").await;
+    let state = api.state.clone().into_inner();
+    let n: u32 = std::env::var("EVIDENCE_N")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_000);
+    let signer = ev::Signer {
+        tenant: "acme".into(),
+        key_id: "anchor".into(),
+    };
+    let started = Instant::now();
+    let receipts = futures_util::future::try_join_all((0..n).map(|i| {
+        let mut h = [0u8; 32];
+        h[..4].copy_from_slice(&i.to_be_bytes());
+        h[31] = 0xee;
+        let state = state.clone();
+        let signer = signer.clone();
+        async move { state.evidence.submit(&state, signer, h).await }
+    }))
+    .await
+    .unwrap();
+    let elapsed = started.elapsed();
+    let batches: std::collections::BTreeSet<u64> = receipts.iter().map(|r| r.batch).collect();
+    eprintln!(
+        "evidence throughput: {n} hashes in {elapsed:?} = {:.0} hashes/s ({} batches)",
+        n as f64 / elapsed.as_secs_f64(),
+        batches.len()
+    );
 }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use serde_json::json;
-use weft_chain::{Call, Genesis, Keypair, ModuleRegistry, Node, NodeConfig, ReceiptStatus};
 use weft_chain::Transaction;
+use weft_chain::{Call, Genesis, Keypair, ModuleRegistry, Node, NodeConfig, ReceiptStatus};
 use weft_did::evidence::{
     self, credential_hash, leaf_hash, node_hash, verify, Batch, EvidenceCall, EvidenceQuery,
     InclusionProof, MerkleError, MerkleTree,
@@ -77,7 +77,10 @@ proptest! {
 fn tree_shape_is_as_documented() {
     let l = hashes(3, 7);
     let tree = MerkleTree::new(&l).unwrap();
-    let expected = node_hash(&node_hash(&leaf_hash(&l[0]), &leaf_hash(&l[1])), &leaf_hash(&l[2]));
+    let expected = node_hash(
+        &node_hash(&leaf_hash(&l[0]), &leaf_hash(&l[1])),
+        &leaf_hash(&l[2]),
+    );
     assert_eq!(tree.root(), expected);
     // One leaf: the root is the leaf hash, and the proof is empty.
     let one = MerkleTree::new(&l[..1]).unwrap();
@@ -215,24 +218,38 @@ fn anchor_and_revoke_by_signer_only() {
 
     // Zero / oversized counts refused.
     let err = env
-        .exec(&signer, EvidenceCall::Anchor { root: [0; 32], count: 0 }.call())
+        .exec(
+            &signer,
+            EvidenceCall::Anchor {
+                root: [0; 32],
+                count: 0,
+            }
+            .call(),
+        )
         .unwrap_err();
     assert!(err.starts_with("invalid arguments"), "{err}");
 
     // Another account may not revoke.
-    let err = env.exec(&other, EvidenceCall::Revoke { batch: 0 }.call()).unwrap_err();
+    let err = env
+        .exec(&other, EvidenceCall::Revoke { batch: 0 }.call())
+        .unwrap_err();
     assert!(err.starts_with("unauthorized"), "{err}");
     assert!(env.batch(0).unwrap().revoked.is_none());
     // Unknown batch.
-    let err = env.exec(&signer, EvidenceCall::Revoke { batch: 9 }.call()).unwrap_err();
+    let err = env
+        .exec(&signer, EvidenceCall::Revoke { batch: 9 }.call())
+        .unwrap_err();
     assert!(err.starts_with("not found"), "{err}");
     // The signer may, once; the batch stays readable.
-    env.exec(&signer, EvidenceCall::Revoke { batch: 0 }.call()).unwrap();
+    env.exec(&signer, EvidenceCall::Revoke { batch: 0 }.call())
+        .unwrap();
     let b0 = env.batch(0).unwrap();
     assert_eq!(b0.root, tree.root());
     let rev = b0.revoked.unwrap();
     assert!(rev.height > b0.height);
-    let err = env.exec(&signer, EvidenceCall::Revoke { batch: 0 }.call()).unwrap_err();
+    let err = env
+        .exec(&signer, EvidenceCall::Revoke { batch: 0 }.call())
+        .unwrap_err();
     assert!(err.contains("already revoked"), "{err}");
     // Proofs against a revoked batch's root still verify (revocation is a separate fact).
     assert!(verify(&b0.root, &leaves[4], &tree.proof(4).unwrap()));

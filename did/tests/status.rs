@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use serde_json::json;
-use weft_chain::{Call, Genesis, Hash, Keypair, ModuleRegistry, Node, NodeConfig, ReceiptStatus};
 use weft_chain::{Address, Transaction};
+use weft_chain::{Call, Genesis, Hash, Keypair, ModuleRegistry, Node, NodeConfig, ReceiptStatus};
 use weft_did::status::{
-    self, bit_at, check_entry, decode_list, decode_list_capped, encode_list, ListMeta,
-    StatusCall, StatusEntry, StatusError, StatusOutcome, StatusPurpose, StatusQuery,
+    self, bit_at, check_entry, decode_list, decode_list_capped, encode_list, ListMeta, StatusCall,
+    StatusEntry, StatusError, StatusOutcome, StatusPurpose, StatusQuery,
 };
 
 const CHAIN: &str = "weft-test";
@@ -88,7 +88,13 @@ impl Env {
         id.parse().unwrap()
     }
 
-    fn update(&self, key: &Keypair, list: Hash, set: Vec<u64>, clear: Vec<u64>) -> Result<(), String> {
+    fn update(
+        &self,
+        key: &Keypair,
+        list: Hash,
+        set: Vec<u64>,
+        clear: Vec<u64>,
+    ) -> Result<(), String> {
         self.exec(key, StatusCall::Update { list, set, clear }.call())
             .map(|_| ())
     }
@@ -115,12 +121,15 @@ fn owner_creates_and_updates_others_refused() {
     let list2 = env.create(&owner, StatusPurpose::Suspension);
     assert_eq!(list2, status::list_id(&owner.address(), 1));
 
-    let meta: ListMeta = env.query::<Option<ListMeta>>(StatusQuery::Meta { list }).unwrap();
+    let meta: ListMeta = env
+        .query::<Option<ListMeta>>(StatusQuery::Meta { list })
+        .unwrap();
     assert_eq!(meta.owner, owner.address());
     assert_eq!(meta.purpose, StatusPurpose::Revocation);
     assert_eq!(meta.length, status::MIN_LENGTH);
 
-    env.update(&owner, list, vec![0, 7, 4096, 131_071], vec![]).unwrap();
+    env.update(&owner, list, vec![0, 7, 4096, 131_071], vec![])
+        .unwrap();
     for i in [0, 7, 4096, 131_071] {
         assert!(env.bit(list, i), "bit {i}");
     }
@@ -146,10 +155,16 @@ fn owner_creates_and_updates_others_refused() {
     let err = env.update(&owner, list2, vec![3], vec![3]).unwrap_err();
     assert!(err.contains("both set and cleared"), "{err}");
     // Unknown list.
-    let err = env.update(&owner, Hash([9; 32]), vec![1], vec![]).unwrap_err();
+    let err = env
+        .update(&owner, Hash([9; 32]), vec![1], vec![])
+        .unwrap_err();
     assert!(err.starts_with("not found"), "{err}");
     // Query out of range is an error; unknown list is None.
-    let (m, a) = StatusQuery::Bit { list, index: 131_072 }.args();
+    let (m, a) = StatusQuery::Bit {
+        list,
+        index: 131_072,
+    }
+    .args();
     assert!(env.node.call(status::NAME, m, &a, None).is_err());
     assert_eq!(
         env.query::<Option<bool>>(StatusQuery::Bit {
@@ -164,7 +179,13 @@ fn owner_creates_and_updates_others_refused() {
 fn length_rules() {
     let env = Env::new();
     let owner = Keypair::from_seed(&[1; 32]);
-    for length in [0, 8, status::MIN_LENGTH - 8, status::MIN_LENGTH + 4, status::MAX_LENGTH + 8] {
+    for length in [
+        0,
+        8,
+        status::MIN_LENGTH - 8,
+        status::MIN_LENGTH + 4,
+        status::MAX_LENGTH + 8,
+    ] {
         let err = env
             .exec(
                 &owner,
@@ -188,7 +209,8 @@ fn length_rules() {
     )
     .unwrap();
     let list = status::list_id(&owner.address(), 0);
-    env.update(&owner, list, vec![status::MIN_LENGTH + 7], vec![]).unwrap();
+    env.update(&owner, list, vec![status::MIN_LENGTH + 7], vec![])
+        .unwrap();
     assert!(env.bit(list, status::MIN_LENGTH + 7));
 }
 
@@ -210,7 +232,9 @@ fn revocation_is_final_suspension_round_trips() {
     assert!(env.bit(sus, 42));
     env.update(&owner, sus, vec![], vec![42]).unwrap();
     assert!(!env.bit(sus, 42));
-    let meta = env.query::<Option<ListMeta>>(StatusQuery::Meta { list: sus }).unwrap();
+    let meta = env
+        .query::<Option<ListMeta>>(StatusQuery::Meta { list: sus })
+        .unwrap();
     assert_eq!(meta.set_count, 0);
 }
 
@@ -294,19 +318,33 @@ fn entry_parses_and_round_trips() {
 #[test]
 fn entry_parsing_errors() {
     let cases: Vec<(&str, serde_json::Value, fn(&StatusError) -> bool)> = vec![
-        ("type", json!("StatusList2021Entry"), |e| matches!(e, StatusError::Malformed(_))),
+        ("type", json!("StatusList2021Entry"), |e| {
+            matches!(e, StatusError::Malformed(_))
+        }),
         ("statusPurpose", json!("refresh"), |e| {
             matches!(e, StatusError::UnsupportedPurpose(_))
         }),
-        ("statusListIndex", json!(94567), |e| matches!(e, StatusError::Malformed(_))),
-        ("statusListIndex", json!("-1"), |e| matches!(e, StatusError::Malformed(_))),
-        ("statusListIndex", json!("0x10"), |e| matches!(e, StatusError::Malformed(_))),
-        ("statusListIndex", json!("007"), |e| matches!(e, StatusError::Malformed(_))),
+        ("statusListIndex", json!(94567), |e| {
+            matches!(e, StatusError::Malformed(_))
+        }),
+        ("statusListIndex", json!("-1"), |e| {
+            matches!(e, StatusError::Malformed(_))
+        }),
+        ("statusListIndex", json!("0x10"), |e| {
+            matches!(e, StatusError::Malformed(_))
+        }),
+        ("statusListIndex", json!("007"), |e| {
+            matches!(e, StatusError::Malformed(_))
+        }),
         ("statusListIndex", json!("99999999999999999999999"), |e| {
             matches!(e, StatusError::Malformed(_))
         }),
-        ("statusListCredential", json!("nourl"), |e| matches!(e, StatusError::Malformed(_))),
-        ("statusSize", json!(2), |e| matches!(e, StatusError::UnsupportedSize(_))),
+        ("statusListCredential", json!("nourl"), |e| {
+            matches!(e, StatusError::Malformed(_))
+        }),
+        ("statusSize", json!(2), |e| {
+            matches!(e, StatusError::UnsupportedSize(_))
+        }),
         ("id", json!(5), |e| matches!(e, StatusError::Malformed(_))),
     ];
     for (field, value, check) in cases {
@@ -317,8 +355,14 @@ fn entry_parsing_errors() {
     }
     let mut v = entry_json();
     v.as_object_mut().unwrap().remove("statusListCredential");
-    assert!(matches!(StatusEntry::parse(&v), Err(StatusError::Malformed(_))));
-    assert!(matches!(StatusEntry::parse(&json!([])), Err(StatusError::Malformed(_))));
+    assert!(matches!(
+        StatusEntry::parse(&v),
+        Err(StatusError::Malformed(_))
+    ));
+    assert!(matches!(
+        StatusEntry::parse(&json!([])),
+        Err(StatusError::Malformed(_))
+    ));
 }
 
 #[test]

@@ -219,11 +219,7 @@ async fn pending(state: &ApiState) -> Result<Vec<Item>, StoreError> {
     Ok(out)
 }
 
-async fn anchor_group(
-    state: &ApiState,
-    signer: &Signer,
-    items: Vec<Item>,
-) -> Result<(), ApiError> {
+async fn anchor_group(state: &ApiState, signer: &Signer, items: Vec<Item>) -> Result<(), ApiError> {
     // One leaf per distinct hash; every waiter of a hash gets its proof.
     let mut leaves: Vec<[u8; 32]> = Vec::with_capacity(items.len());
     let mut waiters: BTreeMap<[u8; 32], Vec<oneshot::Sender<Result<EvidenceReceipt, String>>>> =
@@ -306,7 +302,9 @@ async fn anchor_leaves(
     let mut receipts = Vec::with_capacity(leaves.len());
     let mut db = pool.begin().await.map_err(StoreError::from)?;
     for (i, h) in leaves.iter().enumerate() {
-        let proof = tree.proof(i as u32).ok_or_else(|| ApiError::internal("proof"))?;
+        let proof = tree
+            .proof(i as u32)
+            .ok_or_else(|| ApiError::internal("proof"))?;
         let hash = hex::encode(h);
         let path: String = proof.path.iter().map(hex::encode).collect();
         sqlx::query(
@@ -370,7 +368,8 @@ pub async fn stored_proof(
     .await
     .map_err(StoreError::from)?;
     let Some(row) = row else { return Ok(None) };
-    let int = |name: &str| -> Result<i64, ApiError> { row.try_get(name).map_err(ApiError::internal) };
+    let int =
+        |name: &str| -> Result<i64, ApiError> { row.try_get(name).map_err(ApiError::internal) };
     let root_hex: String = row.try_get("root").map_err(ApiError::internal)?;
     let path_hex: String = row.try_get("path").map_err(ApiError::internal)?;
     let mut root = [0u8; 32];

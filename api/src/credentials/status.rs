@@ -26,8 +26,7 @@ use weft_chain::{Address, Hash, Keypair};
 use weft_did::credential::data_integrity::{self, ProofOptions};
 use weft_did::registry::{self, DidQuery, Resolution, Selector};
 use weft_did::status::{
-    self, check_entry, ListMeta, StatusCall, StatusEntry, StatusOutcome, StatusPurpose,
-    StatusQuery,
+    self, check_entry, ListMeta, StatusCall, StatusEntry, StatusOutcome, StatusPurpose, StatusQuery,
 };
 use weft_did::{resolution, Did, Relationships};
 
@@ -76,9 +75,8 @@ fn list_row(row: &sqlx::any::AnyRow) -> Result<ListRecord, ApiError> {
         let v: i64 = row.try_get(name).map_err(ApiError::internal)?;
         u64::try_from(v).map_err(ApiError::internal)
     };
-    let get_s = |name: &str| -> Result<String, ApiError> {
-        row.try_get(name).map_err(ApiError::internal)
-    };
+    let get_s =
+        |name: &str| -> Result<String, ApiError> { row.try_get(name).map_err(ApiError::internal) };
     Ok(ListRecord {
         list_id: get_s("list_id")?.parse().map_err(ApiError::internal)?,
         tenant: get_s("tenant")?,
@@ -129,7 +127,9 @@ pub async fn create_list(
     let (key_id, key) = tenant_key_for_address(state, tenant, &address)
         .await?
         .ok_or_else(|| {
-            ApiError::Forbidden(format!("{issuer_did} is not controlled by a key of this tenant"))
+            ApiError::Forbidden(format!(
+                "{issuer_did} is not controlled by a key of this tenant"
+            ))
         })?;
     let tx = settled(
         state
@@ -147,7 +147,11 @@ pub async fn create_list(
         mul = (mul + 1) % length;
     }
     let add = u64::from_le_bytes(rnd[8..].try_into().expect("8 bytes")) % length;
-    let url = format!("{}{PATH}{}", base.trim_end_matches('/'), hex::encode(list_id.0));
+    let url = format!(
+        "{}{PATH}{}",
+        base.trim_end_matches('/'),
+        hex::encode(list_id.0)
+    );
     sqlx::query(
         "INSERT INTO status_lists (list_id, tenant, key_id, issuer_did, purpose, length, url, \
          next_seq, perm_mul, perm_add, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10)",
@@ -312,10 +316,9 @@ pub async fn record_issued(
 
 /// The list id in a `statusListCredential` URL of this node (`…/status-lists/<64 hex>`).
 pub fn list_of_url(url: &str) -> Result<Hash, ApiError> {
-    let tail = url
-        .rsplit_once(PATH)
-        .map(|(_, t)| t)
-        .ok_or_else(|| ApiError::InvalidRequest(format!("{url} is not a status list of this node")))?;
+    let tail = url.rsplit_once(PATH).map(|(_, t)| t).ok_or_else(|| {
+        ApiError::InvalidRequest(format!("{url} is not a status list of this node"))
+    })?;
     let tail = tail.split(['#', '?']).next().unwrap_or_default();
     parse_list_id(tail)
 }
@@ -324,7 +327,9 @@ pub fn list_of_url(url: &str) -> Result<Hash, ApiError> {
 pub fn parse_list_id(text: &str) -> Result<Hash, ApiError> {
     let text = text.strip_prefix("0x").unwrap_or(text);
     if text.len() != 64 {
-        return Err(ApiError::InvalidRequest("a list id is 64 hex digits".into()));
+        return Err(ApiError::InvalidRequest(
+            "a list id is 64 hex digits".into(),
+        ));
     }
     text.parse()
         .map_err(|_| ApiError::InvalidRequest("a list id is 64 hex digits".into()))
@@ -355,7 +360,10 @@ pub async fn set_status(
             purpose.as_str()
         ))
     })?;
-    let list = parse_list_id(&row.try_get::<String, _>("list_id").map_err(ApiError::internal)?)?;
+    let list = parse_list_id(
+        &row.try_get::<String, _>("list_id")
+            .map_err(ApiError::internal)?,
+    )?;
     let index: i64 = row.try_get("idx").map_err(ApiError::internal)?;
     let index = u64::try_from(index).map_err(ApiError::internal)?;
     let record = list_record(state, &list)
@@ -379,8 +387,12 @@ pub async fn set_status(
 
 /// A list's on-chain metadata and bits (404 if none).
 pub fn chain_list(state: &ApiState, list: &Hash) -> Result<(ListMeta, Vec<u8>), ApiError> {
-    query::<Option<(ListMeta, Vec<u8>)>>(state, status::NAME, StatusQuery::Bits { list: *list }.args())?
-        .ok_or_else(|| ApiError::NotFound(format!("no status list {list}")))
+    query::<Option<(ListMeta, Vec<u8>)>>(
+        state,
+        status::NAME,
+        StatusQuery::Bits { list: *list }.args(),
+    )?
+    .ok_or_else(|| ApiError::NotFound(format!("no status list {list}")))
 }
 
 /// The verification method of `did` (latest version) whose key is `key` and that may assert.

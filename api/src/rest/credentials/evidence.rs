@@ -65,7 +65,12 @@ pub async fn submit(
         )));
     }
     // Fail early on an unknown key rather than in the batcher.
-    if state.store.key(&principal.tenant, &body.key_id).await?.is_none() {
+    if state
+        .store
+        .key(&principal.tenant, &body.key_id)
+        .await?
+        .is_none()
+    {
         return Err(ApiError::NotFound(format!(
             "no key {:?} for this tenant",
             body.key_id

@@ -241,8 +241,14 @@ pub async fn update_status(
         }
         let purpose = purpose(&item.status_purpose)?;
         let value = status_value(&item.status)?;
-        let (list, index, tx) =
-            svc::set_status(&state, &principal.tenant, &body.credential_id, purpose, value).await?;
+        let (list, index, tx) = svc::set_status(
+            &state,
+            &principal.tenant,
+            &body.credential_id,
+            purpose,
+            value,
+        )
+        .await?;
         out.push(StatusChanged {
             status_purpose: purpose.as_str().into(),
             status: value,
