@@ -2,7 +2,7 @@
 //! anchoring and get their receipts, look up a hash's anchoring with its proof, and revoke a
 //! batch (its signer only). Services live in [`crate::credentials::evidence`].
 
-use actix_web::{web, HttpResponse};
+use actix_web::web;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{OpenApi, ToSchema};
