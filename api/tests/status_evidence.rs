@@ -577,3 +577,45 @@ async fn evidence_throughput() {
         batches.len()
     );
 }
+
+/// Hashes accepted but not anchored before a crash (rows left in `evidence_pending`) are
+/// re-anchored when the batcher starts, and their proofs stored.
+#[actix_web::test]
+async fn pending_evidence_is_reanchored_on_start() {
+    let api = Api::start().await;
+    let acme = api.token("acme").await;
+    let _ = api.create_did(&acme, "anchor").await;
+    let left = [0x42u8; 32];
+    sqlx::query(
+        "INSERT INTO evidence_pending (hash, tenant, key_id, created_ms) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(hex::encode(left))
+    .bind("acme")
+    .bind("anchor")
+    .bind(1i64)
+    .execute(api.state.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        ev::hash_outcome(&api.state, &left).await.unwrap(),
+        ev::EvidenceOutcome::NotAnchored
+    );
+    // Starting the batcher (here: by the first submission) anchors the leftover too.
+    let arc = api.state.clone().into_inner();
+    api.state.evidence.start(&arc);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let ev::EvidenceOutcome::Anchored { .. } =
+            ev::hash_outcome(&api.state, &left).await.unwrap()
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "leftover never anchored");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let rows = sqlx::query("SELECT hash FROM evidence_pending")
+        .fetch_all(api.state.store.pool())
+        .await
+        .unwrap();
+    assert!(rows.is_empty());
+}

@@ -293,7 +293,7 @@ pub fn verify(root: &[u8; 32], hash: &[u8; 32], proof: &InclusionProof) -> bool 
             let Some(sibling) = path.next() else {
                 return false;
             };
-            acc = if i % 2 == 0 {
+            acc = if i.is_multiple_of(2) {
                 node_hash(&acc, sibling)
             } else {
                 node_hash(sibling, &acc)

@@ -483,7 +483,7 @@ impl StatusRegistry {
         purpose: StatusPurpose,
         length: u64,
     ) -> Result<(), ModuleError> {
-        if !(MIN_LENGTH..=MAX_LENGTH).contains(&length) || length % 8 != 0 {
+        if !(MIN_LENGTH..=MAX_LENGTH).contains(&length) || !length.is_multiple_of(8) {
             return Err(ModuleError::InvalidArgs(format!(
                 "length must be a multiple of 8 in {MIN_LENGTH}..={MAX_LENGTH} bits"
             )));

@@ -317,7 +317,8 @@ fn entry_parses_and_round_trips() {
 
 #[test]
 fn entry_parsing_errors() {
-    let cases: Vec<(&str, serde_json::Value, fn(&StatusError) -> bool)> = vec![
+    type Case = (&'static str, serde_json::Value, fn(&StatusError) -> bool);
+    let cases: Vec<Case> = vec![
         ("type", json!("StatusList2021Entry"), |e| {
             matches!(e, StatusError::Malformed(_))
         }),
