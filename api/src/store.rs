@@ -56,16 +56,30 @@ impl Backend {
 
     fn migrations(self) -> &'static [(i64, &'static str, &'static str)] {
         match self {
-            Backend::Sqlite => &[(
-                1,
-                "init",
-                include_str!("../migrations/sqlite/0001_init.sql"),
-            )],
-            Backend::Postgres => &[(
-                1,
-                "init",
-                include_str!("../migrations/postgres/0001_init.sql"),
-            )],
+            Backend::Sqlite => &[
+                (
+                    1,
+                    "init",
+                    include_str!("../migrations/sqlite/0001_init.sql"),
+                ),
+                (
+                    7,
+                    "status_evidence",
+                    include_str!("../migrations/sqlite/0007_status_evidence.sql"),
+                ),
+            ],
+            Backend::Postgres => &[
+                (
+                    1,
+                    "init",
+                    include_str!("../migrations/postgres/0001_init.sql"),
+                ),
+                (
+                    7,
+                    "status_evidence",
+                    include_str!("../migrations/postgres/0007_status_evidence.sql"),
+                ),
+            ],
         }
     }
 }
@@ -187,6 +201,11 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// The connection pool, for the stores of other parts (status lists, evidence).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
     }
 
     /// Open connections (for metrics).

@@ -19,6 +19,9 @@
 //! - [`cpt`]: the `cpt` module (JSON Schema draft 2020-12 registry). [`canonical`]: canonical JSON.
 //! - [`credential`]: verifiable credentials; so far Data Integrity `eddsa-jcs-2022` proofs
 //!   ([`credential::data_integrity`]) and `did:key` verification-method resolution.
+//! - [`status`]: the `status` module (Bitstring Status Lists on chain, owner-only writes,
+//!   revocation final) and the list encoding, entries and checks. [`evidence`]: the `evidence`
+//!   module (Merkle roots of credential-hash batches, signer-only revocation) and the tree.
 //! - `METHOD.md` (next to this crate's `Cargo.toml`) is the `did:weft` method specification.
 //!
 //! Module names (`did`, `issuer`, `cpt`) are state namespaces; credentials will add their own
@@ -30,11 +33,13 @@ pub mod credential;
 pub mod did;
 pub mod document;
 mod error;
+pub mod evidence;
 pub mod issuer;
 pub mod multikey;
 pub mod proof;
 pub mod registry;
 pub mod resolution;
+pub mod status;
 
 use std::sync::Arc;
 
@@ -50,5 +55,7 @@ pub fn modules() -> Vec<Arc<dyn Module>> {
         Arc::new(registry::DidRegistry),
         Arc::new(issuer::IssuerRegistry),
         Arc::new(cpt::CptRegistry),
+        Arc::new(status::StatusRegistry),
+        Arc::new(evidence::EvidenceRegistry),
     ]
 }

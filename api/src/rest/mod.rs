@@ -14,6 +14,12 @@
 
 pub mod access;
 pub mod chain;
+/// Evidence anchoring endpoints (`credentials/evidence.rs`).
+#[path = "credentials/evidence.rs"]
+pub mod credential_evidence;
+/// Status list endpoints (`credentials/status.rs`).
+#[path = "credentials/status.rs"]
+pub mod credential_status;
 pub mod did;
 pub mod ops;
 pub mod polls;
@@ -77,6 +83,8 @@ pub struct ApiState {
     pub config: ApiConfig,
     /// PSI sessions with partner servers (registered as its own app data by [`configure`]).
     pub psi: web::Data<psi::PsiService>,
+    /// The evidence anchoring batcher.
+    pub evidence: crate::credentials::evidence::EvidenceBatcher,
 }
 
 impl ApiState {
@@ -91,6 +99,7 @@ impl ApiState {
             metrics: Metrics::new(),
             config,
             psi: psi::PsiService::new(psi::PsiConfig::default()),
+            evidence: crate::credentials::evidence::EvidenceBatcher::new(Default::default()),
         }
     }
 }
@@ -160,6 +169,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(polls::Doc::openapi());
     doc.merge(psi::Doc::openapi());
     doc.merge(psi::oprf::Doc::openapi());
+    doc.merge(credential_status::Doc::openapi());
+    doc.merge(credential_evidence::Doc::openapi());
     doc
 }
 
@@ -235,8 +246,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<ApiState>) {
                 .configure(did::configure_v1)
                 .configure(polls::configure_v1)
                 .configure(psi::configure_v1)
+                .configure(credential_status::configure_v1)
+                .configure(credential_evidence::configure_v1)
                 .default_service(web::to(api_not_found)),
         )
         .configure(did::configure_root)
-        .configure(psi::configure_root);
+        .configure(psi::configure_root)
+        .configure(|cfg| credential_status::configure_root(cfg, limit));
 }

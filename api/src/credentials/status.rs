@@ -1,0 +1,494 @@
+//! Bitstring Status Lists on the issuer side: creating a list for a tenant's DID, allocating
+//! status entries at issuance, recording which entry each credential got, changing a
+//! credential's status, serving the signed status list credential, and the verifier's check.
+//!
+//! # Ownership
+//!
+//! The on-chain list is owned by the account that created it. This node creates lists only with
+//! the tenant's custodied key whose address **is** the issuer DID's address (`did:weft:<chain>:
+//! <owner>`); the status list credential is issued by that DID and signed by that key through a
+//! verification method of the DID's current document with `assertionMethod`.
+//!
+//! # Index allocation (privacy trade-off)
+//!
+//! Each list keeps a persistent counter `next_seq` in the store, advanced with a compare-and-set
+//! `UPDATE` before an index is handed out (so a restart never hands out an index twice). The
+//! index is `(seq * mul + add) mod length` with `mul` coprime to `length` and `mul`, `add` drawn
+//! from the OS CSPRNG at creation: a permutation, so indexes never collide, and neighbouring
+//! issuances do not land on neighbouring bits. It is not a cryptographic shuffle (two known
+//! (seq, index) pairs reveal it); herd privacy comes from the list size (at least 131,072).
+//! Sequential allocation would make issuance order visible to anyone watching the list.
+
+use rand::RngCore;
+use serde_json::Value;
+use sqlx::Row;
+use weft_chain::{Address, Hash, Keypair};
+use weft_did::credential::data_integrity::{self, ProofOptions};
+use weft_did::registry::{self, DidQuery, Resolution, Selector};
+use weft_did::status::{
+    self, check_entry, ListMeta, StatusCall, StatusEntry, StatusOutcome, StatusPurpose, StatusQuery,
+};
+use weft_did::{resolution, Did, Relationships};
+
+use super::{query, receipt_attribute, settled, tenant_key, tenant_key_for_address};
+use crate::chain_client::TxOutcome;
+use crate::problem::ApiError;
+use crate::rest::ApiState;
+use crate::store::now_ms;
+
+/// Path prefix of status list credentials (`GET /status-lists/{id}`).
+pub const PATH: &str = "/status-lists/";
+
+/// The public base URL of this node, used in `statusListCredential` URLs of lists created
+/// outside a request (`WEFT_PUBLIC_URL`, default `http://localhost:8080`).
+pub fn public_base() -> String {
+    std::env::var("WEFT_PUBLIC_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .map(|s| s.trim_end_matches('/').to_string())
+        .unwrap_or_else(|| "http://localhost:8080".into())
+}
+
+/// A list published by this node (the store row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListRecord {
+    /// On-chain list id.
+    pub list_id: Hash,
+    /// Owning tenant.
+    pub tenant: String,
+    /// The custodied key that owns the list on chain.
+    pub key_id: String,
+    /// The issuer DID.
+    pub issuer_did: String,
+    /// Purpose.
+    pub purpose: StatusPurpose,
+    /// Length in bits.
+    pub length: u64,
+    /// URL of its status list credential.
+    pub url: String,
+    /// Indexes handed out so far.
+    pub allocated: u64,
+}
+
+fn list_row(row: &sqlx::any::AnyRow) -> Result<ListRecord, ApiError> {
+    let get_i = |name: &str| -> Result<u64, ApiError> {
+        let v: i64 = row.try_get(name).map_err(ApiError::internal)?;
+        u64::try_from(v).map_err(ApiError::internal)
+    };
+    let get_s =
+        |name: &str| -> Result<String, ApiError> { row.try_get(name).map_err(ApiError::internal) };
+    Ok(ListRecord {
+        list_id: get_s("list_id")?.parse().map_err(ApiError::internal)?,
+        tenant: get_s("tenant")?,
+        key_id: get_s("key_id")?,
+        issuer_did: get_s("issuer_did")?,
+        purpose: StatusPurpose::parse(&get_s("purpose")?).map_err(ApiError::internal)?,
+        length: get_i("length")?,
+        url: get_s("url")?,
+        allocated: get_i("next_seq")?,
+    })
+}
+
+const LIST_SELECT: &str =
+    "SELECT list_id, tenant, key_id, issuer_did, purpose, length, url, next_seq FROM status_lists";
+
+/// The store record of a list, if this node published it.
+pub async fn list_record(state: &ApiState, list: &Hash) -> Result<Option<ListRecord>, ApiError> {
+    let row = sqlx::query(&format!("{LIST_SELECT} WHERE list_id = $1"))
+        .bind(list.to_string())
+        .fetch_optional(state.store.pool())
+        .await
+        .map_err(crate::store::StoreError::from)?;
+    row.as_ref().map(list_row).transpose()
+}
+
+/// The `did:weft` address of `did` on this chain (400 otherwise).
+fn local_address(state: &ApiState, did: &str) -> Result<Address, ApiError> {
+    match Did::parse(did) {
+        Ok(Did::Weft { chain_id, address }) if chain_id == state.node.chain_id() => Ok(address),
+        Ok(_) => Err(ApiError::InvalidRequest(format!(
+            "{did} is not a did:weft of this chain"
+        ))),
+        Err(e) => Err(ApiError::InvalidRequest(e.to_string())),
+    }
+}
+
+/// Creates an on-chain list for the tenant's DID `issuer_did` (signed with the tenant's key
+/// whose address is the DID's) and records it; `base` is the public URL prefix of this node.
+pub async fn create_list(
+    state: &ApiState,
+    tenant: &str,
+    issuer_did: &str,
+    purpose: StatusPurpose,
+    length: u64,
+    base: &str,
+) -> Result<(ListRecord, TxOutcome), ApiError> {
+    let address = local_address(state, issuer_did)?;
+    let (key_id, key) = tenant_key_for_address(state, tenant, &address)
+        .await?
+        .ok_or_else(|| {
+            ApiError::Forbidden(format!(
+                "{issuer_did} is not controlled by a key of this tenant"
+            ))
+        })?;
+    let tx = settled(
+        state
+            .chain
+            .sign_submit_and_wait(&key, StatusCall::CreateList { purpose, length }.call())
+            .await?,
+    )?;
+    let list_id: Hash = receipt_attribute(state, &tx.tx_hash, "list")?
+        .parse()
+        .map_err(ApiError::internal)?;
+    let mut rnd = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut rnd);
+    let mut mul = u64::from_le_bytes(rnd[..8].try_into().expect("8 bytes")) % length;
+    while gcd(mul, length) != 1 {
+        mul = (mul + 1) % length;
+    }
+    let add = u64::from_le_bytes(rnd[8..].try_into().expect("8 bytes")) % length;
+    let url = format!(
+        "{}{PATH}{}",
+        base.trim_end_matches('/'),
+        hex::encode(list_id.0)
+    );
+    sqlx::query(
+        "INSERT INTO status_lists (list_id, tenant, key_id, issuer_did, purpose, length, url, \
+         next_seq, perm_mul, perm_add, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10)",
+    )
+    .bind(list_id.to_string())
+    .bind(tenant)
+    .bind(&key_id)
+    .bind(issuer_did)
+    .bind(purpose.as_str())
+    .bind(length as i64)
+    .bind(&url)
+    .bind(mul as i64)
+    .bind(add as i64)
+    .bind(now_ms())
+    .execute(state.store.pool())
+    .await
+    .map_err(crate::store::StoreError::from)?;
+    tracing::info!(tenant, list = %list_id, purpose = purpose.as_str(), "status list created");
+    Ok((
+        ListRecord {
+            list_id,
+            tenant: tenant.into(),
+            key_id,
+            issuer_did: issuer_did.into(),
+            purpose,
+            length,
+            url,
+            allocated: 0,
+        },
+        tx,
+    ))
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// Serialises allocation within this process (the store's compare-and-set makes it safe across
+/// processes too; the lock only avoids pointless retries).
+static ALLOC_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Hands out a fresh status entry of `purpose` on a list of the tenant's DID `issuer_did`
+/// (creating a list on first use or when the current one is full) and returns the
+/// `BitstringStatusListEntry` JSON. The issuance endpoint calls this, then [`record_issued`].
+pub async fn allocate_status_entry(
+    state: &ApiState,
+    tenant: &str,
+    issuer_did: &str,
+    purpose: StatusPurpose,
+) -> Result<Value, ApiError> {
+    let _guard = ALLOC_LOCK.lock().await;
+    for _ in 0..8 {
+        let row = sqlx::query(
+            "SELECT list_id, next_seq, length, perm_mul, perm_add, url FROM status_lists \
+             WHERE tenant = $1 AND issuer_did = $2 AND purpose = $3 AND next_seq < length \
+             ORDER BY created_ms LIMIT 1",
+        )
+        .bind(tenant)
+        .bind(issuer_did)
+        .bind(purpose.as_str())
+        .fetch_optional(state.store.pool())
+        .await
+        .map_err(crate::store::StoreError::from)?;
+        let Some(row) = row else {
+            create_list(
+                state,
+                tenant,
+                issuer_did,
+                purpose,
+                status::MIN_LENGTH,
+                &public_base(),
+            )
+            .await?;
+            continue;
+        };
+        let int = |name: &str| -> Result<u64, ApiError> {
+            let v: i64 = row.try_get(name).map_err(ApiError::internal)?;
+            u64::try_from(v).map_err(ApiError::internal)
+        };
+        let (seq, length, mul, add) = (
+            int("next_seq")?,
+            int("length")?,
+            int("perm_mul")?,
+            int("perm_add")?,
+        );
+        let list_id: String = row.try_get("list_id").map_err(ApiError::internal)?;
+        let url: String = row.try_get("url").map_err(ApiError::internal)?;
+        let done = sqlx::query(
+            "UPDATE status_lists SET next_seq = $1 WHERE list_id = $2 AND next_seq = $3",
+        )
+        .bind((seq + 1) as i64)
+        .bind(&list_id)
+        .bind(seq as i64)
+        .execute(state.store.pool())
+        .await
+        .map_err(crate::store::StoreError::from)?;
+        if done.rows_affected() != 1 {
+            continue; // another process took it
+        }
+        let index = ((seq as u128 * mul as u128 + add as u128) % length as u128) as u64;
+        return Ok(StatusEntry {
+            id: Some(format!("{url}#{index}")),
+            purpose,
+            index,
+            list_credential: url,
+        }
+        .to_json());
+    }
+    Err(ApiError::Unavailable(
+        "could not allocate a status index; retry".into(),
+    ))
+}
+
+/// Records that the tenant's credential `credential_id` carries `entries` (its
+/// `credentialStatus` items), so `POST /credentials/status` can find the bits later.
+pub async fn record_issued(
+    state: &ApiState,
+    tenant: &str,
+    credential_id: &str,
+    entries: &[Value],
+) -> Result<(), ApiError> {
+    for v in entries {
+        let entry = StatusEntry::parse(v).map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
+        let list = list_of_url(&entry.list_credential)?;
+        let record = list_record(state, &list)
+            .await?
+            .filter(|r| r.tenant == tenant)
+            .ok_or_else(|| ApiError::NotFound(format!("no status list {list} of this tenant")))?;
+        if entry.purpose != record.purpose || entry.index >= record.length {
+            return Err(ApiError::InvalidRequest(
+                "status entry does not match its list".into(),
+            ));
+        }
+        sqlx::query(
+            "INSERT INTO status_entries (tenant, credential_id, purpose, list_id, idx) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(tenant)
+        .bind(credential_id)
+        .bind(entry.purpose.as_str())
+        .bind(list.to_string())
+        .bind(entry.index as i64)
+        .execute(state.store.pool())
+        .await
+        .map_err(|e| match crate::store::StoreError::from(e) {
+            crate::store::StoreError::Database(sqlx::Error::Database(d))
+                if d.is_unique_violation() =>
+            {
+                ApiError::Conflict(format!(
+                    "credential {credential_id:?} already has a {} entry",
+                    entry.purpose.as_str()
+                ))
+            }
+            other => other.into(),
+        })?;
+    }
+    Ok(())
+}
+
+/// The list id in a `statusListCredential` URL of this node (`…/status-lists/<64 hex>`).
+pub fn list_of_url(url: &str) -> Result<Hash, ApiError> {
+    let tail = url.rsplit_once(PATH).map(|(_, t)| t).ok_or_else(|| {
+        ApiError::InvalidRequest(format!("{url} is not a status list of this node"))
+    })?;
+    let tail = tail.split(['#', '?']).next().unwrap_or_default();
+    parse_list_id(tail)
+}
+
+/// Parses a list id (64 hex digits, optional `0x`).
+pub fn parse_list_id(text: &str) -> Result<Hash, ApiError> {
+    let text = text.strip_prefix("0x").unwrap_or(text);
+    if text.len() != 64 {
+        return Err(ApiError::InvalidRequest(
+            "a list id is 64 hex digits".into(),
+        ));
+    }
+    text.parse()
+        .map_err(|_| ApiError::InvalidRequest("a list id is 64 hex digits".into()))
+}
+
+/// Sets (`status = true`) or clears the bit of the tenant's credential for `purpose`; returns
+/// the list, index and transaction.
+pub async fn set_status(
+    state: &ApiState,
+    tenant: &str,
+    credential_id: &str,
+    purpose: StatusPurpose,
+    status: bool,
+) -> Result<(Hash, u64, TxOutcome), ApiError> {
+    let row = sqlx::query(
+        "SELECT list_id, idx FROM status_entries WHERE tenant = $1 AND credential_id = $2 \
+         AND purpose = $3",
+    )
+    .bind(tenant)
+    .bind(credential_id)
+    .bind(purpose.as_str())
+    .fetch_optional(state.store.pool())
+    .await
+    .map_err(crate::store::StoreError::from)?
+    .ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "no {} status entry for credential {credential_id:?} of this tenant",
+            purpose.as_str()
+        ))
+    })?;
+    let list = parse_list_id(
+        &row.try_get::<String, _>("list_id")
+            .map_err(ApiError::internal)?,
+    )?;
+    let index: i64 = row.try_get("idx").map_err(ApiError::internal)?;
+    let index = u64::try_from(index).map_err(ApiError::internal)?;
+    let record = list_record(state, &list)
+        .await?
+        .ok_or_else(|| ApiError::internal("status entry without its list"))?;
+    let key = tenant_key(state, tenant, &record.key_id).await?;
+    let (set, clear) = if status {
+        (vec![index], vec![])
+    } else {
+        (vec![], vec![index])
+    };
+    let tx = settled(
+        state
+            .chain
+            .sign_submit_and_wait(&key, StatusCall::Update { list, set, clear }.call())
+            .await?,
+    )?;
+    tracing::info!(tenant, list = %list, index, status, "credential status changed");
+    Ok((list, index, tx))
+}
+
+/// A list's on-chain metadata and bits (404 if none).
+pub fn chain_list(state: &ApiState, list: &Hash) -> Result<(ListMeta, Vec<u8>), ApiError> {
+    query::<Option<(ListMeta, Vec<u8>)>>(
+        state,
+        status::NAME,
+        StatusQuery::Bits { list: *list }.args(),
+    )?
+    .ok_or_else(|| ApiError::NotFound(format!("no status list {list}")))
+}
+
+/// The verification method of `did` (latest version) whose key is `key` and that may assert.
+fn assertion_method(state: &ApiState, did: &str, key: &Keypair) -> Result<String, ApiError> {
+    let address = local_address(state, did)?;
+    let res: Option<Resolution> = query(
+        state,
+        registry::NAME,
+        DidQuery::Resolve {
+            did: address,
+            selector: Selector::Latest,
+        }
+        .args(),
+    )?;
+    let res = res
+        .filter(|r| !r.head.deactivated)
+        .ok_or_else(|| ApiError::Conflict(format!("{did} is not an active DID")))?;
+    res.record
+        .state
+        .keys
+        .iter()
+        .find(|k| {
+            k.public_key == key.public_key() && k.relationships.has(Relationships::ASSERTION_METHOD)
+        })
+        .map(|k| format!("{did}#{}", k.fragment))
+        .ok_or_else(|| {
+            ApiError::Conflict(format!(
+                "{did} no longer lists the list owner's key for assertionMethod"
+            ))
+        })
+}
+
+/// The signed `BitstringStatusListCredential` of a list this node published. `validFrom` and the
+/// proof's `created` are the list's last update time, so the document changes only with the list.
+pub async fn signed_status_list_credential(
+    state: &ApiState,
+    list: &Hash,
+) -> Result<Value, ApiError> {
+    let record = list_record(state, list)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no status list {list} published here")))?;
+    let (meta, bits) = chain_list(state, list)?;
+    let key = tenant_key(state, &record.tenant, &record.key_id).await?;
+    if key.address() != meta.owner {
+        return Err(ApiError::internal("status list owner and key differ"));
+    }
+    let vm = assertion_method(state, &record.issuer_did, &key)?;
+    let time = resolution::format_time(meta.updated_ms);
+    let unsigned =
+        status::status_list_credential(&record.url, &record.issuer_did, meta.purpose, &bits, &time);
+    data_integrity::sign(&unsigned, &ProofOptions::assertion(vm, time), &key)
+        .map_err(ApiError::internal)
+}
+
+/// Why a status check failed (for the verifier).
+#[derive(Debug, thiserror::Error)]
+pub enum StatusCheckError {
+    /// The entry is malformed or does not match its list.
+    #[error(transparent)]
+    Entry(#[from] status::StatusError),
+    /// The `statusListCredential` is not a list on this chain (nothing is fetched).
+    #[error("status list not on this chain: {0}")]
+    UnknownList(String),
+    /// Reading the chain failed.
+    #[error("status check failed: {0}")]
+    Unavailable(String),
+}
+
+/// Checks a `credentialStatus` entry against the list on chain (lists of this chain only; the
+/// host of `statusListCredential` is not trusted, only the list id in its path). The caller
+/// must also check that the list's owner is the credential's issuer: see [`status_owner`].
+pub fn status_outcome(state: &ApiState, entry: &Value) -> Result<StatusOutcome, StatusCheckError> {
+    status_check(state, entry).map(|(outcome, _)| outcome)
+}
+
+/// [`status_outcome`] plus the list's owner account (to compare with the issuer DID).
+pub fn status_check(
+    state: &ApiState,
+    entry: &Value,
+) -> Result<(StatusOutcome, Address), StatusCheckError> {
+    let entry = StatusEntry::parse(entry)?;
+    let list = list_of_url(&entry.list_credential)
+        .map_err(|_| StatusCheckError::UnknownList(entry.list_credential.clone()))?;
+    let (method, args) = StatusQuery::Bits { list }.args();
+    let bytes = state
+        .node
+        .call(status::NAME, method, &args, None)
+        .map_err(|e| StatusCheckError::Unavailable(e.to_string()))?;
+    let (meta, bits): (ListMeta, Vec<u8>) =
+        borsh::from_slice::<Option<(ListMeta, Vec<u8>)>>(&bytes)
+            .map_err(|e| StatusCheckError::Unavailable(e.to_string()))?
+            .ok_or_else(|| StatusCheckError::UnknownList(entry.list_credential.clone()))?;
+    Ok((check_entry(&entry, meta.purpose, &bits)?, meta.owner))
+}
+
+/// The owner of the list an entry points at, as the `did:weft` it must be issued by.
+pub fn status_owner(state: &ApiState, owner: Address) -> String {
+    Did::weft(state.node.chain_id(), owner).to_string()
+}
