@@ -17,8 +17,10 @@
 //! - [`issuer`]: the `issuer` module (authority-issuer applications — recognition is a governance
 //!   grant — and issuer types).
 //! - [`cpt`]: the `cpt` module (JSON Schema draft 2020-12 registry). [`canonical`]: canonical JSON.
-//! - [`credential`]: verifiable credentials; so far Data Integrity `eddsa-jcs-2022` proofs
-//!   ([`credential::data_integrity`]) and `did:key` verification-method resolution.
+//! - [`credential`]: verifiable credentials: Data Integrity `eddsa-jcs-2022` proofs
+//!   ([`credential::data_integrity`]), VC 2.0 issuance and parsing ([`credential::vc`]),
+//!   presentations ([`credential::presentation`]) and the verifier with its per-check report and
+//!   ledger cache ([`credential::verify`]).
 //! - `METHOD.md` (next to this crate's `Cargo.toml`) is the `did:weft` method specification.
 //!
 //! Module names (`did`, `issuer`, `cpt`) are state namespaces; credentials will add their own
