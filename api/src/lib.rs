@@ -16,6 +16,7 @@
 //! - [`store`]: the off-chain store (sqlx, SQLite or PostgreSQL, embedded migrations).
 //! - [`keystore`]: custodied keys under the master secret; [`keyfile`]: the CLI's encrypted key files.
 //! - [`chain_client`]: submit to the node and wait for receipts. [`metrics`]: Prometheus + request log.
+//! - [`credentials`]: the credential verifier's chain ledger (cached) and challenge store.
 //! - [`modules`]: the on-chain modules every node runs (governance, `weft-did`, `weft-mpc`).
 //! - [`platform`]: start-up (master key, store, first-start admin token and operator key).
 //! - [`ui`]: the web UI (server-rendered pages at `/`, assets at `/assets/`).
@@ -35,6 +36,7 @@ pub mod bench_did;
 pub mod chain_client;
 pub mod cli;
 pub mod client;
+pub mod credentials;
 pub mod keyfile;
 pub mod keystore;
 pub mod metrics;

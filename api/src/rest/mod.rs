@@ -14,6 +14,7 @@
 
 pub mod access;
 pub mod chain;
+pub mod credentials;
 pub mod did;
 pub mod ops;
 pub mod polls;
@@ -157,6 +158,7 @@ impl Modify for BearerAuth {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(did::Doc::openapi());
+    doc.merge(credentials::Doc::openapi());
     doc.merge(polls::Doc::openapi());
     doc.merge(psi::Doc::openapi());
     doc.merge(psi::oprf::Doc::openapi());
@@ -233,10 +235,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<ApiState>) {
                         .route(web::post().to(transactions::send_signed)),
                 )
                 .configure(did::configure_v1)
+                .configure(credentials::configure_v1)
                 .configure(polls::configure_v1)
                 .configure(psi::configure_v1)
                 .default_service(web::to(api_not_found)),
         )
         .configure(did::configure_root)
+        .configure(credentials::configure_root)
         .configure(psi::configure_root);
 }
