@@ -585,7 +585,8 @@ fn did_key_and_https_issuers() {
 fn structure_is_strict() {
     let w = world();
     let vc = w.credential();
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    type Mutation = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Mutation)> = vec![
         (
             "wrong context",
             Box::new(|v| v["@context"] = json!(["https://www.w3.org/2018/credentials/v1"])),

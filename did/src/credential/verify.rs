@@ -601,7 +601,7 @@ fn issuer_check(
     opts: &VerifyOptions,
 ) -> Check {
     let name = CheckName::Issuer;
-    if opts.trusted_issuers.iter().any(|t| *t == parsed.issuer) {
+    if opts.trusted_issuers.contains(&parsed.issuer) {
         return Check::pass(name);
     }
     let address = match Did::parse(&parsed.issuer) {
