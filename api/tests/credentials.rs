@@ -497,3 +497,60 @@ async fn malformed_is_400_and_invalid_is_422() {
         assert!(doc["paths"][path].is_object(), "{path}");
     }
 }
+
+#[actix_web::test]
+async fn issuer_standing_is_judged_at_issuance_time() {
+    let api = Api::start().await;
+    let (uni, issuer) = setup(&api).await;
+    let subject = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
+    let before = api
+        .post(
+            "/credentials/issue",
+            Some(&uni),
+            json!({"credential": credential(&issuer, subject)}),
+        )
+        .await
+        .ok(201)["verifiableCredential"]
+        .clone();
+    // `created` is rounded up to the second: let it pass before the committee de-recognises.
+    actix_web::rt::time::sleep(Duration::from_millis(1100)).await;
+    api.post(
+        &format!("/api/v1/issuers/{issuer}/recognition"),
+        Some(&api.admin_token),
+        json!({"key_id": "admin", "recognised": false}),
+    )
+    .await
+    .ok(200);
+    // Issued while recognised: still verifies.
+    let r = api
+        .post(
+            "/credentials/verify",
+            None,
+            json!({"verifiableCredential": before}),
+        )
+        .await
+        .ok(200);
+    assert_eq!(r["verified"], true, "{r}");
+    // Issued after de-recognition (the tenant still holds the key): the issuer check fails.
+    let after = api
+        .post(
+            "/credentials/issue",
+            Some(&uni),
+            json!({"credential": credential(&issuer, subject)}),
+        )
+        .await
+        .ok(201)["verifiableCredential"]
+        .clone();
+    let p = api
+        .post(
+            "/credentials/verify",
+            None,
+            json!({"verifiableCredential": after}),
+        )
+        .await
+        .problem(422, "verification_failed");
+    assert_eq!(
+        failed_check(&p, "issuer")["reason"],
+        "issuer_not_recognised"
+    );
+}
