@@ -16,7 +16,8 @@
 //! - [`store`]: the off-chain store (sqlx, SQLite or PostgreSQL, embedded migrations).
 //! - [`keystore`]: custodied keys under the master secret; [`keyfile`]: the CLI's encrypted key files.
 //! - [`chain_client`]: submit to the node and wait for receipts. [`metrics`]: Prometheus + request log.
-//! - [`credentials`]: issuer-side status-list and evidence-anchoring services.
+//! - [`credentials`]: the credential verifier's chain ledger (cached) and challenge store, and the
+//!   issuer-side status-list and evidence-anchoring services.
 //! - [`modules`]: the on-chain modules every node runs (governance, `weft-did`, `weft-mpc`).
 //! - [`platform`]: start-up (master key, store, first-start admin token and operator key).
 //! - [`ui`]: the web UI (server-rendered pages at `/`, assets at `/assets/`).

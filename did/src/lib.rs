@@ -22,6 +22,10 @@
 //! - [`status`]: the `status` module (Bitstring Status Lists on chain, owner-only writes,
 //!   revocation final) and the list encoding, entries and checks. [`evidence`]: the `evidence`
 //!   module (Merkle roots of credential-hash batches, signer-only revocation) and the tree.
+//! - [`credential`]: verifiable credentials: Data Integrity `eddsa-jcs-2022` proofs
+//!   ([`credential::data_integrity`]), VC 2.0 issuance and parsing ([`credential::vc`]),
+//!   presentations ([`credential::presentation`]) and the verifier with its per-check report and
+//!   ledger cache ([`credential::verify`]).
 //! - `METHOD.md` (next to this crate's `Cargo.toml`) is the `did:weft` method specification.
 //!
 //! Module names (`did`, `issuer`, `cpt`) are state namespaces; credentials will add their own

@@ -11,6 +11,7 @@ pub mod testnet;
 mod token;
 mod tx;
 mod up;
+mod vc;
 pub mod vote;
 
 use std::net::SocketAddr;
@@ -74,6 +75,9 @@ pub enum Command {
     /// Claim protocol types (JSON Schemas on chain): register, show.
     #[command(subcommand)]
     Cpt(did::CptCommand),
+    /// Verifiable credentials: issue through a server, verify (prints every check).
+    #[command(subcommand)]
+    Vc(vc::VcCommand),
     /// Anonymous voting: inspect and audit polls.
     #[command(subcommand)]
     Vote(vote::VoteCommand),
@@ -207,6 +211,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Did(command) => block_on(did::run_did(command)),
         Command::Issuer(command) => block_on(did::run_issuer(command)),
         Command::Cpt(command) => block_on(did::run_cpt(command)),
+        Command::Vc(command) => block_on(vc::run(command)),
         Command::Vote(command) => block_on(vote::run(command)),
         Command::Psi(command) => block_on(psi::run(command)),
     }

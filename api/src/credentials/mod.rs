@@ -1,13 +1,20 @@
-//! Issuer-side credential services that sit between the REST handlers and the chain:
-//! [`status`] (Bitstring Status Lists: creation, index allocation, status updates, status
-//! checks for the verifier) and [`evidence`] (the anchoring batcher and evidence checks).
+//! Credential services that sit between the REST handlers and the chain:
 //!
-//! Both keep their off-chain bookkeeping in the API store (`status_lists`, `status_entries`,
+//! - [`ledger`] (re-exported here): the verifier's [`ChainLedger`] over module queries, cached,
+//!   and the [`CredentialService`] with the one-time presentation challenges;
+//! - [`status`]: Bitstring Status Lists (creation, index allocation, status updates, status
+//!   checks for the verifier);
+//! - [`evidence`]: the anchoring batcher and evidence checks.
+//!
+//! Status and evidence keep their off-chain bookkeeping in the API store (`status_lists`, `status_entries`,
 //! `evidence_pending`, `evidence_proofs`; migration 0007) and sign with the tenant's custodied
 //! keys.
 
 pub mod evidence;
+pub mod ledger;
 pub mod status;
+
+pub use ledger::*;
 
 use weft_chain::{Address, Keypair};
 

@@ -14,12 +14,7 @@
 
 pub mod access;
 pub mod chain;
-/// Evidence anchoring endpoints (`credentials/evidence.rs`).
-#[path = "credentials/evidence.rs"]
-pub mod credential_evidence;
-/// Status list endpoints (`credentials/status.rs`).
-#[path = "credentials/status.rs"]
-pub mod credential_status;
+pub mod credentials;
 pub mod did;
 pub mod ops;
 pub mod polls;
@@ -166,11 +161,12 @@ impl Modify for BearerAuth {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(did::Doc::openapi());
+    doc.merge(credentials::Doc::openapi());
     doc.merge(polls::Doc::openapi());
     doc.merge(psi::Doc::openapi());
     doc.merge(psi::oprf::Doc::openapi());
-    doc.merge(credential_status::Doc::openapi());
-    doc.merge(credential_evidence::Doc::openapi());
+    doc.merge(credentials::status::Doc::openapi());
+    doc.merge(credentials::evidence::Doc::openapi());
     doc
 }
 
@@ -244,13 +240,15 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<ApiState>) {
                         .route(web::post().to(transactions::send_signed)),
                 )
                 .configure(did::configure_v1)
+                .configure(credentials::configure_v1)
                 .configure(polls::configure_v1)
                 .configure(psi::configure_v1)
-                .configure(credential_status::configure_v1)
-                .configure(credential_evidence::configure_v1)
+                .configure(credentials::status::configure_v1)
+                .configure(credentials::evidence::configure_v1)
                 .default_service(web::to(api_not_found)),
         )
         .configure(did::configure_root)
-        .configure(psi::configure_root)
-        .configure(|cfg| credential_status::configure_root(cfg, limit));
+        .configure(credentials::configure_root)
+        .configure(|cfg| credentials::status::configure_root(cfg, limit))
+        .configure(psi::configure_root);
 }

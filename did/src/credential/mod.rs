@@ -1,15 +1,34 @@
 //! Verifiable credentials (W3C VC Data Model 2.0).
 //!
+//! # Map
+//!
 //! - [`data_integrity`]: Data Integrity proofs with the `eddsa-jcs-2022` cryptosuite (W3C
 //!   vc-di-eddsa): creating and verifying the proof of a credential or presentation.
 //! - [`onchain`]: deterministic credential checks for on-chain modules (issuer key at the proof's
 //!   time, issuer standing, CPT pin `urn:weft:cpt:<id>:<version>` + `digestSRI`, validity period,
 //!   subject) returning a typed [`onchain::CredentialRefusal`].
+//! - [`vc`]: building ([`vc::build`]) and issuing ([`vc::issue`]) credentials pinned to a CPT
+//!   version (`credentialSchema` = `urn:weft:cpt:<id>:<version>` + `digestSRI` of the on-chain
+//!   digest; claims validated against the CPT schema), and strict parsing ([`vc::parse`]).
+//! - [`presentation`]: holder-signed presentations (`authentication` proof binding the
+//!   verifier's `challenge`, `domain` and an `expires`).
+//! - [`verify`]: the verifier. [`verify::CredentialLedger`] is everything it reads from the chain
+//!   (DID versions at a time, issuer standing, CPTs, status, evidence);
+//!   [`verify::verify_credential`] / [`verify::verify_presentation`] return a
+//!   [`verify::VerificationReport`] listing every check with a stable reason string;
+//!   [`verify::CachedLedger`] caches lookups (immutable facts forever, mutable ones per height).
 //!
-//! Issuance, presentations, status lists, evidence and QR envelopes build on this.
+//! Seams for other modules: status lists answer [`verify::CredentialLedger::status`] and evidence
+//! anchoring answers [`verify::CredentialLedger::evidence`] (hash: [`vc::credential_hash`]);
+//! until wired they return [`verify::LedgerError::NotConfigured`], which fails the check closed.
+//! Everything here is deterministic given its inputs (the clock is an option), except fresh
+//! `urn:uuid` ids.
 
 pub mod data_integrity;
 pub mod onchain;
+pub mod presentation;
+pub mod vc;
+pub mod verify;
 
 pub use data_integrity::{DataIntegrityError, ProofOptions, VerifiedProof};
 

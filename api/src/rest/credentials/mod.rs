@@ -1,0 +1,601 @@
+//! Verifiable credentials over HTTP, shaped after the W3C VC API (VCALM), at the root and under
+//! `/api/v1`:
+//!
+//! - `POST /credentials/issue` (token with a signer role): `{credential, options}` → 201
+//!   `{verifiableCredential}`. The credential's `issuer` must be a `did:weft` of this chain for
+//!   which the caller's tenant custodies a current `assertionMethod` key (`options.key_id` picks
+//!   one; otherwise the tenant's keys are searched). `credentialSchema.id` must name a CPT
+//!   version (`urn:weft:cpt:<id>:<version>`); the claims are validated against it.
+//! - `POST /credentials/verify`: `{verifiableCredential, options}` → 200 with the report when
+//!   verified, else 422 problem+json `verification_failed` carrying the same report members.
+//! - `POST /presentations/verify`: `{verifiablePresentation, options: {challenge, domain}}`; the
+//!   challenge must have been issued by `POST /challenges` and is consumed by its first use.
+//! - `POST /challenges`: a one-time challenge valid for [`crate::credentials::CHALLENGE_TTL`].
+//!
+//! Response of the verify endpoints: `verified`, `checks` (names of the passed checks),
+//! `warnings` (checks not run), `errors` (one problem-like object per failed check, `code` =
+//! the machine reason), and `report` (every check with pass/fail and reason). Unknown options are
+//! ignored. A body that is not JSON or lacks the document is 400; an issuance the chain's rules
+//! refuse (claims vs CPT, unknown CPT, foreign issuer) is 422 `invalid_credential`.
+
+pub mod evidence;
+pub mod status;
+
+use actix_web::http::header;
+use actix_web::middleware::from_fn;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use time::OffsetDateTime;
+use utoipa::{OpenApi, ToSchema};
+use weft_chain::{Keypair, PublicKey};
+use weft_did::credential::vc::{self, CptRef, IssueRequest, VcError};
+use weft_did::credential::verify::{
+    verify_credential, verify_presentation, CheckName, CredentialLedger, PresentationExpectations,
+    VerificationReport, VerifyOptions,
+};
+use weft_did::{Did, Relationships};
+
+use super::{resource, ApiState};
+use crate::auth::{Principal, Role};
+use crate::credentials::{service, ChallengeUse};
+use crate::problem::{ApiError, ApiJson, PROBLEM_JSON};
+
+/// `POST /credentials/issue` body.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct IssueBody {
+    /// The credential to issue (VC 2.0 shape without proof).
+    #[schema(value_type = Object)]
+    pub credential: Value,
+    /// `key_id`: which custodied key signs (optional). Other options are ignored.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub options: Option<Map<String, Value>>,
+}
+
+/// `POST /credentials/verify` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyBody {
+    /// The secured credential.
+    #[schema(value_type = Object)]
+    pub verifiable_credential: Value,
+    /// `checkStatus` (default true), `checkEvidence` (default false), `issuerType`,
+    /// `trustedIssuers`. Other options are ignored.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub options: Option<Map<String, Value>>,
+}
+
+/// `POST /presentations/verify` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyPresentationBody {
+    /// The secured presentation.
+    #[schema(value_type = Object)]
+    pub verifiable_presentation: Value,
+    /// `challenge` (required, from `POST /challenges`), `domain`, and the credential options.
+    #[schema(value_type = Object)]
+    pub options: Map<String, Value>,
+}
+
+fn unprocessable(detail: impl Into<String>) -> HttpResponse {
+    problem_response(
+        422,
+        "invalid_credential",
+        "Invalid credential",
+        detail.into(),
+        None,
+    )
+}
+
+fn problem_response(
+    status: u16,
+    code: &str,
+    title: &str,
+    detail: String,
+    extra: Option<Map<String, Value>>,
+) -> HttpResponse {
+    let mut body = json!({
+        "type": format!("urn:weft:problem:{code}"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    });
+    if let (Some(extra), Some(obj)) = (extra, body.as_object_mut()) {
+        obj.extend(extra);
+    }
+    HttpResponse::build(
+        actix_web::http::StatusCode::from_u16(status)
+            .unwrap_or(actix_web::http::StatusCode::UNPROCESSABLE_ENTITY),
+    )
+    .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
+    .body(body.to_string())
+}
+
+fn vc_error(e: VcError) -> HttpResponse {
+    unprocessable(e.to_string())
+}
+
+fn opt_str<'a>(options: &'a Option<Map<String, Value>>, name: &str) -> Option<&'a str> {
+    options.as_ref()?.get(name)?.as_str()
+}
+
+/// The server's clock.
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+/// Issues a credential signed by a tenant-custodied `assertionMethod` key of its issuer.
+#[utoipa::path(
+    post,
+    path = "/credentials/issue",
+    tag = "credentials",
+    request_body = IssueBody,
+    responses(
+        (status = 201, description = "`{verifiableCredential}`"),
+        (status = 400, description = "malformed body", body = crate::problem::Problem),
+        (status = 403, description = "the tenant holds no assertion key of the issuer", body = crate::problem::Problem),
+        (status = 422, description = "`invalid_credential`: claims vs CPT, unknown CPT, bad dates", body = crate::problem::Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn issue(
+    state: web::Data<ApiState>,
+    principal: Principal,
+    body: ApiJson<IssueBody>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_any(&Role::SIGNERS)?;
+    let IssueBody {
+        credential,
+        options,
+    } = body.0;
+    let Some(c) = credential.as_object() else {
+        return Err(ApiError::InvalidRequest(
+            "credential must be a JSON object".into(),
+        ));
+    };
+    let svc = service(&state.node);
+    let ledger = &svc.ledger;
+
+    // Issuer: a did:weft of this chain.
+    let issuer = match c.get("issuer") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Object(o)) => match o.get("id").and_then(Value::as_str) {
+            Some(s) => s.to_string(),
+            None => return Ok(unprocessable("issuer object without id")),
+        },
+        _ => return Ok(unprocessable("credential.issuer is required")),
+    };
+    let address = match Did::parse(&issuer) {
+        Ok(Did::Weft { chain_id, address }) if chain_id == ledger.chain_id() => address,
+        _ => {
+            return Ok(unprocessable(format!(
+                "issuer {issuer:?} is not a did:weft of this chain"
+            )))
+        }
+    };
+
+    // The schema pin names the CPT.
+    let Some(schema_id) = c
+        .get("credentialSchema")
+        .and_then(|s| s.get("id"))
+        .and_then(Value::as_str)
+    else {
+        return Ok(unprocessable(
+            "credentialSchema.id (urn:weft:cpt:<id>:<version>) is required",
+        ));
+    };
+    let cpt_ref = match CptRef::parse_urn(schema_id) {
+        Ok(r) => r,
+        Err(e) => return Ok(vc_error(e)),
+    };
+    let cpt = match ledger.cpt(cpt_ref) {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return Ok(unprocessable(format!(
+                "CPT {} v{} is not registered",
+                cpt_ref.id, cpt_ref.version
+            )))
+        }
+        Err(e) => return Err(ApiError::internal(e)),
+    };
+    if let Some(sri) = c
+        .get("credentialSchema")
+        .and_then(|s| s.get("digestSRI"))
+        .and_then(Value::as_str)
+    {
+        if sri != cpt.digest_sri() {
+            return Ok(vc_error(VcError::DigestMismatch));
+        }
+    }
+
+    // Everything else of the request.
+    let strings = |name: &str| -> Result<Vec<String>, String> {
+        match c.get(name) {
+            None => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_string))
+                .collect::<Option<_>>()
+                .ok_or_else(|| format!("{name} must be an array of strings")),
+            Some(Value::String(s)) => Ok(vec![s.clone()]),
+            Some(_) => Err(format!("{name} must be an array of strings")),
+        }
+    };
+    let (contexts, types) = match (strings("@context"), strings("type")) {
+        (Ok(c), Ok(t)) => (c, t),
+        (Err(e), _) | (_, Err(e)) => return Ok(unprocessable(e)),
+    };
+    if contexts.first().is_some_and(|c| c != vc::CONTEXT_V2) {
+        return Ok(vc_error(VcError::BadContext));
+    }
+    let date = |name: &str| -> Result<Option<OffsetDateTime>, VcError> {
+        match c.get(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => vc::parse_datetime(name, s).map(Some),
+            Some(_) => Err(VcError::BadDate(format!("{name} must be a string"))),
+        }
+    };
+    let (valid_from, valid_until) = match (date("validFrom"), date("validUntil")) {
+        (Ok(f), Ok(u)) => (f, u),
+        (Err(e), _) | (_, Err(e)) => return Ok(vc_error(e)),
+    };
+    let known = [
+        "@context",
+        "type",
+        "id",
+        "issuer",
+        "validFrom",
+        "validUntil",
+        "credentialSubject",
+        "credentialSchema",
+        "credentialStatus",
+    ];
+    if let Some(other) = c.keys().find(|k| !known.contains(&k.as_str())) {
+        return Ok(unprocessable(format!(
+            "credential property {other:?} is not supported"
+        )));
+    }
+    let id = match c.get("id") {
+        None => None,
+        Some(Value::String(s)) if s.contains(':') => Some(s.clone()),
+        Some(_) => return Ok(unprocessable("id must be a URL string")),
+    };
+    let issued_at = now();
+    let request = IssueRequest {
+        id,
+        contexts: contexts.into_iter().skip(1).collect(),
+        types,
+        issuer: issuer.clone(),
+        valid_from: valid_from.unwrap_or(issued_at),
+        valid_until,
+        subject: c.get("credentialSubject").cloned().unwrap_or(Value::Null),
+        status: c.get("credentialStatus").cloned(),
+    };
+
+    // A custodied key that is a current assertionMethod key of the issuer.
+    let (key, fragment) = issuer_key(&state, &principal, &issuer, address, &options).await?;
+    let method = format!("{issuer}#{fragment}");
+    // `created` is to the second: round up, so that it is never before the chain state the
+    // issuance relied on (a key or recognition from earlier in the same second).
+    let created = match issued_at.replace_nanosecond(0) {
+        Ok(t) if t < issued_at => t + time::Duration::seconds(1),
+        _ => issued_at,
+    };
+    match vc::issue(&request, &cpt, &method, &key, created) {
+        Ok(vc) => Ok(HttpResponse::Created().json(json!({ "verifiableCredential": vc }))),
+        Err(e) => Ok(vc_error(e)),
+    }
+}
+
+async fn issuer_key(
+    state: &ApiState,
+    principal: &Principal,
+    issuer: &str,
+    address: weft_chain::Address,
+    options: &Option<Map<String, Value>>,
+) -> Result<(Keypair, String), ApiError> {
+    let svc = service(&state.node);
+    let ledger = svc.ledger.inner();
+    let now_ms = u64::try_from(now().unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+    let version = ledger
+        .did_version_at(&address, now_ms.max(state.node.head().timestamp_ms))
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::NotFound(format!("DID {issuer}")))?;
+    let doc = ledger
+        .did_version(&address, version)
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::NotFound(format!("DID {issuer}")))?;
+    let assertion = |pk: &PublicKey| {
+        doc.state
+            .keys
+            .iter()
+            .find(|k| k.public_key == *pk && k.relationships.has(Relationships::ASSERTION_METHOD))
+            .map(|k| k.fragment.clone())
+    };
+    let sealed = match opt_str(options, "key_id") {
+        Some(key_id) => {
+            crate::auth::validate_id("key_id", key_id)?;
+            vec![state
+                .store
+                .key(&principal.tenant, key_id)
+                .await?
+                .ok_or_else(|| ApiError::NotFound(format!("no key {key_id:?} for this tenant")))?]
+        }
+        None => state.store.list_keys(&principal.tenant).await?,
+    };
+    for s in sealed {
+        let Ok(pk) = s.public_key.parse::<PublicKey>() else {
+            continue;
+        };
+        if let Some(fragment) = assertion(&pk) {
+            let key = state.keystore.open(&s).map_err(ApiError::internal)?;
+            return Ok((key, fragment));
+        }
+    }
+    Err(ApiError::Forbidden(format!(
+        "this tenant custodies no current assertionMethod key of {issuer}"
+    )))
+}
+
+fn verify_options(options: &Option<Map<String, Value>>) -> Result<VerifyOptions, ApiError> {
+    let mut o = VerifyOptions::at(now());
+    let Some(m) = options else { return Ok(o) };
+    let flag = |name: &str, default: bool| -> Result<bool, ApiError> {
+        match m.get(name) {
+            None => Ok(default),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(_) => Err(ApiError::InvalidRequest(format!(
+                "options.{name} must be a boolean"
+            ))),
+        }
+    };
+    o.check_status = flag("checkStatus", true)?;
+    o.check_evidence = flag("checkEvidence", false)?;
+    match m.get("issuerType") {
+        None => {}
+        Some(Value::String(t)) => o.issuer_type = Some(t.clone()),
+        Some(_) => {
+            return Err(ApiError::InvalidRequest(
+                "options.issuerType must be a string".into(),
+            ))
+        }
+    }
+    match m.get("trustedIssuers") {
+        None => {}
+        Some(Value::Array(items)) => {
+            o.trusted_issuers = items
+                .iter()
+                .map(|v| v.as_str().map(str::to_string))
+                .collect::<Option<_>>()
+                .ok_or_else(|| {
+                    ApiError::InvalidRequest("options.trustedIssuers must be strings".into())
+                })?;
+        }
+        Some(_) => {
+            return Err(ApiError::InvalidRequest(
+                "options.trustedIssuers must be an array".into(),
+            ))
+        }
+    }
+    Ok(o)
+}
+
+/// The VCALM-shaped response members of a report.
+fn report_members(report: &VerificationReport) -> Map<String, Value> {
+    let mut checks = Vec::new();
+    let mut warnings = Vec::new();
+    let mut errors = Vec::new();
+    let mut collect = |r: &VerificationReport, prefix: &str| {
+        for c in &r.checks {
+            let name = format!("{prefix}{}", c.name.as_str());
+            if !c.passed {
+                let reason = c.reason.clone().unwrap_or_else(|| "failed".into());
+                errors.push(json!({
+                    "type": format!("urn:weft:verification:{reason}"),
+                    "title": format!("check {name} failed"),
+                    "code": reason,
+                    "check": name,
+                    "detail": c.detail,
+                }));
+            } else if let Some(reason) = &c.reason {
+                warnings.push(json!({
+                    "type": format!("urn:weft:verification:{reason}"),
+                    "title": format!("check {name} not run"),
+                    "code": reason,
+                    "check": name,
+                }));
+            } else {
+                checks.push(Value::from(name));
+            }
+        }
+    };
+    collect(report, "");
+    for (i, r) in report.credentials.iter().enumerate() {
+        collect(r, &format!("verifiableCredential[{i}]."));
+    }
+    let mut m = Map::new();
+    m.insert("verified".into(), report.verified.into());
+    m.insert("checks".into(), checks.into());
+    m.insert("warnings".into(), warnings.into());
+    m.insert("errors".into(), errors.into());
+    m.insert(
+        "report".into(),
+        serde_json::to_value(report).unwrap_or(Value::Null),
+    );
+    m
+}
+
+fn report_response(report: &VerificationReport) -> HttpResponse {
+    let members = report_members(report);
+    if report.verified {
+        HttpResponse::Ok().json(Value::Object(members))
+    } else {
+        let failed: Vec<&str> = report.failures();
+        problem_response(
+            422,
+            "verification_failed",
+            "Verification failed",
+            format!("failed checks: {}", failed.join(", ")),
+            Some(members),
+        )
+    }
+}
+
+/// Verifies a credential; every check is reported.
+#[utoipa::path(
+    post,
+    path = "/credentials/verify",
+    tag = "credentials",
+    request_body = VerifyBody,
+    responses(
+        (status = 200, description = "verified: `{verified, checks, warnings, errors, report}`"),
+        (status = 400, description = "malformed body", body = crate::problem::Problem),
+        (status = 422, description = "`verification_failed` with the same members", body = crate::problem::Problem),
+    )
+)]
+pub async fn verify(
+    state: web::Data<ApiState>,
+    body: ApiJson<VerifyBody>,
+) -> Result<HttpResponse, ApiError> {
+    let VerifyBody {
+        verifiable_credential,
+        options,
+    } = body.0;
+    if !verifiable_credential.is_object() {
+        return Err(ApiError::InvalidRequest(
+            "verifiableCredential must be a JSON object".into(),
+        ));
+    }
+    let opts = verify_options(&options)?;
+    let svc = service(&state.node);
+    let report = web::block(move || verify_credential(&verifiable_credential, &svc.ledger, &opts))
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(report_response(&report))
+}
+
+/// Verifies a presentation against a server-issued challenge (consumed on first use).
+#[utoipa::path(
+    post,
+    path = "/presentations/verify",
+    tag = "credentials",
+    request_body = VerifyPresentationBody,
+    responses(
+        (status = 200, description = "verified: `{verified, checks, warnings, errors, report}`"),
+        (status = 400, description = "malformed body or no challenge", body = crate::problem::Problem),
+        (status = 422, description = "`verification_failed` with the same members", body = crate::problem::Problem),
+    )
+)]
+pub async fn verify_vp(
+    state: web::Data<ApiState>,
+    body: ApiJson<VerifyPresentationBody>,
+) -> Result<HttpResponse, ApiError> {
+    let VerifyPresentationBody {
+        verifiable_presentation,
+        options,
+    } = body.0;
+    if !verifiable_presentation.is_object() {
+        return Err(ApiError::InvalidRequest(
+            "verifiablePresentation must be a JSON object".into(),
+        ));
+    }
+    let challenge = options
+        .get("challenge")
+        .and_then(Value::as_str)
+        .filter(|c| !c.is_empty() && c.len() <= 256)
+        .ok_or_else(|| {
+            ApiError::InvalidRequest("options.challenge (from POST /challenges) is required".into())
+        })?
+        .to_string();
+    let domain = match options.get("domain") {
+        None => None,
+        Some(Value::String(d)) => Some(d.clone()),
+        Some(_) => {
+            return Err(ApiError::InvalidRequest(
+                "options.domain must be a string".into(),
+            ))
+        }
+    };
+    let opts = verify_options(&Some(options))?;
+    let svc = service(&state.node);
+    let used = svc.use_challenge(&challenge);
+    let expected = PresentationExpectations {
+        challenge,
+        domain,
+        max_age: time::Duration::minutes(5),
+    };
+    let mut report = web::block(move || {
+        verify_presentation(&verifiable_presentation, &svc.ledger, &opts, &expected)
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    match used {
+        ChallengeUse::Fresh => {}
+        ChallengeUse::Replayed => report.fail_check(
+            CheckName::Challenge,
+            "challenge_replayed",
+            "this challenge was already used",
+        ),
+        ChallengeUse::Unknown => report.fail_check(
+            CheckName::Challenge,
+            "challenge_mismatch",
+            "the challenge was not issued here or has expired",
+        ),
+    }
+    Ok(report_response(&report))
+}
+
+/// Issues a one-time presentation challenge.
+#[utoipa::path(
+    post,
+    path = "/challenges",
+    tag = "credentials",
+    responses(
+        (status = 201, description = "`{challenge, expires}`"),
+        (status = 503, description = "too many outstanding challenges", body = crate::problem::Problem),
+    )
+)]
+pub async fn challenge(state: web::Data<ApiState>) -> Result<HttpResponse, ApiError> {
+    let svc = service(&state.node);
+    let (challenge, ttl) = svc
+        .new_challenge()
+        .ok_or_else(|| ApiError::Unavailable("too many outstanding challenges".into()))?;
+    let expires = now() + time::Duration::seconds(i64::try_from(ttl.as_secs()).unwrap_or(300));
+    Ok(HttpResponse::Created().json(json!({
+        "challenge": challenge,
+        "expires": vc::format_datetime(expires),
+    })))
+}
+
+fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/credentials/issue").route(web::post().to(issue)))
+        .service(resource("/credentials/verify").route(web::post().to(verify)))
+        .service(resource("/presentations/verify").route(web::post().to(verify_vp)))
+        .service(resource("/challenges").route(web::post().to(challenge)));
+}
+
+/// Routes under `/api/v1`.
+pub fn configure_v1(cfg: &mut web::ServiceConfig) {
+    routes(cfg);
+}
+
+/// Routes at the root (VCALM paths). Single resources, not scopes, so that other credential
+/// endpoints (status lists, evidence) can be registered under `/credentials/...` beside them.
+pub fn configure_root(cfg: &mut web::ServiceConfig) {
+    let observed = |path: &str| resource(path).wrap(from_fn(crate::metrics::observe));
+    cfg.service(observed("/credentials/issue").route(web::post().to(issue)))
+        .service(observed("/credentials/verify").route(web::post().to(verify)))
+        .service(observed("/presentations/verify").route(web::post().to(verify_vp)))
+        .service(observed("/challenges").route(web::post().to(challenge)));
+}
+
+/// This part's OpenAPI paths.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    paths(issue, verify, verify_vp, challenge),
+    tags((name = "credentials", description = "Verifiable credentials: issue, verify, presentations (VCALM)"))
+)]
+pub struct Doc;

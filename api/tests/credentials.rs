@@ -1,0 +1,556 @@
+//! Verifiable credentials over HTTP: issuance by a recognised issuer with a custodied key against
+//! a registered CPT, verification with a per-check report (tampering shows the failing check),
+//! the one-time challenge flow of presentations, and 400/422 problem details.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+use weft_api::node_home::{read_key_file, NodeHome};
+use weft_api::platform;
+use weft_api::rest::{self, ApiConfig};
+use weft_api::rpc::RpcLimits;
+use weft_api::server::{serve, AppBuilder, ServeOptions};
+use weft_api::store::sqlite_url;
+use weft_api::ws::WsConfig;
+use weft_chain::{Keypair, Node, SingleValidator, SingleValidatorHandle};
+use weft_did::credential::presentation::{self, PresentRequest};
+use weft_did::Did;
+
+struct Api {
+    base: String,
+    http: awc::Client,
+    admin_token: String,
+    stop: Option<oneshot::Sender<()>>,
+    validator: Option<SingleValidatorHandle>,
+    _node: Arc<Node>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Api {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(v) = self.validator.take() {
+            v.shutdown();
+        }
+    }
+}
+
+struct Reply {
+    status: u16,
+    content_type: String,
+    text: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("{e}: {}", self.text))
+    }
+    fn ok(&self, status: u16) -> Value {
+        assert_eq!(self.status, status, "{}", self.text);
+        self.json()
+    }
+    fn problem(&self, status: u16, code: &str) -> Value {
+        assert_eq!(self.status, status, "{}", self.text);
+        assert!(
+            self.content_type.starts_with("application/problem+json"),
+            "{}",
+            self.content_type
+        );
+        let p = self.json();
+        assert_eq!(p["code"], code, "{p}");
+        p
+    }
+}
+
+impl Api {
+    async fn start() -> Api {
+        let dir = tempfile::tempdir().unwrap();
+        let home = NodeHome::new(dir.path().join("data"));
+        let contents = home.init_or_load().unwrap();
+        let operator_key = read_key_file(&home.admin_key_path()).unwrap();
+        let node = Node::open(
+            home.node_config(),
+            contents.genesis.clone(),
+            weft_api::modules::registry(),
+        )
+        .unwrap();
+        let validator = SingleValidator::spawn(node.clone(), contents.validator);
+        let master = weft_api::keystore::MasterKey::random().unwrap();
+        let db = sqlite_url(&dir.path().join("api.db"));
+        let (state, boot) = platform::start(
+            node.clone(),
+            &db,
+            &master,
+            &operator_key,
+            ApiConfig::default(),
+        )
+        .await
+        .unwrap();
+        let admin_token = boot.admin_token.as_ref().expect("first start").to_string();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = AppBuilder::new(node.clone())
+            .with_node_interface(RpcLimits::default(), WsConfig::default())
+            .group(move |cfg| rest::configure(cfg, state.clone()));
+        let options = ServeOptions {
+            workers: Some(2),
+            shutdown_timeout: Duration::from_secs(1),
+        };
+        actix_web::rt::spawn(serve(listener, app, options, async move {
+            let _ = stopped.await;
+        }));
+        Api {
+            base,
+            http: awc::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .finish(),
+            admin_token,
+            stop: Some(stop),
+            validator: Some(validator),
+            _node: node,
+            _dir: dir,
+        }
+    }
+
+    async fn send(&self, path: &str, token: Option<&str>, body: Option<String>) -> Reply {
+        let mut request = self.http.post(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.insert_header(("Authorization", format!("Bearer {token}")));
+        }
+        let mut response = match body {
+            Some(body) => request
+                .insert_header(("Content-Type", "application/json"))
+                .send_body(body)
+                .await
+                .unwrap(),
+            None => request.send().await.unwrap(),
+        };
+        let bytes = response.body().limit(16 << 20).await.unwrap();
+        Reply {
+            status: response.status().as_u16(),
+            content_type: response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string(),
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.send(path, token, Some(body.to_string())).await
+    }
+
+    async fn token(&self, tenant: &str) -> String {
+        self.post(
+            "/api/v1/tokens",
+            Some(&self.admin_token),
+            json!({"tenant": tenant, "roles": ["issuer"], "label": "t"}),
+        )
+        .await
+        .ok(201)["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}
+
+/// A recognised issuer ("uni") with DID, key `k1` and CPT 1500 v1.
+async fn setup(api: &Api) -> (String, String) {
+    let uni = api.token("uni").await;
+    let did = api
+        .post("/api/v1/dids", Some(&uni), json!({"key_id": "k1"}))
+        .await
+        .ok(201)["did"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    api.post(
+        "/api/v1/issuers",
+        Some(&uni),
+        json!({"key_id": "k1", "name": "Uni", "description": "A university"}),
+    )
+    .await
+    .ok(200);
+    api.post(
+        &format!("/api/v1/issuers/{did}/recognition"),
+        Some(&api.admin_token),
+        json!({"key_id": "admin", "recognised": true}),
+    )
+    .await
+    .ok(200);
+    let schema = json!({"type": "object",
+        "properties": {"name": {"type": "string"}, "degree": {"type": "string"}},
+        "required": ["name", "degree"], "additionalProperties": false});
+    api.post(
+        "/api/v1/cpts",
+        Some(&uni),
+        json!({"key_id": "k1", "id": 1500, "schema": schema}),
+    )
+    .await
+    .ok(201);
+    (uni, did)
+}
+
+fn credential(issuer: &str, subject: &str) -> Value {
+    json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential", "DegreeCredential"],
+        "issuer": issuer,
+        "credentialSubject": {"id": subject, "name": "Ada", "degree": "BSc"},
+        "credentialSchema": {"id": "urn:weft:cpt:1500:1", "type": "JsonSchema"}
+    })
+}
+
+fn failed_check<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["report"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no check {name}: {report}"))
+}
+
+#[actix_web::test]
+async fn issue_verify_tamper_and_presentation_challenges() {
+    let api = Api::start().await;
+    let (uni, issuer) = setup(&api).await;
+    let holder = Keypair::from_seed(&[42; 32]);
+    let holder_did = Did::Key(holder.public_key()).to_string();
+
+    let vc = api
+        .post(
+            "/credentials/issue",
+            Some(&uni),
+            json!({"credential": credential(&issuer, &holder_did), "options": {"whatever": 1}}),
+        )
+        .await
+        .ok(201)["verifiableCredential"]
+        .clone();
+    assert_eq!(vc["issuer"], issuer);
+    assert_eq!(vc["proof"]["verificationMethod"], format!("{issuer}#key-1"));
+    assert!(vc["credentialSchema"]["digestSRI"]
+        .as_str()
+        .unwrap()
+        .starts_with("sha256-"));
+
+    // Verified, at the root and under /api/v1.
+    for path in ["/credentials/verify", "/api/v1/credentials/verify"] {
+        let r = api
+            .post(
+                path,
+                None,
+                json!({"verifiableCredential": vc, "options": {"unknown": true}}),
+            )
+            .await
+            .ok(200);
+        assert_eq!(r["verified"], true, "{r}");
+        assert!(r["checks"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("signature")));
+        assert_eq!(r["errors"], json!([]));
+    }
+
+    // Tampered: 422 verification_failed, the signature check names the reason.
+    let mut tampered = vc.clone();
+    tampered["credentialSubject"]["degree"] = json!("PhD");
+    let p = api
+        .post(
+            "/credentials/verify",
+            None,
+            json!({"verifiableCredential": tampered}),
+        )
+        .await
+        .problem(422, "verification_failed");
+    assert_eq!(p["verified"], false);
+    assert_eq!(failed_check(&p, "signature")["reason"], "signature_invalid");
+    assert_eq!(p["errors"][0]["code"], "signature_invalid");
+
+    // Status: not configured on this node yet, so a credential with a status entry fails
+    // closed unless the verifier opts out.
+    let mut with_status = credential(&issuer, &holder_did);
+    with_status["credentialStatus"] =
+        json!({"id": "https://x/s#1", "type": "BitstringStatusListEntry"});
+    let vc2 = api
+        .post(
+            "/credentials/issue",
+            Some(&uni),
+            json!({"credential": with_status}),
+        )
+        .await
+        .ok(201)["verifiableCredential"]
+        .clone();
+    let p = api
+        .post(
+            "/credentials/verify",
+            None,
+            json!({"verifiableCredential": vc2}),
+        )
+        .await
+        .problem(422, "verification_failed");
+    assert_eq!(
+        failed_check(&p, "status")["reason"],
+        "status_not_configured"
+    );
+    api.post(
+        "/credentials/verify",
+        None,
+        json!({"verifiableCredential": vc2, "options": {"checkStatus": false}}),
+    )
+    .await
+    .ok(200);
+
+    // Presentations with server-issued one-time challenges.
+    let present = |challenge: &str| {
+        let now = time::OffsetDateTime::now_utc();
+        presentation::present(
+            &PresentRequest {
+                id: None,
+                holder: holder_did.clone(),
+                credentials: vec![vc.clone()],
+                challenge: challenge.into(),
+                domain: "verifier.example".into(),
+                created: now,
+                expires: now + time::Duration::minutes(5),
+            },
+            &format!("{holder_did}#{}", &holder_did[8..]),
+            &holder,
+        )
+        .unwrap()
+    };
+    let c = api.send("/challenges", None, None).await.ok(201);
+    let challenge = c["challenge"].as_str().unwrap().to_string();
+    assert_eq!(challenge.len(), 32);
+    let vp = present(&challenge);
+    let body = json!({"verifiablePresentation": vp,
+                      "options": {"challenge": challenge, "domain": "verifier.example"}});
+    let r = api
+        .post("/presentations/verify", None, body.clone())
+        .await
+        .ok(200);
+    assert_eq!(r["verified"], true, "{r}");
+    // Replayed.
+    let p = api
+        .post("/presentations/verify", None, body)
+        .await
+        .problem(422, "verification_failed");
+    assert_eq!(
+        failed_check(&p, "challenge")["reason"],
+        "challenge_replayed"
+    );
+    // A challenge this server never issued.
+    let vp = present("made-up");
+    let p = api
+        .post(
+            "/api/v1/presentations/verify",
+            None,
+            json!({"verifiablePresentation": vp,
+                   "options": {"challenge": "made-up", "domain": "verifier.example"}}),
+        )
+        .await
+        .problem(422, "verification_failed");
+    assert_eq!(
+        failed_check(&p, "challenge")["reason"],
+        "challenge_mismatch"
+    );
+    // Wrong domain with a fresh challenge.
+    let challenge = api.send("/challenges", None, None).await.ok(201)["challenge"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let p = api
+        .post(
+            "/presentations/verify",
+            None,
+            json!({"verifiablePresentation": present(&challenge),
+                   "options": {"challenge": challenge, "domain": "other.example"}}),
+        )
+        .await
+        .problem(422, "verification_failed");
+    assert_eq!(failed_check(&p, "domain")["reason"], "domain_mismatch");
+}
+
+#[actix_web::test]
+async fn malformed_is_400_and_invalid_is_422() {
+    let api = Api::start().await;
+    let (uni, issuer) = setup(&api).await;
+    let subject = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
+
+    // Not JSON / wrong shape: 400.
+    api.send("/credentials/verify", None, Some("{nope".into()))
+        .await
+        .problem(400, "malformed_json");
+    api.post(
+        "/credentials/verify",
+        None,
+        json!({"verifiableCredential": 5}),
+    )
+    .await
+    .problem(400, "invalid_request");
+    api.post("/credentials/verify", None, json!({"credential": {}}))
+        .await
+        .problem(400, "malformed_json");
+    api.post(
+        "/presentations/verify",
+        None,
+        json!({"verifiablePresentation": {}, "options": {}}),
+    )
+    .await
+    .problem(400, "invalid_request");
+    api.post("/credentials/issue", Some(&uni), json!({"credential": "x"}))
+        .await
+        .problem(400, "invalid_request");
+    // No token.
+    api.post("/credentials/issue", None, json!({"credential": {}}))
+        .await
+        .problem(401, "unauthorized");
+
+    // Semantically invalid issuance: 422 invalid_credential.
+    let mut bad_claims = credential(&issuer, subject);
+    bad_claims["credentialSubject"] = json!({"id": subject, "name": 7, "extra": true});
+    let p = api
+        .post(
+            "/credentials/issue",
+            Some(&uni),
+            json!({"credential": bad_claims}),
+        )
+        .await
+        .problem(422, "invalid_credential");
+    let detail = p["detail"].as_str().unwrap();
+    assert!(detail.contains("/name"), "{detail}");
+    assert!(
+        detail.contains("/degree") || detail.contains("degree"),
+        "{detail}"
+    );
+    let mut unknown_cpt = credential(&issuer, subject);
+    unknown_cpt["credentialSchema"]["id"] = json!("urn:weft:cpt:1500:7");
+    api.post(
+        "/credentials/issue",
+        Some(&uni),
+        json!({"credential": unknown_cpt}),
+    )
+    .await
+    .problem(422, "invalid_credential");
+    let mut bad_context = credential(&issuer, subject);
+    bad_context["@context"] = json!(["https://www.w3.org/2018/credentials/v1"]);
+    api.post(
+        "/credentials/issue",
+        Some(&uni),
+        json!({"credential": bad_context}),
+    )
+    .await
+    .problem(422, "invalid_credential");
+    let foreign = credential(
+        "did:weft:other-chain:0x0000000000000000000000000000000000000001",
+        subject,
+    );
+    api.post(
+        "/credentials/issue",
+        Some(&uni),
+        json!({"credential": foreign}),
+    )
+    .await
+    .problem(422, "invalid_credential");
+    // Another tenant holds no key of this issuer.
+    let other = api.token("other").await;
+    api.post(
+        "/credentials/issue",
+        Some(&other),
+        json!({"credential": credential(&issuer, subject)}),
+    )
+    .await
+    .problem(403, "forbidden");
+
+    // A structurally broken credential still gets a report (422 with structure failed).
+    let p = api
+        .post(
+            "/credentials/verify",
+            None,
+            json!({"verifiableCredential": {"@context": ["x"]}}),
+        )
+        .await
+        .problem(422, "verification_failed");
+    assert_eq!(failed_check(&p, "structure")["reason"], "malformed");
+
+    // OpenAPI lists the endpoints.
+    let mut response = api
+        .http
+        .get(format!("{}/api/openapi.json", api.base))
+        .send()
+        .await
+        .unwrap();
+    let doc: Value = response.json().limit(8 << 20).await.unwrap();
+    for path in [
+        "/credentials/issue",
+        "/credentials/verify",
+        "/presentations/verify",
+        "/challenges",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path}");
+    }
+}
+
+#[actix_web::test]
+async fn issuer_standing_is_judged_at_issuance_time() {
+    let api = Api::start().await;
+    let (uni, issuer) = setup(&api).await;
+    let subject = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
+    let before = api
+        .post(
+            "/credentials/issue",
+            Some(&uni),
+            json!({"credential": credential(&issuer, subject)}),
+        )
+        .await
+        .ok(201)["verifiableCredential"]
+        .clone();
+    // `created` is rounded up to the second: let it pass before the committee de-recognises.
+    actix_web::rt::time::sleep(Duration::from_millis(1100)).await;
+    api.post(
+        &format!("/api/v1/issuers/{issuer}/recognition"),
+        Some(&api.admin_token),
+        json!({"key_id": "admin", "recognised": false}),
+    )
+    .await
+    .ok(200);
+    // Issued while recognised: still verifies.
+    let r = api
+        .post(
+            "/credentials/verify",
+            None,
+            json!({"verifiableCredential": before}),
+        )
+        .await
+        .ok(200);
+    assert_eq!(r["verified"], true, "{r}");
+    // Issued after de-recognition (the tenant still holds the key): the issuer check fails.
+    let after = api
+        .post(
+            "/credentials/issue",
+            Some(&uni),
+            json!({"credential": credential(&issuer, subject)}),
+        )
+        .await
+        .ok(201)["verifiableCredential"]
+        .clone();
+    let p = api
+        .post(
+            "/credentials/verify",
+            None,
+            json!({"verifiableCredential": after}),
+        )
+        .await
+        .problem(422, "verification_failed");
+    assert_eq!(
+        failed_check(&p, "issuer")["reason"],
+        "issuer_not_recognised"
+    );
+}

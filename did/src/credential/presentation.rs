@@ -1,0 +1,132 @@
+//! Verifiable Presentations (VC Data Model 2.0): a holder wraps one or more credentials and signs
+//! them with an `eddsa-jcs-2022` proof whose purpose is `authentication`, binding the verifier's
+//! `challenge` and `domain` and an `expires` time inside the signed proof options, so a
+//! presentation cannot be replayed to another verifier, for another challenge, or late.
+
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use weft_chain::Keypair;
+
+use super::data_integrity::{self, ProofOptions};
+use super::vc::{check_context, check_types, format_datetime, VcError, CONTEXT_V2};
+
+/// The base type of every presentation.
+pub const VP_TYPE: &str = "VerifiablePresentation";
+/// Most credentials in one presentation.
+pub const MAX_CREDENTIALS: usize = 32;
+
+/// What the holder signs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PresentRequest {
+    /// The presentation's `id` (a fresh `urn:uuid:` if `None`).
+    pub id: Option<String>,
+    /// The holder's DID (the controller of `verification_method`).
+    pub holder: String,
+    /// The credentials (secured documents), 1..=[`MAX_CREDENTIALS`].
+    pub credentials: Vec<Value>,
+    /// The verifier's challenge (nonce).
+    pub challenge: String,
+    /// The verifier's domain.
+    pub domain: String,
+    /// When the proof is made.
+    pub created: OffsetDateTime,
+    /// When the presentation stops being acceptable.
+    pub expires: OffsetDateTime,
+}
+
+/// Builds and signs a presentation with the holder's `authentication` key.
+pub fn present(
+    req: &PresentRequest,
+    verification_method: &str,
+    key: &Keypair,
+) -> Result<Value, VcError> {
+    if req.credentials.is_empty() || req.credentials.len() > MAX_CREDENTIALS {
+        return Err(VcError::Malformed(format!(
+            "a presentation holds 1..={MAX_CREDENTIALS} credentials"
+        )));
+    }
+    if req.expires <= req.created {
+        return Err(VcError::BadDate("expires must be after created".into()));
+    }
+    let mut vp = Map::new();
+    vp.insert("@context".into(), Value::Array(vec![CONTEXT_V2.into()]));
+    vp.insert(
+        "id".into(),
+        req.id
+            .clone()
+            .unwrap_or_else(super::vc::new_urn_uuid)
+            .into(),
+    );
+    vp.insert("type".into(), Value::Array(vec![VP_TYPE.into()]));
+    vp.insert("holder".into(), req.holder.clone().into());
+    vp.insert(
+        "verifiableCredential".into(),
+        Value::Array(req.credentials.clone()),
+    );
+    let options = ProofOptions {
+        verification_method: verification_method.to_string(),
+        proof_purpose: "authentication".into(),
+        created: Some(format_datetime(req.created)),
+        expires: Some(format_datetime(req.expires)),
+        challenge: Some(req.challenge.clone()),
+        domain: Some(req.domain.clone()),
+    };
+    Ok(data_integrity::sign(&Value::Object(vp), &options, key)?)
+}
+
+/// A presentation's structure (the proof is checked by the verifier).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedPresentation {
+    /// `id`, if any.
+    pub id: Option<String>,
+    /// `holder`, if any (the verifier requires it for holder binding).
+    pub holder: Option<String>,
+    /// The enclosed credentials.
+    pub credentials: Vec<Value>,
+}
+
+/// Parses a presentation strictly: VC 2.0 context, `VerifiablePresentation` type, a string
+/// `holder` (or `holder.id`), and 1..=[`MAX_CREDENTIALS`] credential objects.
+pub fn parse(vp: &Value) -> Result<ParsedPresentation, VcError> {
+    let doc = vp
+        .as_object()
+        .ok_or_else(|| VcError::Malformed("a presentation must be a JSON object".into()))?;
+    check_context(doc)?;
+    check_types(doc, VP_TYPE)?;
+    let id = match doc.get("id") {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => return Err(VcError::Malformed("id must be a string".into())),
+    };
+    let holder = match doc.get("holder") {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Object(o)) => Some(
+            o.get("id")
+                .and_then(Value::as_str)
+                .ok_or_else(|| VcError::Malformed("holder object without a string id".into()))?
+                .to_string(),
+        ),
+        Some(_) => return Err(VcError::Malformed("holder must be a string".into())),
+    };
+    let credentials = match doc.get("verifiableCredential") {
+        Some(v @ Value::Object(_)) => vec![v.clone()],
+        Some(Value::Array(items))
+            if !items.is_empty()
+                && items.len() <= MAX_CREDENTIALS
+                && items.iter().all(Value::is_object) =>
+        {
+            items.clone()
+        }
+        _ => {
+            return Err(VcError::Malformed(format!(
+                "verifiableCredential must hold 1..={MAX_CREDENTIALS} credential objects"
+            )))
+        }
+    };
+    Ok(ParsedPresentation {
+        id,
+        holder,
+        credentials,
+    })
+}

@@ -1,0 +1,586 @@
+//! W3C Verifiable Credentials Data Model 2.0: building, issuing and strictly parsing credentials.
+//!
+//! # Shape of a Weft credential
+//!
+//! ```json
+//! {
+//!   "@context": ["https://www.w3.org/ns/credentials/v2", ...],
+//!   "id": "urn:uuid:…",
+//!   "type": ["VerifiableCredential", ...],
+//!   "issuer": "did:weft:<chain>:0x…",
+//!   "validFrom": "2026-11-21T10:00:00Z",
+//!   "validUntil": "2027-11-21T10:00:00Z",
+//!   "credentialSubject": { "id": "did:…", ...claims },
+//!   "credentialSchema": {
+//!     "id": "urn:weft:cpt:<id>:<version>",
+//!     "type": "JsonSchema",
+//!     "digestSRI": "sha256-<base64 of the CPT digest>"
+//!   },
+//!   "credentialStatus": { "type": "BitstringStatusListEntry", ... },
+//!   "proof": { "type": "DataIntegrityProof", "cryptosuite": "eddsa-jcs-2022", ... }
+//! }
+//! ```
+//!
+//! The schema pin is the CPT id and version in a URN plus the CPT's on-chain digest (SHA-256 of
+//! its canonical JSON) as a W3C Subresource-Integrity string in the standard `digestSRI` field.
+//! The CPT schema constrains the claims: `credentialSubject` without its `id`.
+//! `credentialStatus` is passed through unchanged (the status module interprets it).
+
+use rand_core::{OsRng, RngCore};
+use serde_json::{Map, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+use weft_chain::Keypair;
+
+use base64::Engine as _;
+
+use super::data_integrity::{self, DataIntegrityError, ProofOptions};
+
+/// The first `@context` of every VC 2.0 credential and presentation.
+pub const CONTEXT_V2: &str = "https://www.w3.org/ns/credentials/v2";
+/// The base type of every credential.
+pub const VC_TYPE: &str = "VerifiableCredential";
+/// The `credentialSchema.type` used to pin a CPT.
+pub const SCHEMA_TYPE: &str = "JsonSchema";
+/// Prefix of a CPT's schema id: `urn:weft:cpt:<id>:<version>`.
+pub const CPT_URN_PREFIX: &str = "urn:weft:cpt:";
+/// Most failing paths listed in a [`VcError::ClaimsInvalid`].
+pub const MAX_REPORTED_PATHS: usize = 16;
+
+/// Why a credential could not be built, issued or parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VcError {
+    /// `@context` is missing or does not start with [`CONTEXT_V2`].
+    #[error("@context must be an array starting with {CONTEXT_V2:?}")]
+    BadContext,
+    /// `type` is missing or lacks the required base type.
+    #[error("type must be an array containing {0:?}")]
+    MissingType(&'static str),
+    /// A required property is missing or not of the right JSON type.
+    #[error("{0}")]
+    Malformed(String),
+    /// `validFrom`/`validUntil` (or another date) is not an XML Schema dateTime, or the range is
+    /// empty.
+    #[error("bad date: {0}")]
+    BadDate(String),
+    /// The issuer is not a DID or URL.
+    #[error("bad issuer: {0}")]
+    BadIssuer(String),
+    /// `credentialSchema` does not pin a CPT as this module requires.
+    #[error("bad credentialSchema: {0}")]
+    BadSchemaRef(String),
+    /// The claims do not satisfy the CPT's JSON schema; lists the failing instance paths.
+    #[error("claims do not match the CPT schema at {}", .paths.join(", "))]
+    ClaimsInvalid {
+        /// JSON pointers (relative to `credentialSubject`) of failing values, with the reason.
+        paths: Vec<String>,
+    },
+    /// The CPT's schema does not compile (should not happen for a registered CPT).
+    #[error("the CPT schema does not compile: {0}")]
+    SchemaUnusable(String),
+    /// The pinned digest does not match the CPT given.
+    #[error("the CPT digest does not match the credentialSchema pin")]
+    DigestMismatch,
+    /// Signing failed.
+    #[error(transparent)]
+    Proof(#[from] DataIntegrityError),
+}
+
+/// A CPT version as a credential pins it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CptRef {
+    /// CPT id.
+    pub id: u64,
+    /// CPT version (1-based).
+    pub version: u32,
+}
+
+impl CptRef {
+    /// `urn:weft:cpt:<id>:<version>`.
+    pub fn urn(&self) -> String {
+        format!("{CPT_URN_PREFIX}{}:{}", self.id, self.version)
+    }
+
+    /// Parses [`CptRef::urn`].
+    pub fn parse_urn(text: &str) -> Result<CptRef, VcError> {
+        let bad = || VcError::BadSchemaRef(format!("{text:?} is not urn:weft:cpt:<id>:<version>"));
+        let rest = text.strip_prefix(CPT_URN_PREFIX).ok_or_else(bad)?;
+        let (id, version) = rest.split_once(':').ok_or_else(bad)?;
+        let digits =
+            |s: &str| !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(id) || !digits(version) {
+            return Err(bad());
+        }
+        let id = id.parse().map_err(|_| bad())?;
+        let version: u32 = version.parse().map_err(|_| bad())?;
+        if version == 0 {
+            return Err(bad());
+        }
+        Ok(CptRef { id, version })
+    }
+}
+
+/// A CPT's schema, compiled once (the verifier's cache keeps these forever).
+pub struct CptSchema {
+    /// Which CPT version.
+    pub cpt: CptRef,
+    /// SHA-256 of the canonical schema (the on-chain digest).
+    pub digest: [u8; 32],
+    /// The schema.
+    pub schema: Value,
+    validator: Result<jsonschema::Validator, String>,
+}
+
+impl std::fmt::Debug for CptSchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CptSchema")
+            .field("cpt", &self.cpt)
+            .field("digest", &hex::encode(self.digest))
+            .finish_non_exhaustive()
+    }
+}
+
+impl CptSchema {
+    /// Compiles `schema` (draft 2020-12; external references are refused, never fetched).
+    pub fn new(cpt: CptRef, digest: [u8; 32], schema: Value) -> CptSchema {
+        let validator = jsonschema::draft202012::new(&schema).map_err(|e| e.to_string());
+        CptSchema {
+            cpt,
+            digest,
+            schema,
+            validator,
+        }
+    }
+
+    /// From a schema text as registered (its digest computed as the `cpt` module does).
+    pub fn from_text(cpt: CptRef, text: &str) -> Result<CptSchema, VcError> {
+        let (canonical, digest) = crate::cpt::validate_schema(text)
+            .map_err(|e| VcError::SchemaUnusable(e.to_string()))?;
+        let schema: Value =
+            serde_json::from_str(&canonical).map_err(|e| VcError::SchemaUnusable(e.to_string()))?;
+        Ok(CptSchema::new(cpt, digest.0, schema))
+    }
+
+    /// `sha256-<base64>`: the `digestSRI` of this CPT.
+    pub fn digest_sri(&self) -> String {
+        digest_sri(&self.digest)
+    }
+
+    /// Checks `subject` (a `credentialSubject` object) against the schema: its claims, i.e. the
+    /// object without `id`.
+    pub fn validate_claims(&self, subject: &Value) -> Result<(), VcError> {
+        let validator = self
+            .validator
+            .as_ref()
+            .map_err(|e| VcError::SchemaUnusable(e.clone()))?;
+        let claims = claims_of(subject);
+        if validator.is_valid(&claims) {
+            return Ok(());
+        }
+        let paths: Vec<String> = validator
+            .iter_errors(&claims)
+            .take(MAX_REPORTED_PATHS)
+            .map(|e| {
+                let path = e.instance_path().to_string();
+                let path = if path.is_empty() { "/".into() } else { path };
+                format!("{path}: {e}")
+            })
+            .collect();
+        Err(VcError::ClaimsInvalid { paths })
+    }
+}
+
+/// `credentialSubject` without its `id` (what the CPT schema describes).
+fn claims_of(subject: &Value) -> Value {
+    match subject {
+        Value::Object(m) => {
+            let mut m = m.clone();
+            m.remove("id");
+            Value::Object(m)
+        }
+        other => other.clone(),
+    }
+}
+
+/// `sha256-<base64>` of a SHA-256 digest.
+pub fn digest_sri(digest: &[u8; 32]) -> String {
+    format!(
+        "sha256-{}",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
+}
+
+/// Parses a `sha256-<base64>` SRI string.
+pub fn parse_digest_sri(text: &str) -> Result<[u8; 32], VcError> {
+    let bad = || VcError::BadSchemaRef(format!("digestSRI {text:?} is not sha256-<base64>"));
+    let b64 = text.strip_prefix("sha256-").ok_or_else(bad)?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .map_err(|_| bad())?;
+    bytes.try_into().map_err(|_| bad())
+}
+
+/// Formats a time as an XML Schema dateTime in UTC to the second (`2026-11-21T10:00:00Z`).
+pub fn format_datetime(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let t = t.replace_nanosecond(0).unwrap_or(t);
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+/// Parses an XML Schema / RFC 3339 dateTime with an explicit offset.
+pub fn parse_datetime(name: &str, text: &str) -> Result<OffsetDateTime, VcError> {
+    OffsetDateTime::parse(text, &Rfc3339)
+        .map_err(|_| VcError::BadDate(format!("{name} {text:?} is not an RFC 3339 dateTime")))
+}
+
+/// A fresh `urn:uuid:` (version 4, from the OS generator).
+pub fn new_urn_uuid() -> String {
+    let mut b = [0u8; 16];
+    OsRng.fill_bytes(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!(
+        "urn:uuid:{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// What to issue. The issuer signs what [`build`] makes of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssueRequest {
+    /// The credential's `id` (a fresh `urn:uuid:` if `None`).
+    pub id: Option<String>,
+    /// Extra `@context` entries after [`CONTEXT_V2`].
+    pub contexts: Vec<String>,
+    /// Types after `VerifiableCredential`.
+    pub types: Vec<String>,
+    /// The issuer: a DID (or an `https://` URL whose key is a did:key).
+    pub issuer: String,
+    /// Start of validity.
+    pub valid_from: OffsetDateTime,
+    /// End of validity.
+    pub valid_until: Option<OffsetDateTime>,
+    /// `credentialSubject`: an object, optionally with `id`, whose other members are the claims.
+    pub subject: Value,
+    /// Optional `credentialStatus` (an object or array of `BitstringStatusListEntry`), as given.
+    pub status: Option<Value>,
+}
+
+/// Builds the unsigned credential of `req` pinned to `cpt`, refusing claims that do not satisfy
+/// the CPT's schema (with every failing path).
+pub fn build(req: &IssueRequest, cpt: &CptSchema) -> Result<Value, VcError> {
+    check_issuer(&req.issuer)?;
+    let subject = req
+        .subject
+        .as_object()
+        .ok_or_else(|| VcError::Malformed("credentialSubject must be an object".into()))?;
+    if let Some(id) = subject.get("id") {
+        if !id.as_str().is_some_and(|s| s.contains(':')) {
+            return Err(VcError::Malformed(
+                "credentialSubject.id must be a URI string".into(),
+            ));
+        }
+    }
+    if let Some(until) = req.valid_until {
+        if until <= req.valid_from {
+            return Err(VcError::BadDate(
+                "validUntil must be after validFrom".into(),
+            ));
+        }
+    }
+    match &req.status {
+        None | Some(Value::Object(_)) => {}
+        Some(Value::Array(items)) if items.iter().all(Value::is_object) => {}
+        Some(_) => {
+            return Err(VcError::Malformed(
+                "credentialStatus must be an object or an array of objects".into(),
+            ))
+        }
+    }
+    cpt.validate_claims(&req.subject)?;
+
+    let mut contexts = vec![Value::from(CONTEXT_V2)];
+    contexts.extend(
+        req.contexts
+            .iter()
+            .filter(|c| c.as_str() != CONTEXT_V2)
+            .map(|c| Value::from(c.as_str())),
+    );
+    let mut types = vec![Value::from(VC_TYPE)];
+    types.extend(
+        req.types
+            .iter()
+            .filter(|t| t.as_str() != VC_TYPE)
+            .map(|t| Value::from(t.as_str())),
+    );
+    let mut vc = Map::new();
+    vc.insert("@context".into(), Value::Array(contexts));
+    vc.insert(
+        "id".into(),
+        req.id.clone().unwrap_or_else(new_urn_uuid).into(),
+    );
+    vc.insert("type".into(), Value::Array(types));
+    vc.insert("issuer".into(), req.issuer.clone().into());
+    vc.insert("validFrom".into(), format_datetime(req.valid_from).into());
+    if let Some(until) = req.valid_until {
+        vc.insert("validUntil".into(), format_datetime(until).into());
+    }
+    vc.insert("credentialSubject".into(), req.subject.clone());
+    vc.insert(
+        "credentialSchema".into(),
+        serde_json::json!({
+            "id": cpt.cpt.urn(),
+            "type": SCHEMA_TYPE,
+            "digestSRI": cpt.digest_sri(),
+        }),
+    );
+    if let Some(status) = &req.status {
+        vc.insert("credentialStatus".into(), status.clone());
+    }
+    Ok(Value::Object(vc))
+}
+
+/// Builds and signs: an `assertionMethod` proof by `verification_method` with `key`, created at
+/// `created`.
+pub fn issue(
+    req: &IssueRequest,
+    cpt: &CptSchema,
+    verification_method: &str,
+    key: &Keypair,
+    created: OffsetDateTime,
+) -> Result<Value, VcError> {
+    let unsigned = build(req, cpt)?;
+    let options = ProofOptions::assertion(verification_method, format_datetime(created));
+    Ok(data_integrity::sign(&unsigned, &options, key)?)
+}
+
+fn check_issuer(issuer: &str) -> Result<(), VcError> {
+    if issuer.starts_with("did:") {
+        crate::Did::parse(issuer)
+            .map(|_| ())
+            .map_err(|e| VcError::BadIssuer(e.to_string()))
+    } else if issuer.starts_with("https://") && issuer.len() > 8 && issuer.len() <= 2048 {
+        Ok(())
+    } else {
+        Err(VcError::BadIssuer(format!(
+            "{issuer:?} is neither a DID nor an https URL"
+        )))
+    }
+}
+
+/// The verifier's view of a credential's structure (everything but the proof).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedCredential {
+    /// `id`, if any.
+    pub id: Option<String>,
+    /// `type`.
+    pub types: Vec<String>,
+    /// The issuer's id (`issuer` or `issuer.id`).
+    pub issuer: String,
+    /// `validFrom`, if any.
+    pub valid_from: Option<OffsetDateTime>,
+    /// `validUntil`, if any.
+    pub valid_until: Option<OffsetDateTime>,
+    /// `credentialSubject.id`, if any (of the first subject).
+    pub subject_id: Option<String>,
+    /// The first (or only) `credentialSubject`.
+    pub subject: Value,
+    /// The CPT pin, if `credentialSchema` is present.
+    pub schema: Option<(CptRef, [u8; 32])>,
+    /// `credentialStatus` entries (object → one entry).
+    pub status: Vec<Value>,
+}
+
+/// Whether `@context` is an array whose first item is [`CONTEXT_V2`].
+pub(crate) fn check_context(doc: &Map<String, Value>) -> Result<(), VcError> {
+    match doc.get("@context") {
+        Some(Value::Array(items)) if items.first().and_then(Value::as_str) == Some(CONTEXT_V2) => {
+            if items.iter().all(|c| c.is_string() || c.is_object()) {
+                Ok(())
+            } else {
+                Err(VcError::BadContext)
+            }
+        }
+        _ => Err(VcError::BadContext),
+    }
+}
+
+/// `type` as strings; must contain `required`.
+pub(crate) fn check_types(
+    doc: &Map<String, Value>,
+    required: &'static str,
+) -> Result<Vec<String>, VcError> {
+    let types: Vec<String> = match doc.get("type") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|t| t.as_str().map(str::to_string))
+            .collect::<Option<_>>()
+            .ok_or(VcError::MissingType(required))?,
+        Some(Value::String(s)) => vec![s.clone()],
+        _ => return Err(VcError::MissingType(required)),
+    };
+    if types.iter().any(|t| t == required) {
+        Ok(types)
+    } else {
+        Err(VcError::MissingType(required))
+    }
+}
+
+/// Parses and validates a credential's structure strictly (the proof is not checked here).
+pub fn parse(vc: &Value) -> Result<ParsedCredential, VcError> {
+    let doc = vc
+        .as_object()
+        .ok_or_else(|| VcError::Malformed("a credential must be a JSON object".into()))?;
+    check_context(doc)?;
+    let types = check_types(doc, VC_TYPE)?;
+    let id = match doc.get("id") {
+        None => None,
+        Some(Value::String(s)) if s.contains(':') => Some(s.clone()),
+        Some(_) => return Err(VcError::Malformed("id must be a URL string".into())),
+    };
+    let issuer = match doc.get("issuer") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Object(o)) => o
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| VcError::BadIssuer("issuer object without a string id".into()))?
+            .to_string(),
+        _ => return Err(VcError::BadIssuer("issuer is missing".into())),
+    };
+    check_issuer(&issuer)?;
+    let date = |name: &str| -> Result<Option<OffsetDateTime>, VcError> {
+        match doc.get(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => parse_datetime(name, s).map(Some),
+            Some(_) => Err(VcError::BadDate(format!("{name} must be a string"))),
+        }
+    };
+    let valid_from = date("validFrom")?;
+    let valid_until = date("validUntil")?;
+    if let (Some(from), Some(until)) = (valid_from, valid_until) {
+        if until < from {
+            return Err(VcError::BadDate("validUntil is before validFrom".into()));
+        }
+    }
+    let subject = match doc.get("credentialSubject") {
+        Some(s @ Value::Object(_)) => s.clone(),
+        Some(Value::Array(items)) if !items.is_empty() && items.iter().all(Value::is_object) => {
+            items[0].clone()
+        }
+        _ => {
+            return Err(VcError::Malformed(
+                "credentialSubject must be an object (or a non-empty array of objects)".into(),
+            ))
+        }
+    };
+    let subject_id = match subject.get("id") {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            return Err(VcError::Malformed(
+                "credentialSubject.id must be a string".into(),
+            ))
+        }
+    };
+    let schema = match doc.get("credentialSchema") {
+        None => None,
+        Some(Value::Object(s)) => {
+            if s.get("type").and_then(Value::as_str) != Some(SCHEMA_TYPE) {
+                return Err(VcError::BadSchemaRef(format!(
+                    "type must be {SCHEMA_TYPE:?}"
+                )));
+            }
+            let urn = s
+                .get("id")
+                .and_then(Value::as_str)
+                .ok_or_else(|| VcError::BadSchemaRef("id is missing".into()))?;
+            let sri = s
+                .get("digestSRI")
+                .and_then(Value::as_str)
+                .ok_or_else(|| VcError::BadSchemaRef("digestSRI is missing".into()))?;
+            Some((CptRef::parse_urn(urn)?, parse_digest_sri(sri)?))
+        }
+        Some(_) => {
+            return Err(VcError::BadSchemaRef(
+                "credentialSchema must be one object".into(),
+            ))
+        }
+    };
+    let status = match doc.get("credentialStatus") {
+        None => Vec::new(),
+        Some(s @ Value::Object(_)) => vec![s.clone()],
+        Some(Value::Array(items)) if items.iter().all(Value::is_object) => items.clone(),
+        Some(_) => {
+            return Err(VcError::Malformed(
+                "credentialStatus must be an object or an array of objects".into(),
+            ))
+        }
+    };
+    Ok(ParsedCredential {
+        id,
+        types,
+        issuer,
+        valid_from,
+        valid_until,
+        subject_id,
+        subject,
+        schema,
+        status,
+    })
+}
+
+/// SHA-256 of the credential's canonical JSON (with its proof), domain-separated: the value an
+/// evidence anchor records.
+pub fn credential_hash(vc: &Value) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"weft/vc/credential-hash/v1\0");
+    h.update(crate::canonical::to_vec(vc));
+    h.finalize().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urn_round_trip_and_rejects() {
+        let r = CptRef {
+            id: 2_000_001,
+            version: 3,
+        };
+        assert_eq!(CptRef::parse_urn(&r.urn()).unwrap(), r);
+        for bad in [
+            "urn:weft:cpt:1",
+            "urn:weft:cpt:1:0",
+            "urn:weft:cpt::1",
+            "urn:weft:cpt:1:-1",
+            "urn:weft:cpt:x:1",
+            "urn:other:1:1",
+            "urn:weft:cpt:1:99999999999",
+        ] {
+            assert!(CptRef::parse_urn(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sri_round_trip() {
+        let d = [9u8; 32];
+        assert_eq!(parse_digest_sri(&digest_sri(&d)).unwrap(), d);
+        assert!(parse_digest_sri("sha384-AAAA").is_err());
+        assert!(parse_digest_sri("sha256-AAAA").is_err());
+    }
+
+    #[test]
+    fn uuid_shape() {
+        let u = new_urn_uuid();
+        assert_eq!(u.len(), 45);
+        assert_eq!(&u[23..24], "4");
+        assert_ne!(u, new_urn_uuid());
+    }
+}

@@ -1,0 +1,1075 @@
+//! The verifier: checks a credential or presentation against the chain and reports every check.
+//!
+//! What verification needs from the chain is the [`CredentialLedger`] trait (the API implements
+//! it over module queries; tests use an in-memory fake). [`CachedLedger`] wraps any ledger:
+//! immutable facts (a DID version's document, a CPT version's compiled schema) are cached for the
+//! life of the cache; facts that change as blocks are added (which version was in force at a time
+//! at or after the head, issuer standing, type membership, status) are cached per chain height
+//! and dropped as soon as the height moves. It is `Send + Sync`, so verification scales over
+//! cores.
+//!
+//! # Checks of a credential ([`verify_credential`])
+//!
+//! | check | fails with |
+//! |---|---|
+//! | `structure` | `malformed` (VC 2.0 shape: context, type, issuer, dates, subject, schema pin) |
+//! | `key_valid_at_issuance` | `key_not_valid_at_issuance`, `issuer_key_mismatch`, `created_in_future`, `ledger_unavailable` |
+//! | `signature` | `signature_invalid`, `unsupported_proof`, `malformed_proof` |
+//! | `proof_purpose` | `wrong_proof_purpose` (must be `assertionMethod`) |
+//! | `valid_from` / `valid_until` | `not_yet_valid` / `expired` |
+//! | `issuer` | `issuer_not_recognised` (authority issuer, issuer-type member or trusted, at issuance time) |
+//! | `schema` | `schema_missing`, `schema_not_found`, `schema_mismatch` (digest, or claims vs the CPT) |
+//! | `status` | `revoked`, `suspended`, `status_not_configured`, `status_unavailable` |
+//! | `evidence` | `not_anchored`, `evidence_not_configured`, `evidence_unavailable` |
+//!
+//! "Issuance time" is the proof's `created` (the time the key signed). A credential signed with a
+//! key after it was rotated out fails `key_not_valid_at_issuance`; one signed before still
+//! verifies. (A signer who back-dates `created` with a retired key is caught only by evidence
+//! anchoring — enable `check_evidence` for that.) A check that could not run because an earlier
+//! one failed is listed as failed with reason `not_evaluated`; a check that does not apply is
+//! passed with reason `not_requested` or `not_applicable`. `verified` is the AND of all checks.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use serde::Serialize;
+use serde_json::Value;
+use subtle::ConstantTimeEq;
+use time::{Duration, OffsetDateTime};
+use weft_chain::{Address, PublicKey};
+
+use super::data_integrity::{self, DataIntegrityError, VerifiedProof};
+use super::presentation;
+use super::vc::{self, CptRef, CptSchema, ParsedCredential};
+use crate::did::Did;
+use crate::document::{DidState, Relationships};
+
+/// How far a proof's `created` may lie ahead of the verifier's clock.
+pub const CLOCK_SKEW: Duration = Duration::minutes(5);
+
+/// One document version as the ledger stores it (immutable once written).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DidVersion {
+    /// The document at that version.
+    pub state: DidState,
+    /// Whether the version is the deactivation (no keys).
+    pub deactivated: bool,
+}
+
+/// The status of one `credentialStatus` entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusOutcome {
+    /// Neither revoked nor suspended.
+    Valid,
+    /// Revoked (permanent).
+    Revoked,
+    /// Suspended (may be lifted).
+    Suspended,
+}
+
+/// Whether the credential's hash is anchored as evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceOutcome {
+    /// Anchored at this height.
+    Anchored {
+        /// Block height of the anchor.
+        height: u64,
+    },
+    /// No anchor of this hash.
+    NotAnchored,
+}
+
+/// Why the ledger could not answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LedgerError {
+    /// This kind of lookup is not wired to a chain module on this node.
+    #[error("{0} is not configured")]
+    NotConfigured(&'static str),
+    /// The input names nothing the ledger can look up (e.g. a malformed status entry).
+    #[error("invalid lookup: {0}")]
+    Invalid(String),
+    /// The chain could not be read.
+    #[error("ledger unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// What verification reads from the chain. Times are ms since the epoch.
+pub trait CredentialLedger: Send + Sync {
+    /// The current chain height (the cache's invalidation key).
+    fn height(&self) -> u64;
+    /// This chain's id (`did:weft:<chain-id>:…` of other chains are not resolvable here).
+    fn chain_id(&self) -> &str;
+    /// The version of `did` in force at `at_ms` (`None`: no such DID then).
+    fn did_version_at(&self, did: &Address, at_ms: u64) -> Result<Option<u32>, LedgerError>;
+    /// Version `version` of `did` (immutable).
+    fn did_version(
+        &self,
+        did: &Address,
+        version: u32,
+    ) -> Result<Option<Arc<DidVersion>>, LedgerError>;
+    /// Whether `issuer` was a recognised authority issuer at `at_ms`.
+    fn is_authority_issuer(&self, issuer: &Address, at_ms: u64) -> Result<bool, LedgerError>;
+    /// Whether `issuer` was a member of issuer type `type_name` at `at_ms`.
+    fn is_type_member(
+        &self,
+        type_name: &str,
+        issuer: &Address,
+        at_ms: u64,
+    ) -> Result<bool, LedgerError>;
+    /// A CPT version, compiled (immutable).
+    fn cpt(&self, cpt: CptRef) -> Result<Option<Arc<CptSchema>>, LedgerError>;
+    /// The status of one `credentialStatus` entry, now.
+    fn status(&self, entry: &Value) -> Result<StatusOutcome, LedgerError>;
+    /// Whether a credential hash ([`vc::credential_hash`]) is anchored as evidence.
+    fn evidence(&self, credential_hash: &[u8; 32]) -> Result<EvidenceOutcome, LedgerError>;
+}
+
+/// The named checks of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckName {
+    /// The document's VC 2.0 structure.
+    Structure,
+    /// The signing key was in the issuer's document, for assertions, when it signed.
+    KeyValidAtIssuance,
+    /// The proof's signature.
+    Signature,
+    /// The proof's purpose.
+    ProofPurpose,
+    /// `validFrom` has passed.
+    ValidFrom,
+    /// `validUntil` has not passed.
+    ValidUntil,
+    /// The issuer was recognised when it issued.
+    Issuer,
+    /// The CPT pin and the claims against it.
+    Schema,
+    /// `credentialStatus`.
+    Status,
+    /// Evidence anchoring.
+    Evidence,
+    /// The presentation's structure.
+    PresentationStructure,
+    /// The holder's key is an authentication key of the holder.
+    PresentationKey,
+    /// The presentation's signature.
+    PresentationSignature,
+    /// The presentation proof's purpose (`authentication`).
+    PresentationPurpose,
+    /// The challenge is the expected one.
+    Challenge,
+    /// The domain is the expected one.
+    Domain,
+    /// The presentation has not expired.
+    PresentationExpiry,
+    /// Holder, proof controller and every credential subject agree.
+    HolderBinding,
+    /// Every enclosed credential verified.
+    Credentials,
+}
+
+impl CheckName {
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckName::Structure => "structure",
+            CheckName::KeyValidAtIssuance => "key_valid_at_issuance",
+            CheckName::Signature => "signature",
+            CheckName::ProofPurpose => "proof_purpose",
+            CheckName::ValidFrom => "valid_from",
+            CheckName::ValidUntil => "valid_until",
+            CheckName::Issuer => "issuer",
+            CheckName::Schema => "schema",
+            CheckName::Status => "status",
+            CheckName::Evidence => "evidence",
+            CheckName::PresentationStructure => "presentation_structure",
+            CheckName::PresentationKey => "presentation_key",
+            CheckName::PresentationSignature => "presentation_signature",
+            CheckName::PresentationPurpose => "presentation_purpose",
+            CheckName::Challenge => "challenge",
+            CheckName::Domain => "domain",
+            CheckName::PresentationExpiry => "presentation_expiry",
+            CheckName::HolderBinding => "holder_binding",
+            CheckName::Credentials => "credentials",
+        }
+    }
+}
+
+/// One check's outcome. A failed check always has a `reason`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// Which check.
+    pub name: CheckName,
+    /// Whether it passed.
+    pub passed: bool,
+    /// A stable machine string: why it failed, or why it passed without running
+    /// (`not_requested`, `not_applicable`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Human-readable detail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl Check {
+    fn pass(name: CheckName) -> Check {
+        Check {
+            name,
+            passed: true,
+            reason: None,
+            detail: None,
+        }
+    }
+    fn skip(name: CheckName, reason: &str) -> Check {
+        Check {
+            name,
+            passed: true,
+            reason: Some(reason.into()),
+            detail: None,
+        }
+    }
+    fn fail(name: CheckName, reason: &str, detail: impl Into<String>) -> Check {
+        let detail = detail.into();
+        Check {
+            name,
+            passed: false,
+            reason: Some(reason.into()),
+            detail: (!detail.is_empty()).then_some(detail),
+        }
+    }
+    fn not_evaluated(name: CheckName) -> Check {
+        Check::fail(name, "not_evaluated", "an earlier check failed")
+    }
+}
+
+/// The result of verifying a credential or presentation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerificationReport {
+    /// Whether every check passed.
+    pub verified: bool,
+    /// Every check, in order.
+    pub checks: Vec<Check>,
+    /// For a presentation: the report of each enclosed credential.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub credentials: Vec<VerificationReport>,
+}
+
+impl VerificationReport {
+    fn new(checks: Vec<Check>, credentials: Vec<VerificationReport>) -> Self {
+        VerificationReport {
+            verified: checks.iter().all(|c| c.passed),
+            checks,
+            credentials,
+        }
+    }
+
+    /// The check named `name`, if listed.
+    pub fn check(&self, name: CheckName) -> Option<&Check> {
+        self.checks.iter().find(|c| c.name == name)
+    }
+
+    /// Marks `name` failed with `reason` (adding it if absent) and recomputes `verified`: for
+    /// checks the caller makes outside the library (e.g. a server's one-time challenge store).
+    pub fn fail_check(&mut self, name: CheckName, reason: &str, detail: &str) {
+        let failed = Check::fail(name, reason, detail);
+        match self.checks.iter_mut().find(|c| c.name == name) {
+            Some(c) => *c = failed,
+            None => self.checks.push(failed),
+        }
+        self.verified = false;
+    }
+
+    /// The reasons of the failed checks (of this document only).
+    pub fn failures(&self) -> Vec<&str> {
+        self.checks
+            .iter()
+            .filter(|c| !c.passed)
+            .filter_map(|c| c.reason.as_deref())
+            .collect()
+    }
+}
+
+/// What the verifier accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyOptions {
+    /// The verifier's clock.
+    pub now: OffsetDateTime,
+    /// Check `credentialStatus` entries (fails closed when status is not configured).
+    pub check_status: bool,
+    /// Check that the credential's hash is anchored as evidence.
+    pub check_evidence: bool,
+    /// Accept members of this issuer type (at issuance time) instead of authority issuers.
+    pub issuer_type: Option<String>,
+    /// Issuers (DIDs or URLs) trusted regardless of on-chain standing.
+    pub trusted_issuers: Vec<String>,
+    /// Require a `credentialSchema` CPT pin.
+    pub require_schema: bool,
+}
+
+impl VerifyOptions {
+    /// Defaults at `now`: status checked, evidence not, authority issuers, schema required.
+    pub fn at(now: OffsetDateTime) -> Self {
+        VerifyOptions {
+            now,
+            check_status: true,
+            check_evidence: false,
+            issuer_type: None,
+            trusted_issuers: Vec::new(),
+            require_schema: true,
+        }
+    }
+}
+
+/// What a presentation must be bound to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresentationExpectations {
+    /// The challenge the verifier issued.
+    pub challenge: String,
+    /// The verifier's domain (checked when `Some`).
+    pub domain: Option<String>,
+    /// Without an `expires`, a presentation older than this (by `created`) has expired.
+    pub max_age: Duration,
+}
+
+fn ms_of(t: OffsetDateTime) -> u64 {
+    u64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
+}
+
+/// Why a verification method did not give a usable key.
+struct KeyProblem {
+    reason: &'static str,
+    detail: String,
+}
+
+fn key_problem(reason: &'static str, detail: impl Into<String>) -> KeyProblem {
+    KeyProblem {
+        reason,
+        detail: detail.into(),
+    }
+}
+
+/// The DID of a DID URL (before `#`).
+fn did_of(did_url: &str) -> &str {
+    did_url.split_once('#').map_or(did_url, |(d, _)| d)
+}
+
+/// Resolves `method` to a key holding `relationship` at `at_ms`: did:key locally, did:weft of
+/// this chain through the ledger at the version in force then.
+fn resolve_method(
+    ledger: &impl CredentialLedger,
+    method: &str,
+    at_ms: u64,
+    relationship: u8,
+    not_valid: &'static str,
+) -> Result<PublicKey, KeyProblem> {
+    let (did, fragment) = match method.split_once('#') {
+        Some((d, f)) => (d, f),
+        None => (method, ""),
+    };
+    match Did::parse(did) {
+        Ok(Did::Key(_)) => {
+            super::did_key_verification_method(method).map_err(|e| key_problem(not_valid, e))
+        }
+        Ok(Did::Weft { chain_id, address }) => {
+            if chain_id != ledger.chain_id() {
+                return Err(key_problem(
+                    "unresolvable_did",
+                    format!("{did} is on chain {chain_id:?}"),
+                ));
+            }
+            let unavailable = |e: LedgerError| key_problem("ledger_unavailable", e.to_string());
+            let Some(version) = ledger
+                .did_version_at(&address, at_ms)
+                .map_err(unavailable)?
+            else {
+                return Err(key_problem(
+                    not_valid,
+                    format!("{did} did not exist at that time"),
+                ));
+            };
+            let record = ledger
+                .did_version(&address, version)
+                .map_err(unavailable)?
+                .ok_or_else(|| key_problem("ledger_unavailable", "version vanished"))?;
+            if record.deactivated {
+                return Err(key_problem(
+                    not_valid,
+                    format!("{did} was deactivated at that time"),
+                ));
+            }
+            let key = record
+                .state
+                .keys
+                .iter()
+                .find(|k| k.fragment == fragment)
+                .ok_or_else(|| {
+                    key_problem(
+                        not_valid,
+                        format!("{method} was not in the document (version {version}) then"),
+                    )
+                })?;
+            if !key.relationships.has(relationship) {
+                return Err(key_problem(
+                    not_valid,
+                    format!("{method} did not have the required relationship then"),
+                ));
+            }
+            Ok(key.public_key)
+        }
+        Err(e) => Err(key_problem("unresolvable_did", e.to_string())),
+    }
+}
+
+/// Verifies the proof with `key`, and also requires the proof's `@context` (if any) to be the
+/// document's whole `@context`: the cryptosuite signs only the proof's copy, so a context
+/// appended after signing would otherwise change the document's meaning unnoticed.
+fn verify_covered(doc: &Value, key: PublicKey) -> Result<VerifiedProof, DataIntegrityError> {
+    let proof = data_integrity::verify(doc, |_| Ok(key))?;
+    if let Some(proof_context) = doc.get("proof").and_then(|p| p.get("@context")) {
+        if doc.get("@context") != Some(proof_context) {
+            return Err(DataIntegrityError::ContextMismatch);
+        }
+    }
+    Ok(proof)
+}
+
+fn proof_field<'a>(doc: &'a Value, name: &str) -> Option<&'a str> {
+    doc.get("proof")?.get(name)?.as_str()
+}
+
+fn proof_check(name: CheckName, e: &DataIntegrityError) -> Check {
+    let reason = match e {
+        DataIntegrityError::BadSignature | DataIntegrityError::ContextMismatch => {
+            "signature_invalid"
+        }
+        DataIntegrityError::Unsupported(_) => "unsupported_proof",
+        DataIntegrityError::TooLarge => "too_large",
+        _ => "malformed_proof",
+    };
+    Check::fail(name, reason, e.to_string())
+}
+
+/// Verifies a credential and reports every check.
+pub fn verify_credential(
+    vc_doc: &Value,
+    ledger: &impl CredentialLedger,
+    opts: &VerifyOptions,
+) -> VerificationReport {
+    use CheckName as N;
+    let later = [
+        N::KeyValidAtIssuance,
+        N::Signature,
+        N::ProofPurpose,
+        N::ValidFrom,
+        N::ValidUntil,
+        N::Issuer,
+        N::Schema,
+        N::Status,
+        N::Evidence,
+    ];
+    let parsed = match vc::parse(vc_doc) {
+        Ok(p) => p,
+        Err(e) => {
+            let mut checks = vec![Check::fail(N::Structure, "malformed", e.to_string())];
+            checks.extend(later.iter().map(|n| Check::not_evaluated(*n)));
+            return VerificationReport::new(checks, Vec::new());
+        }
+    };
+    let mut checks = vec![Check::pass(N::Structure)];
+
+    // Issuance time: the proof's `created`, else validFrom, else now.
+    let created = match proof_field(vc_doc, "created") {
+        Some(t) => vc::parse_datetime("created", t).ok(),
+        None => None,
+    };
+    let issued_at = created.or(parsed.valid_from).unwrap_or(opts.now);
+    let issued_ms = ms_of(issued_at);
+
+    // Key at issuance, then signature with that key.
+    let method = data_integrity::verification_method(vc_doc).map(str::to_string);
+    let key = match &method {
+        Err(e) => Err(proof_check(N::KeyValidAtIssuance, e)),
+        Ok(m) => key_for_issuer(ledger, &parsed, m, created, issued_ms, opts),
+    };
+    match key {
+        Err(check) => {
+            checks.push(check);
+            checks.push(Check::not_evaluated(N::Signature));
+            checks.push(Check::not_evaluated(N::ProofPurpose));
+        }
+        Ok(key) => {
+            checks.push(Check::pass(N::KeyValidAtIssuance));
+            match verify_covered(vc_doc, key) {
+                Ok(proof) => {
+                    checks.push(Check::pass(N::Signature));
+                    checks.push(if proof.proof_purpose == "assertionMethod" {
+                        Check::pass(N::ProofPurpose)
+                    } else {
+                        Check::fail(
+                            N::ProofPurpose,
+                            "wrong_proof_purpose",
+                            format!("{:?} (expected assertionMethod)", proof.proof_purpose),
+                        )
+                    });
+                }
+                Err(e) => {
+                    checks.push(proof_check(N::Signature, &e));
+                    checks.push(Check::not_evaluated(N::ProofPurpose));
+                }
+            }
+        }
+    }
+
+    checks.push(match parsed.valid_from {
+        Some(from) if from > opts.now => Check::fail(
+            N::ValidFrom,
+            "not_yet_valid",
+            format!("valid from {}", vc::format_datetime(from)),
+        ),
+        Some(_) => Check::pass(N::ValidFrom),
+        None => Check::skip(N::ValidFrom, "not_applicable"),
+    });
+    checks.push(match parsed.valid_until {
+        Some(until) if until < opts.now => Check::fail(
+            N::ValidUntil,
+            "expired",
+            format!("valid until {}", vc::format_datetime(until)),
+        ),
+        Some(_) => Check::pass(N::ValidUntil),
+        None => Check::skip(N::ValidUntil, "not_applicable"),
+    });
+    checks.push(issuer_check(ledger, &parsed, issued_ms, opts));
+    checks.push(schema_check(ledger, &parsed, opts));
+    checks.push(status_check(ledger, &parsed, opts));
+    checks.push(evidence_check(ledger, vc_doc, opts));
+    VerificationReport::new(checks, Vec::new())
+}
+
+/// The issuer's key named by `method` at issuance, checking that it belongs to the issuer.
+fn key_for_issuer(
+    ledger: &impl CredentialLedger,
+    parsed: &ParsedCredential,
+    method: &str,
+    created: Option<OffsetDateTime>,
+    issued_ms: u64,
+    opts: &VerifyOptions,
+) -> Result<PublicKey, Check> {
+    let name = CheckName::KeyValidAtIssuance;
+    let controller = did_of(method);
+    let is_did_key = controller.starts_with("did:key:");
+    let bound =
+        controller == parsed.issuer || (is_did_key && parsed.issuer.starts_with("https://"));
+    if !bound {
+        return Err(Check::fail(
+            name,
+            "issuer_key_mismatch",
+            format!("{method} is not a key of the issuer {}", parsed.issuer),
+        ));
+    }
+    if let Some(c) = created {
+        if c > opts.now + CLOCK_SKEW {
+            return Err(Check::fail(
+                name,
+                "created_in_future",
+                format!("proof created {}", vc::format_datetime(c)),
+            ));
+        }
+    } else if !is_did_key {
+        return Err(Check::fail(
+            name,
+            "key_not_valid_at_issuance",
+            "the proof has no valid `created`, so the key cannot be checked at issuance",
+        ));
+    }
+    resolve_method(
+        ledger,
+        method,
+        issued_ms,
+        Relationships::ASSERTION_METHOD,
+        "key_not_valid_at_issuance",
+    )
+    .map_err(|p| Check::fail(name, p.reason, p.detail))
+}
+
+fn issuer_check(
+    ledger: &impl CredentialLedger,
+    parsed: &ParsedCredential,
+    issued_ms: u64,
+    opts: &VerifyOptions,
+) -> Check {
+    let name = CheckName::Issuer;
+    if opts.trusted_issuers.contains(&parsed.issuer) {
+        return Check::pass(name);
+    }
+    let address = match Did::parse(&parsed.issuer) {
+        Ok(Did::Weft { chain_id, address }) if chain_id == ledger.chain_id() => address,
+        _ => {
+            return Check::fail(
+                name,
+                "issuer_not_recognised",
+                format!(
+                    "{} is neither a DID of this chain nor a trusted issuer",
+                    parsed.issuer
+                ),
+            )
+        }
+    };
+    let standing = match &opts.issuer_type {
+        Some(t) => ledger.is_type_member(t, &address, issued_ms),
+        None => ledger.is_authority_issuer(&address, issued_ms),
+    };
+    match standing {
+        Ok(true) => Check::pass(name),
+        Ok(false) => Check::fail(
+            name,
+            "issuer_not_recognised",
+            match &opts.issuer_type {
+                Some(t) => format!("{} was not a member of issuer type {t:?}", parsed.issuer),
+                None => format!("{} was not a recognised authority issuer", parsed.issuer),
+            },
+        ),
+        Err(e) => Check::fail(name, "ledger_unavailable", e.to_string()),
+    }
+}
+
+fn schema_check(
+    ledger: &impl CredentialLedger,
+    parsed: &ParsedCredential,
+    opts: &VerifyOptions,
+) -> Check {
+    let name = CheckName::Schema;
+    let Some((cpt, digest)) = parsed.schema else {
+        return if opts.require_schema {
+            Check::fail(name, "schema_missing", "no credentialSchema CPT pin")
+        } else {
+            Check::skip(name, "not_applicable")
+        };
+    };
+    let schema = match ledger.cpt(cpt) {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            return Check::fail(
+                name,
+                "schema_not_found",
+                format!("CPT {} v{} is not registered", cpt.id, cpt.version),
+            )
+        }
+        Err(e) => return Check::fail(name, "ledger_unavailable", e.to_string()),
+    };
+    if schema.digest != digest {
+        return Check::fail(
+            name,
+            "schema_mismatch",
+            "the pinned digest is not the CPT's digest",
+        );
+    }
+    match schema.validate_claims(&parsed.subject) {
+        Ok(()) => Check::pass(name),
+        Err(e) => Check::fail(name, "schema_mismatch", e.to_string()),
+    }
+}
+
+fn status_check(
+    ledger: &impl CredentialLedger,
+    parsed: &ParsedCredential,
+    opts: &VerifyOptions,
+) -> Check {
+    let name = CheckName::Status;
+    if !opts.check_status {
+        return Check::skip(name, "not_requested");
+    }
+    if parsed.status.is_empty() {
+        return Check::skip(name, "not_applicable");
+    }
+    for entry in &parsed.status {
+        match ledger.status(entry) {
+            Ok(StatusOutcome::Valid) => {}
+            Ok(StatusOutcome::Revoked) => return Check::fail(name, "revoked", ""),
+            Ok(StatusOutcome::Suspended) => return Check::fail(name, "suspended", ""),
+            Err(LedgerError::NotConfigured(what)) => {
+                return Check::fail(
+                    name,
+                    "status_not_configured",
+                    format!("{what} is not configured"),
+                )
+            }
+            Err(e) => return Check::fail(name, "status_unavailable", e.to_string()),
+        }
+    }
+    Check::pass(name)
+}
+
+fn evidence_check(ledger: &impl CredentialLedger, vc_doc: &Value, opts: &VerifyOptions) -> Check {
+    let name = CheckName::Evidence;
+    if !opts.check_evidence {
+        return Check::skip(name, "not_requested");
+    }
+    match ledger.evidence(&vc::credential_hash(vc_doc)) {
+        Ok(EvidenceOutcome::Anchored { .. }) => Check::pass(name),
+        Ok(EvidenceOutcome::NotAnchored) => Check::fail(name, "not_anchored", ""),
+        Err(LedgerError::NotConfigured(what)) => Check::fail(
+            name,
+            "evidence_not_configured",
+            format!("{what} is not configured"),
+        ),
+        Err(e) => Check::fail(name, "evidence_unavailable", e.to_string()),
+    }
+}
+
+fn ct_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+/// Verifies a presentation: its own proof (holder's `authentication` key, challenge, domain,
+/// expiry), holder binding, and every enclosed credential.
+pub fn verify_presentation(
+    vp: &Value,
+    ledger: &impl CredentialLedger,
+    opts: &VerifyOptions,
+    expected: &PresentationExpectations,
+) -> VerificationReport {
+    use CheckName as N;
+    let parsed = match presentation::parse(vp) {
+        Ok(p) => p,
+        Err(e) => {
+            let mut checks = vec![Check::fail(
+                N::PresentationStructure,
+                "malformed",
+                e.to_string(),
+            )];
+            checks.extend(
+                [
+                    N::PresentationKey,
+                    N::PresentationSignature,
+                    N::PresentationPurpose,
+                    N::Challenge,
+                    N::Domain,
+                    N::PresentationExpiry,
+                    N::HolderBinding,
+                    N::Credentials,
+                ]
+                .iter()
+                .map(|n| Check::not_evaluated(*n)),
+            );
+            return VerificationReport::new(checks, Vec::new());
+        }
+    };
+    let mut checks = vec![Check::pass(N::PresentationStructure)];
+    let method = data_integrity::verification_method(vp).map(str::to_string);
+    let key = match &method {
+        Err(e) => Err(proof_check(N::PresentationKey, e)),
+        Ok(m) => resolve_method(
+            ledger,
+            m,
+            ms_of(opts.now),
+            Relationships::AUTHENTICATION,
+            "key_not_authorised",
+        )
+        .map_err(|p| Check::fail(N::PresentationKey, p.reason, p.detail)),
+    };
+    let proof: Option<VerifiedProof> = match key {
+        Err(check) => {
+            checks.push(check);
+            checks.push(Check::not_evaluated(N::PresentationSignature));
+            None
+        }
+        Ok(key) => {
+            checks.push(Check::pass(N::PresentationKey));
+            match verify_covered(vp, key) {
+                Ok(p) => {
+                    checks.push(Check::pass(N::PresentationSignature));
+                    Some(p)
+                }
+                Err(e) => {
+                    checks.push(proof_check(N::PresentationSignature, &e));
+                    None
+                }
+            }
+        }
+    };
+    match &proof {
+        None => {
+            for n in [
+                N::PresentationPurpose,
+                N::Challenge,
+                N::Domain,
+                N::PresentationExpiry,
+            ] {
+                checks.push(Check::not_evaluated(n));
+            }
+        }
+        Some(p) => {
+            checks.push(if p.proof_purpose == "authentication" {
+                Check::pass(N::PresentationPurpose)
+            } else {
+                Check::fail(
+                    N::PresentationPurpose,
+                    "wrong_proof_purpose",
+                    format!("{:?} (expected authentication)", p.proof_purpose),
+                )
+            });
+            checks.push(match &p.challenge {
+                Some(c) if ct_eq(c, &expected.challenge) => Check::pass(N::Challenge),
+                Some(_) => Check::fail(N::Challenge, "challenge_mismatch", ""),
+                None => Check::fail(N::Challenge, "challenge_mismatch", "no challenge"),
+            });
+            checks.push(match (&expected.domain, &p.domain) {
+                (None, _) => Check::skip(N::Domain, "not_requested"),
+                (Some(want), Some(got)) if want == got => Check::pass(N::Domain),
+                (Some(_), got) => Check::fail(
+                    N::Domain,
+                    "domain_mismatch",
+                    format!("presented for {got:?}"),
+                ),
+            });
+            let expired = match (p.expires, p.created) {
+                (Some(exp), _) => exp < opts.now,
+                (None, Some(created)) => created + expected.max_age < opts.now,
+                (None, None) => true,
+            };
+            let future = p.created.is_some_and(|c| c > opts.now + CLOCK_SKEW);
+            checks.push(if expired {
+                Check::fail(N::PresentationExpiry, "presentation_expired", "")
+            } else if future {
+                Check::fail(
+                    N::PresentationExpiry,
+                    "created_in_future",
+                    "the presentation's proof is dated in the future",
+                )
+            } else {
+                Check::pass(N::PresentationExpiry)
+            });
+        }
+    }
+
+    // Holder binding: holder == proof controller == every credential's subject id.
+    let credentials: Vec<VerificationReport> = parsed
+        .credentials
+        .iter()
+        .map(|c| verify_credential(c, ledger, opts))
+        .collect();
+    checks.push(match (&parsed.holder, &method) {
+        (None, _) => Check::fail(N::HolderBinding, "holder_mismatch", "no holder"),
+        (Some(_), Err(_)) => Check::not_evaluated(N::HolderBinding),
+        (Some(holder), Ok(m)) => {
+            if did_of(m) != holder {
+                Check::fail(
+                    N::HolderBinding,
+                    "holder_mismatch",
+                    format!("the proof's key {m} is not the holder's"),
+                )
+            } else if let Some(i) = parsed.credentials.iter().position(|c| {
+                vc::parse(c)
+                    .ok()
+                    .and_then(|p| p.subject_id)
+                    .is_none_or(|s| s != *holder)
+            }) {
+                Check::fail(
+                    N::HolderBinding,
+                    "holder_mismatch",
+                    format!("credential {i}'s subject is not the holder"),
+                )
+            } else {
+                Check::pass(N::HolderBinding)
+            }
+        }
+    });
+    let failed: Vec<String> = credentials
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.verified)
+        .map(|(i, r)| format!("{i}: {}", r.failures().join(",")))
+        .collect();
+    checks.push(if failed.is_empty() {
+        Check::pass(N::Credentials)
+    } else {
+        Check::fail(N::Credentials, "credential_invalid", failed.join("; "))
+    });
+    VerificationReport::new(checks, credentials)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cache
+
+/// Most entries of one cache map before it is cleared (a crude bound on memory).
+pub const MAX_CACHE_ENTRIES: usize = 100_000;
+
+#[derive(Default)]
+struct PerHeight {
+    height: u64,
+    version_at: HashMap<(Address, u64), Option<u32>>,
+    authority: HashMap<(Address, u64), bool>,
+    member: HashMap<(String, Address, u64), bool>,
+    status: HashMap<String, StatusOutcome>,
+}
+
+/// A thread-safe cache in front of a [`CredentialLedger`]. See the module docs for what is kept
+/// for how long. Absent facts (`None`) are not cached: they may appear later.
+pub struct CachedLedger<L> {
+    inner: L,
+    versions: RwLock<HashMap<(Address, u32), Arc<DidVersion>>>,
+    cpts: RwLock<HashMap<CptRef, Arc<CptSchema>>>,
+    per_height: RwLock<PerHeight>,
+}
+
+impl<L> std::fmt::Debug for CachedLedger<L> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedLedger")
+            .field("versions", &self.versions.read().len())
+            .field("cpts", &self.cpts.read().len())
+            .field("height", &self.per_height.read().height)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<L: CredentialLedger> CachedLedger<L> {
+    /// A cache over `inner`.
+    pub fn new(inner: L) -> Self {
+        CachedLedger {
+            inner,
+            versions: RwLock::new(HashMap::new()),
+            cpts: RwLock::new(HashMap::new()),
+            per_height: RwLock::new(PerHeight::default()),
+        }
+    }
+
+    /// The wrapped ledger.
+    pub fn inner(&self) -> &L {
+        &self.inner
+    }
+
+    /// Looks `key` up in the per-height map chosen by `map`, computing and storing it on a miss;
+    /// the whole per-height cache is dropped when the height has moved.
+    fn per_height<K, V>(
+        &self,
+        map: fn(&PerHeight) -> &HashMap<K, V>,
+        map_mut: fn(&mut PerHeight) -> &mut HashMap<K, V>,
+        key: K,
+        compute: impl FnOnce() -> Result<V, LedgerError>,
+    ) -> Result<V, LedgerError>
+    where
+        K: std::hash::Hash + Eq,
+        V: Clone,
+    {
+        let height = self.inner.height();
+        {
+            let guard = self.per_height.read();
+            if guard.height == height {
+                if let Some(v) = map(&guard).get(&key) {
+                    return Ok(v.clone());
+                }
+            }
+        }
+        let value = compute()?;
+        let mut guard = self.per_height.write();
+        if guard.height != height {
+            if height < guard.height {
+                // Another thread already moved on; do not roll the cache back.
+                return Ok(value);
+            }
+            *guard = PerHeight {
+                height,
+                ..PerHeight::default()
+            };
+        }
+        let m = map_mut(&mut guard);
+        if m.len() >= MAX_CACHE_ENTRIES {
+            m.clear();
+        }
+        m.insert(key, value.clone());
+        Ok(value)
+    }
+}
+
+fn insert_bounded<K: std::hash::Hash + Eq, V>(map: &RwLock<HashMap<K, V>>, k: K, v: V) {
+    let mut m = map.write();
+    if m.len() >= MAX_CACHE_ENTRIES {
+        m.clear();
+    }
+    m.insert(k, v);
+}
+
+impl<L: CredentialLedger> CredentialLedger for CachedLedger<L> {
+    fn height(&self) -> u64 {
+        self.inner.height()
+    }
+
+    fn chain_id(&self) -> &str {
+        self.inner.chain_id()
+    }
+
+    fn did_version_at(&self, did: &Address, at_ms: u64) -> Result<Option<u32>, LedgerError> {
+        self.per_height(
+            |p| &p.version_at,
+            |p| &mut p.version_at,
+            (*did, at_ms),
+            || self.inner.did_version_at(did, at_ms),
+        )
+    }
+
+    fn did_version(
+        &self,
+        did: &Address,
+        version: u32,
+    ) -> Result<Option<Arc<DidVersion>>, LedgerError> {
+        if let Some(v) = self.versions.read().get(&(*did, version)) {
+            return Ok(Some(v.clone()));
+        }
+        let v = self.inner.did_version(did, version)?;
+        if let Some(v) = &v {
+            insert_bounded(&self.versions, (*did, version), v.clone());
+        }
+        Ok(v)
+    }
+
+    fn is_authority_issuer(&self, issuer: &Address, at_ms: u64) -> Result<bool, LedgerError> {
+        self.per_height(
+            |p| &p.authority,
+            |p| &mut p.authority,
+            (*issuer, at_ms),
+            || self.inner.is_authority_issuer(issuer, at_ms),
+        )
+    }
+
+    fn is_type_member(
+        &self,
+        type_name: &str,
+        issuer: &Address,
+        at_ms: u64,
+    ) -> Result<bool, LedgerError> {
+        self.per_height(
+            |p| &p.member,
+            |p| &mut p.member,
+            (type_name.to_string(), *issuer, at_ms),
+            || self.inner.is_type_member(type_name, issuer, at_ms),
+        )
+    }
+
+    fn cpt(&self, cpt: CptRef) -> Result<Option<Arc<CptSchema>>, LedgerError> {
+        if let Some(s) = self.cpts.read().get(&cpt) {
+            return Ok(Some(s.clone()));
+        }
+        let s = self.inner.cpt(cpt)?;
+        if let Some(s) = &s {
+            insert_bounded(&self.cpts, cpt, s.clone());
+        }
+        Ok(s)
+    }
+
+    fn status(&self, entry: &Value) -> Result<StatusOutcome, LedgerError> {
+        self.per_height(
+            |p| &p.status,
+            |p| &mut p.status,
+            crate::canonical::to_string(entry),
+            || self.inner.status(entry),
+        )
+    }
+
+    fn evidence(&self, credential_hash: &[u8; 32]) -> Result<EvidenceOutcome, LedgerError> {
+        // Anchors appear with new blocks; not worth caching (one read per verification).
+        self.inner.evidence(credential_hash)
+    }
+}
