@@ -1183,8 +1183,8 @@ async fn oprf_queries_are_sessions_on_chain_and_replays_are_refused() {
     assert_eq!(status, 403, "{text}");
     assert!(text.contains("unknown session"), "{text}");
 
-    // Over HTTP: a client that names a peer that is not the holder gets a refusal, and its
-    // session is recorded failed on chain.
+    // Over HTTP: a client that names a peer that is not the holder (the stranger's DID at the
+    // holder's URL) records a session for the stranger, which the holder refuses.
     let (status, text) = client
         .send(
             "POST",

@@ -42,7 +42,8 @@
 //! or computation), so one stuck query blocks no other. A holder session whose client never
 //! records completion is settled by the PSI idle timer: after the idle timeout it takes the
 //! chain's final state if there is one, otherwise marks the session failed and records
-//! `psi.fail` ("timeout: …"). The total the holder evaluates for a filter or table stays capped
+//! `psi.fail` ("timeout: …"); a client whose request is dropped midway records `psi.fail`
+//! ("cancelled: …"). The total the holder evaluates for a filter or table stays capped
 //! by its budget.
 
 use std::collections::BTreeMap;
@@ -758,6 +759,31 @@ struct QuerySpec<'a> {
     timeout: std::time::Duration,
 }
 
+/// Fails a client query session (here and on chain) if its request handler is dropped before
+/// the session finished (the operator's HTTP client went away), so it never stays running.
+/// Harmless once the session completed or failed: [`PsiService::fail`] then does nothing.
+struct QueryGuard {
+    svc: web::Data<PsiService>,
+    state: web::Data<ApiState>,
+    id: String,
+}
+
+impl Drop for QueryGuard {
+    fn drop(&mut self) {
+        let reason = "cancelled: the client's request was dropped".to_string();
+        if let Some(key) = self.svc.fail(&self.id, &reason) {
+            let (svc, state, id) = (
+                self.svc.clone(),
+                self.state.clone(),
+                std::mem::take(&mut self.id),
+            );
+            actix_web::rt::spawn(async move {
+                record_failure(&svc, &state, &id, &key, reason).await;
+            });
+        }
+    }
+}
+
 /// The client's side of one query session: records `psi.create`, sends the points, checks the
 /// holder's answer and signature. Returns the session id (hex), the evaluations, the result
 /// digest and the holder's signature; on failure the session is failed (on chain too).
@@ -766,7 +792,7 @@ async fn run_query(
     state: &web::Data<ApiState>,
     q: QuerySpec<'_>,
     points: Vec<[u8; 32]>,
-) -> Result<(String, Vec<[u8; 32]>, [u8; 32], Signature), ApiError> {
+) -> Result<(QueryGuard, Vec<[u8; 32]>, [u8; 32], Signature), ApiError> {
     svc.room()?;
     let sid: [u8; 32] = rand::random();
     let id = hex::encode(sid);
@@ -820,6 +846,11 @@ async fn run_query(
             awaiting_client: false,
         },
     );
+    let guard = QueryGuard {
+        svc: svc.clone(),
+        state: state.clone(),
+        id: id.clone(),
+    };
     let request = OprfRequest::Query {
         published: q.published,
         points: points.clone(),
@@ -844,7 +875,7 @@ async fn run_query(
         Err(e) => Err(e),
     };
     match checked {
-        Ok((answers, digest, signature)) => Ok((id, answers, digest, signature)),
+        Ok((answers, digest, signature)) => Ok((guard, answers, digest, signature)),
         Err(e) => {
             let reason = format!("peer error: {e}");
             Err(fail_session(svc, state, &id, &reason, e).await)
@@ -987,8 +1018,9 @@ pub async fn query_filter(
         protocol: Protocol::UnbalancedOprf,
         timeout,
     };
-    let (sid, answers, digest, peer_sig) =
+    let (guard, answers, digest, peer_sig) =
         run_query(&svc, &state, spec, client.points().to_vec()).await?;
+    let sid = guard.id.clone();
     let f3 = filter.clone();
     let finished = web::block(move || client.finish(&f3, &answers))
         .await
@@ -1124,8 +1156,9 @@ pub async fn lookup(
         protocol: Protocol::KeywordLookup,
         timeout,
     };
-    let (sid, answers, digest, peer_sig) =
+    let (guard, answers, digest, peer_sig) =
         run_query(&svc, &state, spec, query.points.clone()).await?;
+    let sid = guard.id.clone();
     let opened = table
         .2
         .lookup(query, &answers)
