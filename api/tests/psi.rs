@@ -1,7 +1,8 @@
 //! PSI between two Weft servers over HTTP (SQLite stores, single-validator nodes, port 0):
 //! a full session with both sides getting the intersection and the same digest; a peer that
 //! never answers fails its session within the request timeout while a second session completes;
-//! cancellation; authentication of operators and of peer envelopes.
+//! cancellation; authentication of operators and of peer envelopes; unbalanced PSI and keyword
+//! lookup as sessions on chain, with replayed or misaddressed query envelopes refused.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -711,21 +712,35 @@ async fn peers_named_by_did_weft_are_resolved_on_chain() {
         .await;
     assert_eq!(o["did"], b_did);
 
-    // Envelopes signed by a key that is not in A's DID are refused, even for a session
-    // recorded on chain under A's DID.
+    // The chain refuses a session recorded under A's DID by a key that is not in it, and B
+    // refuses envelopes signed by such a key.
     let mallory = Keypair::from_seed(&[66; 32]);
     let sid = [9u8; 32];
-    create_on_chain(
-        &chain,
-        &mallory,
-        sid,
-        &a_did,
-        &b,
-        &b_did,
-        Mode::OneSide,
-        100,
-    )
-    .await;
+    let refused = ChainClient::new(chain.node.clone(), Duration::from_secs(20))
+        .sign_submit_and_wait(
+            &mallory,
+            ledger::call(PsiCall::Create {
+                session_id: sid,
+                initiator_did: a_did.clone(),
+                initiator_key: mallory.public_key(),
+                responder_did: b_did.clone(),
+                responder: b.key.address(),
+                protocol: ledger::Protocol::EcdhRistretto255,
+                mode: Mode::OneSide,
+                size_commitment: ledger::size_commitment(&sid, 100, &[1; 32]),
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused.status, "failed", "{refused:?}");
+    assert!(
+        refused
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("not an authentication or capabilityInvocation key"),
+        "{refused:?}"
+    );
     let mut forged = InitiatorSession::new(
         SessionParams {
             session_id: sid,
@@ -962,4 +977,299 @@ async fn cli_runs_a_session_end_to_end() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(!run.status.success());
     assert!(stderr.contains("no column \"phone\""), "{stderr}");
+}
+
+/// The borsh layout of the data holder's `/psi/oprf` requests (as the API encodes them).
+#[derive(borsh::BorshSerialize)]
+#[allow(dead_code)]
+enum OprfRequest {
+    Filter,
+    Table,
+    Query {
+        published: [u8; 32],
+        points: Vec<[u8; 32]>,
+    },
+}
+
+async fn post_oprf(to: &Server, envelope: Vec<u8>) -> (u16, String) {
+    let mut r = awc::Client::new()
+        .post(format!("{}/psi/oprf", to.base))
+        .send_body(envelope)
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let body = r.body().limit(16 << 20).await.unwrap();
+    (status, String::from_utf8_lossy(&body).to_string())
+}
+
+/// A query envelope for session `sid` against filter/table `published`, signed by `from`.
+fn query_envelope(from: &Keypair, to: &Server, sid: [u8; 32], published: [u8; 32]) -> Vec<u8> {
+    let points: Vec<[u8; 32]> = (0u8..3)
+        .map(|i| {
+            weft_mpc::psi::group::hash_to_group(b"test", &[i; 32], b"x")
+                .compress()
+                .to_bytes()
+        })
+        .collect();
+    let mut chan = weft_mpc::psi::wire::SecureChannel::new(
+        sid,
+        Keypair::from_seed(&from.to_seed()),
+        to.key.public_key(),
+        1 << 20,
+    );
+    chan.seal(borsh::to_vec(&OprfRequest::Query { published, points }).unwrap())
+}
+
+/// Records an OPRF query session on chain as a client with `key` would.
+async fn create_query_on_chain(
+    chain: &Chain,
+    key: &Keypair,
+    sid: [u8; 32],
+    responder: &Server,
+    protocol: ledger::Protocol,
+) {
+    let call = ledger::call(PsiCall::Create {
+        session_id: sid,
+        initiator_did: did_key(&key.public_key()),
+        initiator_key: key.public_key(),
+        responder_did: responder.did.clone(),
+        responder: responder.key.address(),
+        protocol,
+        mode: Mode::OneSide,
+        size_commitment: ledger::size_commitment(&sid, 3, &[1; 32]),
+    });
+    submit(chain, key, call).await;
+}
+
+fn hex32(v: &Value) -> [u8; 32] {
+    hex::decode(v.as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn oprf_queries_are_sessions_on_chain_and_replays_are_refused() {
+    let chain = Chain::start();
+    let holder = Server::start(&chain, PsiConfig::default()).await;
+    let client = Server::start(&chain, PsiConfig::default()).await;
+    let stranger = Server::start(&chain, PsiConfig::default()).await;
+    let f = holder
+        .json(
+            "POST",
+            "/api/v1/psi/filters",
+            Some(json!({"key_id": "admin", "peer_did": client.did,
+                "input": {"items": customers(0..500)}})),
+        )
+        .await;
+    let filter_id = hex32(&f["id"]);
+    let q = client
+        .json(
+            "POST",
+            "/api/v1/psi/filters/query",
+            Some(
+                json!({"key_id": "admin", "peer_url": holder.base, "peer_did": holder.did,
+                "filter_id": f["id"], "input": {"items": customers(495..505)}}),
+            ),
+        )
+        .await;
+    assert_eq!(q["intersection"].as_array().unwrap().len(), 5);
+    let sid = q["session_id"].as_str().unwrap().to_string();
+
+    // The query is a completed session on chain, between the two DIDs.
+    let rec = client
+        .json("GET", &format!("/api/v1/psi/sessions/{sid}/record"), None)
+        .await;
+    assert_eq!(rec["status"], "completed", "{rec}");
+    assert_eq!(rec["protocol"], "unbalanced-oprf");
+    assert_eq!(rec["mode"], "one-side");
+    assert_eq!(rec["initiator_did"], client.did);
+    assert_eq!(rec["responder_did"], holder.did);
+    let digest = rec["result_digest"].as_str().unwrap().to_string();
+
+    // Each party sees its own size opening (and only its own); it opens its commitment.
+    let sid32 = hex32(&json!(sid));
+    let mine = client
+        .json("GET", &format!("/api/v1/psi/sessions/{sid}"), None)
+        .await;
+    assert_eq!(mine["state"], "completed", "{mine}");
+    assert_eq!(mine["role"], "initiator");
+    assert_eq!(mine["digest"], digest);
+    assert_eq!(mine["size_opening"]["size"], 10);
+    assert!(ledger::verify_size_opening(
+        &sid32,
+        &hex32(&rec["initiator_commitment"]),
+        10,
+        &hex32(&mine["size_opening"]["blinding"]),
+    ));
+    assert!(!ledger::verify_size_opening(
+        &sid32,
+        &hex32(&rec["initiator_commitment"]),
+        11,
+        &hex32(&mine["size_opening"]["blinding"]),
+    ));
+    let theirs = holder
+        .json("GET", &format!("/api/v1/psi/sessions/{sid}"), None)
+        .await;
+    assert_eq!(theirs["role"], "responder");
+    assert_eq!(theirs["digest"], digest);
+    assert_eq!(theirs["size_opening"]["size"], 500);
+    assert_ne!(theirs["size_opening"], mine["size_opening"]);
+    assert!(ledger::verify_size_opening(
+        &sid32,
+        &hex32(&rec["responder_commitment"]),
+        500,
+        &hex32(&theirs["size_opening"]["blinding"]),
+    ));
+
+    // A replayed query envelope gets no evaluation.
+    let sid2 = [0x71; 32];
+    create_query_on_chain(
+        &chain,
+        &client.key,
+        sid2,
+        &holder,
+        ledger::Protocol::UnbalancedOprf,
+    )
+    .await;
+    let env = query_envelope(&client.key, &holder, sid2, filter_id);
+    let (status, text) = post_oprf(&holder, env.clone()).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(
+        chain.record(&hex::encode(sid2)).unwrap().status,
+        ChainStatus::Joined
+    );
+    let (status, text) = post_oprf(&holder, env).await;
+    assert_eq!(status, 409, "{text}");
+    assert!(text.contains("replayed"), "{text}");
+
+    // A session that is not on chain is unknown.
+    let env = query_envelope(&client.key, &holder, [0x72; 32], filter_id);
+    let (status, text) = post_oprf(&holder, env).await;
+    assert_eq!(status, 403, "{text}");
+    assert!(text.contains("unknown session"), "{text}");
+
+    // A session recorded for another holder (the stranger) is refused by this one.
+    let sid3 = [0x73; 32];
+    create_query_on_chain(
+        &chain,
+        &client.key,
+        sid3,
+        &stranger,
+        ledger::Protocol::UnbalancedOprf,
+    )
+    .await;
+    let env = query_envelope(&client.key, &holder, sid3, filter_id);
+    let (status, text) = post_oprf(&holder, env).await;
+    assert_eq!(status, 403, "{text}");
+    assert!(text.contains("recorded for another peer"), "{text}");
+    // ... as is one recorded for the other protocol (a filter is not a keyword table).
+    let sid4 = [0x74; 32];
+    create_query_on_chain(
+        &chain,
+        &client.key,
+        sid4,
+        &holder,
+        ledger::Protocol::KeywordLookup,
+    )
+    .await;
+    let env = query_envelope(&client.key, &holder, sid4, filter_id);
+    let (status, text) = post_oprf(&holder, env).await;
+    assert_eq!(status, 403, "{text}");
+    assert!(text.contains("another protocol"), "{text}");
+    // An evaluation on the filter id's own channel (no session) is refused.
+    let env = query_envelope(&client.key, &holder, filter_id, filter_id);
+    let (status, text) = post_oprf(&holder, env).await;
+    assert_eq!(status, 403, "{text}");
+    assert!(text.contains("unknown session"), "{text}");
+
+    // Over HTTP: a client that names a peer that is not the holder (the stranger's DID at the
+    // holder's URL) records a session for the stranger, which the holder refuses.
+    let (status, text) = client
+        .send(
+            "POST",
+            "/api/v1/psi/filters/query",
+            Some(
+                json!({"key_id": "admin", "peer_url": holder.base, "peer_did": stranger.did,
+                "filter_id": f["id"], "input": {"items": customers(0..3)}}),
+            ),
+            true,
+        )
+        .await;
+    assert_eq!(status, 503, "{text}");
+    assert!(text.contains("403"), "{text}");
+
+    // Keyword lookup is a session too.
+    let t = holder
+        .json(
+            "POST",
+            "/api/v1/psi/keyword-tables",
+            Some(json!({"key_id": "admin", "peer_did": client.did,
+                "csv": "email,tier\na@example.org,gold\nb@example.org,silver\n",
+                "key_column": "email"})),
+        )
+        .await;
+    let l = client
+        .json(
+            "POST",
+            "/api/v1/psi/lookup",
+            Some(
+                json!({"key_id": "admin", "peer_url": holder.base, "peer_did": holder.did,
+                "table_id": t["id"], "key": "b@example.org"}),
+            ),
+        )
+        .await;
+    assert_eq!(l["values"], json!(["silver"]), "{l}");
+    let lsid = l["session_id"].as_str().unwrap();
+    let rec = chain.settled_record(lsid, Duration::from_secs(5)).await;
+    assert_eq!(rec.status, ChainStatus::Completed);
+    assert_eq!(rec.protocol, ledger::Protocol::KeywordLookup);
+    assert_eq!(rec.responder, holder.key.address());
+    assert_eq!(rec.initiator_key, client.key.public_key());
+}
+
+#[actix_web::test]
+async fn holder_settles_a_query_the_client_never_completes() {
+    let chain = Chain::start();
+    let holder = Server::start(
+        &chain,
+        PsiConfig {
+            idle_timeout: Duration::from_secs(1),
+            ..PsiConfig::default()
+        },
+    )
+    .await;
+    let client = Server::start(&chain, PsiConfig::default()).await;
+    let f = holder
+        .json(
+            "POST",
+            "/api/v1/psi/filters",
+            Some(json!({"key_id": "admin", "peer_did": client.did,
+                "input": {"items": customers(0..50)}})),
+        )
+        .await;
+    let sid = [0x75; 32];
+    create_query_on_chain(
+        &chain,
+        &client.key,
+        sid,
+        &holder,
+        ledger::Protocol::UnbalancedOprf,
+    )
+    .await;
+    let (status, text) = post_oprf(
+        &holder,
+        query_envelope(&client.key, &holder, sid, hex32(&f["id"])),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    // The client vanishes: the holder's timer fails the session, on chain too.
+    let id = hex::encode(sid);
+    let rec = chain.settled_record(&id, Duration::from_secs(10)).await;
+    assert_eq!(rec.status, ChainStatus::Failed);
+    let (by, reason) = rec.failure.unwrap();
+    assert_eq!(by, holder.key.address());
+    assert!(reason.contains("timeout"), "{reason}");
+    let s = holder.settle(&id, Duration::from_secs(5)).await;
+    assert_eq!(s["state"], "failed", "{s}");
 }

@@ -132,6 +132,44 @@ pub struct SessionStatus {
     pub error: Option<String>,
     /// This party's `psi` transactions for the session, oldest first.
     pub ledger: Vec<LedgerTx>,
+    /// Protocol of the session.
+    #[schema(value_type = String)]
+    pub protocol: Protocol,
+    /// The opening of this party's on-chain size commitment (`size`, `blinding`), shown only
+    /// to the tenant that ran the session (never sent to the peer, never logged), so it can
+    /// later prove the size it committed to (`weft_mpc::psi::ledger::verify_size_opening`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub size_opening: Option<SizeOpening>,
+}
+
+/// The opening of a size commitment: the committed size and the blinding.
+#[derive(Clone, Serialize)]
+pub struct SizeOpening {
+    /// The committed set size.
+    pub size: u64,
+    /// The 32-byte blinding (hex).
+    #[serde(serialize_with = "hex_bytes")]
+    pub blinding: [u8; 32],
+}
+
+fn hex_bytes<S: serde::Serializer>(b: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&hex::encode(b))
+}
+
+impl std::fmt::Debug for SizeOpening {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SizeOpening")
+            .field("size", &self.size)
+            .field("blinding", &"<redacted>")
+            .finish()
+    }
+}
+
+impl Drop for SizeOpening {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.blinding);
+    }
 }
 
 /// One of this party's `psi` transactions.
@@ -177,6 +215,13 @@ struct Entry {
     /// Signs this party's `psi` transactions (a copy of the organisation key); taken when the
     /// final transaction (complete or fail) is sent, and zeroized on drop.
     ledger_key: Option<Keypair>,
+    /// The tenant that runs the session (the only one shown `opening`).
+    tenant: String,
+    /// The opening of this party's size commitment.
+    opening: Option<SizeOpening>,
+    /// Data holder of an OPRF query session: evaluated, waiting for the client's
+    /// `psi.complete` (the idle timer fails the session if it never comes).
+    awaiting_client: bool,
 }
 
 /// How a peer is named: a `did:key` (the key itself) or a `did:weft` of this chain, whose
@@ -192,6 +237,7 @@ enum PeerId {
 
 struct PendingOffer {
     offer_id: String,
+    tenant: String,
     own: Keypair,
     own_did: String,
     set: InputSet,
@@ -261,6 +307,9 @@ impl PsiService {
                         record_failure(&svc, &state, &id, &key, reason).await;
                     }
                 }
+                for (id, key) in svc.sweep_awaiting() {
+                    oprf::settle_holder(&svc, &state, &id, key).await;
+                }
             }
         });
     }
@@ -292,8 +341,23 @@ impl PsiService {
         failed
     }
 
-    fn status(&self, id: &str) -> Option<SessionStatus> {
-        lock(&self.sessions).get(id).map(|e| e.status.clone())
+    /// Data-holder OPRF sessions evaluated longer ago than the idle timeout and still waiting
+    /// for the client's `psi.complete`: takes them out of waiting (with their ledger keys) for
+    /// the timer to settle against the chain.
+    fn sweep_awaiting(&self) -> Vec<(String, Option<Keypair>)> {
+        let now = Instant::now();
+        let idle = self.config.idle_timeout;
+        let mut out = Vec::new();
+        for (id, e) in lock(&self.sessions).iter_mut() {
+            if e.awaiting_client
+                && e.status.state == SessionState::Running
+                && now.duration_since(e.last_activity) > idle
+            {
+                e.awaiting_client = false;
+                out.push((id.clone(), e.ledger_key.take()));
+            }
+        }
+        out
     }
 
     /// Marks a running session failed; returns its ledger key (to record the failure) if it
@@ -542,10 +606,14 @@ fn copy_key(key: &Keypair) -> Keypair {
     Keypair::from_seed(&key.to_seed())
 }
 
-fn size_commitment(sid: &[u8; 32], size: u64) -> [u8; 32] {
-    // The blinding makes the commitment hiding; it is not kept (no audit opening yet).
+/// A commitment to `size` for the chain, and its opening (kept by the committing party only).
+fn size_commitment(sid: &[u8; 32], size: u64) -> ([u8; 32], SizeOpening) {
+    // The blinding makes the commitment hiding.
     let blinding: [u8; 32] = rand::random();
-    ledger::size_commitment(sid, size, &blinding)
+    (
+        ledger::size_commitment(sid, size, &blinding),
+        SizeOpening { size, blinding },
+    )
 }
 
 fn sid_of(id: &str) -> Option<[u8; 32]> {
@@ -691,6 +759,7 @@ pub async fn create_offer(
     };
     lock(&svc.offers).push(PendingOffer {
         offer_id,
+        tenant: principal.tenant.clone(),
         own,
         own_did,
         set,
@@ -780,6 +849,7 @@ pub async fn start_session(
     let own_size = set.len();
     let limits = svc.config.limits;
     let ledger_key = copy_key(&own);
+    let (commitment, opening) = size_commitment(&session_id, own_size);
     let create = ledger::call(PsiCall::Create {
         session_id,
         initiator_did: own_did.clone(),
@@ -788,7 +858,7 @@ pub async fn start_session(
         responder: Address::from_public_key(&peer),
         protocol: Protocol::EcdhRistretto255,
         mode,
-        size_commitment: size_commitment(&session_id, own_size),
+        size_commitment: commitment,
     });
     let session = web::block(move || InitiatorSession::new(params, limits, set, own, peer))
         .await
@@ -821,6 +891,8 @@ pub async fn start_session(
         peer_signature: None,
         error: None,
         ledger: vec![LedgerTx::from_result("create", Ok(created))],
+        protocol: Protocol::EcdhRistretto255,
+        size_opening: None,
     };
     lock(&svc.sessions).insert(
         id.clone(),
@@ -831,6 +903,9 @@ pub async fn start_session(
             result: None,
             cancel: Some(cancel_tx),
             ledger_key: Some(ledger_key),
+            tenant: principal.tenant.clone(),
+            opening: Some(opening),
+            awaiting_client: false,
         },
     );
     actix_web::rt::spawn(drive(
@@ -1124,6 +1199,7 @@ async fn accept(
     };
     let PendingOffer {
         offer_id,
+        tenant,
         own,
         own_did,
         set,
@@ -1152,10 +1228,11 @@ async fn accept(
         }
     };
     let params = *responder.params();
+    let (commitment, opening) = size_commitment(&sid, own_size);
     let join = ledger::call(PsiCall::Join {
         session_id: sid,
         responder_key: ledger_key.public_key(),
-        size_commitment: size_commitment(&sid, own_size),
+        size_commitment: commitment,
     });
     let joined = state.chain.sign_submit_and_wait(&ledger_key, join).await;
     let joined = match joined {
@@ -1186,12 +1263,17 @@ async fn accept(
                 peer_signature: None,
                 error: None,
                 ledger: vec![LedgerTx::from_result("join", Ok(joined))],
+                protocol: Protocol::EcdhRistretto255,
+                size_opening: None,
             },
             last_activity: Instant::now(),
             responder: Some(responder),
             result: None,
             cancel: None,
             ledger_key: Some(ledger_key),
+            tenant,
+            opening: Some(opening),
+            awaiting_client: false,
         },
     );
     tracing::info!(session = %id, offer = %offer_id, "PSI session accepted");
@@ -1221,9 +1303,15 @@ pub async fn get_session(
     principal.require_any(&PSI_ROLES)?;
     check_id(&id)?;
     let svc = service(&req)?;
-    svc.status(&id)
-        .map(web::Json)
-        .ok_or_else(|| ApiError::NotFound(format!("no PSI session {id}")))
+    let sessions = lock(&svc.sessions);
+    let e = sessions
+        .get(id.as_str())
+        .ok_or_else(|| ApiError::NotFound(format!("no PSI session {id}")))?;
+    let mut status = e.status.clone();
+    if e.tenant == principal.tenant {
+        status.size_opening = e.opening.clone();
+    }
+    Ok(web::Json(status))
 }
 
 /// The intersection as CSV (only when this party learnt identities).

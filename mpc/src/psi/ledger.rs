@@ -10,6 +10,14 @@
 //! Authorisation is always against the transaction signer: the creator's key must hash to the
 //! signer's address; only the named responder may join (with a key that hashes to its address);
 //! only the two parties may complete or fail a session.
+//!
+//! Parties are named by DIDs, checked against the signer's key (read from the `did` namespace
+//! with `weft_did::registry`): a `did:key` must name exactly that key; a `did:weft` must be of
+//! this chain, registered, not deactivated, and hold the key as an `authentication` or
+//! `capabilityInvocation` key of its current document. `Create` checks the initiator's DID and
+//! key and that the responder's DID exists (a `did:key` responder must name the responder's
+//! account); `Join` checks the responder's DID against the joining key. Other DID methods are
+//! refused.
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
@@ -18,6 +26,9 @@ use weft_chain::{Address, Module, ModuleError, PublicKey, ReadContext, Signature
 
 use super::ecdh::Mode;
 use super::transcript;
+use weft_did::registry;
+use weft_did::{Did, Relationships};
+
 use super::wire::resolve_did_key;
 
 /// Module name and state namespace.
@@ -127,6 +138,45 @@ pub fn size_commitment(session_id: &[u8; 32], size: u64, blinding: &[u8; 32]) ->
     )
 }
 
+/// Whether `(size, blinding)` opens `commitment` for `session_id` (see [`size_commitment`]):
+/// how a party later proves the set size it committed to.
+pub fn verify_size_opening(
+    session_id: &[u8; 32],
+    commitment: &[u8; 32],
+    size: u64,
+    blinding: &[u8; 32],
+) -> bool {
+    use subtle::ConstantTimeEq;
+    size_commitment(session_id, size, blinding)
+        .ct_eq(commitment)
+        .into()
+}
+
+/// The result digest of an OPRF query session ([`Protocol::UnbalancedOprf`] or
+/// [`Protocol::KeywordLookup`]). The data holder never learns the client's result, so the
+/// digest is of the transcript both parties saw: the session id, the filter or table id, the
+/// blinded points the client sent and the evaluations the holder returned, in order.
+pub fn oprf_query_digest(
+    session_id: &[u8; 32],
+    published_id: &[u8; 32],
+    points: &[[u8; 32]],
+    answers: &[[u8; 32]],
+) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let list = |v: &[[u8; 32]]| -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update((v.len() as u64).to_le_bytes());
+        for p in v {
+            h.update(p);
+        }
+        h.finalize().into()
+    };
+    transcript::hash_parts(
+        transcript::OPRF_QUERY_DIGEST,
+        &[session_id, published_id, &list(points), &list(answers)],
+    )
+}
+
 /// What each party signs to complete a session.
 pub fn result_signing_bytes(session_id: &[u8; 32], result_digest: &[u8; 32]) -> Vec<u8> {
     transcript::hash_parts(transcript::RESULT_SIGNATURE, &[session_id, result_digest]).to_vec()
@@ -210,17 +260,80 @@ fn hex_id(id: &[u8; 32]) -> String {
     id.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn check_did(did: &str, key: Option<&PublicKey>) -> Result<(), ModuleError> {
+/// Where the `did` module records the chain id (in its namespace); a `did:weft` must name it.
+const DID_CHAIN_ID_KEY: &[u8] = b"chain_id";
+
+/// Checks a party's DID against the chain, and — when the party's key is known (`key`) — that
+/// the key speaks for the DID:
+///
+/// - `did:key`: the key must be the one the DID names;
+/// - `did:weft`: the DID must be of this chain, registered and not deactivated, and the key
+///   must be an `authentication` or `capabilityInvocation` key of its current document.
+///
+/// Any other DID method is refused: the module could not check it.
+fn check_did(
+    ctx: &TxContext<'_>,
+    role: &str,
+    did: &str,
+    key: Option<&PublicKey>,
+) -> Result<(), ModuleError> {
     if did.is_empty() || did.len() > MAX_DID_LEN || !did.starts_with("did:") {
-        return Err(ModuleError::InvalidArgs(format!("malformed DID {did:?}")));
+        return Err(ModuleError::InvalidArgs(format!(
+            "malformed {role} DID {did:?}"
+        )));
     }
-    // A did:key names its key: it must be the key that signs for this party.
-    if let (Some(k), true) = (key, did.starts_with("did:key:")) {
+    if did.starts_with("did:key:") {
+        // A did:key names its key: it must be the key that signs for this party.
         let resolved = resolve_did_key(did).map_err(|e| ModuleError::InvalidArgs(e.to_string()))?;
-        if &resolved != k {
-            return Err(ModuleError::Unauthorized(
-                "the did:key does not name the signing key".into(),
-            ));
+        if key.is_some_and(|k| &resolved != k) {
+            return Err(ModuleError::Unauthorized(format!(
+                "the {role}'s did:key does not name the signing key"
+            )));
+        }
+        return Ok(());
+    }
+    let (chain_id, address) = match Did::parse(did) {
+        Ok(Did::Weft { chain_id, address }) => (chain_id, address),
+        Ok(Did::Key(_)) => {
+            return Err(ModuleError::InvalidArgs(format!(
+                "malformed {role} DID {did:?}"
+            )))
+        }
+        Err(e) => {
+            return Err(ModuleError::InvalidArgs(format!(
+                "{role} DID {did:?}: {e} (a party is named by a did:key or a did:weft)"
+            )))
+        }
+    };
+    let ours = ctx
+        .read(registry::NAME, DID_CHAIN_ID_KEY)?
+        .map(|b| String::from_utf8_lossy(&b).into_owned());
+    if ours.as_deref() != Some(chain_id.as_str()) {
+        return Err(ModuleError::Rejected(format!(
+            "{role} DID {did} is not a DID of this chain"
+        )));
+    }
+    let Some(res) = registry::resolve(ctx, &address, registry::Selector::Latest)? else {
+        return Err(ModuleError::Rejected(format!(
+            "{role} DID {did} is not registered on chain"
+        )));
+    };
+    if res.head.deactivated || res.record.deactivated {
+        return Err(ModuleError::Rejected(format!(
+            "{role} DID {did} is deactivated"
+        )));
+    }
+    if let Some(k) = key {
+        let speaks = res.record.state.keys.iter().any(|vk| {
+            (vk.relationships.has(Relationships::AUTHENTICATION)
+                || vk.relationships.has(Relationships::CAPABILITY_INVOCATION))
+                && vk.public_key == *k
+        });
+        if !speaks {
+            return Err(ModuleError::Unauthorized(format!(
+                "the {role}'s key is not an authentication or capabilityInvocation key of \
+                 {did}"
+            )));
         }
     }
     Ok(())
@@ -272,8 +385,16 @@ impl Module for PsiModule {
                         "a party cannot compute with itself".into(),
                     ));
                 }
-                check_did(&initiator_did, Some(&initiator_key))?;
-                check_did(&responder_did, None)?;
+                check_did(ctx, "initiator", &initiator_did, Some(&initiator_key))?;
+                check_did(ctx, "responder", &responder_did, None)?;
+                // A did:key responder can only ever join with its own key: name its account.
+                if let Ok(k) = resolve_did_key(&responder_did) {
+                    if Address::from_public_key(&k) != responder {
+                        return Err(ModuleError::InvalidArgs(
+                            "the responder's did:key does not name the responder's account".into(),
+                        ));
+                    }
+                }
                 if ctx.get(&key(&session_id))?.is_some() {
                     return Err(ModuleError::Rejected(format!(
                         "session 0x{} already exists",
@@ -325,7 +446,7 @@ impl Module for PsiModule {
                         rec.status
                     )));
                 }
-                check_did(&rec.responder_did, Some(&responder_key))?;
+                check_did(ctx, "responder", &rec.responder_did, Some(&responder_key))?;
                 rec.responder_key = Some(responder_key);
                 rec.responder_commitment = Some(size_commitment);
                 rec.status = SessionStatus::Joined;

@@ -24,6 +24,8 @@ pub const RESULT_DIGEST: &[u8] = b"weft/psi/result/v1";
 pub const WIRE: &[u8] = b"weft/psi/wire/v1";
 /// Signature over a result digest (what the on-chain module verifies).
 pub const RESULT_SIGNATURE: &[u8] = b"weft/psi/result-sig/v1";
+/// Transcript digest of one OPRF query session (unbalanced PSI or keyword lookup).
+pub const OPRF_QUERY_DIGEST: &[u8] = b"weft/psi/oprf/query-digest/v1";
 /// Commitment to a set size.
 pub const SIZE_COMMITMENT: &[u8] = b"weft/psi/size-commitment/v1";
 

@@ -11,12 +11,40 @@
 //!   is fetched on first use and cached per peer URL and filter id).
 //! - `POST /api/v1/psi/lookup`: fetches the payload for one key from a peer's keyword table.
 //!
-//! Peer-to-peer: `POST /psi/oprf`: one signed [`weft_mpc::psi::wire::Envelope`] in (its session
-//! id is the filter/table id, sequence 0, signed by a key of the peer DID the publisher named),
-//! one signed envelope out. The publisher sees only uniformly random blinded points and their
-//! number; the total it evaluates for a filter is capped by the budget the filter's tag length
-//! was sized for. Each request is its own channel, so an envelope can be replayed: the replayer
-//! gets the evaluation of points only the original client can unblind, or the public filter.
+//! Each client query (a filter query or a lookup) is its own session, recorded on chain
+//! (module `psi`) like an ECDH session:
+//! 1. the client records `psi.create` (protocol `unbalanced-oprf` or `keyword-lookup`, mode
+//!    `one-side`: only the client learns anything) naming the data holder's DID and account,
+//!    with a commitment to the number of points it will send;
+//! 2. it sends one signed envelope on the session's channel (the envelope's session id is the
+//!    new session id, sequence 0) carrying the filter or table id and the blinded points;
+//! 3. the holder checks the record names it (its account and DID), the sender's key and DID
+//!    as initiator, the protocol of what was published, and that the session is still only
+//!    `created` and unseen here; it records `psi.join` (committing to its set size), evaluates,
+//!    and answers with the evaluations and its signature over the result digest;
+//! 4. the client checks that signature, finishes, and records `psi.complete` with both
+//!    signatures — or `psi.fail` with the reason if anything went wrong (the holder records
+//!    `psi.fail` for a refusal after it has claimed the session, e.g. an exhausted budget).
+//!
+//! The holder never learns the client's result, so the **result digest** of these sessions is
+//! the digest of the transcript both parties saw ([`ledger::oprf_query_digest`]: session id,
+//! filter/table id, the blinded points, the evaluations).
+//!
+//! Replays: an envelope is evaluated at most once. The holder refuses (409, `replayed: …`) an
+//! envelope whose session it has already seen (evaluated, failed, or in progress), or whose
+//! on-chain record is no longer `created`; it refuses (403, `unknown session: …`) one whose
+//! session is not on chain, and (403, `… recorded for another peer`) one whose record names
+//! another holder, client or protocol. Fetching the filter or table (`Filter`/`Table` on the
+//! filter/table id's channel) is not a session: it gives the replayer only what the holder
+//! publishes to its peer anyway, and evaluation is never possible on that channel.
+//!
+//! Each query runs in its own request (evaluation on the blocking pool, no lock held across IO
+//! or computation), so one stuck query blocks no other. A holder session whose client never
+//! records completion is settled by the PSI idle timer: after the idle timeout it takes the
+//! chain's final state if there is one, otherwise marks the session failed and records
+//! `psi.fail` ("timeout: …"); a client whose request is dropped midway records `psi.fail`
+//! ("cancelled: …"). The total the holder evaluates for a filter or table stays capped
+//! by its budget.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -25,18 +53,20 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
-use weft_chain::{Keypair, PublicKey};
+use weft_chain::{Address, Keypair, PublicKey, Signature};
 use weft_mpc::psi::input::{csv_field, split_csv_line};
+use weft_mpc::psi::ledger::{self, Protocol, PsiCall};
 use weft_mpc::psi::oprf::{
     CompactFilter, KeywordTable, OprfServer, UnbalancedClient, UnbalancedServer,
 };
-use weft_mpc::psi::session::peek_envelope;
-use weft_mpc::psi::wire::SecureChannel;
-use weft_mpc::psi::InputSet;
+use weft_mpc::psi::session::Progress;
+use weft_mpc::psi::wire::{Envelope, SecureChannel};
+use weft_mpc::psi::{InputSet, Mode};
 
 use super::{
-    copy_key, lock, org_key, own_did, parse_peer, peer_key, peer_keys, service, InputSpec, PeerId,
-    PSI_ROLES,
+    chain_record, copy_key, lock, org_key, own_did, parse_peer, peer_key, peer_keys,
+    record_completion, record_failure, service, sid_of, size_commitment, Entry, InputSpec,
+    LedgerTx, PeerId, PsiService, SessionState, SessionStatus, PSI_ROLES,
 };
 use crate::auth::Principal;
 use crate::problem::{ApiError, ApiJson};
@@ -53,8 +83,14 @@ enum OprfRequest {
     Filter,
     /// The keyword table.
     Table,
-    /// Evaluate `k·P` on these blinded points.
-    Evaluate(Vec<[u8; 32]>),
+    /// Evaluate `k·P` on the blinded points of one recorded query session (the envelope's
+    /// session id), against the filter or table `published`.
+    Query {
+        /// The filter or table id.
+        published: [u8; 32],
+        /// Blinded points.
+        points: Vec<[u8; 32]>,
+    },
 }
 
 #[derive(Debug, BorshSerialize, BorshDeserialize)]
@@ -65,7 +101,11 @@ enum OprfResponse {
         payload_columns: Vec<String>,
         table: KeywordTable,
     },
-    Evaluated(Vec<[u8; 32]>),
+    /// The evaluations, and the holder's signature over the session's result digest.
+    Evaluated {
+        answers: Vec<[u8; 32]>,
+        signature: Signature,
+    },
 }
 
 pub(super) enum Kind {
@@ -82,7 +122,13 @@ pub(super) enum Kind {
 pub(super) struct Published {
     kind: Arc<Kind>,
     own: Keypair,
+    own_did: String,
     peer: PeerId,
+    peer_did: String,
+    /// The publishing tenant.
+    tenant: String,
+    /// Distinct items (filter) or rows (table): what the holder commits to on chain.
+    size: u64,
     /// Points the peer may still have evaluated.
     budget: u64,
 }
@@ -154,7 +200,7 @@ pub async fn publish_filter(
     principal.require_any(&PSI_ROLES)?;
     let svc = service(&req)?;
     let body = body.0;
-    let (_, peer) = parse_peer(&state, &body.peer_did)?;
+    let (peer_did, peer) = parse_peer(&state, &body.peer_did)?;
     peer_keys(&state, &peer)?;
     let own = org_key(&state, &principal, &body.key_id).await?;
     let did = own_did(&state, &own, body.did.as_deref())?;
@@ -184,7 +230,11 @@ pub async fn publish_filter(
         Published {
             kind: Arc::new(Kind::Filter(server)),
             own,
+            own_did: info.did.clone(),
             peer,
+            peer_did,
+            tenant: principal.tenant.clone(),
+            size: info.size,
             budget,
         },
     );
@@ -279,7 +329,7 @@ pub async fn publish_table(
     principal.require_any(&PSI_ROLES)?;
     let svc = service(&req)?;
     let body = body.0;
-    let (_, peer) = parse_peer(&state, &body.peer_did)?;
+    let (peer_did, peer) = parse_peer(&state, &body.peer_did)?;
     peer_keys(&state, &peer)?;
     let own = org_key(&state, &principal, &body.key_id).await?;
     let did = own_did(&state, &own, body.did.as_deref())?;
@@ -324,35 +374,44 @@ pub async fn publish_table(
         Published {
             kind: Arc::new(kind),
             own,
+            own_did: info.did.clone(),
             peer,
+            peer_did,
+            tenant: principal.tenant.clone(),
+            size: info.size,
             budget,
         },
     );
     Ok(web::Json(info))
 }
 
-/// `POST /psi/oprf`: one signed request from the peer a filter or table was published for.
+/// `POST /psi/oprf`: one signed request from the peer a filter or table was published for:
+/// a fetch of the filter or table (on its id's channel), or one query session's evaluation.
 pub async fn oprf_peer(
     req: HttpRequest,
     state: web::Data<ApiState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let svc = service(&req)?;
-    let (id, sender) = peek_envelope(&body).map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
-    let key = hex::encode(id);
-    let (kind, own, peer) = {
-        let published = lock(&svc.published);
-        let p = published
-            .get(&key)
-            .ok_or_else(|| ApiError::NotFound("no such filter or table".into()))?;
-        (p.kind.clone(), copy_key(&p.own), p.peer.clone())
+    PsiService::start_timer(&svc, &state);
+    if body.len() > MAX_OPRF_ENVELOPE {
+        return Err(ApiError::InvalidRequest("envelope too large".into()));
+    }
+    let env: Envelope =
+        borsh::from_slice(&body).map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
+    let key = hex::encode(env.session_id);
+    let published = lock(&svc.published)
+        .get(&key)
+        .map(|p| (p.kind.clone(), copy_key(&p.own), p.peer.clone()));
+    let Some((kind, own, peer)) = published else {
+        return query_session(&svc, &state, env, body).await;
     };
-    if !peer_keys(&state, &peer)?.contains(&sender) {
+    if !peer_keys(&state, &peer)?.contains(&env.sender) {
         return Err(ApiError::Forbidden(
             "the sender's key is not a key of the peer this was published for".into(),
         ));
     }
-    let mut chan = SecureChannel::new(id, own, sender, MAX_OPRF_ENVELOPE);
+    let mut chan = SecureChannel::new(env.session_id, own, env.sender, MAX_OPRF_ENVELOPE);
     let payload = chan
         .open(&body)
         .map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
@@ -375,30 +434,12 @@ pub async fn oprf_peer(
             payload_columns: payload_columns.clone(),
             table: table.clone(),
         },
-        (OprfRequest::Evaluate(points), _) => {
-            {
-                let mut published = lock(&svc.published);
-                let p = published
-                    .get_mut(&key)
-                    .ok_or_else(|| ApiError::NotFound("no such filter or table".into()))?;
-                let n = points.len() as u64;
-                if n > p.budget {
-                    return Err(ApiError::Forbidden(format!(
-                        "{n} points exceed the remaining budget of {}",
-                        p.budget
-                    )));
-                }
-                p.budget -= n;
-            }
-            let kind = kind.clone();
-            let answers = web::block(move || match kind.as_ref() {
-                Kind::Filter(server) => server.answer(&points, MAX_POINTS_PER_REQUEST),
-                Kind::Table { oprf, .. } => oprf.evaluate(&points, MAX_POINTS_PER_REQUEST),
-            })
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
-            OprfResponse::Evaluated(answers)
+        (OprfRequest::Query { .. }, _) => {
+            return Err(ApiError::Forbidden(
+                "unknown session: an evaluation runs in its own session recorded on chain \
+                 (psi.create), not on the filter or table id"
+                    .into(),
+            ))
         }
         _ => {
             return Err(ApiError::InvalidRequest(
@@ -410,6 +451,258 @@ pub async fn oprf_peer(
     Ok(HttpResponse::Ok()
         .content_type("application/octet-stream")
         .body(out))
+}
+
+/// Marks a session failed here and records the failure on chain (if this party still holds
+/// its ledger key); returns `err`.
+async fn fail_session(
+    svc: &PsiService,
+    state: &ApiState,
+    id: &str,
+    reason: &str,
+    err: ApiError,
+) -> ApiError {
+    if let Some(key) = svc.fail(id, reason) {
+        record_failure(svc, state, id, &key, reason.to_string()).await;
+    }
+    err
+}
+
+/// The data holder's side of one query session (see the module doc).
+async fn query_session(
+    svc: &web::Data<PsiService>,
+    state: &web::Data<ApiState>,
+    env: Envelope,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let sid = env.session_id;
+    let id = hex::encode(sid);
+    // Before anything else: a session seen here is never evaluated again.
+    if let Some(e) = lock(&svc.sessions).get(&id) {
+        return Err(ApiError::Conflict(format!(
+            "replayed: session {id} was already received here (it is {:?})",
+            e.status.state
+        )));
+    }
+    // The filter or table it names (read unverified, only to find the keys to verify with).
+    let OprfRequest::Query { published, .. } =
+        borsh::from_slice(&env.payload).map_err(|e| ApiError::InvalidRequest(e.to_string()))?
+    else {
+        return Err(ApiError::NotFound(format!(
+            "unknown session: no filter or table {id}"
+        )));
+    };
+    let pkey = hex::encode(published);
+    let (kind, own, own_did, peer, peer_did, tenant, size) = {
+        let p = lock(&svc.published);
+        let p = p.get(&pkey).ok_or_else(|| {
+            ApiError::NotFound(format!("unknown session: no filter or table {pkey}"))
+        })?;
+        (
+            p.kind.clone(),
+            copy_key(&p.own),
+            p.own_did.clone(),
+            p.peer.clone(),
+            p.peer_did.clone(),
+            p.tenant.clone(),
+            p.size,
+        )
+    };
+    if !peer_keys(state, &peer)?.contains(&env.sender) {
+        return Err(ApiError::Forbidden(
+            "the sender's key is not a key of the peer this was published for".into(),
+        ));
+    }
+    let sender = env.sender;
+    let mut chan = SecureChannel::new(sid, copy_key(&own), sender, MAX_OPRF_ENVELOPE);
+    let payload = chan
+        .open(&body)
+        .map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
+    let OprfRequest::Query { points, .. } =
+        borsh::from_slice(&payload).map_err(|e| ApiError::InvalidRequest(e.to_string()))?
+    else {
+        return Err(ApiError::InvalidRequest("expected a query".into()));
+    };
+    let protocol = match kind.as_ref() {
+        Kind::Filter(_) => Protocol::UnbalancedOprf,
+        Kind::Table { .. } => Protocol::KeywordLookup,
+    };
+    // The client's record on chain must name exactly this holder, this client and protocol.
+    let rec = chain_record(state, &sid)?.ok_or_else(|| {
+        ApiError::Forbidden(format!(
+            "unknown session: {id} is not recorded on chain (psi.create)"
+        ))
+    })?;
+    if rec.status != ledger::SessionStatus::Created {
+        return Err(ApiError::Conflict(format!(
+            "replayed: session {id} is {:?} on chain",
+            rec.status
+        )));
+    }
+    if rec.responder != own.address() || rec.responder_did != own_did {
+        return Err(ApiError::Forbidden(
+            "the session on chain is recorded for another peer (responder)".into(),
+        ));
+    }
+    if rec.initiator_key != sender || rec.initiator_did != peer_did {
+        return Err(ApiError::Forbidden(
+            "the session on chain was created by another initiator".into(),
+        ));
+    }
+    if rec.protocol != protocol || rec.mode != Mode::OneSide {
+        return Err(ApiError::Forbidden(
+            "the session on chain has another protocol or mode".into(),
+        ));
+    }
+    let n = points.len() as u64;
+    let status = SessionStatus {
+        id: id.clone(),
+        role: "responder".into(),
+        state: SessionState::Running,
+        mode: Mode::OneSide,
+        own_did,
+        peer_did,
+        own_size: size,
+        peer_size: Some(n),
+        progress: Progress::default(),
+        intersection_size: None,
+        digest: None,
+        peer_signature: None,
+        error: None,
+        ledger: Vec::new(),
+        protocol,
+        size_opening: None,
+    };
+    // Claim the session: of two concurrent copies of one envelope, one gets here.
+    {
+        let mut sessions = lock(&svc.sessions);
+        if sessions.contains_key(&id) {
+            return Err(ApiError::Conflict(format!(
+                "replayed: session {id} was already received here"
+            )));
+        }
+        sessions.insert(
+            id.clone(),
+            Entry {
+                status,
+                last_activity: std::time::Instant::now(),
+                responder: None,
+                result: None,
+                cancel: None,
+                ledger_key: Some(copy_key(&own)),
+                tenant,
+                opening: None,
+                awaiting_client: false,
+            },
+        );
+    }
+    // The budget cap: the total evaluated for a filter or table.
+    let over = {
+        let mut p = lock(&svc.published);
+        match p.get_mut(&pkey) {
+            Some(p) if n <= p.budget => {
+                p.budget -= n;
+                None
+            }
+            Some(p) => Some(format!(
+                "{n} points exceed the remaining budget of {}",
+                p.budget
+            )),
+            None => Some("the filter or table was withdrawn".into()),
+        }
+    };
+    if let Some(why) = over {
+        let reason = format!("refused by the data holder: {why}");
+        return Err(fail_session(svc, state, &id, &reason, ApiError::Forbidden(why)).await);
+    }
+    let (commitment, opening) = size_commitment(&sid, size);
+    let join = ledger::call(PsiCall::Join {
+        session_id: sid,
+        responder_key: own.public_key(),
+        size_commitment: commitment,
+    });
+    let joined = state.chain.sign_submit_and_wait(&own, join).await;
+    let refused = match &joined {
+        Ok(o) if o.status == "success" => None,
+        Ok(o) => Some(o.error.clone().unwrap_or_else(|| "join refused".into())),
+        Err(e) => Some(e.to_string()),
+    };
+    svc.push_ledger(&id, LedgerTx::from_result("join", joined));
+    if let Some(detail) = refused {
+        let reason = format!("the data holder could not join: {detail}");
+        let err = ApiError::TxRejected {
+            reason: "module_rejected".into(),
+            detail,
+        };
+        return Err(fail_session(svc, state, &id, &reason, err).await);
+    }
+    if let Some(e) = lock(&svc.sessions).get_mut(&id) {
+        e.opening = Some(opening);
+    }
+    let kind2 = kind.clone();
+    let evaluated = web::block(move || {
+        let answers = match kind2.as_ref() {
+            Kind::Filter(server) => server.answer(&points, MAX_POINTS_PER_REQUEST),
+            Kind::Table { oprf, .. } => oprf.evaluate(&points, MAX_POINTS_PER_REQUEST),
+        };
+        (points, answers)
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let (points, answers) = match evaluated {
+        (p, Ok(a)) => (p, a),
+        (_, Err(e)) => {
+            let reason = format!("peer error: {e}");
+            let err = ApiError::InvalidRequest(e.to_string());
+            return Err(fail_session(svc, state, &id, &reason, err).await);
+        }
+    };
+    let digest = ledger::oprf_query_digest(&sid, &published, &points, &answers);
+    let signature = own.sign(&ledger::result_signing_bytes(&sid, &digest));
+    if let Some(e) = lock(&svc.sessions).get_mut(&id) {
+        e.status.digest = Some(hex::encode(digest));
+        e.awaiting_client = true;
+        e.last_activity = std::time::Instant::now();
+    }
+    let response = OprfResponse::Evaluated { answers, signature };
+    let out = chan.seal(borsh::to_vec(&response).map_err(ApiError::internal)?);
+    Ok(HttpResponse::Ok()
+        .content_type("application/octet-stream")
+        .body(out))
+}
+
+/// Settles a data-holder query session whose client did not record completion within the
+/// idle timeout: the chain's final state if it has one, else a failure (recorded on chain).
+pub(super) async fn settle_holder(
+    svc: &PsiService,
+    state: &ApiState,
+    id: &str,
+    key: Option<Keypair>,
+) {
+    let rec = sid_of(id).and_then(|sid| chain_record(state, &sid).ok().flatten());
+    let final_state = match &rec {
+        Some(r) if r.status == ledger::SessionStatus::Completed => Some(SessionState::Completed),
+        Some(r) if r.status == ledger::SessionStatus::Failed => Some(SessionState::Failed),
+        _ => None,
+    };
+    if let Some(st) = final_state {
+        if let Some(e) = lock(&svc.sessions).get_mut(id) {
+            e.status.state = st;
+            if let Some((_, reason)) = rec.as_ref().and_then(|r| r.failure.as_ref()) {
+                e.status.error = Some(reason.clone());
+            }
+        }
+        return;
+    }
+    let reason = format!(
+        "timeout: the client did not record completion within {} ms",
+        svc.config.idle_timeout.as_millis()
+    );
+    tracing::warn!(session = %id, "PSI query session not completed by the client");
+    svc.fail(id, &reason);
+    if let Some(key) = key {
+        record_failure(svc, state, id, &key, reason).await;
+    }
 }
 
 /// One signed request to a peer's `/psi/oprf`, and its verified answer.
@@ -452,6 +745,167 @@ async fn call_peer(
         .map_err(|e| ApiError::Unavailable(format!("peer's answer malformed: {e}")))
 }
 
+/// What a client query session needs.
+struct QuerySpec<'a> {
+    own: &'a Keypair,
+    own_did: &'a str,
+    tenant: &'a str,
+    peer: PublicKey,
+    peer_did: &'a str,
+    url: &'a str,
+    published: [u8; 32],
+    published_size: u64,
+    protocol: Protocol,
+    timeout: std::time::Duration,
+}
+
+/// Fails a client query session (here and on chain) if its request handler is dropped before
+/// the session finished (the operator's HTTP client went away), so it never stays running.
+/// Harmless once the session completed or failed: [`PsiService::fail`] then does nothing.
+struct QueryGuard {
+    svc: web::Data<PsiService>,
+    state: web::Data<ApiState>,
+    id: String,
+}
+
+impl Drop for QueryGuard {
+    fn drop(&mut self) {
+        let reason = "cancelled: the client's request was dropped".to_string();
+        if let Some(key) = self.svc.fail(&self.id, &reason) {
+            let (svc, state, id) = (
+                self.svc.clone(),
+                self.state.clone(),
+                std::mem::take(&mut self.id),
+            );
+            actix_web::rt::spawn(async move {
+                record_failure(&svc, &state, &id, &key, reason).await;
+            });
+        }
+    }
+}
+
+/// The client's side of one query session: records `psi.create`, sends the points, checks the
+/// holder's answer and signature. Returns the session id (hex), the evaluations, the result
+/// digest and the holder's signature; on failure the session is failed (on chain too).
+async fn run_query(
+    svc: &web::Data<PsiService>,
+    state: &web::Data<ApiState>,
+    q: QuerySpec<'_>,
+    points: Vec<[u8; 32]>,
+) -> Result<(QueryGuard, Vec<[u8; 32]>, [u8; 32], Signature), ApiError> {
+    svc.room()?;
+    let sid: [u8; 32] = rand::random();
+    let id = hex::encode(sid);
+    let n = points.len() as u64;
+    let (commitment, opening) = size_commitment(&sid, n);
+    let create = ledger::call(PsiCall::Create {
+        session_id: sid,
+        initiator_did: q.own_did.to_string(),
+        initiator_key: q.own.public_key(),
+        responder_did: q.peer_did.to_string(),
+        responder: Address::from_public_key(&q.peer),
+        protocol: q.protocol,
+        mode: Mode::OneSide,
+        size_commitment: commitment,
+    });
+    let created = state.chain.sign_submit_and_wait(q.own, create).await?;
+    if created.status != "success" {
+        return Err(ApiError::TxRejected {
+            reason: "module_rejected".into(),
+            detail: created.error.unwrap_or_else(|| "refused".into()),
+        });
+    }
+    lock(&svc.sessions).insert(
+        id.clone(),
+        Entry {
+            status: SessionStatus {
+                id: id.clone(),
+                role: "initiator".into(),
+                state: SessionState::Running,
+                mode: Mode::OneSide,
+                own_did: q.own_did.to_string(),
+                peer_did: q.peer_did.to_string(),
+                own_size: n,
+                peer_size: Some(q.published_size),
+                progress: Progress::default(),
+                intersection_size: None,
+                digest: None,
+                peer_signature: None,
+                error: None,
+                ledger: vec![LedgerTx::from_result("create", Ok(created))],
+                protocol: q.protocol,
+                size_opening: None,
+            },
+            last_activity: std::time::Instant::now(),
+            responder: None,
+            result: None,
+            cancel: None,
+            ledger_key: Some(copy_key(q.own)),
+            tenant: q.tenant.to_string(),
+            opening: Some(opening),
+            awaiting_client: false,
+        },
+    );
+    let guard = QueryGuard {
+        svc: svc.clone(),
+        state: state.clone(),
+        id: id.clone(),
+    };
+    let request = OprfRequest::Query {
+        published: q.published,
+        points: points.clone(),
+    };
+    let answered = call_peer(q.own, q.peer, q.url, sid, &request, q.timeout).await;
+    let checked = match answered {
+        Ok(OprfResponse::Evaluated { answers, signature }) if answers.len() == points.len() => {
+            let digest = ledger::oprf_query_digest(&sid, &q.published, &points, &answers);
+            if q.peer
+                .verify(&ledger::result_signing_bytes(&sid, &digest), &signature)
+            {
+                Ok((answers, digest, signature))
+            } else {
+                Err(ApiError::Unavailable(
+                    "peer's signature over the result digest is invalid".into(),
+                ))
+            }
+        }
+        Ok(_) => Err(ApiError::Unavailable(
+            "peer answered with no (or a wrong number of) evaluations".into(),
+        )),
+        Err(e) => Err(e),
+    };
+    match checked {
+        Ok((answers, digest, signature)) => Ok((guard, answers, digest, signature)),
+        Err(e) => {
+            let reason = format!("peer error: {e}");
+            Err(fail_session(svc, state, &id, &reason, e).await)
+        }
+    }
+}
+
+/// Records the client's completion and marks its session completed.
+async fn complete_query(
+    svc: &PsiService,
+    state: &ApiState,
+    id: &str,
+    digest: [u8; 32],
+    peer_signature: Signature,
+    found: u64,
+) {
+    let key = lock(&svc.sessions)
+        .get_mut(id)
+        .and_then(|e| e.ledger_key.take());
+    if let Some(key) = key {
+        record_completion(svc, state, id, &key, true, digest, peer_signature).await;
+    }
+    if let Some(e) = lock(&svc.sessions).get_mut(id) {
+        e.status.state = SessionState::Completed;
+        e.status.digest = Some(hex::encode(digest));
+        e.status.peer_signature = Some(hex::encode(peer_signature.0));
+        e.status.intersection_size = Some(found);
+    }
+}
+
 fn check_url(url: &str) -> Result<String, ApiError> {
     let url = url.trim_end_matches('/').to_string();
     if url.starts_with("http://") || url.starts_with("https://") {
@@ -469,6 +923,9 @@ fn check_url(url: &str) -> Result<String, ApiError> {
 pub struct QueryFilter {
     /// The tenant's custodied key that speaks for this organisation.
     pub key_id: String,
+    /// This organisation's `did:weft` (default: the key's `did:key`).
+    #[serde(default)]
+    pub did: Option<String>,
     /// The data holder's server base URL.
     pub peer_url: String,
     /// The data holder's DID.
@@ -482,6 +939,8 @@ pub struct QueryFilter {
 /// The client's result of unbalanced PSI.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QueryResult {
+    /// The query's session id (its record: `GET /api/v1/psi/sessions/{id}/record`).
+    pub session_id: String,
     /// Items in the peer's filter.
     pub filter_size: u64,
     /// Own distinct items.
@@ -507,9 +966,10 @@ pub async fn query_filter(
     let body = body.0;
     let url = check_url(&body.peer_url)?;
     let id = parse_id(&body.filter_id)?;
-    let (_, peer_id) = parse_peer(&state, &body.peer_did)?;
+    let (peer_did, peer_id) = parse_peer(&state, &body.peer_did)?;
     let peer = peer_key(&state, &peer_id)?;
     let own = org_key(&state, &principal, &body.key_id).await?;
+    let own_did = own_did(&state, &own, body.did.as_deref())?;
     let timeout = svc.config.request_timeout;
     let cache_key = (url.clone(), body.filter_id.clone());
     let cached = match lock(&svc.fetched).get(&cache_key) {
@@ -546,25 +1006,41 @@ pub async fn query_filter(
     })
     .await
     .map_err(ApiError::internal)??;
-    let request = OprfRequest::Evaluate(client.points().to_vec());
-    let OprfResponse::Evaluated(answers) =
-        call_peer(&own, peer, &url, id, &request, timeout).await?
-    else {
-        return Err(ApiError::Unavailable(
-            "peer answered with no evaluation".into(),
-        ));
+    let spec = QuerySpec {
+        own: &own,
+        own_did: &own_did,
+        tenant: &principal.tenant,
+        peer,
+        peer_did: &peer_did,
+        url: &url,
+        published: id,
+        published_size: filter.len() as u64,
+        protocol: Protocol::UnbalancedOprf,
+        timeout,
     };
+    let (guard, answers, digest, peer_sig) =
+        run_query(&svc, &state, spec, client.points().to_vec()).await?;
+    let sid = guard.id.clone();
     let f3 = filter.clone();
-    let items = web::block(move || client.finish(&f3, &answers))
+    let finished = web::block(move || client.finish(&f3, &answers))
         .await
-        .map_err(ApiError::internal)?
-        .map_err(|e| ApiError::Unavailable(format!("peer's answer: {e}")))?;
+        .map_err(ApiError::internal)?;
+    let items = match finished {
+        Ok(items) => items,
+        Err(e) => {
+            let err = ApiError::Unavailable(format!("peer's answer: {e}"));
+            let reason = format!("peer error: {err}");
+            return Err(fail_session(&svc, &state, &sid, &reason, err).await);
+        }
+    };
+    complete_query(&svc, &state, &sid, digest, peer_sig, items.len() as u64).await;
     let mut intersection: Vec<String> = items
         .into_iter()
         .map(|b| String::from_utf8_lossy(&b).into_owned())
         .collect();
     intersection.sort();
     Ok(web::Json(QueryResult {
+        session_id: sid,
         filter_size: filter.len() as u64,
         own_size,
         intersection,
@@ -577,6 +1053,9 @@ pub async fn query_filter(
 pub struct LookupRequest {
     /// The tenant's custodied key that speaks for this organisation.
     pub key_id: String,
+    /// This organisation's `did:weft` (default: the key's `did:key`).
+    #[serde(default)]
+    pub did: Option<String>,
     /// The data holder's server base URL.
     pub peer_url: String,
     /// The data holder's DID.
@@ -593,6 +1072,8 @@ pub struct LookupRequest {
 /// The payload found for a key.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LookupResult {
+    /// The lookup's session id (its record: `GET /api/v1/psi/sessions/{id}/record`).
+    pub session_id: String,
     /// Whether the key is in the table.
     pub found: bool,
     /// The table's key column.
@@ -620,9 +1101,10 @@ pub async fn lookup(
     let body = body.0;
     let url = check_url(&body.peer_url)?;
     let id = parse_id(&body.table_id)?;
-    let (_, peer_id) = parse_peer(&state, &body.peer_did)?;
+    let (peer_did, peer_id) = parse_peer(&state, &body.peer_did)?;
     let peer = peer_key(&state, &peer_id)?;
     let own = org_key(&state, &principal, &body.key_id).await?;
+    let own_did = own_did(&state, &own, body.did.as_deref())?;
     let rule = InputSpec {
         items: None,
         csv: None,
@@ -662,24 +1144,44 @@ pub async fn lookup(
         }
     };
     let query = table.2.query_with_rng(key.as_bytes(), &mut rng());
-    let request = OprfRequest::Evaluate(query.points.clone());
-    let OprfResponse::Evaluated(answers) =
-        call_peer(&own, peer, &url, id, &request, timeout).await?
-    else {
-        return Err(ApiError::Unavailable(
-            "peer answered with no evaluation".into(),
-        ));
+    let spec = QuerySpec {
+        own: &own,
+        own_did: &own_did,
+        tenant: &principal.tenant,
+        peer,
+        peer_did: &peer_did,
+        url: &url,
+        published: id,
+        published_size: table.2.rows.len() as u64,
+        protocol: Protocol::KeywordLookup,
+        timeout,
     };
-    let payload = table
+    let (guard, answers, digest, peer_sig) =
+        run_query(&svc, &state, spec, query.points.clone()).await?;
+    let sid = guard.id.clone();
+    let opened = table
         .2
         .lookup(query, &answers)
-        .map_err(|e| ApiError::Unavailable(format!("peer's answer: {e}")))?;
-    let values = match &payload {
-        Some(p) => split_csv_line(&String::from_utf8_lossy(p))
-            .map_err(|e| ApiError::Unavailable(format!("peer's payload: {e}")))?,
-        None => Vec::new(),
+        .map_err(|e| ApiError::Unavailable(format!("peer's answer: {e}")))
+        .and_then(|payload| {
+            let values = match &payload {
+                Some(p) => split_csv_line(&String::from_utf8_lossy(p))
+                    .map_err(|e| ApiError::Unavailable(format!("peer's payload: {e}")))?,
+                None => Vec::new(),
+            };
+            Ok((payload, values))
+        });
+    let (payload, values) = match opened {
+        Ok(x) => x,
+        Err(err) => {
+            let reason = format!("peer error: {err}");
+            return Err(fail_session(&svc, &state, &sid, &reason, err).await);
+        }
     };
+    let found = u64::from(payload.is_some());
+    complete_query(&svc, &state, &sid, digest, peer_sig, found).await;
     Ok(web::Json(LookupResult {
+        session_id: sid,
         found: payload.is_some(),
         key_column: table.0.clone(),
         columns: table.1.clone(),
