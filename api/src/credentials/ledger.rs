@@ -7,10 +7,9 @@
 //!   at that time* (the chain keeps versioned state; the height is found by binary search over
 //!   block timestamps), so recognition granted or revoked later does not change the answer.
 //! - CPTs: the `cpt` module by id and version (compiled once, cached forever).
-//! - Status lists and evidence anchoring: not wired here yet; they answer
-//!   [`LedgerError::NotConfigured`] (the verifier fails those checks closed). The lead replaces
-//!   [`ChainLedger::status`] / [`ChainLedger::evidence`] with the status and evidence modules'
-//!   queries.
+//! - Status: the `status` module's bits of the list named by the entry (lists of this chain).
+//! - Evidence: the inclusion proof is in this server's store, so the verify handler looks it up
+//!   (async) and passes the outcome in through [`WithEvidence`].
 //!
 //! One [`CredentialService`] exists per node (a process-wide registry keyed by the node), so
 //! every actix worker shares the cache and the challenge store.
@@ -183,12 +182,73 @@ impl CredentialLedger for ChainLedger {
         Ok(Some(Arc::new(CptSchema::new(r, c.digest.0, schema))))
     }
 
-    fn status(&self, _entry: &Value) -> Result<StatusOutcome, LedgerError> {
-        Err(LedgerError::NotConfigured("status lists"))
+    fn status(&self, entry: &Value) -> Result<StatusOutcome, LedgerError> {
+        use super::status::StatusCheckError as E;
+        match super::status::status_check_on(&self.node, entry) {
+            Ok((outcome, _owner)) => Ok(outcome),
+            Err(E::Unavailable(e)) => Err(LedgerError::Unavailable(e)),
+            Err(e) => Err(LedgerError::Invalid(e.to_string())),
+        }
     }
 
+    /// Inclusion proofs live in this server's store (async), not on chain: the verify handler
+    /// looks the hash up first and answers through [`WithEvidence`]; asked directly, the chain
+    /// alone cannot say.
     fn evidence(&self, _hash: &[u8; 32]) -> Result<EvidenceOutcome, LedgerError> {
         Err(LedgerError::NotConfigured("evidence anchoring"))
+    }
+}
+
+/// A ledger whose evidence answer was looked up beforehand (the stored inclusion proof checked
+/// against the batch root on chain, see [`super::evidence::hash_outcome`]); everything else is
+/// the inner ledger's.
+#[derive(Debug)]
+pub struct WithEvidence<'a, L> {
+    /// The ledger answering everything but evidence.
+    pub inner: &'a L,
+    /// The evidence outcome of the credential being verified (`None`: not looked up).
+    pub evidence: Option<EvidenceOutcome>,
+}
+
+impl<L: CredentialLedger> CredentialLedger for WithEvidence<'_, L> {
+    fn height(&self) -> u64 {
+        self.inner.height()
+    }
+    fn chain_id(&self) -> &str {
+        self.inner.chain_id()
+    }
+    fn did_version_at(&self, did: &Address, at_ms: u64) -> Result<Option<u32>, LedgerError> {
+        self.inner.did_version_at(did, at_ms)
+    }
+    fn did_version(
+        &self,
+        did: &Address,
+        version: u32,
+    ) -> Result<Option<Arc<DidVersion>>, LedgerError> {
+        self.inner.did_version(did, version)
+    }
+    fn is_authority_issuer(&self, issuer: &Address, at_ms: u64) -> Result<bool, LedgerError> {
+        self.inner.is_authority_issuer(issuer, at_ms)
+    }
+    fn is_type_member(
+        &self,
+        type_name: &str,
+        issuer: &Address,
+        at_ms: u64,
+    ) -> Result<bool, LedgerError> {
+        self.inner.is_type_member(type_name, issuer, at_ms)
+    }
+    fn cpt(&self, cpt: CptRef) -> Result<Option<Arc<CptSchema>>, LedgerError> {
+        self.inner.cpt(cpt)
+    }
+    fn status(&self, entry: &Value) -> Result<StatusOutcome, LedgerError> {
+        self.inner.status(entry)
+    }
+    fn evidence(&self, hash: &[u8; 32]) -> Result<EvidenceOutcome, LedgerError> {
+        match self.evidence {
+            Some(outcome) => Ok(outcome),
+            None => self.inner.evidence(hash),
+        }
     }
 }
 

@@ -473,12 +473,19 @@ pub fn status_check(
     state: &ApiState,
     entry: &Value,
 ) -> Result<(StatusOutcome, Address), StatusCheckError> {
+    status_check_on(&state.node, entry)
+}
+
+/// [`status_check`] against a node (what the verifier's ledger uses).
+pub fn status_check_on(
+    node: &weft_chain::Node,
+    entry: &Value,
+) -> Result<(StatusOutcome, Address), StatusCheckError> {
     let entry = StatusEntry::parse(entry)?;
     let list = list_of_url(&entry.list_credential)
         .map_err(|_| StatusCheckError::UnknownList(entry.list_credential.clone()))?;
     let (method, args) = StatusQuery::Bits { list }.args();
-    let bytes = state
-        .node
+    let bytes = node
         .call(status::NAME, method, &args, None)
         .map_err(|e| StatusCheckError::Unavailable(e.to_string()))?;
     let (meta, bits): (ListMeta, Vec<u8>) =

@@ -534,15 +534,10 @@ pub fn parse(vc: &Value) -> Result<ParsedCredential, VcError> {
     })
 }
 
-/// SHA-256 of the credential's canonical JSON (with its proof), domain-separated: the value an
-/// evidence anchor records.
-pub fn credential_hash(vc: &Value) -> [u8; 32] {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    h.update(b"weft/vc/credential-hash/v1\0");
-    h.update(crate::canonical::to_vec(vc));
-    h.finalize().into()
-}
+/// The value an evidence anchor records for a credential: one definition, in
+/// [`crate::evidence::credential_hash`] (SHA-256 of the JCS form of the whole secured
+/// credential).
+pub use crate::evidence::credential_hash;
 
 #[cfg(test)]
 mod tests {

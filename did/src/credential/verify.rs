@@ -57,17 +57,8 @@ pub struct DidVersion {
     pub deactivated: bool,
 }
 
-/// The status of one `credentialStatus` entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StatusOutcome {
-    /// Neither revoked nor suspended.
-    Valid,
-    /// Revoked (permanent).
-    Revoked,
-    /// Suspended (may be lifted).
-    Suspended,
-}
+/// The status of one `credentialStatus` entry (one definition, in [`crate::status`]).
+pub use crate::status::StatusOutcome;
 
 /// Whether the credential's hash is anchored as evidence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -78,6 +69,8 @@ pub enum EvidenceOutcome {
         /// Block height of the anchor.
         height: u64,
     },
+    /// Anchored, but the batch's signer revoked the anchor.
+    Revoked,
     /// No anchor of this hash.
     NotAnchored,
 }
@@ -709,6 +702,7 @@ fn evidence_check(ledger: &impl CredentialLedger, vc_doc: &Value, opts: &VerifyO
     }
     match ledger.evidence(&vc::credential_hash(vc_doc)) {
         Ok(EvidenceOutcome::Anchored { .. }) => Check::pass(name),
+        Ok(EvidenceOutcome::Revoked) => Check::fail(name, "evidence_revoked", ""),
         Ok(EvidenceOutcome::NotAnchored) => Check::fail(name, "not_anchored", ""),
         Err(LedgerError::NotConfigured(what)) => Check::fail(
             name,

@@ -38,6 +38,7 @@ use weft_did::{Did, Relationships};
 
 use super::{resource, ApiState};
 use crate::auth::{Principal, Role};
+use crate::credentials::WithEvidence;
 use crate::credentials::{service, ChallengeUse};
 use crate::problem::{ApiError, ApiJson, PROBLEM_JSON};
 
@@ -274,9 +275,35 @@ pub async fn issue(
         subject: c.get("credentialSubject").cloned().unwrap_or(Value::Null),
         status: c.get("credentialStatus").cloned(),
     };
+    let mut request = request;
 
     // A custodied key that is a current assertionMethod key of the issuer.
-    let (key, fragment) = issuer_key(&state, &principal, &issuer, address, &options).await?;
+    let (key, fragment, key_id) =
+        issuer_key(&state, &principal, &issuer, address, &options).await?;
+    // `options.status`: allocate a status entry on one of the issuer's lists.
+    let allocated = match status_option(&options)? {
+        Some(_) if request.status.is_some() => {
+            return Ok(unprocessable(
+                "give either credentialStatus or options.status, not both",
+            ))
+        }
+        Some(purpose) => {
+            let entry = crate::credentials::status::allocate_status_entry(
+                &state,
+                &principal.tenant,
+                &issuer,
+                purpose,
+            )
+            .await?;
+            request.status = Some(entry.clone());
+            Some(entry)
+        }
+        None => None,
+    };
+    let anchor = options
+        .as_ref()
+        .and_then(|o| o.get("evidence"))
+        .is_some_and(|v| v == &Value::Bool(true));
     let method = format!("{issuer}#{fragment}");
     // `created` is to the second: round up, so that it is never before the chain state the
     // issuance relied on (a key or recognition from earlier in the same second).
@@ -284,9 +311,43 @@ pub async fn issue(
         Ok(t) if t < issued_at => t + time::Duration::seconds(1),
         _ => issued_at,
     };
-    match vc::issue(&request, &cpt, &method, &key, created) {
-        Ok(vc) => Ok(HttpResponse::Created().json(json!({ "verifiableCredential": vc }))),
-        Err(e) => Ok(vc_error(e)),
+    let vc = match vc::issue(&request, &cpt, &method, &key, created) {
+        Ok(vc) => vc,
+        Err(e) => return Ok(vc_error(e)),
+    };
+    if let Some(entry) = allocated {
+        let id = vc.get("id").and_then(Value::as_str).unwrap_or_default();
+        crate::credentials::status::record_issued(&state, &principal.tenant, id, &[entry]).await?;
+    }
+    let mut body = json!({ "verifiableCredential": vc });
+    if anchor {
+        let signer = crate::credentials::evidence::Signer {
+            tenant: principal.tenant.clone(),
+            key_id,
+        };
+        let hash = vc::credential_hash(&vc);
+        let arc = state.clone().into_inner();
+        let receipt = state.evidence.submit(&arc, signer, hash).await?;
+        body["evidence"] = serde_json::to_value(receipt).map_err(ApiError::internal)?;
+    }
+    Ok(HttpResponse::Created().json(body))
+}
+
+/// `options.status` of an issuance: `true` or `"revocation"` (a revocation entry),
+/// `"suspension"`; absent or `false`: none.
+fn status_option(
+    options: &Option<Map<String, Value>>,
+) -> Result<Option<weft_did::status::StatusPurpose>, ApiError> {
+    use weft_did::status::StatusPurpose;
+    match options.as_ref().and_then(|o| o.get("status")) {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => Ok(None),
+        Some(Value::Bool(true)) => Ok(Some(StatusPurpose::Revocation)),
+        Some(Value::String(s)) => StatusPurpose::parse(s)
+            .map(Some)
+            .map_err(|e| ApiError::InvalidRequest(format!("options.status: {e}"))),
+        Some(_) => Err(ApiError::InvalidRequest(
+            "options.status is true, \"revocation\" or \"suspension\"".into(),
+        )),
     }
 }
 
@@ -296,7 +357,7 @@ async fn issuer_key(
     issuer: &str,
     address: weft_chain::Address,
     options: &Option<Map<String, Value>>,
-) -> Result<(Keypair, String), ApiError> {
+) -> Result<(Keypair, String, String), ApiError> {
     let svc = service(&state.node);
     let ledger = svc.ledger.inner();
     let now_ms = u64::try_from(now().unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
@@ -332,7 +393,7 @@ async fn issuer_key(
         };
         if let Some(fragment) = assertion(&pk) {
             let key = state.keystore.open(&s).map_err(ApiError::internal)?;
-            return Ok((key, fragment));
+            return Ok((key, fragment, s.key_id));
         }
     }
     Err(ApiError::Forbidden(format!(
@@ -470,11 +531,37 @@ pub async fn verify(
         ));
     }
     let opts = verify_options(&options)?;
+    let evidence = if opts.check_evidence {
+        Some(evidence_outcome(&state, &verifiable_credential).await?)
+    } else {
+        None
+    };
     let svc = service(&state.node);
-    let report = web::block(move || verify_credential(&verifiable_credential, &svc.ledger, &opts))
-        .await
-        .map_err(ApiError::internal)?;
+    let report = web::block(move || {
+        let ledger = WithEvidence {
+            inner: &svc.ledger,
+            evidence,
+        };
+        verify_credential(&verifiable_credential, &ledger, &opts)
+    })
+    .await
+    .map_err(ApiError::internal)?;
     Ok(report_response(&report))
+}
+
+/// The evidence outcome of a credential as the verifier's ledger reports it: the inclusion
+/// proof this server stored, checked against the batch root on chain.
+async fn evidence_outcome(
+    state: &ApiState,
+    credential: &Value,
+) -> Result<weft_did::credential::verify::EvidenceOutcome, ApiError> {
+    use crate::credentials::evidence::{self, EvidenceOutcome as Found};
+    use weft_did::credential::verify::EvidenceOutcome;
+    Ok(match evidence::evidence_outcome(state, credential).await? {
+        Found::Anchored { height, .. } => EvidenceOutcome::Anchored { height },
+        Found::Revoked { .. } => EvidenceOutcome::Revoked,
+        Found::NotAnchored => EvidenceOutcome::NotAnchored,
+    })
 }
 
 /// Verifies a presentation against a server-issued challenge (consumed on first use).
