@@ -274,8 +274,59 @@ async fn issue_verify_tamper_and_presentation_challenges() {
     assert_eq!(failed_check(&p, "signature")["reason"], "signature_invalid");
     assert_eq!(p["errors"][0]["code"], "signature_invalid");
 
-    // Status: not configured on this node yet, so a credential with a status entry fails
-    // closed unless the verifier opts out.
+    // Status and evidence: an entry allocated on the issuer's list, the credential anchored.
+    let vc2 = api
+        .post(
+            "/credentials/issue",
+            Some(&uni),
+            json!({"credential": credential(&issuer, &holder_did),
+                   "options": {"status": true, "evidence": true}}),
+        )
+        .await
+        .ok(201);
+    assert!(vc2["evidence"]["batch"].is_u64(), "{vc2}");
+    let vc2 = vc2["verifiableCredential"].clone();
+    assert_eq!(vc2["credentialStatus"]["type"], "BitstringStatusListEntry");
+    let r = api
+        .post(
+            "/credentials/verify",
+            None,
+            json!({"verifiableCredential": vc2, "options": {"checkEvidence": true}}),
+        )
+        .await
+        .ok(200);
+    assert_eq!(r["verified"], true, "{r}");
+    // Revoked by its issuer: the status check fails with `revoked`.
+    api.post(
+        "/credentials/status",
+        Some(&uni),
+        json!({"credentialId": vc2["id"], "credentialStatus": [
+            {"type": "BitstringStatusListEntry", "status": true, "statusPurpose": "revocation"}]}),
+    )
+    .await
+    .ok(200);
+    let p = api
+        .post(
+            "/credentials/verify",
+            None,
+            json!({"verifiableCredential": vc2}),
+        )
+        .await
+        .problem(422, "verification_failed");
+    assert_eq!(failed_check(&p, "status")["reason"], "revoked");
+    // Evidence asked of a credential never anchored fails `not_anchored`.
+    let p = api
+        .post(
+            "/credentials/verify",
+            None,
+            json!({"verifiableCredential": vc, "options": {"checkEvidence": true}}),
+        )
+        .await
+        .problem(422, "verification_failed");
+    assert_eq!(failed_check(&p, "evidence")["reason"], "not_anchored");
+
+    // A status entry naming a list this chain does not have fails closed, unless the verifier
+    // opts out of status checks.
     let mut with_status = credential(&issuer, &holder_did);
     with_status["credentialStatus"] =
         json!({"id": "https://x/s#1", "type": "BitstringStatusListEntry"});
@@ -296,10 +347,7 @@ async fn issue_verify_tamper_and_presentation_challenges() {
         )
         .await
         .problem(422, "verification_failed");
-    assert_eq!(
-        failed_check(&p, "status")["reason"],
-        "status_not_configured"
-    );
+    assert_eq!(failed_check(&p, "status")["passed"], false);
     api.post(
         "/credentials/verify",
         None,
