@@ -274,6 +274,8 @@ pub struct CredentialService {
     /// The cached ledger.
     pub ledger: CachedLedger<ChainLedger>,
     challenges: Mutex<Challenges>,
+    /// Wallets' answers to presentation requests: challenge → (kept until, answer).
+    answers: Mutex<HashMap<String, (Instant, Value)>>,
 }
 
 impl std::fmt::Debug for CredentialService {
@@ -293,7 +295,30 @@ impl CredentialService {
             challenges: Mutex::new(Challenges {
                 entries: HashMap::new(),
             }),
+            answers: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Keeps a wallet's answer to the request with `challenge` for [`CHALLENGE_TTL`], for the
+    /// verifier page to collect. `false` when the store is full.
+    pub fn record_answer(&self, challenge: &str, answer: Value) -> bool {
+        let now = Instant::now();
+        let mut a = self.answers.lock();
+        a.retain(|_, (until, _)| *until > now);
+        if a.len() >= MAX_CHALLENGES {
+            return false;
+        }
+        a.insert(challenge.to_string(), (now + CHALLENGE_TTL, answer));
+        true
+    }
+
+    /// The answer recorded for `challenge`, if any (and not expired).
+    pub fn answer(&self, challenge: &str) -> Option<Value> {
+        let now = Instant::now();
+        let a = self.answers.lock();
+        a.get(challenge)
+            .filter(|(until, _)| *until > now)
+            .map(|(_, v)| v.clone())
     }
 
     /// Issues a fresh one-time challenge (128 random bits, hex) and its lifetime.

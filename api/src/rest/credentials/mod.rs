@@ -606,6 +606,18 @@ pub async fn verify_vp(
             ))
         }
     };
+    let report = check_presentation(&state, verifiable_presentation, challenge, domain, options).await?;
+    Ok(report_response(&report))
+}
+
+/// Verifies `vp` against this server's one-time `challenge` (consumed here) and `domain`.
+async fn check_presentation(
+    state: &ApiState,
+    verifiable_presentation: Value,
+    challenge: String,
+    domain: Option<String>,
+    options: Map<String, Value>,
+) -> Result<VerificationReport, ApiError> {
     let opts = verify_options(&Some(options))?;
     let svc = service(&state.node);
     let used = svc.use_challenge(&challenge);
@@ -632,7 +644,95 @@ pub async fn verify_vp(
             "the challenge was not issued here or has expired",
         ),
     }
+    Ok(report)
+}
+
+/// A wallet's answer to a presentation request shown as a QR code.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AnswerBody {
+    /// The holder's presentation: its proof must carry the request's challenge and domain.
+    #[schema(value_type = Object)]
+    pub verifiable_presentation: Value,
+    /// The request's domain (the verifier's host), as the wallet read it from the request.
+    pub domain: Option<String>,
+}
+
+/// A wallet answers a presentation request (`response_url` of the request QR code). The
+/// presentation is verified at once against the request's one-time challenge; the verifier
+/// page collects the report with `GET`.
+#[utoipa::path(
+    post,
+    path = "/presentation-responses/{challenge}",
+    tag = "credentials",
+    params(("challenge" = String, Path, description = "The request's challenge")),
+    request_body = AnswerBody,
+    responses(
+        (status = 200, description = "verified: `{verified, checks, warnings, errors, report}`"),
+        (status = 400, description = "malformed body", body = crate::problem::Problem),
+        (status = 422, description = "`verification_failed` with the same members", body = crate::problem::Problem),
+    )
+)]
+pub async fn answer_request(
+    state: web::Data<ApiState>,
+    path: web::Path<String>,
+    body: ApiJson<AnswerBody>,
+) -> Result<HttpResponse, ApiError> {
+    let challenge = path.into_inner();
+    if challenge.is_empty() || challenge.len() > 256 {
+        return Err(ApiError::InvalidRequest("bad challenge".into()));
+    }
+    let AnswerBody {
+        verifiable_presentation,
+        domain,
+    } = body.0;
+    if !verifiable_presentation.is_object() {
+        return Err(ApiError::InvalidRequest(
+            "verifiablePresentation must be a JSON object".into(),
+        ));
+    }
+    let holder = verifiable_presentation
+        .get("holder")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let report = check_presentation(
+        &state,
+        verifiable_presentation,
+        challenge.clone(),
+        domain,
+        Map::new(),
+    )
+    .await?;
+    let answer = json!({ "holder": holder, "report": report });
+    if report.verified || report.check(CheckName::Challenge).is_some_and(|c| c.passed) {
+        // Only an answer to a live challenge of this server is kept for the page.
+        if !service(&state.node).record_answer(&challenge, answer) {
+            return Err(ApiError::Unavailable("too many pending answers".into()));
+        }
+    }
     Ok(report_response(&report))
+}
+
+/// The verifier page collects the wallet's answer: 404 until it arrives.
+#[utoipa::path(
+    get,
+    path = "/presentation-responses/{challenge}",
+    tag = "credentials",
+    params(("challenge" = String, Path, description = "The request's challenge")),
+    responses(
+        (status = 200, description = "`{holder, report}`"),
+        (status = 404, description = "no answer yet", body = crate::problem::Problem),
+    )
+)]
+pub async fn collect_answer(
+    state: web::Data<ApiState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    service(&state.node)
+        .answer(&path)
+        .map(|a| HttpResponse::Ok().json(a))
+        .ok_or_else(|| ApiError::NotFound("no answer to this request yet".into()))
 }
 
 /// Issues a one-time presentation challenge.
@@ -661,7 +761,12 @@ fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/credentials/issue").route(web::post().to(issue)))
         .service(resource("/credentials/verify").route(web::post().to(verify)))
         .service(resource("/presentations/verify").route(web::post().to(verify_vp)))
-        .service(resource("/challenges").route(web::post().to(challenge)));
+        .service(resource("/challenges").route(web::post().to(challenge)))
+        .service(
+            resource("/presentation-responses/{challenge}")
+                .route(web::post().to(answer_request))
+                .route(web::get().to(collect_answer)),
+        );
 }
 
 /// Routes under `/api/v1`.
@@ -682,7 +787,8 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
 /// This part's OpenAPI paths.
 #[derive(Debug, OpenApi)]
 #[openapi(
-    paths(issue, verify, verify_vp, challenge),
+    paths(issue, verify, verify_vp, challenge, answer_request, collect_answer),
+    components(schemas(AnswerBody)),
     tags((name = "credentials", description = "Verifiable credentials: issue, verify, presentations (VCALM)"))
 )]
 pub struct Doc;

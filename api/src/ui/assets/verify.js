@@ -85,7 +85,7 @@
     switch (payload.t) {
       case "vc":
         r = await postJson("/credentials/verify", { verifiableCredential: payload.c, options: {} });
-        if (r.json && r.json.checks) { render(r.json, describe(payload.c)); show(r.status + " verification report"); }
+        if (r.json && r.json.report) { render(r.json.report, describe(payload.c)); show(r.status + " verification report"); }
         else show("Verification failed: " + problem(r));
         return;
       case "sd":
