@@ -23,7 +23,8 @@
 //! - [`ui`]: the web UI (server-rendered pages at `/`, assets at `/assets/`).
 //!
 //! Tools: [`node_home`] (the data directory layout), [`client`] (a small JSON-RPC client), [`cli`]
-//! (the `weft` subcommands), [`bench`](mod@bench) (`weft bench chain`), [`bench_did`] (`weft bench did`).
+//! (the `weft` subcommands), [`bench`](mod@bench) (`weft bench chain`), [`bench_did`] (`weft bench did`),
+//! [`bench_vc`] (`weft bench vc`).
 //!
 //! **Invariants:** no request, however malformed, panics the server: every failure is a JSON-RPC
 //! error or a problem document. Internal errors are logged and answered with a generic message.
@@ -34,6 +35,7 @@
 pub mod auth;
 pub mod bench;
 pub mod bench_did;
+pub mod bench_vc;
 pub mod chain_client;
 pub mod cli;
 pub mod client;

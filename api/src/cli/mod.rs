@@ -193,6 +193,8 @@ pub enum BenchCommand {
     Chain(crate::bench::BenchArgs),
     /// DID creations committed per second through REST, and resolutions per second.
     Did(crate::bench_did::BenchDidArgs),
+    /// Credentials issued (with status and evidence) and verified per second over HTTP.
+    Vc(crate::bench_vc::BenchVcArgs),
 }
 
 /// Runs a parsed command line.
@@ -207,6 +209,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tx(TxCommand::Send(args)) => block_on(tx::send(args)),
         Command::Bench(BenchCommand::Chain(args)) => crate::bench::run(args),
         Command::Bench(BenchCommand::Did(args)) => crate::bench_did::run(args),
+        Command::Bench(BenchCommand::Vc(args)) => crate::bench_vc::run(args),
         Command::Token(command) => block_on(token::run(command)),
         Command::Did(command) => block_on(did::run_did(command)),
         Command::Issuer(command) => block_on(did::run_issuer(command)),

@@ -606,7 +606,8 @@ pub async fn verify_vp(
             ))
         }
     };
-    let report = check_presentation(&state, verifiable_presentation, challenge, domain, options).await?;
+    let report =
+        check_presentation(&state, verifiable_presentation, challenge, domain, options).await?;
     Ok(report_response(&report))
 }
 
