@@ -19,6 +19,8 @@
 //! (seq, index) pairs reveal it); herd privacy comes from the list size (at least 131,072).
 //! Sequential allocation would make issuance order visible to anyone watching the list.
 
+use std::collections::BTreeMap;
+
 use rand::RngCore;
 use serde_json::Value;
 use sqlx::Row;
@@ -192,9 +194,25 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
     a
 }
 
-/// Serialises allocation within this process (the store's compare-and-set makes it safe across
-/// processes too; the lock only avoids pointless retries).
-static ALLOC_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// Indexes reserved from the store at once. A reservation advances the stored counter before any
+/// index of it is handed out, so a restart never hands out an index twice; it only skips what a
+/// crashed process had reserved and not used.
+const RESERVE: u64 = 256;
+
+/// A reserved run of sequence numbers of one list: `next..end` are still free.
+struct Reserved {
+    url: String,
+    length: u64,
+    mul: u64,
+    add: u64,
+    next: u64,
+    end: u64,
+}
+
+/// Reservations per (tenant, issuer DID, purpose), behind one async lock (allocation is a few
+/// arithmetic steps; the store is touched once per [`RESERVE`] indexes).
+static RESERVED: tokio::sync::Mutex<BTreeMap<(String, String, &'static str), Reserved>> =
+    tokio::sync::Mutex::const_new(BTreeMap::new());
 
 /// Hands out a fresh status entry of `purpose` on a list of the tenant's DID `issuer_did`
 /// (creating a list on first use or when the current one is full) and returns the
@@ -205,7 +223,35 @@ pub async fn allocate_status_entry(
     issuer_did: &str,
     purpose: StatusPurpose,
 ) -> Result<Value, ApiError> {
-    let _guard = ALLOC_LOCK.lock().await;
+    let mut reserved = RESERVED.lock().await;
+    let key = (tenant.to_string(), issuer_did.to_string(), purpose.as_str());
+    if !reserved.get(&key).is_some_and(|r| r.next < r.end) {
+        let run = reserve(state, tenant, issuer_did, purpose).await?;
+        reserved.insert(key.clone(), run);
+    }
+    let r = reserved
+        .get_mut(&key)
+        .ok_or_else(|| ApiError::internal("status reservation vanished"))?;
+    let seq = r.next;
+    r.next += 1;
+    let index = ((seq as u128 * r.mul as u128 + r.add as u128) % r.length as u128) as u64;
+    Ok(StatusEntry {
+        id: Some(format!("{}#{index}", r.url)),
+        purpose,
+        index,
+        list_credential: r.url.clone(),
+    }
+    .to_json())
+}
+
+/// Advances the stored counter of the issuer's current list by up to [`RESERVE`] (compare and
+/// set, so concurrent processes never share an index), creating a list when none has room.
+async fn reserve(
+    state: &ApiState,
+    tenant: &str,
+    issuer_did: &str,
+    purpose: StatusPurpose,
+) -> Result<Reserved, ApiError> {
     for _ in 0..8 {
         let row = sqlx::query(
             "SELECT list_id, next_seq, length, perm_mul, perm_add, url FROM status_lists \
@@ -242,10 +288,11 @@ pub async fn allocate_status_entry(
         );
         let list_id: String = row.try_get("list_id").map_err(ApiError::internal)?;
         let url: String = row.try_get("url").map_err(ApiError::internal)?;
+        let end = (seq + RESERVE).min(length);
         let done = sqlx::query(
             "UPDATE status_lists SET next_seq = $1 WHERE list_id = $2 AND next_seq = $3",
         )
-        .bind((seq + 1) as i64)
+        .bind(end as i64)
         .bind(&list_id)
         .bind(seq as i64)
         .execute(state.store.pool())
@@ -254,14 +301,14 @@ pub async fn allocate_status_entry(
         if done.rows_affected() != 1 {
             continue; // another process took it
         }
-        let index = ((seq as u128 * mul as u128 + add as u128) % length as u128) as u64;
-        return Ok(StatusEntry {
-            id: Some(format!("{url}#{index}")),
-            purpose,
-            index,
-            list_credential: url,
-        }
-        .to_json());
+        return Ok(Reserved {
+            url,
+            length,
+            mul,
+            add,
+            next: seq,
+            end,
+        });
     }
     Err(ApiError::Unavailable(
         "could not allocate a status index; retry".into(),
