@@ -19,6 +19,7 @@
 //! - [`cpt`]: the `cpt` module (JSON Schema draft 2020-12 registry). [`canonical`]: canonical JSON.
 //! - [`credential`]: verifiable credentials; so far Data Integrity `eddsa-jcs-2022` proofs
 //!   ([`credential::data_integrity`]) and `did:key` verification-method resolution.
+//! - [`qr`]: QR envelopes (`WEFT1:` + base45(deflate(CBOR))), rendering and image decoding.
 //! - `METHOD.md` (next to this crate's `Cargo.toml`) is the `did:weft` method specification.
 //!
 //! Module names (`did`, `issuer`, `cpt`) are state namespaces; credentials will add their own
@@ -33,6 +34,7 @@ mod error;
 pub mod issuer;
 pub mod multikey;
 pub mod proof;
+pub mod qr;
 pub mod registry;
 pub mod resolution;
 

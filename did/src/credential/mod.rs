@@ -3,9 +3,14 @@
 //! - [`data_integrity`]: Data Integrity proofs with the `eddsa-jcs-2022` cryptosuite (W3C
 //!   vc-di-eddsa): creating and verifying the proof of a credential or presentation.
 //!
+//! - [`sd_jwt`]: selective disclosure with SD-JWT (RFC 9901, EdDSA, key binding).
+//! - [`predicate`]: predicate (range) proofs over issuer-signed Pedersen commitments.
+//!
 //! Issuance, presentations, status lists, evidence and QR envelopes build on this.
 
 pub mod data_integrity;
+pub mod predicate;
+pub mod sd_jwt;
 
 pub use data_integrity::{DataIntegrityError, ProofOptions, VerifiedProof};
 
