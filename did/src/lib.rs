@@ -26,6 +26,7 @@
 //!   ([`credential::data_integrity`]), VC 2.0 issuance and parsing ([`credential::vc`]),
 //!   presentations ([`credential::presentation`]) and the verifier with its per-check report and
 //!   ledger cache ([`credential::verify`]).
+//! - [`qr`]: QR envelopes (`WEFT1:` + base45(deflate(CBOR))), rendering and image decoding.
 //! - `METHOD.md` (next to this crate's `Cargo.toml`) is the `did:weft` method specification.
 //!
 //! Module names (`did`, `issuer`, `cpt`) are state namespaces; credentials will add their own
@@ -41,6 +42,7 @@ pub mod evidence;
 pub mod issuer;
 pub mod multikey;
 pub mod proof;
+pub mod qr;
 pub mod registry;
 pub mod resolution;
 pub mod status;

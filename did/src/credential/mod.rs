@@ -18,15 +18,20 @@
 //!   [`verify::VerificationReport`] listing every check with a stable reason string;
 //!   [`verify::CachedLedger`] caches lookups (immutable facts forever, mutable ones per height).
 //!
-//! Seams for other modules: status lists answer [`verify::CredentialLedger::status`] and evidence
-//! anchoring answers [`verify::CredentialLedger::evidence`] (hash: [`vc::credential_hash`]);
-//! until wired they return [`verify::LedgerError::NotConfigured`], which fails the check closed.
+//! - [`sd_jwt`]: selective disclosure with SD-JWT (RFC 9901, EdDSA, key binding).
+//! - [`predicate`]: predicate (range) proofs over issuer-signed Pedersen commitments.
+//!
+//! Status lists answer [`verify::CredentialLedger::status`] and evidence anchoring answers
+//! [`verify::CredentialLedger::evidence`] (hash: [`vc::credential_hash`]); a ledger that cannot
+//! answer returns [`verify::LedgerError::NotConfigured`], which fails the check closed.
 //! Everything here is deterministic given its inputs (the clock is an option), except fresh
-//! `urn:uuid` ids.
+//! `urn:uuid` ids, SD-JWT salts and commitment blindings.
 
 pub mod data_integrity;
 pub mod onchain;
+pub mod predicate;
 pub mod presentation;
+pub mod sd_jwt;
 pub mod vc;
 pub mod verify;
 
