@@ -7,6 +7,7 @@ mod did;
 mod key;
 mod node;
 pub mod psi;
+pub mod qr;
 pub mod testnet;
 mod token;
 mod tx;
@@ -84,6 +85,9 @@ pub enum Command {
     /// Private set intersection with a partner's server.
     #[command(subcommand)]
     Psi(psi::PsiCommand),
+    /// QR envelopes: encode a payload to PNG/SVG, decode an image.
+    #[command(subcommand)]
+    Qr(qr::QrCommand),
 }
 
 /// `weft up`.
@@ -217,6 +221,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Vc(command) => block_on(vc::run(command)),
         Command::Vote(command) => block_on(vote::run(command)),
         Command::Psi(command) => block_on(psi::run(command)),
+        Command::Qr(command) => qr::run(command),
     }
 }
 

@@ -19,6 +19,7 @@ pub mod did;
 pub mod ops;
 pub mod polls;
 pub mod psi;
+pub mod qr;
 pub mod transactions;
 
 use std::sync::Arc;
@@ -165,6 +166,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(polls::Doc::openapi());
     doc.merge(psi::Doc::openapi());
     doc.merge(psi::oprf::Doc::openapi());
+    doc.merge(qr::Doc::openapi());
     doc.merge(credentials::status::Doc::openapi());
     doc.merge(credentials::evidence::Doc::openapi());
     doc
@@ -243,6 +245,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<ApiState>) {
                 .configure(credentials::configure_v1)
                 .configure(polls::configure_v1)
                 .configure(psi::configure_v1)
+                .configure(qr::configure_v1)
                 .configure(credentials::status::configure_v1)
                 .configure(credentials::evidence::configure_v1)
                 .default_service(web::to(api_not_found)),
@@ -250,5 +253,6 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<ApiState>) {
         .configure(did::configure_root)
         .configure(credentials::configure_root)
         .configure(|cfg| credentials::status::configure_root(cfg, limit))
-        .configure(psi::configure_root);
+        .configure(psi::configure_root)
+        .configure(qr::configure_root);
 }
