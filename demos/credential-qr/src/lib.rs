@@ -37,10 +37,13 @@ pub struct Outcome {
     pub after_revocation: Vec<String>,
 }
 
-struct Platform {
-    base: String,
+/// A node with the REST API and web UI on a local port (stopped on drop).
+pub struct Platform {
+    /// Base URL (`http://127.0.0.1:<port>`).
+    pub base: String,
     http: awc::Client,
-    admin_token: String,
+    /// The operator's first-start admin token.
+    pub admin_token: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     validator: Option<SingleValidatorHandle>,
     _node: Arc<Node>,
@@ -88,7 +91,8 @@ impl Reply {
 }
 
 impl Platform {
-    async fn start() -> anyhow::Result<Platform> {
+    /// Starts a single validator on a temporary directory, with the API and UI.
+    pub async fn start() -> anyhow::Result<Platform> {
         let dir = tempfile::tempdir().context("temporary data directory")?;
         let home = NodeHome::new(dir.path().join("data"));
         let contents = home.init_or_load().context("initialising the node")?;
@@ -153,10 +157,12 @@ impl Platform {
             request = request.insert_header(("Authorization", format!("Bearer {token}")));
         }
         let mut response = match body {
-            Some(body) => request
-                .insert_header(("Content-Type", "application/json"))
-                .send_body(body.to_string())
-                .await,
+            Some(body) => {
+                request
+                    .insert_header(("Content-Type", "application/json"))
+                    .send_body(body.to_string())
+                    .await
+            }
             None => request.send().await,
         }
         .map_err(|e| anyhow!("{method} {path}: {e}"))?;
@@ -172,7 +178,7 @@ impl Platform {
     }
 
     /// A token of a new tenant with the issuer role (it may sign with its custodied keys).
-    async fn tenant(&self, tenant: &str) -> anyhow::Result<String> {
+    pub async fn tenant(&self, tenant: &str) -> anyhow::Result<String> {
         let v = self
             .post(
                 "/api/v1/tokens",
@@ -196,7 +202,11 @@ impl Platform {
 
     /// The holder's QR code for `credential`: inline if its envelope fits, otherwise a one-time
     /// reference. Returns the PNG and whether it went by reference.
-    async fn holder_qr(&self, token: &str, credential: &Value) -> anyhow::Result<(Vec<u8>, bool)> {
+    pub async fn holder_qr(
+        &self,
+        token: &str,
+        credential: &Value,
+    ) -> anyhow::Result<(Vec<u8>, bool)> {
         let payload = json!({"t": "vc", "c": credential});
         let inline = self
             .post("/api/v1/qr/encode?format=png", token, payload.clone())
@@ -231,7 +241,11 @@ impl Platform {
     }
 
     /// The verifier's side: pixels → envelope → (fetch once) → credential → report.
-    async fn scan_and_verify(&self, token: &str, png: &[u8]) -> anyhow::Result<(String, Value)> {
+    pub async fn scan_and_verify(
+        &self,
+        token: &str,
+        png: &[u8],
+    ) -> anyhow::Result<(String, Value)> {
         let text = qr::decode_qr_image(png).context("reading the QR code")?;
         let credential = match qr::decode_envelope(&text).context("decoding the envelope")? {
             Payload::Credential(vc) => vc,
@@ -277,9 +291,23 @@ fn failures(report: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Runs the demo, reporting each step through `say`; writes the QR PNGs into `out` if given.
-/// Must be called inside an actix runtime.
-pub async fn run(out: Option<&Path>, mut say: impl FnMut(&str)) -> anyhow::Result<Outcome> {
+/// The demo's world after issuance: the platform, the two parties' tokens and the credential.
+pub struct Issued {
+    /// The running platform.
+    pub platform: Platform,
+    /// The issuer tenant's token.
+    pub issuer: String,
+    /// The holder tenant's token.
+    pub holder: String,
+    /// The issued credential.
+    pub credential: Value,
+    /// Its id.
+    pub credential_id: String,
+}
+
+/// Steps 1–4: the platform, a recognised issuer with a CPT, a holder, and an issued credential
+/// with a revocation entry. Must be called inside an actix runtime.
+pub async fn issue(say: &mut impl FnMut(&str)) -> anyhow::Result<Issued> {
     let p = Platform::start().await?;
     say(&format!("[1/7] a validator and the API at {}", p.base));
 
@@ -354,6 +382,25 @@ pub async fn run(out: Option<&Path>, mut say: impl FnMut(&str)) -> anyhow::Resul
         "the credential carries no status entry: {credential}"
     );
     say(&format!("[4/7] issued {credential_id}"));
+    Ok(Issued {
+        platform: p,
+        issuer,
+        holder,
+        credential,
+        credential_id,
+    })
+}
+
+/// Runs the demo, reporting each step through `say`; writes the QR PNGs into `out` if given.
+/// Must be called inside an actix runtime.
+pub async fn run(out: Option<&Path>, mut say: impl FnMut(&str)) -> anyhow::Result<Outcome> {
+    let Issued {
+        platform: p,
+        issuer,
+        holder,
+        credential,
+        credential_id,
+    } = issue(&mut say).await?;
 
     // 4. The holder's QR code.
     let (png, by_reference) = p.holder_qr(&holder, &credential).await?;
