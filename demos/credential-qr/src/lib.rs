@@ -262,15 +262,25 @@ impl Platform {
             }
             other => bail!("the QR code holds {other:?}, not a credential"),
         };
-        let report = self
+        // 200 with the report when verified, 422 problem+json carrying the same report when not.
+        let answer = self
             .post(
                 "/credentials/verify",
                 token,
                 json!({"verifiableCredential": credential, "options": {"checkStatus": true}}),
             )
-            .await?
-            .expect(200, "verifying")?
-            .json()?;
+            .await?;
+        ensure!(
+            answer.status == 200 || answer.status == 422,
+            "verifying: HTTP {}: {}",
+            answer.status,
+            String::from_utf8_lossy(&answer.body)
+        );
+        let body = answer.json()?;
+        let report = body
+            .get("report")
+            .cloned()
+            .ok_or_else(|| anyhow!("no report in the answer: {body}"))?;
         Ok((text, report))
     }
 }
