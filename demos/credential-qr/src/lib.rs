@@ -1,0 +1,473 @@
+//! The credential-QR demo: one in-process Weft node with the REST API; an issuer, a holder and a
+//! verifier play their parts over HTTP (see the README for the steps).
+//!
+//! The verifier reads the QR code from the PNG bytes the holder was given, with the same decoder
+//! `weft qr decode` uses, so the path from pixels to a verification report is the real one.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, ensure, Context as _};
+use serde_json::{json, Value};
+use weft_api::node_home::{read_key_file, NodeHome};
+use weft_api::platform;
+use weft_api::rest::{self, ApiConfig};
+use weft_api::server::{serve, AppBuilder, ServeOptions};
+use weft_api::store::sqlite_url;
+use weft_chain::{Node, SingleValidator, SingleValidatorHandle};
+use weft_did::qr::{self, Payload};
+
+/// The CPT the issuer publishes (an authority issuer's range is 1000..1,999,999).
+pub const CPT_ID: u64 = 1500;
+
+/// What a run showed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The issued credential's id.
+    pub credential_id: String,
+    /// Characters of the envelope in the first QR code.
+    pub envelope_chars: usize,
+    /// Whether the first QR code went by reference.
+    pub by_reference: bool,
+    /// Whether verification passed before revocation.
+    pub verified_before: bool,
+    /// The reasons of the failed checks after revocation.
+    pub after_revocation: Vec<String>,
+}
+
+/// A node with the REST API and web UI on a local port (stopped on drop).
+pub struct Platform {
+    /// Base URL (`http://127.0.0.1:<port>`).
+    pub base: String,
+    http: awc::Client,
+    /// The operator's first-start admin token.
+    pub admin_token: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    validator: Option<SingleValidatorHandle>,
+    _node: Arc<Node>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Platform {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(v) = self.validator.take() {
+            v.shutdown();
+        }
+    }
+}
+
+/// An HTTP answer: status, and the body as JSON (or the raw bytes).
+struct Reply {
+    status: u16,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> anyhow::Result<Value> {
+        serde_json::from_slice(&self.body).with_context(|| {
+            format!(
+                "HTTP {}: not JSON: {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    fn expect(self, status: u16, what: &str) -> anyhow::Result<Reply> {
+        if self.status != status {
+            bail!(
+                "{what}: HTTP {} (expected {status}): {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            );
+        }
+        Ok(self)
+    }
+}
+
+impl Platform {
+    /// Starts a single validator on a temporary directory, with the API and UI.
+    pub async fn start() -> anyhow::Result<Platform> {
+        let dir = tempfile::tempdir().context("temporary data directory")?;
+        let home = NodeHome::new(dir.path().join("data"));
+        let contents = home.init_or_load().context("initialising the node")?;
+        let operator = read_key_file(&home.admin_key_path()).context("reading the admin key")?;
+        let node = Node::open(
+            home.node_config(),
+            contents.genesis.clone(),
+            weft_api::modules::registry(),
+        )
+        .context("opening the node")?;
+        let validator = SingleValidator::spawn(node.clone(), contents.validator);
+        let master = weft_api::keystore::MasterKey::random()?;
+        let db = sqlite_url(&dir.path().join("api.db"));
+        let (state, boot) =
+            platform::start(node.clone(), &db, &master, &operator, ApiConfig::default()).await?;
+        let admin_token = boot
+            .admin_token
+            .ok_or_else(|| anyhow!("no first-start admin token"))?
+            .to_string();
+        let listener = TcpListener::bind("127.0.0.1:0").context("binding a local port")?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app = AppBuilder::new(node.clone())
+            .with_ui()
+            .group(move |cfg| rest::configure(cfg, state.clone()));
+        let options = ServeOptions {
+            workers: Some(2),
+            shutdown_timeout: Duration::from_secs(1),
+        };
+        actix_web::rt::spawn(serve(listener, app, options, async move {
+            let _ = stopped.await;
+        }));
+        Ok(Platform {
+            base,
+            http: awc::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .finish(),
+            admin_token,
+            stop: Some(stop),
+            validator: Some(validator),
+            _node: node,
+            _dir: dir,
+        })
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> anyhow::Result<Reply> {
+        let url = if path.starts_with("http") {
+            path.to_string()
+        } else {
+            format!("{}{path}", self.base)
+        };
+        let mut request = self
+            .http
+            .request(awc::http::Method::from_bytes(method.as_bytes())?, url);
+        if let Some(token) = token {
+            request = request.insert_header(("Authorization", format!("Bearer {token}")));
+        }
+        let mut response = match body {
+            Some(body) => {
+                request
+                    .insert_header(("Content-Type", "application/json"))
+                    .send_body(body.to_string())
+                    .await
+            }
+            None => request.send().await,
+        }
+        .map_err(|e| anyhow!("{method} {path}: {e}"))?;
+        let body = response.body().limit(16 << 20).await?.to_vec();
+        Ok(Reply {
+            status: response.status().as_u16(),
+            body,
+        })
+    }
+
+    async fn post(&self, path: &str, token: &str, body: Value) -> anyhow::Result<Reply> {
+        self.send("POST", path, Some(token), Some(&body)).await
+    }
+
+    /// A token of a new tenant with the issuer role (it may sign with its custodied keys).
+    pub async fn tenant(&self, tenant: &str) -> anyhow::Result<String> {
+        let v = self
+            .post(
+                "/api/v1/tokens",
+                &self.admin_token,
+                json!({"tenant": tenant, "roles": ["issuer"], "label": "demo"}),
+            )
+            .await?
+            .expect(201, "creating a token")?
+            .json()?;
+        Ok(str_field(&v, "token")?.to_string())
+    }
+
+    async fn create_did(&self, token: &str, key_id: &str) -> anyhow::Result<String> {
+        let v = self
+            .post("/api/v1/dids", token, json!({"key_id": key_id}))
+            .await?
+            .expect(201, "creating a DID")?
+            .json()?;
+        Ok(str_field(&v, "did")?.to_string())
+    }
+
+    /// The holder's QR code for `credential`: inline if its envelope fits, otherwise a one-time
+    /// reference. Returns the PNG and whether it went by reference.
+    pub async fn holder_qr(
+        &self,
+        token: &str,
+        credential: &Value,
+    ) -> anyhow::Result<(Vec<u8>, bool)> {
+        let payload = json!({"t": "vc", "c": credential});
+        let inline = self
+            .post("/api/v1/qr/encode?format=png", token, payload.clone())
+            .await?;
+        if inline.status == 200 {
+            return Ok((inline.body, false));
+        }
+        let problem = inline.json()?;
+        ensure!(
+            inline.status == 422 && problem["code"] == "envelope_too_large",
+            "encoding the QR code: HTTP {}: {problem}",
+            inline.status
+        );
+        let reference = self
+            .post(
+                "/api/v1/qr/refs",
+                token,
+                json!({"payload": payload, "ttl_secs": 300}),
+            )
+            .await?
+            .expect(201, "creating a one-time reference")?
+            .json()?;
+        let pointer = json!({"t": "ref", "c": {
+            "url": str_field(&reference, "url")?,
+            "expires": reference["expires"],
+        }});
+        let png = self
+            .post("/api/v1/qr/encode?format=png", token, pointer)
+            .await?
+            .expect(200, "encoding the reference QR code")?;
+        Ok((png.body, true))
+    }
+
+    /// The verifier's side: pixels → envelope → (fetch once) → credential → report.
+    pub async fn scan_and_verify(
+        &self,
+        token: &str,
+        png: &[u8],
+    ) -> anyhow::Result<(String, Value)> {
+        let text = qr::decode_qr_image(png).context("reading the QR code")?;
+        let credential = match qr::decode_envelope(&text).context("decoding the envelope")? {
+            Payload::Credential(vc) => vc,
+            Payload::Reference { url, .. } => {
+                let fetched = self
+                    .send("GET", &url, None, None)
+                    .await?
+                    .expect(200, "fetching the referenced credential")?
+                    .json()?;
+                match serde_json::from_value::<Payload>(fetched)? {
+                    Payload::Credential(vc) => vc,
+                    other => bail!("the reference holds {other:?}, not a credential"),
+                }
+            }
+            other => bail!("the QR code holds {other:?}, not a credential"),
+        };
+        // 200 with the report when verified, 422 problem+json carrying the same report when not.
+        let answer = self
+            .post(
+                "/credentials/verify",
+                token,
+                json!({"verifiableCredential": credential, "options": {"checkStatus": true}}),
+            )
+            .await?;
+        ensure!(
+            answer.status == 200 || answer.status == 422,
+            "verifying: HTTP {}: {}",
+            answer.status,
+            String::from_utf8_lossy(&answer.body)
+        );
+        let body = answer.json()?;
+        let report = body
+            .get("report")
+            .cloned()
+            .ok_or_else(|| anyhow!("no report in the answer: {body}"))?;
+        Ok((text, report))
+    }
+}
+
+fn str_field<'a>(v: &'a Value, name: &str) -> anyhow::Result<&'a str> {
+    v[name]
+        .as_str()
+        .ok_or_else(|| anyhow!("the answer has no {name}: {v}"))
+}
+
+fn failures(report: &Value) -> Vec<String> {
+    report["checks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["passed"] == false)
+        .filter_map(|c| c["reason"].as_str().map(String::from))
+        .collect()
+}
+
+/// The demo's world after issuance: the platform, the two parties' tokens and the credential.
+pub struct Issued {
+    /// The running platform.
+    pub platform: Platform,
+    /// The issuer tenant's token.
+    pub issuer: String,
+    /// The holder tenant's token.
+    pub holder: String,
+    /// The issued credential.
+    pub credential: Value,
+    /// Its id.
+    pub credential_id: String,
+}
+
+/// Steps 1–4: the platform, a recognised issuer with a CPT, a holder, and an issued credential
+/// with a revocation entry. Must be called inside an actix runtime.
+pub async fn issue(say: &mut impl FnMut(&str)) -> anyhow::Result<Issued> {
+    let p = Platform::start().await?;
+    say(&format!("[1/7] a validator and the API at {}", p.base));
+
+    // 1. The issuer: DID, application, recognition by the committee, CPT.
+    let issuer = p.tenant("university").await?;
+    let issuer_did = p.create_did(&issuer, "signing").await?;
+    p.post(
+        "/api/v1/issuers",
+        &issuer,
+        json!({"key_id": "signing", "name": "Example University", "description": "Degrees"}),
+    )
+    .await?
+    .expect(200, "applying as an authority issuer")?;
+    p.post(
+        &format!("/api/v1/issuers/{issuer_did}/recognition"),
+        &p.admin_token,
+        json!({"key_id": "admin", "recognised": true}),
+    )
+    .await?
+    .expect(200, "recognising the issuer")?;
+    let schema = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "University degree",
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "minLength": 1},
+            "degree": {"type": "string", "enum": ["BSc", "MSc", "PhD"]},
+            "year": {"type": "integer", "minimum": 1900, "maximum": 2100}
+        },
+        "required": ["name", "degree", "year"]
+    });
+    let cpt = p
+        .post(
+            "/api/v1/cpts",
+            &issuer,
+            json!({"key_id": "signing", "id": CPT_ID, "schema": schema}),
+        )
+        .await?
+        .expect(201, "publishing the CPT")?
+        .json()?;
+    say(&format!(
+        "[2/7] issuer {issuer_did} recognised; CPT {CPT_ID} v{} published",
+        cpt["version"]
+    ));
+
+    // 2. The holder.
+    let holder = p.tenant("alice").await?;
+    let holder_did = p.create_did(&holder, "wallet").await?;
+    say(&format!("[3/7] holder {holder_did}"));
+
+    // 3. Issuance, with a revocation entry.
+    let unsigned = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential", "UniversityDegreeCredential"],
+        "issuer": issuer_did,
+        "credentialSchema": {"id": format!("urn:weft:cpt:{CPT_ID}:1"), "type": "JsonSchema"},
+        "credentialSubject": {"id": holder_did, "name": "Alice Example", "degree": "MSc", "year": 2026},
+    });
+    let issued = p
+        .post(
+            "/credentials/issue",
+            &issuer,
+            json!({"credential": unsigned, "options": {"key_id": "signing", "status": true}}),
+        )
+        .await?
+        .expect(201, "issuing")?
+        .json()?;
+    let credential = issued["verifiableCredential"].clone();
+    let credential_id = str_field(&credential, "id")?.to_string();
+    ensure!(
+        credential.get("credentialStatus").is_some(),
+        "the credential carries no status entry: {credential}"
+    );
+    say(&format!("[4/7] issued {credential_id}"));
+    Ok(Issued {
+        platform: p,
+        issuer,
+        holder,
+        credential,
+        credential_id,
+    })
+}
+
+/// Runs the demo, reporting each step through `say`; writes the QR PNGs into `out` if given.
+/// Must be called inside an actix runtime.
+pub async fn run(out: Option<&Path>, mut say: impl FnMut(&str)) -> anyhow::Result<Outcome> {
+    let Issued {
+        platform: p,
+        issuer,
+        holder,
+        credential,
+        credential_id,
+    } = issue(&mut say).await?;
+
+    // 4. The holder's QR code.
+    let (png, by_reference) = p.holder_qr(&holder, &credential).await?;
+    if let Some(dir) = out {
+        std::fs::create_dir_all(dir)?;
+        std::fs::write(dir.join("credential-qr.png"), &png)?;
+    }
+
+    // 5. The verifier scans and verifies.
+    let (envelope, report) = p.scan_and_verify(&issuer, &png).await?;
+    let verified_before = report["verified"] == true;
+    say(&format!(
+        "[5/7] QR code of {} bytes ({} envelope characters, {}): verified = {verified_before}",
+        png.len(),
+        envelope.len(),
+        if by_reference {
+            "by one-time reference"
+        } else {
+            "inline"
+        }
+    ));
+    ensure!(verified_before, "verification failed: {report}");
+
+    // 6. The issuer revokes.
+    p.post(
+        "/credentials/status",
+        &issuer,
+        json!({
+            "credentialId": credential_id,
+            "credentialStatus": [{"type": "BitstringStatusListEntry", "status": true, "statusPurpose": "revocation"}],
+        }),
+    )
+    .await?
+    .expect(200, "revoking")?;
+    say("[6/7] the issuer revoked the credential on chain");
+
+    // 7. A new QR code (a reference is single-use), scanned and verified again.
+    let (png, _) = p.holder_qr(&holder, &credential).await?;
+    if let Some(dir) = out {
+        std::fs::write(dir.join("credential-qr-after-revocation.png"), &png)?;
+    }
+    let (_, report) = p.scan_and_verify(&issuer, &png).await?;
+    let after_revocation = failures(&report);
+    say(&format!(
+        "[7/7] verified = {}, failed checks: {}",
+        report["verified"],
+        after_revocation.join(", ")
+    ));
+    ensure!(
+        report["verified"] == false && after_revocation.iter().any(|r| r == "revoked"),
+        "after revocation the credential must fail with `revoked`: {report}"
+    );
+    Ok(Outcome {
+        credential_id,
+        envelope_chars: envelope.len(),
+        by_reference,
+        verified_before,
+        after_revocation,
+    })
+}
