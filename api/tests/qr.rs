@@ -200,7 +200,7 @@ impl Api {
             .post(
                 "/api/v1/tokens",
                 &self.admin_token,
-                json!({"tenant": tenant, "roles": ["issuer"], "label": "t"}),
+                json!({"tenant": tenant, "roles": ["admin", "issuer"], "label": "t"}),
             )
             .await
             .ok(201)["token"]
