@@ -38,6 +38,7 @@ pub struct Outcome {
 }
 
 /// A node with the REST API and web UI on a local port (stopped on drop).
+#[allow(missing_debug_implementations)] // holds an HTTP client and a validator handle
 pub struct Platform {
     /// Base URL (`http://127.0.0.1:<port>`).
     pub base: String,
@@ -302,6 +303,7 @@ fn failures(report: &Value) -> Vec<String> {
 }
 
 /// The demo's world after issuance: the platform, the two parties' tokens and the credential.
+#[allow(missing_debug_implementations)] // holds the platform
 pub struct Issued {
     /// The running platform.
     pub platform: Platform,
