@@ -620,8 +620,15 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
 
 /// This part's OpenAPI paths, merged into [`super::openapi`].
 #[derive(Debug, OpenApi)]
-#[openapi(
-    paths(encode, decode, decode_text, create_ref, fetch_ref, sd_issue, sd_present, sd_verify, predicate_verify),
-    tags((name = "credentials", description = "QR envelopes, SD-JWT selective disclosure, predicate proofs"))
-)]
+#[openapi(paths(
+    encode,
+    decode,
+    decode_text,
+    create_ref,
+    fetch_ref,
+    sd_issue,
+    sd_present,
+    sd_verify,
+    predicate_verify
+))]
 pub struct Doc;

@@ -790,6 +790,6 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
 #[openapi(
     paths(issue, verify, verify_vp, challenge, answer_request, collect_answer),
     components(schemas(AnswerBody)),
-    tags((name = "credentials", description = "Verifiable credentials: issue, verify, presentations (VCALM)"))
+    tags((name = "credentials", description = "Verifiable credentials: issue, verify, presentations (VCALM), status lists, evidence, QR envelopes, SD-JWT, predicate proofs"))
 )]
 pub struct Doc;

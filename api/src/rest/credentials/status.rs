@@ -285,7 +285,6 @@ pub fn configure_root(cfg: &mut web::ServiceConfig, limit: crate::problem::BodyL
 #[derive(Debug, OpenApi)]
 #[openapi(
     paths(create_list, get_list, status_list_credential, update_status),
-    components(schemas(CreateList, ListInfo, UpdateStatus, StatusItem, StatusChanged)),
-    tags((name = "credentials", description = "Verifiable credentials: status lists and evidence"))
+    components(schemas(CreateList, ListInfo, UpdateStatus, StatusItem, StatusChanged))
 )]
 pub struct Doc;
