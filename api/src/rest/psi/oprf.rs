@@ -745,6 +745,66 @@ async fn call_peer(
         .map_err(|e| ApiError::Unavailable(format!("peer's answer malformed: {e}")))
 }
 
+/// Who takes part in a client query (unbalanced PSI or keyword lookup), resolved from the
+/// request: the holder's URL and published id, its DID and key, and this organisation's key and DID.
+struct QueryParties {
+    url: String,
+    published: [u8; 32],
+    peer_did: String,
+    peer: PublicKey,
+    own: Keypair,
+    own_did: String,
+}
+
+impl QueryParties {
+    #[allow(clippy::too_many_arguments)]
+    async fn resolve(
+        state: &ApiState,
+        principal: &Principal,
+        key_id: &str,
+        did: Option<&str>,
+        peer_url: &str,
+        peer_did: &str,
+        published_id: &str,
+    ) -> Result<Self, ApiError> {
+        let url = check_url(peer_url)?;
+        let published = parse_id(published_id)?;
+        let (peer_did, peer_id) = parse_peer(state, peer_did)?;
+        let peer = peer_key(state, &peer_id)?;
+        let own = org_key(state, principal, key_id).await?;
+        let own_did = own_did(state, &own, did)?;
+        Ok(Self {
+            url,
+            published,
+            peer_did,
+            peer,
+            own,
+            own_did,
+        })
+    }
+
+    fn spec<'a>(
+        &'a self,
+        tenant: &'a str,
+        published_size: u64,
+        protocol: Protocol,
+        timeout: std::time::Duration,
+    ) -> QuerySpec<'a> {
+        QuerySpec {
+            own: &self.own,
+            own_did: &self.own_did,
+            tenant,
+            peer: self.peer,
+            peer_did: &self.peer_did,
+            url: &self.url,
+            published: self.published,
+            published_size,
+            protocol,
+            timeout,
+        }
+    }
+}
+
 /// What a client query session needs.
 struct QuerySpec<'a> {
     own: &'a Keypair,
@@ -964,12 +1024,17 @@ pub async fn query_filter(
     principal.require_any(&PSI_ROLES)?;
     let svc = service(&req)?;
     let body = body.0;
-    let url = check_url(&body.peer_url)?;
-    let id = parse_id(&body.filter_id)?;
-    let (peer_did, peer_id) = parse_peer(&state, &body.peer_did)?;
-    let peer = peer_key(&state, &peer_id)?;
-    let own = org_key(&state, &principal, &body.key_id).await?;
-    let own_did = own_did(&state, &own, body.did.as_deref())?;
+    let parties = QueryParties::resolve(
+        &state,
+        &principal,
+        &body.key_id,
+        body.did.as_deref(),
+        &body.peer_url,
+        &body.peer_did,
+        &body.filter_id,
+    )
+    .await?;
+    let (url, id, peer, own) = (&parties.url, parties.published, parties.peer, &parties.own);
     let timeout = svc.config.request_timeout;
     let cache_key = (url.clone(), body.filter_id.clone());
     let cached = match lock(&svc.fetched).get(&cache_key) {
@@ -980,7 +1045,7 @@ pub async fn query_filter(
         Some(f) => f,
         None => {
             let OprfResponse::Filter(f) =
-                call_peer(&own, peer, &url, id, &OprfRequest::Filter, timeout).await?
+                call_peer(own, peer, url, id, &OprfRequest::Filter, timeout).await?
             else {
                 return Err(ApiError::Unavailable("peer answered with no filter".into()));
             };
@@ -1006,18 +1071,12 @@ pub async fn query_filter(
     })
     .await
     .map_err(ApiError::internal)??;
-    let spec = QuerySpec {
-        own: &own,
-        own_did: &own_did,
-        tenant: &principal.tenant,
-        peer,
-        peer_did: &peer_did,
-        url: &url,
-        published: id,
-        published_size: filter.len() as u64,
-        protocol: Protocol::UnbalancedOprf,
+    let spec = parties.spec(
+        &principal.tenant,
+        filter.len() as u64,
+        Protocol::UnbalancedOprf,
         timeout,
-    };
+    );
     let (guard, answers, digest, peer_sig) =
         run_query(&svc, &state, spec, client.points().to_vec()).await?;
     let sid = guard.id.clone();
@@ -1099,12 +1158,17 @@ pub async fn lookup(
     principal.require_any(&PSI_ROLES)?;
     let svc = service(&req)?;
     let body = body.0;
-    let url = check_url(&body.peer_url)?;
-    let id = parse_id(&body.table_id)?;
-    let (peer_did, peer_id) = parse_peer(&state, &body.peer_did)?;
-    let peer = peer_key(&state, &peer_id)?;
-    let own = org_key(&state, &principal, &body.key_id).await?;
-    let own_did = own_did(&state, &own, body.did.as_deref())?;
+    let parties = QueryParties::resolve(
+        &state,
+        &principal,
+        &body.key_id,
+        body.did.as_deref(),
+        &body.peer_url,
+        &body.peer_did,
+        &body.table_id,
+    )
+    .await?;
+    let (url, id, peer, own) = (&parties.url, parties.published, parties.peer, &parties.own);
     let rule = InputSpec {
         items: None,
         csv: None,
@@ -1129,7 +1193,7 @@ pub async fn lookup(
                 key_column,
                 payload_columns,
                 table,
-            } = call_peer(&own, peer, &url, id, &OprfRequest::Table, timeout).await?
+            } = call_peer(own, peer, url, id, &OprfRequest::Table, timeout).await?
             else {
                 return Err(ApiError::Unavailable("peer answered with no table".into()));
             };
@@ -1144,18 +1208,12 @@ pub async fn lookup(
         }
     };
     let query = table.2.query_with_rng(key.as_bytes(), &mut rng());
-    let spec = QuerySpec {
-        own: &own,
-        own_did: &own_did,
-        tenant: &principal.tenant,
-        peer,
-        peer_did: &peer_did,
-        url: &url,
-        published: id,
-        published_size: table.2.rows.len() as u64,
-        protocol: Protocol::KeywordLookup,
+    let spec = parties.spec(
+        &principal.tenant,
+        table.2.rows.len() as u64,
+        Protocol::KeywordLookup,
         timeout,
-    };
+    );
     let (guard, answers, digest, peer_sig) =
         run_query(&svc, &state, spec, query.points.clone()).await?;
     let sid = guard.id.clone();
