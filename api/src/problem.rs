@@ -547,7 +547,9 @@ mod tests {
             PROBLEM_JSON
         );
         let body = actix_web::body::to_bytes(response.into_body());
-        let body = futures_util::FutureExt::now_or_never(body).unwrap().unwrap();
+        let body = futures_util::FutureExt::now_or_never(body)
+            .unwrap()
+            .unwrap();
         let v: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(v["type"], "urn:weft:problem:verification_failed");
         assert_eq!(v["code"], "verification_failed");

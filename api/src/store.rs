@@ -481,13 +481,12 @@ impl Store {
         if done.rows_affected() == 1 {
             return Ok(ChallengeUse::Fresh);
         }
-        let live = sqlx::query(
-            "SELECT used FROM vp_challenges WHERE challenge = $1 AND expires_ms > $2",
-        )
-        .bind(challenge)
-        .bind(now_ms)
-        .fetch_optional(&self.pool)
-        .await?;
+        let live =
+            sqlx::query("SELECT used FROM vp_challenges WHERE challenge = $1 AND expires_ms > $2")
+                .bind(challenge)
+                .bind(now_ms)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(match live {
             Some(_) => ChallengeUse::Replayed,
             None => ChallengeUse::Unknown,
@@ -515,12 +514,15 @@ impl Store {
 
     /// The unexpired answer kept for `challenge`.
     pub async fn answer(&self, challenge: &str, now_ms: i64) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query("SELECT answer FROM vp_answers WHERE challenge = $1 AND expires_ms > $2")
-            .bind(challenge)
-            .bind(now_ms)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| r.try_get("answer")).transpose().map_err(Into::into)
+        let row =
+            sqlx::query("SELECT answer FROM vp_answers WHERE challenge = $1 AND expires_ms > $2")
+                .bind(challenge)
+                .bind(now_ms)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|r| r.try_get("answer"))
+            .transpose()
+            .map_err(Into::into)
     }
 
     /// Stores `payload` (JSON text) under the one-time `token` until `expires_ms`. `false` when

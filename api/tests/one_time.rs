@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
-use serde_json::json;
 use actix_web::web;
+use serde_json::json;
 use weft_api::credentials::ChallengeUse;
 use weft_api::keystore::MasterKey;
 use weft_api::node_home::{read_key_file, NodeHome};
@@ -190,11 +190,16 @@ async fn consumption_is_atomic_bounded_and_expiry_purged() {
 
         // Concurrent fetches of one reference: served once.
         assert!(store
-            .insert_ref("r-race", "{\"t\":\"sd\",\"c\":\"x\"}", now + 60_000, 100, now)
+            .insert_ref(
+                "r-race",
+                "{\"t\":\"sd\",\"c\":\"x\"}",
+                now + 60_000,
+                100,
+                now
+            )
             .await
             .unwrap());
-        let takes =
-            futures_util::future::join_all((0..16).map(|_| store.take_ref("r-race"))).await;
+        let takes = futures_util::future::join_all((0..16).map(|_| store.take_ref("r-race"))).await;
         assert_eq!(
             takes
                 .iter()
@@ -241,7 +246,10 @@ async fn consumption_is_atomic_bounded_and_expiry_purged() {
             .put_answer("c-3", "{}", now + 1_000, 10, now)
             .await
             .unwrap());
-        assert_eq!(store.answer("c-3", now).await.unwrap().as_deref(), Some("{}"));
+        assert_eq!(
+            store.answer("c-3", now).await.unwrap().as_deref(),
+            Some("{}")
+        );
         assert_eq!(store.answer("c-3", now + 1_000).await.unwrap(), None);
 
         // The purge removes expired rows of every table.

@@ -318,7 +318,12 @@ impl CredentialService {
         let now = now_ms();
         let stored = self
             .store
-            .insert_challenge(&challenge, now.saturating_add(ttl_ms()), MAX_CHALLENGES, now)
+            .insert_challenge(
+                &challenge,
+                now.saturating_add(ttl_ms()),
+                MAX_CHALLENGES,
+                now,
+            )
             .await?;
         Ok(stored.then_some((challenge, CHALLENGE_TTL)))
     }

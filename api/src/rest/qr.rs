@@ -141,7 +141,9 @@ pub async fn encode(
             .insert_header(("X-Weft-Envelope", text.clone()))
             .body(qr::render_svg(&text).map_err(qr_error)?)),
         "text" => Ok(HttpResponse::Ok().json(serde_json::json!({ "envelope": text }))),
-        other => Err(ApiError::InvalidRequest(format!("unknown format {other:?}"))),
+        other => Err(ApiError::InvalidRequest(format!(
+            "unknown format {other:?}"
+        ))),
     }
 }
 
@@ -221,7 +223,12 @@ impl RefStore {
 
     /// Stores `payload` under `token` until `expires` (seconds since the epoch). `false` when
     /// [`MAX_REFS`] references are live.
-    pub async fn put(&self, token: &str, payload: &Payload, expires: i64) -> Result<bool, ApiError> {
+    pub async fn put(
+        &self,
+        token: &str,
+        payload: &Payload,
+        expires: i64,
+    ) -> Result<bool, ApiError> {
         let text = serde_json::to_string(payload).map_err(ApiError::internal)?;
         Ok(self
             .store
@@ -285,10 +292,14 @@ pub async fn create_ref(
     let CreateRef { payload, ttl_secs } = body.0;
     let ttl = ttl_secs.unwrap_or(MAX_REF_TTL);
     if ttl == 0 || ttl > MAX_REF_TTL {
-        return Err(ApiError::InvalidRequest(format!("ttl_secs must be 1..={MAX_REF_TTL}")));
+        return Err(ApiError::InvalidRequest(format!(
+            "ttl_secs must be 1..={MAX_REF_TTL}"
+        )));
     }
     if matches!(payload, Payload::Reference { .. }) {
-        return Err(ApiError::InvalidRequest("a reference to a reference".into()));
+        return Err(ApiError::InvalidRequest(
+            "a reference to a reference".into(),
+        ));
     }
     let mut raw = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut raw);
@@ -326,7 +337,9 @@ pub async fn fetch_ref(
     token: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     if token.is_empty() || token.len() > 64 {
-        return Err(ApiError::NotFound("unknown or already used reference".into()));
+        return Err(ApiError::NotFound(
+            "unknown or already used reference".into(),
+        ));
     }
     let (payload, expires) = state
         .qr_refs

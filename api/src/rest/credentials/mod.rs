@@ -37,8 +37,8 @@ use weft_did::{Did, Relationships};
 
 use super::{resource, ApiState};
 use crate::auth::{Principal, Role};
-use crate::credentials::WithEvidence;
 use crate::credentials::ChallengeUse;
+use crate::credentials::WithEvidence;
 use crate::problem::{ApiError, ApiJson};
 
 /// `POST /credentials/issue` body.
@@ -499,9 +499,7 @@ pub async fn verify(
     let opts = verify_options(&options)?;
     let evidence = if opts.check_evidence {
         // The inclusion proof this server stored, checked against the batch root on chain.
-        Some(
-            crate::credentials::evidence::evidence_outcome(&state, &verifiable_credential).await?,
-        )
+        Some(crate::credentials::evidence::evidence_outcome(&state, &verifiable_credential).await?)
     } else {
         None
     };
