@@ -220,7 +220,8 @@ async fn consumption_is_atomic_bounded_and_expiry_purged() {
         );
 
         // Bounded: with the table full of live rows, refused; expired rows make room.
-        let full = 4; // c-race, c-old and two more
+        store.purge_expired(now).await.unwrap(); // c-old goes
+        let full = 3; // c-race, c-3, c-4
         assert!(store
             .insert_challenge("c-3", now + 60_000, full, now)
             .await
@@ -233,7 +234,7 @@ async fn consumption_is_atomic_bounded_and_expiry_purged() {
             .insert_challenge("c-5", now + 60_000, full, now)
             .await
             .unwrap());
-        // Later, c-old and c-4 have expired: the insertion purges them and succeeds.
+        // Later, c-4 has expired: the insertion purges them and succeeds.
         assert!(store
             .insert_challenge("c-5", now + 60_000, full, now + 2_000)
             .await
