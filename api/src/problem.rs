@@ -480,7 +480,12 @@ mod tests {
             let trimmed = rest.trim_start();
             if let Some(body) = trimmed.strip_prefix('"') {
                 if let Some(end) = body.find('"') {
-                    out.push(body[..end].to_string());
+                    let code = &body[..end];
+                    // Codes are snake_case words; anything else is not a code (e.g. this scanner).
+                    if !code.is_empty() && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                    {
+                        out.push(code.to_string());
+                    }
                 }
             }
         }
