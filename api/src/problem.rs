@@ -19,7 +19,11 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
+
+/// Members of every problem document that extra members may not replace.
+const STANDARD_MEMBERS: &[&str] = &["type", "title", "status", "detail", "code"];
 
 /// The problem-details media type.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -41,9 +45,25 @@ pub const CODES: &[(&str, u16, &str)] = &[
     ("internal", 500, "Internal error"),
     ("unavailable", 503, "Service unavailable"),
     ("receipt_timeout", 504, "No receipt in time"),
+    // Credentials (`api/src/rest/credentials`).
+    ("invalid_credential", 422, "Invalid credential"),
+    ("verification_failed", 422, "Verification failed"),
+    // QR envelopes, SD-JWT and predicates (`api/src/rest/qr.rs`).
+    ("envelope_too_large", 422, "Envelope too large"),
+    ("envelope_invalid", 422, "Invalid envelope"),
+    ("qr_not_an_image", 400, "Not an image"),
+    ("qr_image_too_large", 413, "Image too large"),
+    ("qr_no_code", 422, "No QR code found"),
+    ("qr_multiple_codes", 422, "Several QR codes found"),
+    ("qr_unreadable", 422, "QR code unreadable"),
+    ("qr_render", 422, "QR code cannot be rendered"),
+    ("ref_expired", 410, "Reference expired"),
+    ("sd_jwt_invalid", 422, "Invalid SD-JWT"),
+    ("predicate_invalid", 422, "Invalid predicate proof"),
 ];
 
-/// A REST API failure. Each variant's status and code are listed in [`CODES`].
+/// A REST API failure. Each variant's status and code are listed in [`CODES`]; the
+/// [`ApiError::Typed`] variant carries any other code of the table (its status is the table's).
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// 400 `malformed_json`: the body is not valid JSON or does not match the schema.
@@ -112,12 +132,45 @@ pub enum ApiError {
         /// How long the server waited.
         waited: Duration,
     },
+    /// A code of [`CODES`] without a variant of its own (credential, QR, SD-JWT, predicate
+    /// failures); its status is the table's. Build it with [`ApiError::typed`].
+    #[error("{detail}")]
+    Typed {
+        /// The code (must be in [`CODES`]; an unknown one answers 500).
+        code: &'static str,
+        /// Human-readable detail.
+        detail: String,
+        /// Extra members of the problem document (e.g. a verification report). Members that
+        /// would replace a standard one (`type`, `title`, `status`, `detail`, `code`) are dropped.
+        extra: Option<Box<Map<String, Value>>>,
+    },
 }
 
 impl ApiError {
     /// An internal error: logs `detail`, answers a generic 500.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         ApiError::Internal(detail.to_string())
+    }
+
+    /// A [`ApiError::Typed`] error with `code` (from [`CODES`]) and `detail`.
+    pub fn typed(code: &'static str, detail: impl std::fmt::Display) -> Self {
+        debug_assert!(
+            CODES.iter().any(|(c, _, _)| *c == code),
+            "problem code {code} is not in CODES"
+        );
+        ApiError::Typed {
+            code,
+            detail: detail.to_string(),
+            extra: None,
+        }
+    }
+
+    /// Adds extra members to a [`ApiError::Typed`] error (other variants are unchanged).
+    pub fn with_extra(mut self, members: Map<String, Value>) -> Self {
+        if let ApiError::Typed { extra, .. } = &mut self {
+            *extra = Some(Box::new(members));
+        }
+        self
     }
 
     /// The stable error code.
@@ -138,6 +191,7 @@ impl ApiError {
             ApiError::Internal(_) => "internal",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::ReceiptTimeout { .. } => "receipt_timeout",
+            ApiError::Typed { code, .. } => code,
         }
     }
 
@@ -212,7 +266,22 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        response.body(serde_json::to_string(&problem).unwrap_or_default())
+        match self {
+            ApiError::Typed {
+                extra: Some(extra), ..
+            } => {
+                let mut body = serde_json::to_value(&problem).unwrap_or_default();
+                if let Some(obj) = body.as_object_mut() {
+                    for (name, value) in extra.iter() {
+                        if !STANDARD_MEMBERS.contains(&name.as_str()) {
+                            obj.insert(name.clone(), value.clone());
+                        }
+                    }
+                }
+                response.body(body.to_string())
+            }
+            _ => response.body(serde_json::to_string(&problem).unwrap_or_default()),
+        }
     }
 }
 
@@ -387,7 +456,112 @@ mod tests {
             .problem()
             .detail
             .contains("secret"));
-        assert_eq!(CODES.len(), samples.len());
+        // Every code of the table is either a variant's or reachable as a typed one.
+        for (code, status, _) in CODES {
+            if samples.iter().any(|e| e.code() == *code) {
+                continue;
+            }
+            let problem = ApiError::typed(code, "x").problem();
+            assert_eq!(problem.status, *status, "{code}");
+            assert_eq!(problem.r#type, format!("urn:weft:problem:{code}"));
+        }
+        let mut codes: Vec<_> = CODES.iter().map(|(c, _, _)| *c).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), CODES.len(), "duplicate code in CODES");
+    }
+
+    /// The quoted codes after `typed(` in a source text.
+    fn typed_codes(source: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut rest = source;
+        while let Some(i) = rest.find("typed(") {
+            rest = &rest[i + "typed(".len()..];
+            let trimmed = rest.trim_start();
+            if let Some(body) = trimmed.strip_prefix('"') {
+                if let Some(end) = body.find('"') {
+                    let code = &body[..end];
+                    // Codes are snake_case words; anything else is not a code (e.g. this scanner).
+                    if !code.is_empty() && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                    {
+                        out.push(code.to_string());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn sources(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                out.push((path, text));
+            }
+        }
+    }
+
+    /// Scans the crate's sources: every code given to `ApiError::typed` is in [`CODES`], and no
+    /// module other than this one writes a problem `type` of its own.
+    #[test]
+    fn every_code_in_the_source_is_in_the_table() {
+        let mut files = Vec::new();
+        sources(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        let mut seen = 0;
+        for (path, text) in &files {
+            for code in typed_codes(text) {
+                seen += 1;
+                assert!(
+                    CODES.iter().any(|(c, _, _)| *c == code),
+                    "{}: code {code:?} is not in problem::CODES",
+                    path.display()
+                );
+            }
+            if !path.ends_with("problem.rs") {
+                assert!(
+                    !text.contains(concat!("urn:weft:", "problem:")),
+                    "{} builds its own problem document; use ApiError",
+                    path.display()
+                );
+            }
+        }
+        // The scanner does find the typed codes (QR, SD-JWT, credentials, ...).
+        assert!(seen >= 10, "only {seen} typed codes found");
+        assert_eq!(
+            typed_codes(r#"ApiError::typed( "qr_no_code", x) typed(code, y)"#),
+            ["qr_no_code"]
+        );
+    }
+
+    #[test]
+    fn typed_errors_carry_extra_members_but_not_over_standard_ones() {
+        let mut extra = Map::new();
+        extra.insert("verified".into(), Value::Bool(false));
+        extra.insert("status".into(), Value::from(200));
+        let err = ApiError::typed("verification_failed", "failed checks: proof").with_extra(extra);
+        assert_eq!(err.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
+        let response = err.error_response();
+        assert_eq!(
+            response.headers().get(header::CONTENT_TYPE).unwrap(),
+            PROBLEM_JSON
+        );
+        let body = actix_web::body::to_bytes(response.into_body());
+        let body = futures_util::FutureExt::now_or_never(body)
+            .unwrap()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["type"], "urn:weft:problem:verification_failed");
+        assert_eq!(v["code"], "verification_failed");
+        assert_eq!(v["status"], 422);
+        assert_eq!(v["title"], "Verification failed");
+        assert_eq!(v["detail"], "failed checks: proof");
+        assert_eq!(v["verified"], false);
     }
 
     proptest::proptest! {

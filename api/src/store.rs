@@ -1,10 +1,16 @@
 //! The off-chain store: API tokens and custodied keys, in SQLite or PostgreSQL through sqlx.
 //!
 //! One code path serves both backends: an `AnyPool`, SQL restricted to the subset both accept
-//! (`$n` placeholders, `TEXT`, `BIGINT`, byte strings, no `RETURNING`), no compile-time checked
-//! macros. The URL scheme picks the backend (`sqlite:` or `postgres:`). Each backend has its own
+//! (`$n` placeholders, `TEXT`, `BIGINT`, byte strings, `RETURNING` only on `DELETE`, which
+//! SQLite ≥ 3.35 and PostgreSQL share), no compile-time checked macros. The URL scheme picks the backend (`sqlite:` or `postgres:`). Each backend has its own
 //! migrations (`api/migrations/<backend>/`), embedded in the binary and applied by sqlx's
 //! migrator on [`Store::connect`].
+//!
+//! One-time records (migration 0008): presentation challenges, wallets' answers and QR
+//! references live here rather than in process memory, so a restart loses none of them. Each is
+//! consumed by one statement (an `UPDATE ... WHERE used = 0`, a `DELETE ... RETURNING`), so two
+//! concurrent uses cannot both succeed; rows are bounded per table (the caller answers 503 when
+//! full) and expired rows are purged at most every [`PURGE_INTERVAL_MS`] by the next write.
 //!
 //! **Invariant:** the store never sees a token or a key in the clear: tokens are stored as their
 //! SHA-256, keys as AES-GCM ciphertext sealed by [`crate::keystore`].
@@ -67,6 +73,11 @@ impl Backend {
                     "status_evidence",
                     include_str!("../migrations/sqlite/0007_status_evidence.sql"),
                 ),
+                (
+                    8,
+                    "one_time",
+                    include_str!("../migrations/sqlite/0008_one_time.sql"),
+                ),
             ],
             Backend::Postgres => &[
                 (
@@ -78,6 +89,11 @@ impl Backend {
                     7,
                     "status_evidence",
                     include_str!("../migrations/postgres/0007_status_evidence.sql"),
+                ),
+                (
+                    8,
+                    "one_time",
+                    include_str!("../migrations/postgres/0008_one_time.sql"),
                 ),
             ],
         }
@@ -162,6 +178,8 @@ impl std::fmt::Debug for SealedKey {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// When expired one-time records were last purged (Unix ms).
+    last_purge_ms: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// The URL of a SQLite file (created if missing).
@@ -189,7 +207,11 @@ impl Store {
                 .await?;
         }
         Migrator::new(Embedded(backend)).await?.run(&pool).await?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            last_purge_ms: Default::default(),
+        })
     }
 
     /// The backend in use.
@@ -329,6 +351,210 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(key_row).collect()
+    }
+}
+
+/// Expired one-time records are purged at most this often (by the next write).
+pub const PURGE_INTERVAL_MS: i64 = 60_000;
+
+/// What presenting a server-issued challenge found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChallengeUse {
+    /// Issued here, unexpired and unused: now consumed.
+    Fresh,
+    /// Issued here, unexpired and already used.
+    Replayed,
+    /// Never issued here, or expired.
+    Unknown,
+}
+
+/// The one-time tables and what bounds them.
+#[derive(Debug, Clone, Copy)]
+enum OneTime {
+    Challenges,
+    Answers,
+    Refs,
+}
+
+impl OneTime {
+    fn table(self) -> &'static str {
+        match self {
+            OneTime::Challenges => "vp_challenges",
+            OneTime::Answers => "vp_answers",
+            OneTime::Refs => "qr_refs",
+        }
+    }
+}
+
+impl Store {
+    // ---- one-time records (migration 0008) ----
+
+    /// Deletes expired challenges, answers and references. Returns how many rows went.
+    pub async fn purge_expired(&self, now_ms: i64) -> Result<u64, StoreError> {
+        let mut gone = 0;
+        for t in [OneTime::Challenges, OneTime::Answers, OneTime::Refs] {
+            gone += sqlx::query(&format!("DELETE FROM {} WHERE expires_ms <= $1", t.table()))
+                .bind(now_ms)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        }
+        self.last_purge_ms
+            .store(now_ms, std::sync::atomic::Ordering::Relaxed);
+        Ok(gone)
+    }
+
+    /// Purges if the last purge is older than [`PURGE_INTERVAL_MS`].
+    async fn purge_if_due(&self, now_ms: i64) -> Result<(), StoreError> {
+        let last = self
+            .last_purge_ms
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if now_ms - last >= PURGE_INTERVAL_MS {
+            self.purge_expired(now_ms).await?;
+        }
+        Ok(())
+    }
+
+    /// Inserts a row with one statement that also checks the table holds fewer than `max` rows;
+    /// when full, purges expired rows and tries once more. `false`: still full.
+    async fn insert_bounded(
+        &self,
+        insert: &str,
+        binds: (&str, Option<&str>, i64),
+        max: usize,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        self.purge_if_due(now_ms).await?;
+        let max = i64::try_from(max).unwrap_or(i64::MAX);
+        for attempt in 0..2 {
+            let mut q = sqlx::query(insert).bind(binds.0.to_string());
+            if let Some(text) = binds.1 {
+                q = q.bind(text.to_string());
+            }
+            let done = q
+                .bind(binds.2)
+                .bind(max)
+                .execute(&self.pool)
+                .await
+                .map_err(conflict)?;
+            if done.rows_affected() == 1 {
+                return Ok(true);
+            }
+            if attempt == 0 {
+                self.purge_expired(now_ms).await?;
+            }
+        }
+        Ok(false)
+    }
+
+    /// Records a fresh challenge valid until `expires_ms`. `false` when `max` are outstanding.
+    pub async fn insert_challenge(
+        &self,
+        challenge: &str,
+        expires_ms: i64,
+        max: usize,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        self.insert_bounded(
+            "INSERT INTO vp_challenges (challenge, expires_ms, used) SELECT $1, $2, 0              WHERE (SELECT COUNT(*) FROM vp_challenges) < $3",
+            (challenge, None, expires_ms),
+            max,
+            now_ms,
+        )
+        .await
+    }
+
+    /// Consumes `challenge`: one `UPDATE` marks it used if it is live and unused, so of two
+    /// concurrent uses exactly one is [`ChallengeUse::Fresh`].
+    pub async fn use_challenge(
+        &self,
+        challenge: &str,
+        now_ms: i64,
+    ) -> Result<ChallengeUse, StoreError> {
+        let done = sqlx::query(
+            "UPDATE vp_challenges SET used = 1              WHERE challenge = $1 AND used = 0 AND expires_ms > $2",
+        )
+        .bind(challenge)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 1 {
+            return Ok(ChallengeUse::Fresh);
+        }
+        let live =
+            sqlx::query("SELECT used FROM vp_challenges WHERE challenge = $1 AND expires_ms > $2")
+                .bind(challenge)
+                .bind(now_ms)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(match live {
+            Some(_) => ChallengeUse::Replayed,
+            None => ChallengeUse::Unknown,
+        })
+    }
+
+    /// Keeps `answer` (JSON text) for `challenge` until `expires_ms`, replacing an earlier one.
+    /// `false` when `max` answers are kept.
+    pub async fn put_answer(
+        &self,
+        challenge: &str,
+        answer: &str,
+        expires_ms: i64,
+        max: usize,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        self.insert_bounded(
+            "INSERT INTO vp_answers (challenge, answer, expires_ms) SELECT $1, $2, $3              WHERE (SELECT COUNT(*) FROM vp_answers) < $4              ON CONFLICT (challenge) DO UPDATE SET answer = excluded.answer,              expires_ms = excluded.expires_ms",
+            (challenge, Some(answer), expires_ms),
+            max,
+            now_ms,
+        )
+        .await
+    }
+
+    /// The unexpired answer kept for `challenge`.
+    pub async fn answer(&self, challenge: &str, now_ms: i64) -> Result<Option<String>, StoreError> {
+        let row =
+            sqlx::query("SELECT answer FROM vp_answers WHERE challenge = $1 AND expires_ms > $2")
+                .bind(challenge)
+                .bind(now_ms)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|r| r.try_get("answer"))
+            .transpose()
+            .map_err(Into::into)
+    }
+
+    /// Stores `payload` (JSON text) under the one-time `token` until `expires_ms`. `false` when
+    /// `max` references are kept. [`StoreError::Conflict`] if the token exists.
+    pub async fn insert_ref(
+        &self,
+        token: &str,
+        payload: &str,
+        expires_ms: i64,
+        max: usize,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        self.insert_bounded(
+            "INSERT INTO qr_refs (token, payload, expires_ms) SELECT $1, $2, $3              WHERE (SELECT COUNT(*) FROM qr_refs) < $4",
+            (token, Some(payload), expires_ms),
+            max,
+            now_ms,
+        )
+        .await
+    }
+
+    /// Takes the reference `token` out of the store (one `DELETE ... RETURNING`, so it is served
+    /// at most once): its payload and expiry, expired or not.
+    pub async fn take_ref(&self, token: &str) -> Result<Option<(String, i64)>, StoreError> {
+        let row = sqlx::query("DELETE FROM qr_refs WHERE token = $1 RETURNING payload, expires_ms")
+            .bind(token)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| -> Result<(String, i64), StoreError> {
+            Ok((r.try_get("payload")?, r.try_get("expires_ms")?))
+        })
+        .transpose()
     }
 }
 

@@ -400,30 +400,38 @@ pub fn chain_batch(state: &ApiState, batch: u64) -> Result<Batch, ApiError> {
         .ok_or_else(|| ApiError::NotFound(format!("no evidence batch {batch}")))
 }
 
-/// What the evidence check found.
+/// The verifier's evidence outcome (one definition, in `weft_did`).
+pub use weft_did::credential::verify::EvidenceOutcome;
+
+/// The batch behind an anchored or revoked hash: the detail beside [`EvidenceOutcome`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum EvidenceOutcome {
-    /// Anchored in a batch that is not revoked; the proof verified against the on-chain root.
-    Anchored {
-        /// The batch.
-        batch: u64,
-        /// Its height.
-        height: u64,
-        /// Its block time (ms).
-        time_ms: u64,
-        /// The anchoring account.
-        signer: Address,
-    },
-    /// Anchored, but the signer revoked the batch.
-    Revoked {
-        /// The batch.
-        batch: u64,
-        /// Revocation block time (ms).
-        time_ms: u64,
-    },
-    /// No anchoring known to this node (or the stored proof does not match the chain).
-    NotAnchored,
+pub struct AnchorBatch {
+    /// The batch.
+    pub batch: u64,
+    /// Its height.
+    pub height: u64,
+    /// Its block time (ms).
+    pub time_ms: u64,
+    /// The anchoring account.
+    pub signer: Address,
+    /// When the signer revoked it (block time, ms), if it did.
+    pub revoked_ms: Option<u64>,
+}
+
+/// What the evidence check found: the verifier's outcome and, unless not anchored, the batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EvidenceFound {
+    /// Anchored, revoked or not anchored.
+    pub outcome: EvidenceOutcome,
+    /// The batch (`None` when not anchored).
+    pub batch: Option<AnchorBatch>,
+}
+
+impl EvidenceFound {
+    const NOT_ANCHORED: EvidenceFound = EvidenceFound {
+        outcome: EvidenceOutcome::NotAnchored,
+        batch: None,
+    };
 }
 
 /// Checks whether a secured credential is anchored: recomputes [`credential_hash`], looks up its
@@ -438,8 +446,13 @@ pub async fn evidence_outcome(
 
 /// [`evidence_outcome`] for a hash.
 pub async fn hash_outcome(state: &ApiState, hash: &[u8; 32]) -> Result<EvidenceOutcome, ApiError> {
+    Ok(hash_found(state, hash).await?.outcome)
+}
+
+/// [`hash_outcome`] with the batch's detail (id, height, time, signer, revocation).
+pub async fn hash_found(state: &ApiState, hash: &[u8; 32]) -> Result<EvidenceFound, ApiError> {
     let Some(stored) = stored_proof(state, hash).await? else {
-        return Ok(EvidenceOutcome::NotAnchored);
+        return Ok(EvidenceFound::NOT_ANCHORED);
     };
     let batch = match query::<Option<Batch>>(
         state,
@@ -450,21 +463,25 @@ pub async fn hash_outcome(state: &ApiState, hash: &[u8; 32]) -> Result<EvidenceO
         .args(),
     )? {
         Some(b) => b,
-        None => return Ok(EvidenceOutcome::NotAnchored),
+        None => return Ok(EvidenceFound::NOT_ANCHORED),
     };
     if batch.root != stored.root || !evidence::verify(&batch.root, hash, &stored.proof) {
-        return Ok(EvidenceOutcome::NotAnchored);
+        return Ok(EvidenceFound::NOT_ANCHORED);
     }
-    Ok(match batch.revoked {
-        Some(r) => EvidenceOutcome::Revoked {
-            batch: batch.id,
-            time_ms: r.timestamp_ms,
+    let detail = AnchorBatch {
+        batch: batch.id,
+        height: batch.height,
+        time_ms: batch.timestamp_ms,
+        signer: batch.signer,
+        revoked_ms: batch.revoked.as_ref().map(|r| r.timestamp_ms),
+    };
+    Ok(EvidenceFound {
+        outcome: match batch.revoked {
+            Some(_) => EvidenceOutcome::Revoked,
+            None => EvidenceOutcome::Anchored {
+                height: batch.height,
+            },
         },
-        None => EvidenceOutcome::Anchored {
-            batch: batch.id,
-            height: batch.height,
-            time_ms: batch.timestamp_ms,
-            signer: batch.signer,
-        },
+        batch: Some(detail),
     })
 }

@@ -11,14 +11,13 @@
 //! - Evidence: the inclusion proof is in this server's store, so the verify handler looks it up
 //!   (async) and passes the outcome in through [`WithEvidence`].
 //!
-//! One [`CredentialService`] exists per node (a process-wide registry keyed by the node), so
-//! every actix worker shares the cache and the challenge store.
+//! One [`CredentialService`] is built with the [`crate::rest::ApiState`] (its `credentials`
+//! field), so every actix worker shares the cache; challenges and answers are rows of the API
+//! store (migration 0008), consumed atomically there, so they survive a restart.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Weak};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use parking_lot::Mutex;
 use rand::rngs::OsRng;
 use rand::RngCore;
 use serde_json::Value;
@@ -31,9 +30,12 @@ use weft_did::credential::verify::{
 use weft_did::issuer::{self, IssuerInfo, IssuerQuery};
 use weft_did::registry::{self, DidQuery, Resolution, Selector};
 
+use crate::store::{now_ms, Store, StoreError};
+
 /// How long a server-issued challenge stays usable.
 pub const CHALLENGE_TTL: Duration = Duration::from_secs(300);
-/// Most outstanding challenges (the oldest expired ones are purged first; then refused).
+/// Most outstanding challenges, and most kept answers (expired ones are purged first; then
+/// refused with 503).
 pub const MAX_CHALLENGES: usize = 100_000;
 
 /// [`CredentialLedger`] over the local node's module queries.
@@ -252,127 +254,82 @@ impl<L: CredentialLedger> CredentialLedger for WithEvidence<'_, L> {
     }
 }
 
-/// What happened to a presented challenge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChallengeUse {
-    /// Issued here, unexpired and unused: now consumed.
-    Fresh,
-    /// Issued here and already used.
-    Replayed,
-    /// Never issued here, or expired.
-    Unknown,
-}
+pub use crate::store::ChallengeUse;
 
-#[derive(Debug)]
-struct Challenges {
-    /// challenge → (expiry, used).
-    entries: HashMap<String, (Instant, bool)>,
-}
-
-/// The credential verifier of one node: cached ledger + challenge store.
+/// The credential verifier of one API state: the cached ledger, and the one-time presentation
+/// challenges and wallets' answers, kept in the API store (so they survive a restart).
 pub struct CredentialService {
     /// The cached ledger.
     pub ledger: CachedLedger<ChainLedger>,
-    challenges: Mutex<Challenges>,
-    /// Wallets' answers to presentation requests: challenge → (kept until, answer).
-    answers: Mutex<HashMap<String, (Instant, Value)>>,
+    store: Store,
 }
 
 impl std::fmt::Debug for CredentialService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CredentialService")
             .field("ledger", &self.ledger)
-            .field("challenges", &self.challenges.lock().entries.len())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
+fn ttl_ms() -> i64 {
+    i64::try_from(CHALLENGE_TTL.as_millis()).unwrap_or(i64::MAX)
+}
+
 impl CredentialService {
-    /// A service over `node`.
-    pub fn new(node: Arc<Node>) -> Self {
+    /// A service over `node`, keeping its one-time records in `store`.
+    pub fn new(node: Arc<Node>, store: Store) -> Self {
         CredentialService {
             ledger: CachedLedger::new(ChainLedger::new(node)),
-            challenges: Mutex::new(Challenges {
-                entries: HashMap::new(),
-            }),
-            answers: Mutex::new(HashMap::new()),
+            store,
         }
     }
 
     /// Keeps a wallet's answer to the request with `challenge` for [`CHALLENGE_TTL`], for the
-    /// verifier page to collect. `false` when the store is full.
-    pub fn record_answer(&self, challenge: &str, answer: Value) -> bool {
-        let now = Instant::now();
-        let mut a = self.answers.lock();
-        a.retain(|_, (until, _)| *until > now);
-        if a.len() >= MAX_CHALLENGES {
-            return false;
-        }
-        a.insert(challenge.to_string(), (now + CHALLENGE_TTL, answer));
-        true
+    /// verifier page to collect. `false` when the store holds [`MAX_CHALLENGES`] answers.
+    pub async fn record_answer(&self, challenge: &str, answer: &Value) -> Result<bool, StoreError> {
+        let now = now_ms();
+        self.store
+            .put_answer(
+                challenge,
+                &answer.to_string(),
+                now.saturating_add(ttl_ms()),
+                MAX_CHALLENGES,
+                now,
+            )
+            .await
     }
 
     /// The answer recorded for `challenge`, if any (and not expired).
-    pub fn answer(&self, challenge: &str) -> Option<Value> {
-        let now = Instant::now();
-        let a = self.answers.lock();
-        a.get(challenge)
-            .filter(|(until, _)| *until > now)
-            .map(|(_, v)| v.clone())
+    pub async fn answer(&self, challenge: &str) -> Result<Option<Value>, StoreError> {
+        Ok(self
+            .store
+            .answer(challenge, now_ms())
+            .await?
+            .and_then(|text| serde_json::from_str(&text).ok()))
     }
 
-    /// Issues a fresh one-time challenge (128 random bits, hex) and its lifetime.
-    pub fn new_challenge(&self) -> Option<(String, Duration)> {
+    /// Issues a fresh one-time challenge (128 random bits, hex) and its lifetime; `None` when
+    /// [`MAX_CHALLENGES`] are outstanding.
+    pub async fn new_challenge(&self) -> Result<Option<(String, Duration)>, StoreError> {
         let mut bytes = [0u8; 16];
         OsRng.fill_bytes(&mut bytes);
         let challenge = hex::encode(bytes);
-        let now = Instant::now();
-        let mut c = self.challenges.lock();
-        if c.entries.len() >= MAX_CHALLENGES {
-            c.entries.retain(|_, (exp, _)| *exp > now);
-            if c.entries.len() >= MAX_CHALLENGES {
-                return None;
-            }
-        }
-        c.entries
-            .insert(challenge.clone(), (now + CHALLENGE_TTL, false));
-        Some((challenge, CHALLENGE_TTL))
+        let now = now_ms();
+        let stored = self
+            .store
+            .insert_challenge(
+                &challenge,
+                now.saturating_add(ttl_ms()),
+                MAX_CHALLENGES,
+                now,
+            )
+            .await?;
+        Ok(stored.then_some((challenge, CHALLENGE_TTL)))
     }
 
     /// Consumes `challenge` (whatever the presentation's outcome, so it can be tried once).
-    pub fn use_challenge(&self, challenge: &str) -> ChallengeUse {
-        let now = Instant::now();
-        let mut c = self.challenges.lock();
-        match c.entries.get(challenge).copied() {
-            None => ChallengeUse::Unknown,
-            Some((exp, _)) if exp <= now => {
-                c.entries.remove(challenge);
-                ChallengeUse::Unknown
-            }
-            Some((_, true)) => ChallengeUse::Replayed,
-            Some((exp, false)) => {
-                c.entries.insert(challenge.to_string(), (exp, true));
-                ChallengeUse::Fresh
-            }
-        }
+    pub async fn use_challenge(&self, challenge: &str) -> Result<ChallengeUse, StoreError> {
+        self.store.use_challenge(challenge, now_ms()).await
     }
-}
-
-type Registry = Mutex<Vec<(Weak<Node>, Arc<CredentialService>)>>;
-
-static SERVICES: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
-
-/// The service of `node` (created on first use; shared by every worker serving that node).
-pub fn service(node: &Arc<Node>) -> Arc<CredentialService> {
-    let mut services = SERVICES.get_or_init(|| Mutex::new(Vec::new())).lock();
-    services.retain(|(n, _)| n.strong_count() > 0);
-    if let Some((_, s)) = services
-        .iter()
-        .find(|(n, _)| n.upgrade().is_some_and(|n| Arc::ptr_eq(&n, node)))
-    {
-        return s.clone();
-    }
-    let s = Arc::new(CredentialService::new(node.clone()));
-    services.push((Arc::downgrade(node), s.clone()));
-    s
 }

@@ -1,7 +1,8 @@
 //! Credential services that sit between the REST handlers and the chain:
 //!
 //! - [`ledger`] (re-exported here): the verifier's [`ChainLedger`] over module queries, cached,
-//!   and the [`CredentialService`] with the one-time presentation challenges;
+//!   and the [`CredentialService`] (a field of [`ApiState`]) with the one-time presentation
+//!   challenges and wallets' answers, kept in the API store (migration 0008);
 //! - [`status`]: Bitstring Status Lists (creation, index allocation, status updates, status
 //!   checks for the verifier);
 //! - [`evidence`]: the anchoring batcher and evidence checks.

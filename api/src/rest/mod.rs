@@ -2,7 +2,8 @@
 //!
 //! - [`configure`] registers everything on an actix service config: `/api/v1/...`,
 //!   `/api/openapi.json`, Swagger UI at `/api/docs/`, `/healthz`, `/readyz`, `/metrics`.
-//! - [`ApiState`] is the one shared state (node, store, keystore, chain client, limiters, metrics).
+//! - [`ApiState`] is the one shared state (node, store, keystore, chain client, limiters, metrics,
+//!   the credential verifier and the one-time QR references).
 //! - Handlers: [`chain`] (public chain reads), [`access`] (whoami, tokens, keys),
 //!   [`transactions`] (custodial and client-signed submission), [`ops`] (health, metrics),
 //!   [`did`] (DIDs, issuers, CPTs, DID resolution), [`polls`] (voting), [`psi`] (set intersection).
@@ -81,6 +82,10 @@ pub struct ApiState {
     pub psi: web::Data<psi::PsiService>,
     /// The evidence anchoring batcher.
     pub evidence: crate::credentials::evidence::EvidenceBatcher,
+    /// The credential verifier: cached ledger, presentation challenges and wallets' answers.
+    pub credentials: Arc<crate::credentials::CredentialService>,
+    /// One-time QR references (`/qr/refs`, `/q/{token}`).
+    pub qr_refs: qr::RefStore,
 }
 
 impl ApiState {
@@ -88,6 +93,11 @@ impl ApiState {
     pub fn new(node: Arc<Node>, store: Store, keystore: Keystore, config: ApiConfig) -> Self {
         ApiState {
             chain: ChainClient::new(node.clone(), config.receipt_timeout),
+            credentials: Arc::new(crate::credentials::CredentialService::new(
+                node.clone(),
+                store.clone(),
+            )),
+            qr_refs: qr::RefStore::new(store.clone()),
             node,
             store,
             keystore,

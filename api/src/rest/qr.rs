@@ -8,24 +8,22 @@
 //!   `qr_unreadable` / `envelope_invalid`.
 //! - `POST /api/v1/qr/refs`: stores a payload under a one-time token (128-bit, OS CSPRNG) for at
 //!   most 10 minutes; answers the `GET /q/{token}` URL and the envelope of the reference.
-//!   `GET /q/{token}` returns the payload once; then 404; after expiry 410 `ref_expired`.
-//!   The store is in process memory, on purpose: tokens are single-use and short-lived, losing
-//!   them on restart only makes the holder show the code again, and no payload outlives its
-//!   token on disk. Limitation: a reference is only served by the node that created it.
+//!   `GET /q/{token}` returns the payload once; then 404; after expiry 410 `ref_expired` (404
+//!   once the periodic purge has removed it). References are rows of the API store
+//!   ([`RefStore`], a field of [`ApiState`]), so a restart loses none; the fetch deletes the row
+//!   in the statement that reads it, and expired rows are purged within a minute, so no payload
+//!   stays on disk much beyond its token's life.
 //! - `POST /api/v1/sd-jwt/issue` (tenant key signs), `/sd-jwt/present` (tenant key is the
 //!   holder key), `/sd-jwt/verify` (issuer `kid` must be a `did:key` verification method).
 //! - `POST /api/v1/predicates/verify`: checks a predicate proof against a commitment.
 
-use std::collections::HashMap;
-use std::sync::LazyLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use futures_util::StreamExt;
-use parking_lot::Mutex;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -39,89 +37,28 @@ use weft_did::Did;
 
 use super::{resource, ApiState};
 use crate::auth::{validate_id, Principal, Role};
-use crate::problem::{ApiError, ApiJson, Problem, PROBLEM_JSON};
+use crate::problem::{ApiError, ApiJson, Problem};
 
 /// Longest lifetime of a by-reference token, in seconds.
 pub const MAX_REF_TTL: u64 = 600;
 /// Most references kept at once.
 pub const MAX_REFS: usize = 10_000;
 
-/// A failure of these endpoints: an [`ApiError`] or a typed credential/QR problem.
-#[derive(Debug, thiserror::Error)]
-pub enum CredError {
-    /// A generic API error.
-    #[error(transparent)]
-    Api(#[from] ApiError),
-    /// A typed problem with its own code.
-    #[error("{detail}")]
-    Typed {
-        /// HTTP status.
-        status: u16,
-        /// Stable code.
-        code: &'static str,
-        /// Human-readable detail.
-        detail: String,
-    },
-}
-
-fn typed(status: u16, code: &'static str, detail: impl std::fmt::Display) -> CredError {
-    CredError::Typed {
-        status,
-        code,
-        detail: detail.to_string(),
-    }
-}
-
-impl ResponseError for CredError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            CredError::Api(e) => e.status_code(),
-            CredError::Typed { status, .. } => {
-                StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-            }
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        match self {
-            CredError::Api(e) => e.error_response(),
-            CredError::Typed {
-                status,
-                code,
-                detail,
-            } => {
-                let problem = Problem {
-                    r#type: format!("urn:weft:problem:{code}"),
-                    title: code.replace('_', " "),
-                    status: *status,
-                    detail: detail.clone(),
-                    code: (*code).to_string(),
-                    tx_hash: None,
-                    reason: None,
-                };
-                HttpResponse::build(self.status_code())
-                    .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
-                    .body(serde_json::to_string(&problem).unwrap_or_default())
-            }
-        }
-    }
-}
-
-fn envelope_error(e: EnvelopeError) -> CredError {
+fn envelope_error(e: EnvelopeError) -> ApiError {
     match e {
-        EnvelopeError::TooLargeUseReference(_) => typed(422, "envelope_too_large", e),
-        other => typed(422, "envelope_invalid", other),
+        EnvelopeError::TooLargeUseReference(_) => ApiError::typed("envelope_too_large", e),
+        other => ApiError::typed("envelope_invalid", other),
     }
 }
 
-fn qr_error(e: QrError) -> CredError {
+fn qr_error(e: QrError) -> ApiError {
     match e {
-        QrError::NotAnImage => typed(400, "qr_not_an_image", e),
-        QrError::ImageTooLarge => typed(413, "qr_image_too_large", e),
-        QrError::NoCode => typed(422, "qr_no_code", e),
-        QrError::MultipleCodes(_) => typed(422, "qr_multiple_codes", e),
-        QrError::Unreadable(_) => typed(422, "qr_unreadable", e),
-        QrError::Render(_) => typed(422, "qr_render", e),
+        QrError::NotAnImage => ApiError::typed("qr_not_an_image", e),
+        QrError::ImageTooLarge => ApiError::typed("qr_image_too_large", e),
+        QrError::NoCode => ApiError::typed("qr_no_code", e),
+        QrError::MultipleCodes(_) => ApiError::typed("qr_multiple_codes", e),
+        QrError::Unreadable(_) => ApiError::typed("qr_unreadable", e),
+        QrError::Render(_) => ApiError::typed("qr_render", e),
     }
 }
 
@@ -192,7 +129,7 @@ pub async fn encode(
     _principal: Principal,
     query: web::Query<EncodeQuery>,
     body: ApiJson<Payload>,
-) -> Result<HttpResponse, CredError> {
+) -> Result<HttpResponse, ApiError> {
     let text = qr::encode_envelope(&body.0).map_err(envelope_error)?;
     match query.format.as_deref().unwrap_or("png") {
         "png" => Ok(HttpResponse::Ok()
@@ -204,7 +141,9 @@ pub async fn encode(
             .insert_header(("X-Weft-Envelope", text.clone()))
             .body(qr::render_svg(&text).map_err(qr_error)?)),
         "text" => Ok(HttpResponse::Ok().json(serde_json::json!({ "envelope": text }))),
-        other => Err(ApiError::InvalidRequest(format!("unknown format {other:?}")).into()),
+        other => Err(ApiError::InvalidRequest(format!(
+            "unknown format {other:?}"
+        ))),
     }
 }
 
@@ -220,7 +159,7 @@ pub async fn encode(
 pub async fn decode(
     _principal: Principal,
     mut payload: web::Payload,
-) -> Result<web::Json<Decoded>, CredError> {
+) -> Result<web::Json<Decoded>, ApiError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
@@ -259,7 +198,7 @@ pub struct EnvelopeText {
 pub async fn decode_text(
     _principal: Principal,
     body: ApiJson<EnvelopeText>,
-) -> Result<web::Json<Decoded>, CredError> {
+) -> Result<web::Json<Decoded>, ApiError> {
     let text = body.0.envelope;
     let payload = qr::decode_envelope(&text).map_err(envelope_error)?;
     Ok(web::Json(Decoded {
@@ -268,14 +207,50 @@ pub async fn decode_text(
     }))
 }
 
-struct StoredRef {
-    payload: Payload,
-    expires: i64,
+/// The one-time references of an API state (a field of [`ApiState`]): rows of the API store's
+/// `qr_refs` table, so a reference survives a restart of the API and any node sharing the store
+/// (PostgreSQL) can serve it. Fetching deletes the row in the same statement that reads it.
+#[derive(Debug, Clone)]
+pub struct RefStore {
+    store: crate::store::Store,
 }
 
-/// One-time references (see the module docs for why this is in memory).
-static REFS: LazyLock<Mutex<HashMap<String, StoredRef>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+impl RefStore {
+    /// References kept in `store`.
+    pub fn new(store: crate::store::Store) -> Self {
+        RefStore { store }
+    }
+
+    /// Stores `payload` under `token` until `expires` (seconds since the epoch). `false` when
+    /// [`MAX_REFS`] references are live.
+    pub async fn put(
+        &self,
+        token: &str,
+        payload: &Payload,
+        expires: i64,
+    ) -> Result<bool, ApiError> {
+        let text = serde_json::to_string(payload).map_err(ApiError::internal)?;
+        Ok(self
+            .store
+            .insert_ref(
+                token,
+                &text,
+                expires.saturating_mul(1000),
+                MAX_REFS,
+                crate::store::now_ms(),
+            )
+            .await?)
+    }
+
+    /// Takes the payload of `token` out of the store (at most once) with its expiry (seconds).
+    pub async fn take(&self, token: &str) -> Result<Option<(Payload, i64)>, ApiError> {
+        let Some((text, expires_ms)) = self.store.take_ref(token).await? else {
+            return Ok(None);
+        };
+        let payload = serde_json::from_str(&text).map_err(ApiError::internal)?;
+        Ok(Some((payload, expires_ms / 1000)))
+    }
+}
 
 /// A reference to create.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -309,30 +284,30 @@ pub struct CreatedRef {
         (status = 503, description = "Too many live references", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_ref(
+    state: web::Data<ApiState>,
     req: HttpRequest,
     _principal: Principal,
     body: ApiJson<CreateRef>,
-) -> Result<HttpResponse, CredError> {
+) -> Result<HttpResponse, ApiError> {
     let CreateRef { payload, ttl_secs } = body.0;
     let ttl = ttl_secs.unwrap_or(MAX_REF_TTL);
     if ttl == 0 || ttl > MAX_REF_TTL {
-        return Err(ApiError::InvalidRequest(format!("ttl_secs must be 1..={MAX_REF_TTL}")).into());
+        return Err(ApiError::InvalidRequest(format!(
+            "ttl_secs must be 1..={MAX_REF_TTL}"
+        )));
     }
     if matches!(payload, Payload::Reference { .. }) {
-        return Err(ApiError::InvalidRequest("a reference to a reference".into()).into());
+        return Err(ApiError::InvalidRequest(
+            "a reference to a reference".into(),
+        ));
     }
     let mut raw = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut raw);
     let token = URL_SAFE_NO_PAD.encode(raw);
     let now = now();
     let expires = now + ttl as i64;
-    {
-        let mut refs = REFS.lock();
-        refs.retain(|_, r| r.expires > now);
-        if refs.len() >= MAX_REFS {
-            return Err(ApiError::Unavailable("too many live references".into()).into());
-        }
-        refs.insert(token.clone(), StoredRef { payload, expires });
+    if !state.qr_refs.put(&token, &payload, expires).await? {
+        return Err(ApiError::Unavailable("too many live references".into()));
     }
     let info = req.connection_info();
     let url = format!("{}://{}/q/{token}", info.scheme(), info.host());
@@ -357,17 +332,26 @@ pub async fn create_ref(
         (status = 404, description = "Unknown or already used", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "ref_expired", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn fetch_ref(token: web::Path<String>) -> Result<HttpResponse, CredError> {
-    let stored = REFS
-        .lock()
-        .remove(token.as_str())
+pub async fn fetch_ref(
+    state: web::Data<ApiState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    if token.is_empty() || token.len() > 64 {
+        return Err(ApiError::NotFound(
+            "unknown or already used reference".into(),
+        ));
+    }
+    let (payload, expires) = state
+        .qr_refs
+        .take(token.as_str())
+        .await?
         .ok_or_else(|| ApiError::NotFound("unknown or already used reference".into()))?;
-    if stored.expires <= now() {
-        return Err(typed(410, "ref_expired", "the reference has expired"));
+    if expires <= now() {
+        return Err(ApiError::typed("ref_expired", "the reference has expired"));
     }
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(stored.payload))
+        .json(payload))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -406,11 +390,11 @@ pub struct SdJwtText {
     pub sd_jwt: String,
 }
 
-fn sd_error(e: sd_jwt::SdJwtError) -> CredError {
-    typed(422, "sd_jwt_invalid", e)
+fn sd_error(e: sd_jwt::SdJwtError) -> ApiError {
+    ApiError::typed("sd_jwt_invalid", e)
 }
 
-fn holder_key(text: &str) -> Result<PublicKey, CredError> {
+fn holder_key(text: &str) -> Result<PublicKey, ApiError> {
     let parsed = if text.starts_with("did:") {
         match Did::parse(text) {
             Ok(Did::Key(k)) => Ok(k),
@@ -419,7 +403,7 @@ fn holder_key(text: &str) -> Result<PublicKey, CredError> {
     } else {
         weft_did::multikey::decode(text).map_err(|e| e.to_string())
     };
-    parsed.map_err(|e| ApiError::InvalidRequest(format!("holder: {e}")).into())
+    parsed.map_err(|e| ApiError::InvalidRequest(format!("holder: {e}")))
 }
 
 /// Issues an SD-JWT signed by a tenant key.
@@ -434,7 +418,7 @@ pub async fn sd_issue(
     state: web::Data<ApiState>,
     principal: Principal,
     body: ApiJson<IssueSdJwt>,
-) -> Result<web::Json<SdJwtText>, CredError> {
+) -> Result<web::Json<SdJwtText>, ApiError> {
     let b = body.0;
     let key = tenant_key(&state, &principal, &b.key_id).await?;
     let holder = holder_key(&b.holder)?;
@@ -487,7 +471,7 @@ pub async fn sd_present(
     state: web::Data<ApiState>,
     principal: Principal,
     body: ApiJson<PresentSdJwt>,
-) -> Result<web::Json<SdJwtText>, CredError> {
+) -> Result<web::Json<SdJwtText>, ApiError> {
     let b = body.0;
     let key = tenant_key(&state, &principal, &b.key_id).await?;
     let paths: Vec<&str> = b.disclose.iter().map(String::as_str).collect();
@@ -528,7 +512,7 @@ pub struct VerifiedSdJwt {
 pub async fn sd_verify(
     _principal: Principal,
     body: ApiJson<VerifySdJwt>,
-) -> Result<web::Json<VerifiedSdJwt>, CredError> {
+) -> Result<web::Json<VerifiedSdJwt>, ApiError> {
     let b = body.0;
     let v = sd_jwt::verify(
         &b.presentation,
@@ -581,9 +565,9 @@ pub struct VerifyPredicate {
 pub async fn predicate_verify(
     _principal: Principal,
     body: ApiJson<VerifyPredicate>,
-) -> Result<HttpResponse, CredError> {
+) -> Result<HttpResponse, ApiError> {
     let b = body.0;
-    let bad = |e: predicate::PredicateError| typed(422, "predicate_invalid", e);
+    let bad = |e: predicate::PredicateError| ApiError::typed("predicate_invalid", e);
     let commitment = predicate::decode_commitment(&b.commitment).map_err(bad)?;
     let proof = PredicateProof::from_base64url(&b.proof).map_err(bad)?;
     let ctx = predicate::predicate_context(&b.challenge, &b.domain, &b.credential_id, &b.claim);

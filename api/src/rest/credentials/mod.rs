@@ -21,9 +21,8 @@
 pub mod evidence;
 pub mod status;
 
-use actix_web::http::header;
 use actix_web::middleware::from_fn;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpResponse, ResponseError};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
@@ -38,9 +37,9 @@ use weft_did::{Did, Relationships};
 
 use super::{resource, ApiState};
 use crate::auth::{Principal, Role};
+use crate::credentials::ChallengeUse;
 use crate::credentials::WithEvidence;
-use crate::credentials::{service, ChallengeUse};
-use crate::problem::{ApiError, ApiJson, PROBLEM_JSON};
+use crate::problem::{ApiError, ApiJson};
 
 /// `POST /credentials/issue` body.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -80,39 +79,9 @@ pub struct VerifyPresentationBody {
     pub options: Map<String, Value>,
 }
 
+/// 422 `invalid_credential` (as a response, so that handlers can return it directly).
 fn unprocessable(detail: impl Into<String>) -> HttpResponse {
-    problem_response(
-        422,
-        "invalid_credential",
-        "Invalid credential",
-        detail.into(),
-        None,
-    )
-}
-
-fn problem_response(
-    status: u16,
-    code: &str,
-    title: &str,
-    detail: String,
-    extra: Option<Map<String, Value>>,
-) -> HttpResponse {
-    let mut body = json!({
-        "type": format!("urn:weft:problem:{code}"),
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "code": code,
-    });
-    if let (Some(extra), Some(obj)) = (extra, body.as_object_mut()) {
-        obj.extend(extra);
-    }
-    HttpResponse::build(
-        actix_web::http::StatusCode::from_u16(status)
-            .unwrap_or(actix_web::http::StatusCode::UNPROCESSABLE_ENTITY),
-    )
-    .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
-    .body(body.to_string())
+    ApiError::typed("invalid_credential", detail.into()).error_response()
 }
 
 fn vc_error(e: VcError) -> HttpResponse {
@@ -157,8 +126,7 @@ pub async fn issue(
             "credential must be a JSON object".into(),
         ));
     };
-    let svc = service(&state.node);
-    let ledger = &svc.ledger;
+    let ledger = &state.credentials.ledger;
 
     // Issuer: a did:weft of this chain.
     let issuer = match c.get("issuer") {
@@ -358,8 +326,7 @@ async fn issuer_key(
     address: weft_chain::Address,
     options: &Option<Map<String, Value>>,
 ) -> Result<(Keypair, String, String), ApiError> {
-    let svc = service(&state.node);
-    let ledger = svc.ledger.inner();
+    let ledger = state.credentials.ledger.inner();
     let now_ms = u64::try_from(now().unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
     let version = ledger
         .did_version_at(&address, now_ms.max(state.node.head().timestamp_ms))
@@ -495,13 +462,12 @@ fn report_response(report: &VerificationReport) -> HttpResponse {
         HttpResponse::Ok().json(Value::Object(members))
     } else {
         let failed: Vec<&str> = report.failures();
-        problem_response(
-            422,
+        ApiError::typed(
             "verification_failed",
-            "Verification failed",
             format!("failed checks: {}", failed.join(", ")),
-            Some(members),
         )
+        .with_extra(members)
+        .error_response()
     }
 }
 
@@ -532,11 +498,12 @@ pub async fn verify(
     }
     let opts = verify_options(&options)?;
     let evidence = if opts.check_evidence {
-        Some(evidence_outcome(&state, &verifiable_credential).await?)
+        // The inclusion proof this server stored, checked against the batch root on chain.
+        Some(crate::credentials::evidence::evidence_outcome(&state, &verifiable_credential).await?)
     } else {
         None
     };
-    let svc = service(&state.node);
+    let svc = state.credentials.clone();
     let report = web::block(move || {
         let ledger = WithEvidence {
             inner: &svc.ledger,
@@ -547,21 +514,6 @@ pub async fn verify(
     .await
     .map_err(ApiError::internal)?;
     Ok(report_response(&report))
-}
-
-/// The evidence outcome of a credential as the verifier's ledger reports it: the inclusion
-/// proof this server stored, checked against the batch root on chain.
-async fn evidence_outcome(
-    state: &ApiState,
-    credential: &Value,
-) -> Result<weft_did::credential::verify::EvidenceOutcome, ApiError> {
-    use crate::credentials::evidence::{self, EvidenceOutcome as Found};
-    use weft_did::credential::verify::EvidenceOutcome;
-    Ok(match evidence::evidence_outcome(state, credential).await? {
-        Found::Anchored { height, .. } => EvidenceOutcome::Anchored { height },
-        Found::Revoked { .. } => EvidenceOutcome::Revoked,
-        Found::NotAnchored => EvidenceOutcome::NotAnchored,
-    })
 }
 
 /// Verifies a presentation against a server-issued challenge (consumed on first use).
@@ -620,8 +572,8 @@ async fn check_presentation(
     options: Map<String, Value>,
 ) -> Result<VerificationReport, ApiError> {
     let opts = verify_options(&Some(options))?;
-    let svc = service(&state.node);
-    let used = svc.use_challenge(&challenge);
+    let svc = state.credentials.clone();
+    let used = svc.use_challenge(&challenge).await?;
     let expected = PresentationExpectations {
         challenge,
         domain,
@@ -708,7 +660,7 @@ pub async fn answer_request(
     let answer = json!({ "holder": holder, "report": report });
     if report.verified || report.check(CheckName::Challenge).is_some_and(|c| c.passed) {
         // Only an answer to a live challenge of this server is kept for the page.
-        if !service(&state.node).record_answer(&challenge, answer) {
+        if !state.credentials.record_answer(&challenge, &answer).await? {
             return Err(ApiError::Unavailable("too many pending answers".into()));
         }
     }
@@ -730,8 +682,10 @@ pub async fn collect_answer(
     state: web::Data<ApiState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    service(&state.node)
+    state
+        .credentials
         .answer(&path)
+        .await?
         .map(|a| HttpResponse::Ok().json(a))
         .ok_or_else(|| ApiError::NotFound("no answer to this request yet".into()))
 }
@@ -747,9 +701,10 @@ pub async fn collect_answer(
     )
 )]
 pub async fn challenge(state: web::Data<ApiState>) -> Result<HttpResponse, ApiError> {
-    let svc = service(&state.node);
-    let (challenge, ttl) = svc
+    let (challenge, ttl) = state
+        .credentials
         .new_challenge()
+        .await?
         .ok_or_else(|| ApiError::Unavailable("too many outstanding challenges".into()))?;
     let expires = now() + time::Duration::seconds(i64::try_from(ttl.as_secs()).unwrap_or(300));
     Ok(HttpResponse::Created().json(json!({
