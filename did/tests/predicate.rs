@@ -370,13 +370,7 @@ mod end_to_end {
             )
         }
         fn check(&self, vp: &Value, requested: &[RequestedPredicate]) -> VerificationReport {
-            verify_presentation_requiring(
-                vp,
-                &self.chain,
-                &self.opts(),
-                &expected(),
-                requested,
-            )
+            verify_presentation_requiring(vp, &self.chain, &self.opts(), &expected(), requested)
         }
     }
 
@@ -482,7 +476,10 @@ mod end_to_end {
         let vp = w
             .present(vec![vc.clone()], "ch-1", &[req("age", gte(18))])
             .unwrap();
-        assert_eq!(vp[PRESENTATION_PROPERTY][0]["predicate"], json!({"gte": 18}));
+        assert_eq!(
+            vp[PRESENTATION_PROPERTY][0]["predicate"],
+            json!({"gte": 18})
+        );
         let want = |claim: &str, predicate| RequestedPredicate {
             claim: claim.into(),
             predicate,
@@ -498,12 +495,24 @@ mod end_to_end {
                 vec![vc.clone()],
                 "ch-1",
                 &[
-                    req("age", Predicate::Between { lower: 18, upper: 65 }),
+                    req(
+                        "age",
+                        Predicate::Between {
+                            lower: 18,
+                            upper: 65,
+                        },
+                    ),
                     req("income", Predicate::AtMost { value: 60_000 }),
                 ],
             )
             .unwrap();
-        assert!(w.check(&vp2, &[want("income", Predicate::AtMost { value: 100_000 })]).verified);
+        assert!(
+            w.check(
+                &vp2,
+                &[want("income", Predicate::AtMost { value: 100_000 })]
+            )
+            .verified
+        );
         // Without predicates, the check is not applicable.
         let plain = w.present(vec![vc.clone()], "ch-1", &[]).unwrap();
         let r = verify_presentation(&plain, &w.chain, &w.opts(), &expected());
@@ -514,15 +523,31 @@ mod end_to_end {
         );
 
         // A requested predicate that is not proven, or only a weaker one.
-        fails(&w.check(&plain, &[want("age", gte(18))]), CheckName::Predicates, "predicate_missing");
-        fails(&w.check(&vp, &[want("age", gte(21))]), CheckName::Predicates, "predicate_missing");
-        fails(&w.check(&vp, &[want("income", gte(1))]), CheckName::Predicates, "predicate_missing");
+        fails(
+            &w.check(&plain, &[want("age", gte(18))]),
+            CheckName::Predicates,
+            "predicate_missing",
+        );
+        fails(
+            &w.check(&vp, &[want("age", gte(21))]),
+            CheckName::Predicates,
+            "predicate_missing",
+        );
+        fails(
+            &w.check(&vp, &[want("income", gte(1))]),
+            CheckName::Predicates,
+            "predicate_missing",
+        );
 
         // Another challenge: the presentation's challenge check and the proof both fail.
         let other = w
             .present(vec![vc.clone()], "ch-2", &[req("age", gte(18))])
             .unwrap();
-        fails(&w.check(&other, &[]), CheckName::Challenge, "challenge_mismatch");
+        fails(
+            &w.check(&other, &[]),
+            CheckName::Challenge,
+            "challenge_mismatch",
+        );
 
         // Entries edited and re-signed by the holder: wrong bound, other claim, other challenge.
         let resign_vp = |mut vp: Value| {
@@ -546,10 +571,18 @@ mod end_to_end {
         };
         let mut wrong_bound = vp.clone();
         wrong_bound[PRESENTATION_PROPERTY][0]["predicate"] = json!({"gte": 21});
-        fails(&w.check(&resign_vp(wrong_bound), &[]), CheckName::Predicates, "predicate_invalid");
+        fails(
+            &w.check(&resign_vp(wrong_bound), &[]),
+            CheckName::Predicates,
+            "predicate_invalid",
+        );
         let mut other_claim = vp.clone();
         other_claim[PRESENTATION_PROPERTY][0]["claim"] = json!("income");
-        fails(&w.check(&resign_vp(other_claim), &[]), CheckName::Predicates, "predicate_invalid");
+        fails(
+            &w.check(&resign_vp(other_claim), &[]),
+            CheckName::Predicates,
+            "predicate_invalid",
+        );
         let mut no_commitment = vp.clone();
         no_commitment[PRESENTATION_PROPERTY][0]["claim"] = json!("name");
         fails(
@@ -558,14 +591,26 @@ mod end_to_end {
             "predicate_commitment_missing",
         );
         let replayed = resign_vp(other.clone());
-        fails(&w.check(&replayed, &[]), CheckName::Predicates, "predicate_invalid");
+        fails(
+            &w.check(&replayed, &[]),
+            CheckName::Predicates,
+            "predicate_invalid",
+        );
         let mut bad_index = vp.clone();
         bad_index[PRESENTATION_PROPERTY][0]["credential"] = json!(3);
-        fails(&w.check(&resign_vp(bad_index), &[]), CheckName::Predicates, "predicate_invalid");
+        fails(
+            &w.check(&resign_vp(bad_index), &[]),
+            CheckName::Predicates,
+            "predicate_invalid",
+        );
         // An entry edited after the holder signed: the presentation signature fails.
         let mut edited = vp.clone();
         edited[PRESENTATION_PROPERTY][0]["predicate"] = json!({"gte": 21});
-        fails(&w.check(&edited, &[]), CheckName::PresentationSignature, "signature_invalid");
+        fails(
+            &w.check(&edited, &[]),
+            CheckName::PresentationSignature,
+            "signature_invalid",
+        );
         // A tampered commitment in the credential: its signature fails, and the proof too.
         let mut tampered_vp = vp.clone();
         let income = vc["credentialSubject"][COMMITMENTS_PROPERTY]["income"].clone();
@@ -614,12 +659,20 @@ mod end_to_end {
         for (p, wire) in [
             (gte(18), json!({"gte": 18})),
             (Predicate::AtMost { value: 5 }, json!({"lte": 5})),
-            (Predicate::Between { lower: 1, upper: 2 }, json!({"between": [1, 2]})),
+            (
+                Predicate::Between { lower: 1, upper: 2 },
+                json!({"between": [1, 2]}),
+            ),
         ] {
             assert_eq!(p.to_wire(), wire);
             assert_eq!(Predicate::from_wire(&wire).unwrap(), p);
         }
-        for bad in [json!({"gte": -1}), json!({"between": [3, 2]}), json!({"eq": 1}), json!(1)] {
+        for bad in [
+            json!({"gte": -1}),
+            json!({"between": [3, 2]}),
+            json!({"eq": 1}),
+            json!(1),
+        ] {
             assert!(Predicate::from_wire(&bad).is_err(), "{bad}");
         }
         let _ = presentation::MAX_CREDENTIALS;

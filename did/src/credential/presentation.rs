@@ -81,7 +81,9 @@ pub fn present(
 fn prove_entry(req: &PresentRequest, p: &PredicateRequest<'_>) -> Result<Value, VcError> {
     let i = p.credential;
     let vc = req.credentials.get(i).ok_or_else(|| {
-        VcError::Malformed(format!("predicate on credential {i}, which is not presented"))
+        VcError::Malformed(format!(
+            "predicate on credential {i}, which is not presented"
+        ))
     })?;
     let parsed = super::vc::parse(vc)?;
     let id = parsed.id.ok_or_else(|| {

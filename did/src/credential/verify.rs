@@ -775,9 +775,11 @@ fn parse_predicate_entry(e: &Value) -> Result<(usize, &str, Predicate, Predicate
         .ok_or("claim must be a string")?;
     let p = Predicate::from_wire(e.get("predicate").unwrap_or(&Value::Null))
         .map_err(|e| e.to_string())?;
-    let proof = PredicateProof::from_base64url(e.get("proof").and_then(Value::as_str).ok_or(
-        "proof must be a base64url string",
-    )?)
+    let proof = PredicateProof::from_base64url(
+        e.get("proof")
+            .and_then(Value::as_str)
+            .ok_or("proof must be a base64url string")?,
+    )
     .map_err(|e| e.to_string())?;
     Ok((index, claim, p, proof))
 }
