@@ -593,12 +593,12 @@ pub fn check_credential(
         subject_value.remove(predicate::COMMITMENTS_PROPERTY);
     }
     let subject_value = Value::Object(subject_value);
-    if let Some(err) = validator.iter_errors(&subject_value).next() {
-        return Err(CredentialRefusal::ClaimsInvalid(err.to_string()));
-    }
     if committed {
         predicate::check_commitments(&claims, &marked, &required_marked)
             .map_err(|e| CredentialRefusal::ClaimsInvalid(e.to_string()))?;
+    }
+    if let Some(err) = validator.iter_errors(&subject_value).next() {
+        return Err(CredentialRefusal::ClaimsInvalid(err.to_string()));
     }
 
     Ok(AcceptedCredential {

@@ -209,9 +209,8 @@ impl CptSchema {
                 if let Value::Object(m) = &mut claims {
                     m.remove(COMMITMENTS_PROPERTY);
                 }
-                run_validator(view, &claims)?;
                 predicate::check_commitments(obj, &self.predicates, &self.required_predicates)?;
-                Ok(())
+                run_validator(view, &claims)
             }
             _ => {
                 let validator = self
