@@ -270,7 +270,11 @@ async fn issue_verify_tamper_and_presentation_challenges() {
         )
         .await
         .problem(422, "verification_failed");
-    assert_eq!(p["verified"], false);
+    // The holder's signature covers `weft:predicates`, so the swap breaks it.
+    assert_eq!(
+        failed_check(&p, "presentation_signature")["reason"],
+        "signature_invalid"
+    );
     assert_eq!(failed_check(&p, "signature")["reason"], "signature_invalid");
     assert_eq!(p["errors"][0]["code"], "signature_invalid");
 
@@ -601,4 +605,199 @@ async fn issuer_standing_is_judged_at_issuance_time() {
         failed_check(&p, "issuer")["reason"],
         "issuer_not_recognised"
     );
+}
+
+/// Predicate claims over HTTP: issuance commits and returns `holderOpenings`; the holder service
+/// proves `age >= 18`; the verifier requires it; a forged proof is 422 with the reason.
+#[actix_web::test]
+async fn predicate_issue_prove_and_verify() {
+    let api = Api::start().await;
+    let (uni, issuer) = setup(&api).await;
+    let schema = json!({"type": "object",
+        "properties": {"name": {"type": "string"},
+                       "age": {"type": "integer", "minimum": 0, "x-weft-predicate": true}},
+        "required": ["name", "age"], "additionalProperties": false});
+    api.post(
+        "/api/v1/cpts",
+        Some(&uni),
+        json!({"key_id": "k1", "id": 1600, "schema": schema}),
+    )
+    .await
+    .ok(201);
+    // The holder: a did:weft of this chain with a custodied key of another tenant.
+    let alice = api.token("alice").await;
+    let holder = api
+        .post("/api/v1/dids", Some(&alice), json!({"key_id": "a1"}))
+        .await
+        .ok(201)["did"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let issued = api
+        .post(
+            "/credentials/issue",
+            Some(&uni),
+            json!({"credential": {
+                "@context": ["https://www.w3.org/ns/credentials/v2"],
+                "type": ["VerifiableCredential", "AgeCredential"],
+                "issuer": issuer,
+                "credentialSubject": {"id": holder, "name": "Ada", "age": 30},
+                "credentialSchema": {"id": "urn:weft:cpt:1600:1", "type": "JsonSchema"}}}),
+        )
+        .await
+        .ok(201);
+    let vc = issued["verifiableCredential"].clone();
+    let openings = issued["holderOpenings"].as_str().unwrap().to_string();
+    assert!(openings.starts_with("weft-openings-v1."));
+    assert!(vc["credentialSubject"].get("age").is_none(), "{vc}");
+    assert!(vc["credentialSubject"]["weft:commitments"]["age"].is_string());
+    api.post(
+        "/credentials/verify",
+        None,
+        json!({"verifiableCredential": vc}),
+    )
+    .await
+    .ok(200);
+
+    let api_ref = &api;
+    let challenge = move || async move {
+        api_ref.send("/challenges", None, None).await.ok(201)["challenge"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let prove_body = |challenge: &str, predicate: Value| {
+        json!({"presentation": {"holder": holder, "verifiableCredential": [vc]},
+               "options": {"challenge": challenge, "domain": "verifier.example",
+                           "predicates": [{"credential": 0, "claim": "age",
+                                           "predicate": predicate, "openings": openings}]}})
+    };
+    let ch = challenge().await;
+    let vp = api
+        .post(
+            "/presentations/prove",
+            Some(&alice),
+            prove_body(&ch, json!({"gte": 18})),
+        )
+        .await
+        .ok(201)["verifiablePresentation"]
+        .clone();
+    assert_eq!(vp["weft:predicates"][0]["predicate"], json!({"gte": 18}));
+    let r = api
+        .post(
+            "/presentations/verify",
+            None,
+            json!({"verifiablePresentation": vp,
+                   "options": {"challenge": ch, "domain": "verifier.example",
+                               "predicates": [{"claim": "age", "predicate": {"gte": 18}}]}}),
+        )
+        .await
+        .ok(200);
+    assert!(
+        r["checks"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("predicates")),
+        "{r}"
+    );
+
+    // A requested predicate the presentation does not prove.
+    let ch = challenge().await;
+    let vp = api
+        .post(
+            "/api/v1/presentations/prove",
+            Some(&alice),
+            prove_body(&ch, json!({"gte": 18})),
+        )
+        .await
+        .ok(201)["verifiablePresentation"]
+        .clone();
+    let p = api
+        .post(
+            "/presentations/verify",
+            None,
+            json!({"verifiablePresentation": vp,
+                   "options": {"challenge": ch, "domain": "verifier.example",
+                               "predicates": [{"claim": "age", "predicate": {"gte": 40}}]}}),
+        )
+        .await
+        .problem(422, "verification_failed");
+    assert_eq!(
+        failed_check(&p, "predicates")["reason"],
+        "predicate_missing"
+    );
+
+    // A forged proof (another presentation's proof, for another challenge).
+    let ch1 = challenge().await;
+    let ch2 = challenge().await;
+    let other = api
+        .post(
+            "/presentations/prove",
+            Some(&alice),
+            prove_body(&ch2, json!({"gte": 18})),
+        )
+        .await
+        .ok(201)["verifiablePresentation"]
+        .clone();
+    let mut forged = api
+        .post(
+            "/presentations/prove",
+            Some(&alice),
+            prove_body(&ch1, json!({"gte": 18})),
+        )
+        .await
+        .ok(201)["verifiablePresentation"]
+        .clone();
+    forged["weft:predicates"][0]["proof"] = other["weft:predicates"][0]["proof"].clone();
+    let p = api
+        .post(
+            "/presentations/verify",
+            None,
+            json!({"verifiablePresentation": forged,
+                   "options": {"challenge": ch1, "domain": "verifier.example"}}),
+        )
+        .await
+        .problem(422, "verification_failed");
+    // The holder's signature covers `weft:predicates`, so the swap breaks it.
+    assert_eq!(
+        failed_check(&p, "presentation_signature")["reason"],
+        "signature_invalid"
+    );
+
+    // Unsatisfiable or foreign openings: 422 predicate_invalid; bad input 400; no key 403.
+    let ch = challenge().await;
+    api.post(
+        "/presentations/prove",
+        Some(&alice),
+        prove_body(&ch, json!({"gte": 31})),
+    )
+    .await
+    .problem(422, "predicate_invalid");
+    let mut no_domain = prove_body(&ch, json!({"gte": 18}));
+    no_domain["options"]
+        .as_object_mut()
+        .unwrap()
+        .remove("domain");
+    api.post("/presentations/prove", Some(&alice), no_domain)
+        .await
+        .problem(400, "invalid_request");
+    let mut bad_openings = prove_body(&ch, json!({"gte": 18}));
+    bad_openings["options"]["predicates"][0]["openings"] = json!("nope");
+    api.post("/presentations/prove", Some(&alice), bad_openings)
+        .await
+        .problem(400, "invalid_request");
+    api.post(
+        "/presentations/prove",
+        Some(&uni),
+        prove_body(&ch, json!({"gte": 18})),
+    )
+    .await
+    .problem(403, "forbidden");
+    api.post(
+        "/presentations/prove",
+        None,
+        prove_body(&ch, json!({"gte": 18})),
+    )
+    .await
+    .problem(401, "unauthorized");
 }

@@ -8,10 +8,15 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 use weft_chain::{Address, Keypair};
+use weft_did::credential::predicate::Predicate;
+use weft_did::credential::presentation::{
+    present_with_predicates, PredicateRequest, PresentRequest,
+};
 use weft_did::credential::vc::{self, CptRef, CptSchema, IssueRequest};
 use weft_did::credential::verify::{
-    verify_credential, CachedLedger, CredentialLedger, DidVersion, EvidenceOutcome, LedgerError,
-    StatusOutcome, VerifyOptions,
+    verify_credential, verify_presentation_requiring, CachedLedger, CredentialLedger, DidVersion,
+    EvidenceOutcome, LedgerError, PresentationExpectations, RequestedPredicate, StatusOutcome,
+    VerifyOptions,
 };
 use weft_did::{Did, DidState};
 
@@ -95,6 +100,67 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let r = verify_credential(&credential, &ledger, &opts);
             assert!(r.verified);
+            r
+        })
+    });
+
+    // A presentation with one predicate proof (`age >= 18`) over a committed claim.
+    let pschema = r#"{"type":"object","properties":{"name":{"type":"string"},"age":{"type":"integer","minimum":0,"x-weft-predicate":true}},"required":["name","age"]}"#;
+    let pref = CptRef {
+        id: 2_000_001,
+        version: 1,
+    };
+    let pcpt = Arc::new(CptSchema::from_text(pref, pschema).unwrap());
+    let pledger = CachedLedger::new(Chain {
+        issuer: key.address(),
+        doc: Arc::new(DidVersion {
+            state: DidState::genesis(key.public_key(), vec![]).unwrap(),
+            deactivated: false,
+        }),
+        cpt: pcpt.clone(),
+    });
+    let holder = Keypair::from_seed(&[6; 32]);
+    let holder_did = Did::Key(holder.public_key()).to_string();
+    let mut preq = req.clone();
+    preq.subject = json!({"id": holder_did, "name": "Ada Lovelace", "age": 36});
+    preq.status = None;
+    let issued = vc::issue_with_openings(&preq, &pcpt, &method, &key, t0).unwrap();
+    let openings = issued.openings.unwrap();
+    let now = t0 + time::Duration::hours(1);
+    let vp = present_with_predicates(
+        &PresentRequest {
+            id: None,
+            holder: holder_did.clone(),
+            credentials: vec![issued.credential],
+            challenge: "bench-challenge".into(),
+            domain: "verifier.example".into(),
+            created: now,
+            expires: now + time::Duration::minutes(5),
+        },
+        &[PredicateRequest {
+            credential: 0,
+            claim: "age",
+            predicate: Predicate::AtLeast { value: 18 },
+            openings: &openings,
+        }],
+        &format!("{holder_did}#{}", &holder_did[8..]),
+        &holder,
+    )
+    .unwrap();
+    let expected = PresentationExpectations {
+        challenge: "bench-challenge".into(),
+        domain: Some("verifier.example".into()),
+        max_age: time::Duration::minutes(5),
+    };
+    let requested = [RequestedPredicate {
+        claim: "age".into(),
+        predicate: Predicate::AtLeast { value: 18 },
+    }];
+    let popts = VerifyOptions::at(now);
+    c.bench_function("verify_presentation_with_predicate", |b| {
+        b.iter(|| {
+            let r = verify_presentation_requiring(&vp, &pledger, &popts, &expected, &requested);
+            assert!(r.verified, "{r:?}");
             r
         })
     });

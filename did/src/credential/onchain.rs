@@ -27,7 +27,8 @@
 //! its rotation does not), and that key was in `assertionMethod` then; the issuer is a
 //! recognised authority issuer now or one the caller lists; `credentialSchema` pins the
 //! expected CPT id (and version) with the on-chain digest, and the claims validate against that
-//! schema; `validFrom <= now <= validUntil` when present; the subject is an active `did:weft`
+//! schema (predicate claims committed in `weft:commitments` are checked as commitments, see
+//! [`super::predicate::check_commitments`]); `validFrom <= now <= validUntil` when present; the subject is an active `did:weft`
 //! DID of this chain. [`subject_signs`] then tells whether a transaction signer speaks for the
 //! subject (an `authentication` or `capabilityInvocation` key of its current document).
 
@@ -44,6 +45,7 @@ use crate::issuer::{self, IssuerReader};
 use crate::registry::{self, DidReader, Selector};
 
 use super::data_integrity::{self, DataIntegrityError};
+use super::predicate;
 
 /// The VC Data Model 2.0 base context (first `@context` entry of every credential).
 pub const VC_V2_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
@@ -575,9 +577,26 @@ pub fn check_credential(
     }
     let schema: Value = serde_json::from_str(&cpt.schema)
         .map_err(|e| CredentialRefusal::Storage(format!("stored CPT schema: {e}")))?;
+    // Predicate claims committed in `weft:commitments` are checked as commitments, the rest
+    // against the schema without them (as `vc::CptSchema::validate_claims` does).
+    let marked = predicate::predicate_claims(&schema);
+    let committed = !marked.is_empty() && claims.contains_key(predicate::COMMITMENTS_PROPERTY);
+    let (schema, required_marked) = if committed {
+        predicate::commitment_view(&schema, &marked)
+    } else {
+        (schema, Vec::new())
+    };
     let validator = jsonschema::draft202012::new(&schema)
         .map_err(|e| CredentialRefusal::Storage(format!("stored CPT schema: {e}")))?;
-    let subject_value = Value::Object(claims.clone());
+    let mut subject_value = claims.clone();
+    if committed {
+        subject_value.remove(predicate::COMMITMENTS_PROPERTY);
+    }
+    let subject_value = Value::Object(subject_value);
+    if committed {
+        predicate::check_commitments(&claims, &marked, &required_marked)
+            .map_err(|e| CredentialRefusal::ClaimsInvalid(e.to_string()))?;
+    }
     if let Some(err) = validator.iter_errors(&subject_value).next() {
         return Err(CredentialRefusal::ClaimsInvalid(err.to_string()));
     }

@@ -9,15 +9,22 @@
 //!
 //! # Flow
 //!
-//! 1. Issuer: [`commit_claims`] commits to each marked value with fresh blinding and returns the
-//!    JSON to place at `credentialSubject["weft:commitments"]` (`{"age": "<base64url>"}`, signed
-//!    with the rest of the credential) and the [`HolderOpenings`] — the secret the holder needs,
-//!    zeroized on drop, not serde, not printed by `Debug`, exported only through
-//!    [`HolderOpenings::to_wallet_string`].
-//! 2. Holder: [`prove`] an opening satisfies a [`Predicate`] under a context made by
-//!    [`predicate_context`] from the verifier's challenge, domain and the credential id.
-//! 3. Verifier: [`verify_predicate`] against the commitment it read from the verified credential
-//!    and the same context. A proof never verifies for another commitment, bound, or context.
+//! 1. Issuer (`vc::issue_with_openings`): validates the full subject against the CPT, then
+//!    [`commit_claims`] commits to each marked value with fresh blinding; the JSON goes to
+//!    `credentialSubject["weft:commitments"]` (`{"age": "<base64url>"}`, signed with the rest of
+//!    the credential) and the plain value is removed from the credential. The holder gets the
+//!    [`HolderOpenings`] — the secret it needs, zeroized on drop, not serde, not printed by
+//!    `Debug`, exported only through [`HolderOpenings::to_wallet_string`].
+//! 2. Verifier of the credential: the schema check uses [`commitment_view`] (the schema without
+//!    the marked claims) and [`check_commitments`] (every required marked claim committed, every
+//!    commitment well-formed, no marked claim in plain).
+//! 3. Holder: [`prove`] an opening satisfies a [`Predicate`] under a context made by
+//!    [`predicate_context`] from the verifier's challenge, domain and the credential id
+//!    (`presentation::present_with_predicates` puts the proofs in the presentation's
+//!    [`PRESENTATION_PROPERTY`]).
+//! 4. Verifier: [`verify_predicate`] against the commitment it read from the verified credential
+//!    and the same context (`verify::verify_presentation` does so for every entry). A proof never
+//!    verifies for another commitment, bound, or context.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -37,6 +44,10 @@ pub const COMMITMENTS_PROPERTY: &str = "weft:commitments";
 pub const CONTEXT_DOMAIN: &[u8] = b"weft/vc/predicate/v1";
 /// Prefix of [`HolderOpenings::to_wallet_string`].
 pub const WALLET_PREFIX: &str = "weft-openings-v1.";
+/// The presentation property holding predicate proofs (see [`crate::credential::presentation`]).
+pub const PRESENTATION_PROPERTY: &str = "weft:predicates";
+/// Most predicate proofs in one presentation.
+pub const MAX_PREDICATES: usize = 16;
 
 /// Why a commitment, proof or predicate could not be made or did not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,6 +73,9 @@ pub enum PredicateError {
     /// The prover failed for another reason.
     #[error("proving failed")]
     Prover,
+    /// The holder's opening does not open the credential's commitment to this claim.
+    #[error("the opening of {0:?} does not match the credential's commitment")]
+    OpeningMismatch(String),
 }
 
 type Result<T> = std::result::Result<T, PredicateError>;
@@ -100,6 +114,66 @@ impl Predicate {
             Predicate::Between { lower, upper } => (lower, upper),
         }
     }
+
+    /// Whether proving `self` also proves `other` (`self`'s interval lies inside `other`'s),
+    /// e.g. `gte 21` implies `gte 18`. An empty interval implies nothing.
+    pub fn implies(&self, other: &Predicate) -> bool {
+        let (a, b) = self.interval();
+        let (c, d) = other.interval();
+        a <= b && c <= a && b <= d
+    }
+
+    /// The presentation wire form: `{"gte": n}`, `{"lte": n}` or `{"between": [a, b]}`.
+    pub fn to_wire(&self) -> Value {
+        match *self {
+            Predicate::AtLeast { value } => serde_json::json!({ "gte": value }),
+            Predicate::AtMost { value } => serde_json::json!({ "lte": value }),
+            Predicate::Between { lower, upper } => serde_json::json!({ "between": [lower, upper] }),
+        }
+    }
+
+    /// Parses [`Predicate::to_wire`] (also accepts the tagged `{"op": …}` form).
+    pub fn from_wire(v: &Value) -> Result<Predicate> {
+        let bad = || {
+            PredicateError::Encoding(
+                "a predicate is {\"gte\": n}, {\"lte\": n} or {\"between\": [a, b]}".into(),
+            )
+        };
+        let obj = v.as_object().ok_or_else(bad)?;
+        if obj.contains_key("op") {
+            return serde_json::from_value(v.clone()).map_err(|_| bad());
+        }
+        if obj.len() != 1 {
+            return Err(bad());
+        }
+        let p = match obj.iter().next() {
+            Some((k, n)) if k == "gte" => Predicate::AtLeast {
+                value: n.as_u64().ok_or_else(bad)?,
+            },
+            Some((k, n)) if k == "lte" => Predicate::AtMost {
+                value: n.as_u64().ok_or_else(bad)?,
+            },
+            Some((k, Value::Array(ab))) if k == "between" && ab.len() == 2 => Predicate::Between {
+                lower: ab[0].as_u64().ok_or_else(bad)?,
+                upper: ab[1].as_u64().ok_or_else(bad)?,
+            },
+            _ => return Err(bad()),
+        };
+        if p.interval().0 > p.interval().1 {
+            return Err(PredicateError::EmptyInterval);
+        }
+        Ok(p)
+    }
+}
+
+impl fmt::Display for Predicate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Predicate::AtLeast { value } => write!(f, ">= {value}"),
+            Predicate::AtMost { value } => write!(f, "<= {value}"),
+            Predicate::Between { lower, upper } => write!(f, "in [{lower}, {upper}]"),
+        }
+    }
 }
 
 /// The names of the `credentialSubject` properties a CPT schema marks with
@@ -121,6 +195,81 @@ pub fn predicate_claims(schema: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The schema a credential carrying `weft:commitments` is checked against: `schema` with the
+/// `marked` claims removed from the subject's `properties` and `required` (the commitments stand
+/// for them and are checked by [`check_commitments`]). Also returns the marked claims that
+/// were required.
+pub fn commitment_view(schema: &Value, marked: &[String]) -> (Value, Vec<String>) {
+    let mut view = schema.clone();
+    let base = if schema
+        .pointer("/properties/credentialSubject/properties")
+        .is_some()
+    {
+        view.pointer_mut("/properties/credentialSubject")
+    } else {
+        Some(&mut view)
+    };
+    let mut required_marked = Vec::new();
+    if let Some(Value::Object(base)) = base {
+        if let Some(Value::Object(props)) = base.get_mut("properties") {
+            for m in marked {
+                props.remove(m);
+            }
+        }
+        if let Some(Value::Array(required)) = base.get_mut("required") {
+            required.retain(|r| match r.as_str() {
+                Some(name) if marked.iter().any(|m| m == name) => {
+                    required_marked.push(name.to_string());
+                    false
+                }
+                _ => true,
+            });
+        }
+    }
+    (view, required_marked)
+}
+
+/// Checks a subject's `weft:commitments` (deterministic): an object whose members are all
+/// `marked` claims, each a well-formed commitment; every `required` claim committed; no
+/// committed claim also present in plain. [`PredicateError::MissingClaim`] names a required
+/// claim without commitment; other failures are [`PredicateError::Encoding`].
+pub fn check_commitments(
+    subject: &Map<String, Value>,
+    marked: &[String],
+    required: &[String],
+) -> Result<()> {
+    let bad = |m: String| PredicateError::Encoding(m);
+    let commitments = match subject.get(COMMITMENTS_PROPERTY) {
+        Some(Value::Object(c)) => c,
+        _ => return Err(bad(format!("{COMMITMENTS_PROPERTY} must be an object"))),
+    };
+    for (claim, text) in commitments {
+        if !marked.iter().any(|m| m == claim) {
+            return Err(bad(format!(
+                "{COMMITMENTS_PROPERTY} commits to {claim:?}, which the CPT does not mark"
+            )));
+        }
+        let text = text
+            .as_str()
+            .ok_or_else(|| bad(format!("the commitment to {claim:?} is not a string")))?;
+        decode_commitment(text)
+            .map_err(|_| bad(format!("the commitment to {claim:?} is malformed")))?;
+    }
+    for claim in marked {
+        if subject.contains_key(claim) {
+            return Err(bad(format!(
+                "{claim:?} is a predicate claim: it must be committed, not given in plain"
+            )));
+        }
+    }
+    for claim in required {
+        if !commitments.contains_key(claim) {
+            return Err(PredicateError::MissingClaim(claim.clone()));
+        }
+    }
+    Ok(())
 }
 
 /// Domain-separated proof context: `CONTEXT_DOMAIN ‖ len ‖ challenge ‖ len ‖ domain ‖ len ‖

@@ -35,6 +35,7 @@ use weft_chain::Keypair;
 use base64::Engine as _;
 
 use super::data_integrity::{self, DataIntegrityError, ProofOptions};
+use super::predicate::{self, HolderOpenings, PredicateError, COMMITMENTS_PROPERTY};
 
 /// The first `@context` of every VC 2.0 credential and presentation.
 pub const CONTEXT_V2: &str = "https://www.w3.org/ns/credentials/v2";
@@ -84,6 +85,9 @@ pub enum VcError {
     /// Signing failed.
     #[error(transparent)]
     Proof(#[from] DataIntegrityError),
+    /// Predicate commitments are missing or malformed, or a predicate proof could not be made.
+    #[error("predicate claims: {0}")]
+    Commitments(#[from] PredicateError),
 }
 
 /// A CPT version as a credential pins it.
@@ -129,6 +133,12 @@ pub struct CptSchema {
     /// The schema.
     pub schema: Value,
     validator: Result<jsonschema::Validator, String>,
+    /// Claims marked `x-weft-predicate`.
+    predicates: Vec<String>,
+    /// Of those, the required ones.
+    required_predicates: Vec<String>,
+    /// The schema without the marked claims (for credentials carrying commitments).
+    view: Option<Result<jsonschema::Validator, String>>,
 }
 
 impl std::fmt::Debug for CptSchema {
@@ -144,12 +154,30 @@ impl CptSchema {
     /// Compiles `schema` (draft 2020-12; external references are refused, never fetched).
     pub fn new(cpt: CptRef, digest: [u8; 32], schema: Value) -> CptSchema {
         let validator = jsonschema::draft202012::new(&schema).map_err(|e| e.to_string());
+        let predicates = predicate::predicate_claims(&schema);
+        let (view, required_predicates) = if predicates.is_empty() {
+            (None, Vec::new())
+        } else {
+            let (view, required) = predicate::commitment_view(&schema, &predicates);
+            (
+                Some(jsonschema::draft202012::new(&view).map_err(|e| e.to_string())),
+                required,
+            )
+        };
         CptSchema {
             cpt,
             digest,
             schema,
             validator,
+            predicates,
+            required_predicates,
+            view,
         }
+    }
+
+    /// The claims the schema marks as provable by predicate (committed at issuance).
+    pub fn predicate_claims(&self) -> &[String] {
+        &self.predicates
     }
 
     /// From a schema text as registered (its digest computed as the `cpt` module does).
@@ -167,27 +195,48 @@ impl CptSchema {
     }
 
     /// Checks `subject` (a `credentialSubject` object) against the schema: its claims, i.e. the
-    /// object without `id`.
+    /// object without `id`. A subject carrying `weft:commitments` (of a CPT with predicate
+    /// claims) is checked against the schema without the marked claims, and its commitments by
+    /// [`predicate::check_commitments`] ([`VcError::Commitments`]).
     pub fn validate_claims(&self, subject: &Value) -> Result<(), VcError> {
-        let validator = self
-            .validator
-            .as_ref()
-            .map_err(|e| VcError::SchemaUnusable(e.clone()))?;
-        let claims = claims_of(subject);
-        if validator.is_valid(&claims) {
-            return Ok(());
+        let committed = subject.get(COMMITMENTS_PROPERTY).is_some();
+        match (&self.view, subject.as_object()) {
+            (Some(view), Some(obj)) if committed => {
+                let view = view
+                    .as_ref()
+                    .map_err(|e| VcError::SchemaUnusable(e.clone()))?;
+                let mut claims = claims_of(subject);
+                if let Value::Object(m) = &mut claims {
+                    m.remove(COMMITMENTS_PROPERTY);
+                }
+                predicate::check_commitments(obj, &self.predicates, &self.required_predicates)?;
+                run_validator(view, &claims)
+            }
+            _ => {
+                let validator = self
+                    .validator
+                    .as_ref()
+                    .map_err(|e| VcError::SchemaUnusable(e.clone()))?;
+                run_validator(validator, &claims_of(subject))
+            }
         }
-        let paths: Vec<String> = validator
-            .iter_errors(&claims)
-            .take(MAX_REPORTED_PATHS)
-            .map(|e| {
-                let path = e.instance_path().to_string();
-                let path = if path.is_empty() { "/".into() } else { path };
-                format!("{path}: {e}")
-            })
-            .collect();
-        Err(VcError::ClaimsInvalid { paths })
     }
+}
+
+fn run_validator(validator: &jsonschema::Validator, claims: &Value) -> Result<(), VcError> {
+    if validator.is_valid(claims) {
+        return Ok(());
+    }
+    let paths: Vec<String> = validator
+        .iter_errors(claims)
+        .take(MAX_REPORTED_PATHS)
+        .map(|e| {
+            let path = e.instance_path().to_string();
+            let path = if path.is_empty() { "/".into() } else { path };
+            format!("{path}: {e}")
+        })
+        .collect();
+    Err(VcError::ClaimsInvalid { paths })
 }
 
 /// `credentialSubject` without its `id` (what the CPT schema describes).
@@ -272,8 +321,26 @@ pub struct IssueRequest {
 }
 
 /// Builds the unsigned credential of `req` pinned to `cpt`, refusing claims that do not satisfy
-/// the CPT's schema (with every failing path).
+/// the CPT's schema (with every failing path). Refuses a subject with predicate claims: use
+/// [`issue_with_openings`], which commits to them and returns the openings.
 pub fn build(req: &IssueRequest, cpt: &CptSchema) -> Result<Value, VcError> {
+    let (vc, openings) = build_committed(req, cpt)?;
+    if openings.is_some() {
+        return Err(VcError::Malformed(
+            "the CPT marks predicate claims: issue with issue_with_openings so the holder \
+             receives the openings"
+                .into(),
+        ));
+    }
+    Ok(vc)
+}
+
+/// [`build`], with each predicate claim present in the subject replaced by its commitment in
+/// `credentialSubject["weft:commitments"]`; the openings are `None` when nothing was committed.
+pub fn build_committed(
+    req: &IssueRequest,
+    cpt: &CptSchema,
+) -> Result<(Value, Option<HolderOpenings>), VcError> {
     check_issuer(&req.issuer)?;
     let subject = req
         .subject
@@ -302,7 +369,29 @@ pub fn build(req: &IssueRequest, cpt: &CptSchema) -> Result<Value, VcError> {
             ))
         }
     }
+    if subject.contains_key(COMMITMENTS_PROPERTY) {
+        return Err(VcError::Malformed(format!(
+            "credentialSubject must not carry {COMMITMENTS_PROPERTY}: the issuer makes them"
+        )));
+    }
     cpt.validate_claims(&req.subject)?;
+    let marked: Vec<&str> = cpt
+        .predicate_claims()
+        .iter()
+        .map(String::as_str)
+        .filter(|c| subject.contains_key(*c))
+        .collect();
+    let (subject, openings) = if marked.is_empty() {
+        (req.subject.clone(), None)
+    } else {
+        let (commitments, openings) = predicate::commit_claims(subject, &marked)?;
+        let mut subject = subject.clone();
+        for claim in &marked {
+            subject.remove(*claim);
+        }
+        subject.insert(COMMITMENTS_PROPERTY.into(), commitments);
+        (Value::Object(subject), Some(openings))
+    };
 
     let mut contexts = vec![Value::from(CONTEXT_V2)];
     contexts.extend(
@@ -330,7 +419,7 @@ pub fn build(req: &IssueRequest, cpt: &CptSchema) -> Result<Value, VcError> {
     if let Some(until) = req.valid_until {
         vc.insert("validUntil".into(), format_datetime(until).into());
     }
-    vc.insert("credentialSubject".into(), req.subject.clone());
+    vc.insert("credentialSubject".into(), subject);
     vc.insert(
         "credentialSchema".into(),
         serde_json::json!({
@@ -342,7 +431,7 @@ pub fn build(req: &IssueRequest, cpt: &CptSchema) -> Result<Value, VcError> {
     if let Some(status) = &req.status {
         vc.insert("credentialStatus".into(), status.clone());
     }
-    Ok(Value::Object(vc))
+    Ok((Value::Object(vc), openings))
 }
 
 /// Builds and signs: an `assertionMethod` proof by `verification_method` with `key`, created at
@@ -357,6 +446,33 @@ pub fn issue(
     let unsigned = build(req, cpt)?;
     let options = ProofOptions::assertion(verification_method, format_datetime(created));
     Ok(data_integrity::sign(&unsigned, &options, key)?)
+}
+
+/// A signed credential and, if it commits to predicate claims, the holder's openings (a secret
+/// for the holder: hand it over with [`HolderOpenings::to_wallet_string`], never log it).
+#[derive(Debug)]
+pub struct Issued {
+    /// The secured credential.
+    pub credential: Value,
+    /// The openings of `credentialSubject["weft:commitments"]`, if any.
+    pub openings: Option<HolderOpenings>,
+}
+
+/// Like [`issue`], but commits to the CPT's predicate claims ([`build_committed`]) and returns
+/// the openings with the credential.
+pub fn issue_with_openings(
+    req: &IssueRequest,
+    cpt: &CptSchema,
+    verification_method: &str,
+    key: &Keypair,
+    created: OffsetDateTime,
+) -> Result<Issued, VcError> {
+    let (unsigned, openings) = build_committed(req, cpt)?;
+    let options = ProofOptions::assertion(verification_method, format_datetime(created));
+    Ok(Issued {
+        credential: data_integrity::sign(&unsigned, &options, key)?,
+        openings,
+    })
 }
 
 fn check_issuer(issuer: &str) -> Result<(), VcError> {

@@ -22,6 +22,21 @@
 //! | `status` | `revoked`, `suspended`, `status_not_configured`, `status_unavailable` |
 //! | `evidence` | `not_anchored`, `evidence_not_configured`, `evidence_unavailable` |
 //!
+//! A `schema` failure of a credential carrying `weft:commitments` may also be
+//! `commitment_missing` (a required predicate claim is not committed) or `commitment_malformed`.
+//!
+//! # Checks of a presentation ([`verify_presentation`])
+//!
+//! `presentation_structure`, `presentation_key`, `presentation_signature`,
+//! `presentation_purpose`, `challenge`, `domain`, `presentation_expiry`, `holder_binding`,
+//! `credentials` (every enclosed credential, each with its own report), and `predicates`: each
+//! `weft:predicates` entry (see [`super::presentation`]) verifies against the commitment in the
+//! (signed) credential under the context of the presentation's signed challenge and domain, and
+//! each predicate the verifier requires ([`verify_presentation_requiring`]) is proven by an
+//! entry whose predicate implies it. Reasons: `predicate_invalid`,
+//! `predicate_commitment_missing`, `predicate_missing`; passed with `not_applicable` when the
+//! presentation has none and none is required.
+//!
 //! "Issuance time" is the proof's `created` (the time the key signed). A credential signed with a
 //! key after it was rotated out fails `key_not_valid_at_issuance`; one signed before still
 //! verifies. (A signer who back-dates `created` with a retired key is caught only by evidence
@@ -40,6 +55,7 @@ use time::{Duration, OffsetDateTime};
 use weft_chain::{Address, PublicKey};
 
 use super::data_integrity::{self, DataIntegrityError, VerifiedProof};
+use super::predicate::{self, Predicate, PredicateError, PredicateProof};
 use super::presentation;
 use super::vc::{self, CptRef, CptSchema, ParsedCredential};
 use crate::did::Did;
@@ -162,6 +178,8 @@ pub enum CheckName {
     HolderBinding,
     /// Every enclosed credential verified.
     Credentials,
+    /// The presentation's predicate proofs verify and cover what the verifier requires.
+    Predicates,
 }
 
 impl CheckName {
@@ -187,6 +205,7 @@ impl CheckName {
             CheckName::PresentationExpiry => "presentation_expiry",
             CheckName::HolderBinding => "holder_binding",
             CheckName::Credentials => "credentials",
+            CheckName::Predicates => "predicates",
         }
     }
 }
@@ -661,6 +680,12 @@ fn schema_check(
     }
     match schema.validate_claims(&parsed.subject) {
         Ok(()) => Check::pass(name),
+        Err(e @ vc::VcError::Commitments(PredicateError::MissingClaim(_))) => {
+            Check::fail(name, "commitment_missing", e.to_string())
+        }
+        Err(e @ vc::VcError::Commitments(_)) => {
+            Check::fail(name, "commitment_malformed", e.to_string())
+        }
         Err(e) => Check::fail(name, "schema_mismatch", e.to_string()),
     }
 }
@@ -717,13 +742,133 @@ fn ct_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
+/// A predicate the verifier requires a presentation to prove.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestedPredicate {
+    /// The claim.
+    pub claim: String,
+    /// What must be proven about it (a proof of a stronger predicate also satisfies it).
+    pub predicate: Predicate,
+}
+
 /// Verifies a presentation: its own proof (holder's `authentication` key, challenge, domain,
-/// expiry), holder binding, and every enclosed credential.
+/// expiry), holder binding, every enclosed credential, and its predicate proofs, if any.
 pub fn verify_presentation(
     vp: &Value,
     ledger: &impl CredentialLedger,
     opts: &VerifyOptions,
     expected: &PresentationExpectations,
+) -> VerificationReport {
+    verify_presentation_requiring(vp, ledger, opts, expected, &[])
+}
+
+/// One `weft:predicates` entry, parsed.
+fn parse_predicate_entry(e: &Value) -> Result<(usize, &str, Predicate, PredicateProof), String> {
+    let index = e
+        .get("credential")
+        .and_then(Value::as_u64)
+        .and_then(|i| usize::try_from(i).ok())
+        .ok_or("credential must be an index into verifiableCredential")?;
+    let claim = e
+        .get("claim")
+        .and_then(Value::as_str)
+        .ok_or("claim must be a string")?;
+    let p = Predicate::from_wire(e.get("predicate").unwrap_or(&Value::Null))
+        .map_err(|e| e.to_string())?;
+    let proof = PredicateProof::from_base64url(
+        e.get("proof")
+            .and_then(Value::as_str)
+            .ok_or("proof must be a base64url string")?,
+    )
+    .map_err(|e| e.to_string())?;
+    Ok((index, claim, p, proof))
+}
+
+/// The `predicates` check (see the module docs). `proof` is the presentation's verified proof.
+fn predicates_check(
+    vp: &Value,
+    credentials: &[Value],
+    proof: Option<&VerifiedProof>,
+    requested: &[RequestedPredicate],
+) -> Check {
+    let name = CheckName::Predicates;
+    let entries = vp.get(predicate::PRESENTATION_PROPERTY);
+    if entries.is_none() && requested.is_empty() {
+        return Check::skip(name, "not_applicable");
+    }
+    let Some(proof) = proof else {
+        return Check::not_evaluated(name);
+    };
+    let entries: &[Value] = match entries {
+        None => &[],
+        Some(Value::Array(items)) if items.len() <= predicate::MAX_PREDICATES => items,
+        Some(_) => {
+            return Check::fail(
+                name,
+                "predicate_invalid",
+                format!(
+                    "{} must be an array of at most {} entries",
+                    predicate::PRESENTATION_PROPERTY,
+                    predicate::MAX_PREDICATES
+                ),
+            )
+        }
+    };
+    let challenge = proof.challenge.as_deref().unwrap_or_default();
+    let domain = proof.domain.as_deref().unwrap_or_default();
+    let mut proven: Vec<(&str, Predicate)> = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        let invalid = |d: String| Check::fail(name, "predicate_invalid", format!("entry {i}: {d}"));
+        let (index, claim, p, zk) = match parse_predicate_entry(e) {
+            Ok(x) => x,
+            Err(d) => return invalid(d),
+        };
+        let Some(parsed) = credentials.get(index).and_then(|c| vc::parse(c).ok()) else {
+            return invalid(format!("credential {index} is missing or malformed"));
+        };
+        let Some(id) = parsed.id.as_deref() else {
+            return invalid(format!("credential {index} has no id to bind the proof to"));
+        };
+        let commitment = match predicate::subject_commitment(&parsed.subject, claim) {
+            Ok(c) => c,
+            Err(PredicateError::MissingClaim(_)) => {
+                return Check::fail(
+                    name,
+                    "predicate_commitment_missing",
+                    format!("entry {i}: credential {index} commits to no {claim:?}"),
+                )
+            }
+            Err(e) => return invalid(e.to_string()),
+        };
+        let context = predicate::predicate_context(challenge, domain, id, claim);
+        if let Err(e) = predicate::verify_predicate(&commitment, &p, &zk, &context) {
+            return invalid(format!("{claim} {p}: {e}"));
+        }
+        proven.push((claim, p));
+    }
+    for r in requested {
+        if !proven
+            .iter()
+            .any(|(c, p)| *c == r.claim && p.implies(&r.predicate))
+        {
+            return Check::fail(
+                name,
+                "predicate_missing",
+                format!("{} {} is not proven", r.claim, r.predicate),
+            );
+        }
+    }
+    Check::pass(name)
+}
+
+/// [`verify_presentation`], also requiring each of `requested` to be proven by a
+/// `weft:predicates` entry (check `predicates`, reason `predicate_missing`).
+pub fn verify_presentation_requiring(
+    vp: &Value,
+    ledger: &impl CredentialLedger,
+    opts: &VerifyOptions,
+    expected: &PresentationExpectations,
+    requested: &[RequestedPredicate],
 ) -> VerificationReport {
     use CheckName as N;
     let parsed = match presentation::parse(vp) {
@@ -744,6 +889,7 @@ pub fn verify_presentation(
                     N::PresentationExpiry,
                     N::HolderBinding,
                     N::Credentials,
+                    N::Predicates,
                 ]
                 .iter()
                 .map(|n| Check::not_evaluated(*n)),
@@ -882,6 +1028,12 @@ pub fn verify_presentation(
     } else {
         Check::fail(N::Credentials, "credential_invalid", failed.join("; "))
     });
+    checks.push(predicates_check(
+        vp,
+        &parsed.credentials,
+        proof.as_ref(),
+        requested,
+    ));
     VerificationReport::new(checks, credentials)
 }
 

@@ -6,10 +6,20 @@
 //!   which the caller's tenant custodies a current `assertionMethod` key (`options.key_id` picks
 //!   one; otherwise the tenant's keys are searched). `credentialSchema.id` must name a CPT
 //!   version (`urn:weft:cpt:<id>:<version>`); the claims are validated against it.
+//!   For a CPT with predicate claims (`x-weft-predicate`), those claims are committed in
+//!   `credentialSubject["weft:commitments"]` instead of given in plain, and the response adds
+//!   `holderOpenings` (`weft-openings-v1.…`, the holder's secret).
+//! - `POST /presentations/prove` (token with a signer role; VCALM holder service):
+//!   `{presentation: {holder, verifiableCredential}, options: {challenge, domain, key_id?,
+//!   predicates?: [{credential, claim, predicate, openings}]}}` → 201 `{verifiablePresentation}`
+//!   signed by a custodied current `authentication` key of the holder (a `did:weft` of this
+//!   chain), with a `weft:predicates` proof for each requested predicate.
 //! - `POST /credentials/verify`: `{verifiableCredential, options}` → 200 with the report when
 //!   verified, else 422 problem+json `verification_failed` carrying the same report members.
-//! - `POST /presentations/verify`: `{verifiablePresentation, options: {challenge, domain}}`; the
-//!   challenge must have been issued by `POST /challenges` and is consumed by its first use.
+//! - `POST /presentations/verify`: `{verifiablePresentation, options: {challenge, domain,
+//!   predicates?: [{claim, predicate}]}}`; the challenge must have been issued by
+//!   `POST /challenges` and is consumed by its first use; each listed predicate must be proven
+//!   (check `predicates`).
 //! - `POST /challenges`: a one-time challenge valid for [`crate::credentials::CHALLENGE_TTL`].
 //!
 //! Response of the verify endpoints: `verified`, `checks` (names of the passed checks),
@@ -30,8 +40,8 @@ use utoipa::{OpenApi, ToSchema};
 use weft_chain::{Keypair, PublicKey};
 use weft_did::credential::vc::{self, CptRef, IssueRequest, VcError};
 use weft_did::credential::verify::{
-    verify_credential, verify_presentation, CheckName, CredentialLedger, PresentationExpectations,
-    VerificationReport, VerifyOptions,
+    verify_credential, verify_presentation_requiring, CheckName, CredentialLedger,
+    PresentationExpectations, RequestedPredicate, VerificationReport, VerifyOptions,
 };
 use weft_did::{Did, Relationships};
 
@@ -279,8 +289,8 @@ pub async fn issue(
         Ok(t) if t < issued_at => t + time::Duration::seconds(1),
         _ => issued_at,
     };
-    let vc = match vc::issue(&request, &cpt, &method, &key, created) {
-        Ok(vc) => vc,
+    let (vc, openings) = match vc::issue_with_openings(&request, &cpt, &method, &key, created) {
+        Ok(issued) => (issued.credential, issued.openings),
         Err(e) => return Ok(vc_error(e)),
     };
     if let Some(entry) = allocated {
@@ -288,6 +298,10 @@ pub async fn issue(
         crate::credentials::status::record_issued(&state, &principal.tenant, id, &[entry]).await?;
     }
     let mut body = json!({ "verifiableCredential": vc });
+    if let Some(openings) = openings {
+        // The holder's secret: returned once, never logged or stored here.
+        body["holderOpenings"] = Value::String(openings.to_wallet_string().to_string());
+    }
     if anchor {
         let signer = crate::credentials::evidence::Signer {
             tenant: principal.tenant.clone(),
@@ -299,6 +313,181 @@ pub async fn issue(
         body["evidence"] = serde_json::to_value(receipt).map_err(ApiError::internal)?;
     }
     Ok(HttpResponse::Created().json(body))
+}
+
+/// `POST /presentations/prove` body (VCALM holder service). Its `Debug` omits `options`, which
+/// carries the holder's openings.
+#[derive(Deserialize, ToSchema)]
+pub struct ProveBody {
+    /// `{holder, verifiableCredential}`: the holder's DID and the credentials to present.
+    #[schema(value_type = Object)]
+    pub presentation: Value,
+    /// `challenge`, `domain` (both required), `key_id` (optional), `predicates`:
+    /// `[{credential, claim, predicate, openings}]` (optional).
+    #[schema(value_type = Object)]
+    pub options: Map<String, Value>,
+}
+
+impl std::fmt::Debug for ProveBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProveBody").finish_non_exhaustive()
+    }
+}
+
+/// One `options.predicates` entry of a prove request.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProvePredicate {
+    credential: usize,
+    claim: String,
+    predicate: Value,
+    openings: String,
+}
+
+fn prove_string<'a>(options: &'a Map<String, Value>, name: &str) -> Result<&'a str, ApiError> {
+    options
+        .get(name)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty() && s.len() <= 256)
+        .ok_or_else(|| ApiError::InvalidRequest(format!("options.{name} (a string) is required")))
+}
+
+/// Builds and signs a presentation with a custodied `authentication` key of the holder,
+/// proving the requested predicates over the credentials' commitments.
+#[utoipa::path(
+    post,
+    path = "/presentations/prove",
+    tag = "credentials",
+    request_body = ProveBody,
+    responses(
+        (status = 201, description = "`{verifiablePresentation}`"),
+        (status = 400, description = "malformed body, missing challenge or domain", body = crate::problem::Problem),
+        (status = 403, description = "the tenant holds no authentication key of the holder", body = crate::problem::Problem),
+        (status = 422, description = "`invalid_credential` (holder, credentials) or `predicate_invalid` (openings, unsatisfied predicate, no commitment)", body = crate::problem::Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn prove(
+    state: web::Data<ApiState>,
+    principal: Principal,
+    body: ApiJson<ProveBody>,
+) -> Result<HttpResponse, ApiError> {
+    use weft_did::credential::predicate::{HolderOpenings, Predicate, MAX_PREDICATES};
+    use weft_did::credential::presentation::{self, PredicateRequest, PresentRequest};
+    principal.require_any(&Role::SIGNERS)?;
+    let ProveBody {
+        presentation: vp,
+        options,
+    } = body.0;
+    let Some(vp) = vp.as_object() else {
+        return Err(ApiError::InvalidRequest(
+            "presentation must be a JSON object".into(),
+        ));
+    };
+    let challenge = prove_string(&options, "challenge")?.to_string();
+    let domain = prove_string(&options, "domain")?.to_string();
+    let key_id = match options.get("key_id") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(k)) => Some(k.as_str()),
+        Some(_) => {
+            return Err(ApiError::InvalidRequest(
+                "options.key_id must be a string".into(),
+            ))
+        }
+    };
+    let requests: Vec<ProvePredicate> = match options.get("predicates") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) if items.len() <= MAX_PREDICATES => items
+            .iter()
+            .map(|v| serde_json::from_value(v.clone()))
+            .collect::<Result<_, _>>()
+            .map_err(|_| {
+                ApiError::InvalidRequest(
+                    "options.predicates entries are {credential, claim, predicate, openings}"
+                        .into(),
+                )
+            })?,
+        Some(_) => {
+            return Err(ApiError::InvalidRequest(format!(
+                "options.predicates must be an array of at most {MAX_PREDICATES} entries"
+            )))
+        }
+    };
+    let Some(holder) = vp.get("holder").and_then(Value::as_str) else {
+        return Err(ApiError::InvalidRequest(
+            "presentation.holder (a DID) is required".into(),
+        ));
+    };
+    let credentials = match vp.get("verifiableCredential") {
+        Some(v @ Value::Object(_)) => vec![v.clone()],
+        Some(Value::Array(items)) if items.iter().all(Value::is_object) => items.clone(),
+        _ => {
+            return Err(ApiError::InvalidRequest(
+                "presentation.verifiableCredential must hold credential objects".into(),
+            ))
+        }
+    };
+    let svc = state.credentials.clone();
+    let address = match Did::parse(holder) {
+        Ok(Did::Weft { chain_id, address }) if chain_id == svc.ledger.chain_id() => address,
+        _ => {
+            return Ok(unprocessable(format!(
+                "holder {holder:?} is not a did:weft of this chain"
+            )))
+        }
+    };
+    let mut parsed = Vec::with_capacity(requests.len());
+    for (i, r) in requests.iter().enumerate() {
+        let bad = |e: weft_did::credential::predicate::PredicateError| {
+            ApiError::InvalidRequest(format!("options.predicates[{i}]: {e}"))
+        };
+        let predicate = Predicate::from_wire(&r.predicate).map_err(bad)?;
+        let openings = HolderOpenings::from_wallet_string(&r.openings).map_err(bad)?;
+        parsed.push((predicate, openings));
+    }
+    let (key, fragment, _) = custodied_key(
+        &state,
+        &principal,
+        holder,
+        address,
+        key_id,
+        Relationships::AUTHENTICATION,
+    )
+    .await?;
+    let created = now();
+    let request = PresentRequest {
+        id: None,
+        holder: holder.to_string(),
+        credentials,
+        challenge,
+        domain,
+        created,
+        expires: created + time::Duration::minutes(5),
+    };
+    let method = format!("{holder}#{fragment}");
+    // Proving is CPU-bound: off the async workers.
+    let result = web::block(move || {
+        let predicates: Vec<PredicateRequest<'_>> = requests
+            .iter()
+            .zip(&parsed)
+            .map(|(r, (predicate, openings))| PredicateRequest {
+                credential: r.credential,
+                claim: &r.claim,
+                predicate: *predicate,
+                openings,
+            })
+            .collect();
+        presentation::present_with_predicates(&request, &predicates, &method, &key)
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    match result {
+        Ok(vp) => Ok(HttpResponse::Created().json(json!({ "verifiablePresentation": vp }))),
+        Err(VcError::Commitments(e)) => {
+            Ok(ApiError::typed("predicate_invalid", e.to_string()).error_response())
+        }
+        Err(e) => Ok(vc_error(e)),
+    }
 }
 
 /// `options.status` of an issuance: `true` or `"revocation"` (a revocation entry),
@@ -326,6 +515,27 @@ async fn issuer_key(
     address: weft_chain::Address,
     options: &Option<Map<String, Value>>,
 ) -> Result<(Keypair, String, String), ApiError> {
+    custodied_key(
+        state,
+        principal,
+        issuer,
+        address,
+        opt_str(options, "key_id"),
+        Relationships::ASSERTION_METHOD,
+    )
+    .await
+}
+
+/// A key the tenant custodies that is, now, a key of `did` with `relationship`: (key, fragment,
+/// key id).
+async fn custodied_key(
+    state: &ApiState,
+    principal: &Principal,
+    issuer: &str,
+    address: weft_chain::Address,
+    key_id: Option<&str>,
+    relationship: u8,
+) -> Result<(Keypair, String, String), ApiError> {
     let ledger = state.credentials.ledger.inner();
     let now_ms = u64::try_from(now().unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
     let version = ledger
@@ -340,10 +550,10 @@ async fn issuer_key(
         doc.state
             .keys
             .iter()
-            .find(|k| k.public_key == *pk && k.relationships.has(Relationships::ASSERTION_METHOD))
+            .find(|k| k.public_key == *pk && k.relationships.has(relationship))
             .map(|k| k.fragment.clone())
     };
-    let sealed = match opt_str(options, "key_id") {
+    let sealed = match key_id {
         Some(key_id) => {
             crate::auth::validate_id("key_id", key_id)?;
             vec![state
@@ -363,8 +573,13 @@ async fn issuer_key(
             return Ok((key, fragment, s.key_id));
         }
     }
+    let what = if relationship == Relationships::AUTHENTICATION {
+        "authentication"
+    } else {
+        "assertionMethod"
+    };
     Err(ApiError::Forbidden(format!(
-        "this tenant custodies no current assertionMethod key of {issuer}"
+        "this tenant custodies no current {what} key of {issuer}"
     )))
 }
 
@@ -558,9 +773,43 @@ pub async fn verify_vp(
             ))
         }
     };
-    let report =
-        check_presentation(&state, verifiable_presentation, challenge, domain, options).await?;
+    let requested = requested_predicates(&options)?;
+    let report = check_presentation(
+        &state,
+        verifiable_presentation,
+        challenge,
+        domain,
+        options,
+        requested,
+    )
+    .await?;
     Ok(report_response(&report))
+}
+
+/// `options.predicates` of a verification: `[{claim, predicate}]` the presentation must prove.
+fn requested_predicates(options: &Map<String, Value>) -> Result<Vec<RequestedPredicate>, ApiError> {
+    use weft_did::credential::predicate::{Predicate, MAX_PREDICATES};
+    let bad = || {
+        ApiError::InvalidRequest(format!(
+            "options.predicates must be at most {MAX_PREDICATES} {{claim, predicate}} objects"
+        ))
+    };
+    match options.get("predicates") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) if items.len() <= MAX_PREDICATES => items
+            .iter()
+            .map(|item| {
+                let claim = item.get("claim").and_then(Value::as_str).ok_or_else(bad)?;
+                let predicate = Predicate::from_wire(item.get("predicate").unwrap_or(&Value::Null))
+                    .map_err(|e| ApiError::InvalidRequest(format!("options.predicates: {e}")))?;
+                Ok(RequestedPredicate {
+                    claim: claim.to_string(),
+                    predicate,
+                })
+            })
+            .collect(),
+        Some(_) => Err(bad()),
+    }
 }
 
 /// Verifies `vp` against this server's one-time `challenge` (consumed here) and `domain`.
@@ -570,6 +819,7 @@ async fn check_presentation(
     challenge: String,
     domain: Option<String>,
     options: Map<String, Value>,
+    requested: Vec<RequestedPredicate>,
 ) -> Result<VerificationReport, ApiError> {
     let opts = verify_options(&Some(options))?;
     let svc = state.credentials.clone();
@@ -580,7 +830,13 @@ async fn check_presentation(
         max_age: time::Duration::minutes(5),
     };
     let mut report = web::block(move || {
-        verify_presentation(&verifiable_presentation, &svc.ledger, &opts, &expected)
+        verify_presentation_requiring(
+            &verifiable_presentation,
+            &svc.ledger,
+            &opts,
+            &expected,
+            &requested,
+        )
     })
     .await
     .map_err(ApiError::internal)?;
@@ -655,6 +911,7 @@ pub async fn answer_request(
         challenge.clone(),
         domain,
         Map::new(),
+        Vec::new(),
     )
     .await?;
     let answer = json!({ "holder": holder, "report": report });
@@ -717,6 +974,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/credentials/issue").route(web::post().to(issue)))
         .service(resource("/credentials/verify").route(web::post().to(verify)))
         .service(resource("/presentations/verify").route(web::post().to(verify_vp)))
+        .service(resource("/presentations/prove").route(web::post().to(prove)))
         .service(resource("/challenges").route(web::post().to(challenge)))
         .service(
             resource("/presentation-responses/{challenge}")
@@ -737,14 +995,15 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
     cfg.service(observed("/credentials/issue").route(web::post().to(issue)))
         .service(observed("/credentials/verify").route(web::post().to(verify)))
         .service(observed("/presentations/verify").route(web::post().to(verify_vp)))
+        .service(observed("/presentations/prove").route(web::post().to(prove)))
         .service(observed("/challenges").route(web::post().to(challenge)));
 }
 
 /// This part's OpenAPI paths.
 #[derive(Debug, OpenApi)]
 #[openapi(
-    paths(issue, verify, verify_vp, challenge, answer_request, collect_answer),
-    components(schemas(AnswerBody)),
+    paths(issue, verify, verify_vp, prove, challenge, answer_request, collect_answer),
+    components(schemas(AnswerBody, ProveBody)),
     tags((name = "credentials", description = "Verifiable credentials: issue, verify, presentations (VCALM), status lists, evidence, QR envelopes, SD-JWT, predicate proofs"))
 )]
 pub struct Doc;
