@@ -1,6 +1,8 @@
 //! The Verify page in headless Chromium (`tests/browser/verify.mjs`, Playwright): a holder's QR
 //! code image is uploaded and shows as verified; the same QR text with one character changed is
-//! refused. Screenshots land in `target/browser/`.
+//! refused; a third QR code is scanned through the page's camera path (Chromium's fake camera
+//! playing a Y4M video made here from the QR image: frames go to the server's decoder) and shows
+//! as verified. Screenshots land in `target/browser/`.
 //!
 //! Needs Node.js, Chromium (`/usr/bin/chromium` or `WEFT_CHROMIUM`) and
 //! `tests/browser/node_modules` (`npm ci` there). Outside CI a missing piece skips the test with
@@ -43,6 +45,32 @@ fn one_character_changed(text: &str) -> String {
     chars.into_iter().collect()
 }
 
+/// A Y4M video (4:2:0, 10 fps, `frames` identical frames) of `png` in grey on a white margin:
+/// what Chromium's `--use-file-for-fake-video-capture` plays as the camera.
+fn y4m_of_png(png: &[u8], frames: usize) -> Vec<u8> {
+    let grey = image::load_from_memory(png).unwrap().to_luma8();
+    let margin = 32u32;
+    // 4:2:0 needs even dimensions.
+    let even = |n: u32| n + n % 2;
+    let (w, h) = (
+        even(grey.width() + 2 * margin),
+        even(grey.height() + 2 * margin),
+    );
+    let mut luma = vec![255u8; (w * h) as usize];
+    for (x, y, p) in grey.enumerate_pixels() {
+        luma[((y + margin) * w + x + margin) as usize] = p.0[0];
+    }
+    let chroma = vec![128u8; (w / 2 * h / 2) as usize];
+    let mut out = format!("YUV4MPEG2 W{w} H{h} F10:1 Ip A1:1 C420jpeg\n").into_bytes();
+    for _ in 0..frames {
+        out.extend_from_slice(b"FRAME\n");
+        out.extend_from_slice(&luma);
+        out.extend_from_slice(&chroma);
+        out.extend_from_slice(&chroma);
+    }
+    out
+}
+
 #[actix_web::test]
 async fn a_qr_image_uploaded_on_the_verify_page_shows_the_verified_result() {
     let chromium = PathBuf::from(
@@ -75,6 +103,13 @@ async fn a_qr_image_uploaded_on_the_verify_page_shows_the_verified_result() {
     assert_ne!(changed, text);
     let tampered = dir.path().join("tampered.png");
     std::fs::write(&tampered, weft_did::qr::render_png(&changed).unwrap()).unwrap();
+    // A third QR code for the camera, as a video.
+    let (png, _) = p
+        .holder_qr(&issued.holder, &issued.credential)
+        .await
+        .unwrap();
+    let video = dir.path().join("qr.y4m");
+    std::fs::write(&video, y4m_of_png(&png, 10)).unwrap();
 
     let shots = workspace().join("target/browser");
     let script = workspace().join("tests/browser/verify.mjs");
@@ -88,6 +123,7 @@ async fn a_qr_image_uploaded_on_the_verify_page_shows_the_verified_result() {
             .env("WEFT_TOKEN", token)
             .env("WEFT_QR_PNG", &good)
             .env("WEFT_QR_TAMPERED_PNG", &tampered)
+            .env("WEFT_QR_Y4M", &video)
             .env("WEFT_CHROMIUM", &chromium)
             .env("WEFT_SCREENSHOTS", &shots)
             .output()
@@ -106,4 +142,5 @@ async fn a_qr_image_uploaded_on_the_verify_page_shows_the_verified_result() {
     );
     assert!(out.contains("the uploaded QR code verified"), "{out}");
     assert!(out.contains("is refused"), "{out}");
+    assert!(out.contains("the camera scan verified"), "{out}");
 }
