@@ -560,7 +560,9 @@ async fn sd_jwt_did_weft_issuer() {
 
     // An authentication-only key is not an assertion key.
     let auth = issue("k-auth", format!("{did}#key-2"), did.clone()).await;
-    let p = present_and_verify(auth).await.problem(422, "sd_jwt_invalid");
+    let p = present_and_verify(auth)
+        .await
+        .problem(422, "sd_jwt_invalid");
     assert!(
         p["detail"]
             .as_str()
@@ -581,7 +583,7 @@ async fn sd_jwt_did_weft_issuer() {
         .problem(422, "sd_jwt_invalid");
 
     // Rotate key-1 away (in a later second than `good`'s iat), then sign with the old key.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    actix_web::rt::time::sleep(Duration::from_millis(1100)).await;
     api.post(
         &format!("/api/v1/dids/{did}/update"),
         &issuer_token,
@@ -590,9 +592,11 @@ async fn sd_jwt_did_weft_issuer() {
     )
     .await
     .ok(200);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    actix_web::rt::time::sleep(Duration::from_millis(1100)).await;
     let late = issue("k1", format!("{did}#key-1"), did.clone()).await;
-    let p = present_and_verify(late).await.problem(422, "sd_jwt_invalid");
+    let p = present_and_verify(late)
+        .await
+        .problem(422, "sd_jwt_invalid");
     assert!(
         p["detail"]
             .as_str()

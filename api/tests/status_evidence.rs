@@ -402,7 +402,11 @@ async fn status_lists_allocate_revoke_suspend_and_serve() {
     let list_id = st::list_of_url(&e3.list_credential).unwrap();
     let reply = api
         .get(
-            &format!("/status-lists/{}/proof?index={}", hex::encode(list_id.0), e3.index),
+            &format!(
+                "/status-lists/{}/proof?index={}",
+                hex::encode(list_id.0),
+                e3.index
+            ),
             None,
         )
         .await;
@@ -435,15 +439,22 @@ async fn status_lists_allocate_revoke_suspend_and_serve() {
     );
     // Index out of range: 400; unknown list: 404.
     api.get(
-        &format!("/status-lists/{}/proof?index={}", hex::encode(list_id.0), u64::MAX),
+        &format!(
+            "/status-lists/{}/proof?index={}",
+            hex::encode(list_id.0),
+            u64::MAX
+        ),
         None,
     )
     .await
     .problem(400, "invalid_request");
     assert_eq!(
-        api.get(&format!("/status-lists/{}/proof?index=0", "00".repeat(32)), None)
-            .await
-            .status,
+        api.get(
+            &format!("/status-lists/{}/proof?index=0", "00".repeat(32)),
+            None
+        )
+        .await
+        .status,
         404
     );
     // Unknown list: 404 on both endpoints.

@@ -199,7 +199,9 @@ pub fn verify(
             .map_err(|e| StatusProofError::Malformed(format!("list metadata: {e}")))?,
     };
     if meta.id != *list {
-        return Err(StatusProofError::Malformed("list metadata of another id".into()));
+        return Err(StatusProofError::Malformed(
+            "list metadata of another id".into(),
+        ));
     }
     if entry.index >= meta.length {
         return Err(StatusError::OutOfRange {

@@ -62,7 +62,12 @@ impl Env {
             .unwrap()
             .unwrap();
         let receipt = self.node.receipt(&hash).unwrap().unwrap();
-        assert_eq!(receipt.status, ReceiptStatus::Success, "{:?}", receipt.error);
+        assert_eq!(
+            receipt.status,
+            ReceiptStatus::Success,
+            "{:?}",
+            receipt.error
+        );
         receipt
             .events
             .into_iter()
@@ -98,7 +103,11 @@ impl Env {
         let h = meta.height;
         let chunk = self
             .node
-            .state_proof(status::NAME, &status::chunk_key(&list, chunk_number), Some(h))
+            .state_proof(
+                status::NAME,
+                &status::chunk_key(&list, chunk_number),
+                Some(h),
+            )
             .unwrap();
         let block = self.node.block_by_number(h).unwrap().unwrap();
         StatusProof {
@@ -273,8 +282,10 @@ fn tampered_bundles_are_refused() {
     );
     // Insufficient power: the honest signer holds 1 of 3 of a larger trusted set.
     let mut big = policy.clone();
-    big.validators.push((Keypair::from_seed(&[9; 32]).public_key(), 1));
-    big.validators.push((Keypair::from_seed(&[8; 32]).public_key(), 1));
+    big.validators
+        .push((Keypair::from_seed(&[9; 32]).public_key(), 1));
+    big.validators
+        .push((Keypair::from_seed(&[8; 32]).public_key(), 1));
     assert_eq!(
         status_proof::verify(&e, &list, &honest, &big),
         Err(StatusProofError::BadCertificate)

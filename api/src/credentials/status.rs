@@ -615,7 +615,7 @@ pub fn status_proven_on(
     let policy = ProofPolicy {
         chain_id: node.chain_id().to_string(),
         validators,
-        now_ms: now_ms(),
+        now_ms: u64::try_from(now_ms()).unwrap_or(0),
         max_age_ms: None,
     };
     Ok(status_proof::verify(&entry, &list, &bundle, &policy)?)

@@ -744,7 +744,11 @@ fn proven_status_check(ledger: &impl CredentialLedger, parsed: &ParsedCredential
             Ok(p) => match p.outcome {
                 StatusOutcome::Valid => heights.push(p.height),
                 StatusOutcome::Revoked => {
-                    return Check::fail(name, "revoked", format!("state proof at height {}", p.height))
+                    return Check::fail(
+                        name,
+                        "revoked",
+                        format!("state proof at height {}", p.height),
+                    )
                 }
                 StatusOutcome::Suspended => {
                     return Check::fail(

@@ -330,7 +330,13 @@ pub fn configure_root(cfg: &mut web::ServiceConfig, limit: crate::problem::BodyL
 /// This part's OpenAPI paths.
 #[derive(Debug, OpenApi)]
 #[openapi(
-    paths(create_list, get_list, status_list_credential, status_list_proof, update_status),
+    paths(
+        create_list,
+        get_list,
+        status_list_credential,
+        status_list_proof,
+        update_status
+    ),
     components(schemas(CreateList, ListInfo, UpdateStatus, StatusItem, StatusChanged))
 )]
 pub struct Doc;
