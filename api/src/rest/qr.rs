@@ -526,9 +526,9 @@ const SD_IAT_LEEWAY: i64 = 30;
 
 /// The issuer key of an SD-JWT whose header names `kid`: a `did:key` method directly; a
 /// `did:weft` method (of this chain) must belong to the DID in `iss` and have been an
-/// `assertionMethod` key in the version in force at (the end of the second) `iat` (a key rotated
-/// out before `iat` is refused). `iss` and `iat` are read unverified; the signature check that follows with the
-/// returned key authenticates them.
+/// `assertionMethod` key in the version in force at (the end of the second) `iat` (a key
+/// rotated out before `iat` is refused). `iss` and `iat` are read unverified; the signature
+/// check that follows with the returned key authenticates them.
 fn sd_issuer_key(
     ledger: &impl CredentialLedger,
     kid: &str,
