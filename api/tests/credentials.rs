@@ -300,6 +300,38 @@ async fn issue_verify_tamper_and_presentation_challenges() {
         .await
         .ok(200);
     assert_eq!(r["verified"], true, "{r}");
+    // The same, with the status bit read through a state proof against the certified header.
+    let r = api
+        .post(
+            "/credentials/verify",
+            None,
+            json!({"verifiableCredential": vc2, "options": {"statusProof": true}}),
+        )
+        .await
+        .ok(200);
+    assert_eq!(r["verified"], true, "{r}");
+    let status_check = r["report"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "status")
+        .unwrap()
+        .clone();
+    assert!(
+        status_check["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("state proof at height "),
+        "{status_check}"
+    );
+    // statusProof must be a boolean.
+    api.post(
+        "/credentials/verify",
+        None,
+        json!({"verifiableCredential": vc2, "options": {"statusProof": "yes"}}),
+    )
+    .await
+    .problem(400, "invalid_request");
     // Revoked by its issuer: the status check fails with `revoked`.
     api.post(
         "/credentials/status",
@@ -318,6 +350,21 @@ async fn issue_verify_tamper_and_presentation_challenges() {
         .await
         .problem(422, "verification_failed");
     assert_eq!(failed_check(&p, "status")["reason"], "revoked");
+    // Proven: revoked too, at the proved height.
+    let p = api
+        .post(
+            "/credentials/verify",
+            None,
+            json!({"verifiableCredential": vc2, "options": {"statusProof": true}}),
+        )
+        .await
+        .problem(422, "verification_failed");
+    let check = failed_check(&p, "status");
+    assert_eq!(check["reason"], "revoked");
+    assert!(check["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("state proof at height "));
     // Evidence asked of a credential never anchored fails `not_anchored`.
     let p = api
         .post(

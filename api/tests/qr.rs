@@ -479,3 +479,131 @@ fn cli_encode_and_decode() {
         "{o:?}"
     );
 }
+
+/// An SD-JWT whose issuer is a `did:weft`: the `kid` is resolved through the chain's DID
+/// registry at `iat`. A key without `assertionMethod`, a `kid` of another DID than `iss`, and a
+/// key used after it was rotated out are refused; a presentation signed before the rotation
+/// still verifies.
+#[actix_web::test]
+async fn sd_jwt_did_weft_issuer() {
+    let api = Api::start().await;
+    let (issuer_token, _) = api.tenant("weft-co", "k1").await;
+    let (holder_token, holder_did) = api.tenant("holder-co", "hk").await;
+    let did = api
+        .post("/api/v1/dids", &issuer_token, json!({"key_id": "k1"}))
+        .await
+        .ok(201)["did"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(did.starts_with("did:weft:"));
+    // key-2: authentication only (not an assertion key).
+    api.post(
+        &format!("/api/v1/dids/{did}/update"),
+        &issuer_token,
+        json!({"key_id": "k1", "operations": [
+            {"op": "add_key", "new_key_id": "k-auth", "relationships": ["authentication"]}]}),
+    )
+    .await
+    .ok(200);
+
+    let issue = |key_id: &'static str, kid: String, iss: String| {
+        let api = &api;
+        let issuer_token = issuer_token.clone();
+        let holder_did = holder_did.clone();
+        async move {
+            api.post(
+                "/api/v1/sd-jwt/issue",
+                &issuer_token,
+                json!({"key_id": key_id, "issuer": iss, "kid": kid,
+                       "claims": {"age_over_18": true, "name": "Ada"},
+                       "disclosable": ["age_over_18", "name"], "holder": holder_did}),
+            )
+            .await
+            .ok(200)["sd_jwt"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let present_and_verify = |sd: String| {
+        let api = &api;
+        let holder_token = holder_token.clone();
+        async move {
+            let p = api
+                .post(
+                    "/api/v1/sd-jwt/present",
+                    &holder_token,
+                    json!({"key_id": "hk", "sd_jwt": sd, "disclose": ["age_over_18"],
+                           "nonce": "n-1", "aud": "https://verifier.example"}),
+                )
+                .await
+                .ok(200)["sd_jwt"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            api.post(
+                "/api/v1/sd-jwt/verify",
+                &holder_token,
+                json!({"presentation": p, "nonce": "n-1", "aud": "https://verifier.example"}),
+            )
+            .await
+        }
+    };
+
+    // The assertion key verifies.
+    let good = issue("k1", format!("{did}#key-1"), did.clone()).await;
+    let v = present_and_verify(good.clone()).await.ok(200);
+    assert_eq!(v["kid"], format!("{did}#key-1"));
+    assert_eq!(v["claims"]["age_over_18"], true);
+    assert_eq!(v["claims"]["iss"], did.as_str());
+
+    // An authentication-only key is not an assertion key.
+    let auth = issue("k-auth", format!("{did}#key-2"), did.clone()).await;
+    let p = present_and_verify(auth)
+        .await
+        .problem(422, "sd_jwt_invalid");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("key_not_valid_at_issuance"),
+        "{p}"
+    );
+    // A kid of this DID under another iss.
+    let other_iss = issue("k1", format!("{did}#key-1"), "did:weft:other:0x00".into()).await;
+    let p = present_and_verify(other_iss)
+        .await
+        .problem(422, "sd_jwt_invalid");
+    assert!(p["detail"].as_str().unwrap().contains("iss"), "{p}");
+    // A fragment the document never had.
+    let missing = issue("k1", format!("{did}#key-9"), did.clone()).await;
+    present_and_verify(missing)
+        .await
+        .problem(422, "sd_jwt_invalid");
+
+    // Rotate key-1 away (in a later second than `good`'s iat), then sign with the old key.
+    actix_web::rt::time::sleep(Duration::from_millis(1100)).await;
+    api.post(
+        &format!("/api/v1/dids/{did}/update"),
+        &issuer_token,
+        json!({"key_id": "k1", "operations": [
+            {"op": "rotate_key", "fragment": "key-1", "new_key_id": "k3"}]}),
+    )
+    .await
+    .ok(200);
+    actix_web::rt::time::sleep(Duration::from_millis(1100)).await;
+    let late = issue("k1", format!("{did}#key-1"), did.clone()).await;
+    let p = present_and_verify(late)
+        .await
+        .problem(422, "sd_jwt_invalid");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("key_not_valid_at_issuance"),
+        "{p}"
+    );
+    // Signed before the rotation: still valid.
+    present_and_verify(good).await.ok(200);
+}

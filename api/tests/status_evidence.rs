@@ -386,6 +386,77 @@ async fn status_lists_allocate_revoke_suspend_and_serve() {
         st::status_outcome(state, &elsewhere),
         Err(st::StatusCheckError::UnknownList(_))
     ));
+    // The proof path: the same answers through a verified state proof.
+    let proven = st::status_proven_on(&state.node, &entries[3]).unwrap();
+    assert_eq!(proven.outcome, StatusOutcome::Revoked);
+    assert_eq!(proven.height, state.node.height());
+    assert_eq!(
+        st::status_proven_on(&state.node, &entries[5])
+            .unwrap()
+            .outcome,
+        StatusOutcome::Valid
+    );
+    // The served bundle verifies with the did library against the committing validator set;
+    // a flipped bit in the served chunk is refused.
+    let e3 = StatusEntry::parse(&entries[3]).unwrap();
+    let list_id = st::list_of_url(&e3.list_credential).unwrap();
+    let reply = api
+        .get(
+            &format!(
+                "/status-lists/{}/proof?index={}",
+                hex::encode(list_id.0),
+                e3.index
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let bundle: weft_did::status_proof::StatusProof = serde_json::from_str(&reply.text).unwrap();
+    let policy = weft_did::status_proof::ProofPolicy {
+        chain_id: state.node.chain_id().to_string(),
+        validators: state
+            .node
+            .validators(Some(bundle.header.height - 1))
+            .unwrap()
+            .into_iter()
+            .map(|v| (v.public_key, v.power))
+            .collect(),
+        now_ms: bundle.header.timestamp_ms,
+        max_age_ms: Some(60_000),
+    };
+    assert_eq!(
+        weft_did::status_proof::verify(&e3, &list_id, &bundle, &policy)
+            .unwrap()
+            .outcome,
+        StatusOutcome::Revoked
+    );
+    let mut flipped = bundle.clone();
+    let (_, local) = weft_did::status::chunk_of(e3.index);
+    flipped.chunk.value.as_mut().unwrap()[(local / 8) as usize] ^= 0x80 >> (local % 8);
+    assert_eq!(
+        weft_did::status_proof::verify(&e3, &list_id, &flipped, &policy),
+        Err(weft_did::status_proof::StatusProofError::ProofMismatch)
+    );
+    // Index out of range: 400; unknown list: 404.
+    api.get(
+        &format!(
+            "/status-lists/{}/proof?index={}",
+            hex::encode(list_id.0),
+            u64::MAX
+        ),
+        None,
+    )
+    .await
+    .problem(400, "invalid_request");
+    assert_eq!(
+        api.get(
+            &format!("/status-lists/{}/proof?index=0", "00".repeat(32)),
+            None
+        )
+        .await
+        .status,
+        404
+    );
     // Unknown list: 404 on both endpoints.
     let zero = "00".repeat(32);
     assert_eq!(

@@ -22,6 +22,7 @@
 //! - [`status`]: the `status` module (Bitstring Status Lists on chain, owner-only writes,
 //!   revocation final) and the list encoding, entries and checks. [`evidence`]: the `evidence`
 //!   module (Merkle roots of credential-hash batches, signer-only revocation) and the tree.
+//!   [`status_proof`]: a status bit proved against a certified header (light verification).
 //! - [`credential`]: verifiable credentials: Data Integrity `eddsa-jcs-2022` proofs
 //!   ([`credential::data_integrity`]), VC 2.0 issuance and parsing ([`credential::vc`]),
 //!   presentations ([`credential::presentation`]) and the verifier with its per-check report and
@@ -46,6 +47,7 @@ pub mod qr;
 pub mod registry;
 pub mod resolution;
 pub mod status;
+pub mod status_proof;
 
 use std::sync::Arc;
 

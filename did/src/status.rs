@@ -239,11 +239,28 @@ pub fn list_id(owner: &Address, seq: u64) -> Hash {
 fn seq_key(owner: &Address) -> Vec<u8> {
     [b"n/".as_slice(), &owner.0].concat()
 }
-fn meta_key(list: &Hash) -> Vec<u8> {
+/// The state key of a list's metadata (`l/<id>`).
+pub fn meta_key(list: &Hash) -> Vec<u8> {
     [b"l/".as_slice(), &list.0].concat()
 }
-fn chunk_key(list: &Hash, chunk: u32) -> Vec<u8> {
+/// The state key of a list's chunk (`c/<id><chunk u32 BE>`).
+pub fn chunk_key(list: &Hash, chunk: u32) -> Vec<u8> {
     [b"c/".as_slice(), &list.0, &chunk.to_be_bytes()].concat()
+}
+
+/// The chunk holding bit `index` and the bit's index within that chunk.
+pub fn chunk_of(index: u64) -> (u32, u64) {
+    let per_chunk = CHUNK_BYTES as u64 * 8;
+    // index < MAX_LENGTH in every list, so the chunk number fits; saturate otherwise.
+    let chunk = u32::try_from(index / per_chunk).unwrap_or(u32::MAX);
+    (chunk, index % per_chunk)
+}
+
+/// The stored length in bytes of chunk `chunk` of a list of `length` bits (0 if beyond).
+pub fn chunk_len(length: u64, chunk: u32) -> usize {
+    let total = length / 8;
+    let start = u64::from(chunk) * CHUNK_BYTES as u64;
+    total.saturating_sub(start).min(CHUNK_BYTES as u64) as usize
 }
 
 fn stored<T: BorshDeserialize>(bytes: &[u8]) -> Result<T, ModuleError> {

@@ -1,9 +1,11 @@
 // Browser test of the Verify page: upload a credential's QR code image, see the verified result;
-// upload a QR code whose text differs in one character, see it refused.
+// upload a QR code whose text differs in one character, see it refused; scan a QR code with the
+// camera (Chromium's fake camera playing a video of it), see the verified result.
 //
 // Environment: WEFT_URL (base URL), WEFT_TOKEN (a token), WEFT_QR_PNG (a holder's QR code),
-// WEFT_QR_TAMPERED_PNG (the same QR text with one character changed), WEFT_CHROMIUM,
-// WEFT_SCREENSHOTS. Every step prints what it checked; any failure exits non-zero.
+// WEFT_QR_TAMPERED_PNG (the same QR text with one character changed), WEFT_QR_Y4M (optional: a
+// Y4M video of another holder QR code, for the camera), WEFT_CHROMIUM, WEFT_SCREENSHOTS. Every
+// step prints what it checked; any failure exits non-zero.
 
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -19,15 +21,21 @@ const token = env("WEFT_TOKEN");
 const png = env("WEFT_QR_PNG");
 const tampered = env("WEFT_QR_TAMPERED_PNG");
 const shots = env("WEFT_SCREENSHOTS");
+const video = process.env.WEFT_QR_Y4M || "";
 mkdirSync(shots, { recursive: true });
 
 const step = (what) => console.log(`ok: ${what}`);
 const fail = (what) => { throw new Error(what); };
 
+// The fake camera plays WEFT_QR_Y4M; the fake UI grants the camera permission.
+const cameraArgs = video
+  ? ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+     `--use-file-for-fake-video-capture=${video}`]
+  : [];
 const browser = await chromium.launch({
   executablePath: process.env.WEFT_CHROMIUM || "/usr/bin/chromium",
   headless: true,
-  args: ["--no-sandbox", "--disable-dev-shm-usage"],
+  args: ["--no-sandbox", "--disable-dev-shm-usage", ...cameraArgs],
 });
 const problems = [];
 try {
@@ -78,6 +86,23 @@ try {
   }
   step(`a QR code with one changed character is refused: "${(await page.locator("#api-result").textContent()).slice(0, 120)}"`);
   await page.screenshot({ path: join(shots, "verify-tampered.png"), fullPage: true });
+
+  if (video) {
+    // Camera: frames of the video go to the server's decoder until one reads.
+    await page.goto(base + "/verify");
+    await page.click("#camera-start");
+    await page.waitForFunction(() => {
+      const v = document.getElementById("verdict");
+      return v && (v.dataset.verified === "true" || v.dataset.verified === "false");
+    }, null, { timeout: 60_000 });
+    const scanned = page.locator("#verdict");
+    if ((await scanned.getAttribute("data-verified")) !== "true" || (await scanned.textContent()) !== "Verified") {
+      fail(`the camera scan did not verify: ${await scanned.textContent()} ${await page.locator("#checks tbody").textContent()}`);
+    }
+    if (!(await page.locator("#camera").isHidden())) fail("the camera kept running after a successful scan");
+    step(`the camera scan verified: ${await page.locator("#checks tbody tr").count()} checks (${await page.locator("#verify-subject").textContent()})`);
+    await page.screenshot({ path: join(shots, "verify-camera.png"), fullPage: true });
+  }
 
   if (problems.length) fail(problems.join("\n"));
   step("no script errors or CSP violations");

@@ -35,6 +35,10 @@ pub enum VcCommand {
         /// Do not check credentialStatus.
         #[arg(long)]
         no_status: bool,
+        /// Check status through a state proof against a certified block header (the check's
+        /// detail then names the proved height).
+        #[arg(long, conflicts_with = "no_status")]
+        status_proof: bool,
         /// Server URL.
         #[arg(long, env = "WEFT_API", default_value = DEFAULT_RPC)]
         api: String,
@@ -113,6 +117,7 @@ pub async fn run(command: VcCommand) -> anyhow::Result<()> {
         VcCommand::Verify {
             file,
             no_status,
+            status_proof,
             api,
         } => {
             let credential = read_json(&file)?;
@@ -120,7 +125,10 @@ pub async fn run(command: VcCommand) -> anyhow::Result<()> {
                 &api,
                 "/credentials/verify",
                 None,
-                json!({ "verifiableCredential": credential, "options": { "checkStatus": !no_status } }),
+                json!({
+                    "verifiableCredential": credential,
+                    "options": { "checkStatus": !no_status, "statusProof": status_proof },
+                }),
             )
             .await?;
             if (status != 200 && status != 422) || v["report"].is_null() {

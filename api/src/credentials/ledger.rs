@@ -7,7 +7,9 @@
 //!   at that time* (the chain keeps versioned state; the height is found by binary search over
 //!   block timestamps), so recognition granted or revoked later does not change the answer.
 //! - CPTs: the `cpt` module by id and version (compiled once, cached forever).
-//! - Status: the `status` module's bits of the list named by the entry (lists of this chain).
+//! - Status: the `status` module's bits of the list named by the entry (lists of this chain);
+//!   with `statusProof`, the same bit through a state proof verified against the block's commit
+//!   certificate and the validator set that committed it ([`super::status::status_proven_on`]).
 //! - Evidence: the inclusion proof is in this server's store, so the verify handler looks it up
 //!   (async) and passes the outcome in through [`WithEvidence`].
 //!
@@ -25,7 +27,8 @@ use weft_chain::{Address, Node};
 use weft_did::cpt::{self, Cpt, CptQuery};
 use weft_did::credential::vc::{CptRef, CptSchema};
 use weft_did::credential::verify::{
-    CachedLedger, CredentialLedger, DidVersion, EvidenceOutcome, LedgerError, StatusOutcome,
+    CachedLedger, CredentialLedger, DidVersion, EvidenceOutcome, LedgerError, ProvenStatus,
+    StatusOutcome,
 };
 use weft_did::issuer::{self, IssuerInfo, IssuerQuery};
 use weft_did::registry::{self, DidQuery, Resolution, Selector};
@@ -193,6 +196,16 @@ impl CredentialLedger for ChainLedger {
         }
     }
 
+    fn status_proven(&self, entry: &Value) -> Result<ProvenStatus, LedgerError> {
+        use super::status::StatusCheckError as E;
+        match super::status::status_proven_on(&self.node, entry) {
+            Ok(p) => Ok(p),
+            Err(E::Unavailable(e)) => Err(LedgerError::Unavailable(e)),
+            Err(E::Proof(e)) => Err(LedgerError::ProofRefused(e.to_string())),
+            Err(e) => Err(LedgerError::Invalid(e.to_string())),
+        }
+    }
+
     /// Inclusion proofs live in this server's store (async), not on chain: the verify handler
     /// looks the hash up first and answers through [`WithEvidence`]; asked directly, the chain
     /// alone cannot say.
@@ -245,6 +258,9 @@ impl<L: CredentialLedger> CredentialLedger for WithEvidence<'_, L> {
     }
     fn status(&self, entry: &Value) -> Result<StatusOutcome, LedgerError> {
         self.inner.status(entry)
+    }
+    fn status_proven(&self, entry: &Value) -> Result<ProvenStatus, LedgerError> {
+        self.inner.status_proven(entry)
     }
     fn evidence(&self, hash: &[u8; 32]) -> Result<EvidenceOutcome, LedgerError> {
         match self.evidence {

@@ -30,6 +30,7 @@ use weft_did::registry::{self, DidQuery, Resolution, Selector};
 use weft_did::status::{
     self, check_entry, ListMeta, StatusCall, StatusEntry, StatusOutcome, StatusPurpose, StatusQuery,
 };
+use weft_did::status_proof::{self, ProofPolicy, ProvenStatus, StatusProof};
 use weft_did::{resolution, Did, Relationships};
 
 use super::{query, receipt_attribute, settled, tenant_key, tenant_key_for_address};
@@ -506,6 +507,9 @@ pub enum StatusCheckError {
     /// Reading the chain failed.
     #[error("status check failed: {0}")]
     Unavailable(String),
+    /// The state proof of the status bit was refused.
+    #[error(transparent)]
+    Proof(#[from] status_proof::StatusProofError),
 }
 
 /// Checks a `credentialStatus` entry against the list on chain (lists of this chain only; the
@@ -540,6 +544,81 @@ pub fn status_check_on(
             .map_err(|e| StatusCheckError::Unavailable(e.to_string()))?
             .ok_or_else(|| StatusCheckError::UnknownList(entry.list_credential.clone()))?;
     Ok((check_entry(&entry, meta.purpose, &bits)?, meta.owner))
+}
+
+/// The proof bundle of `index` on `list` at the head: the chunk holding the index and the
+/// list's metadata with their state proofs, the head header and its commit certificate
+/// (`GET /status-lists/{id}/proof`). An index beyond the list is refused.
+pub fn status_proof_bundle(
+    node: &weft_chain::Node,
+    list: &Hash,
+    index: u64,
+) -> Result<StatusProof, StatusCheckError> {
+    let unavailable = |e: weft_chain::ChainError| StatusCheckError::Unavailable(e.to_string());
+    let meta = node
+        .state_proof(status::NAME, &status::meta_key(list), None)
+        .map_err(unavailable)?;
+    let Some(bytes) = meta.value.as_deref() else {
+        return Err(StatusCheckError::UnknownList(list.to_string()));
+    };
+    let decoded: ListMeta =
+        borsh::from_slice(bytes).map_err(|e| StatusCheckError::Unavailable(e.to_string()))?;
+    if index >= decoded.length {
+        return Err(status::StatusError::OutOfRange {
+            index,
+            length: decoded.length,
+        }
+        .into());
+    }
+    let height = meta.height;
+    let (chunk_number, _) = status::chunk_of(index);
+    let chunk = node
+        .state_proof(
+            status::NAME,
+            &status::chunk_key(list, chunk_number),
+            Some(height),
+        )
+        .map_err(unavailable)?;
+    let block = node
+        .block_by_number(height)
+        .map_err(unavailable)?
+        .ok_or_else(|| StatusCheckError::Unavailable(format!("no block {height}")))?;
+    Ok(StatusProof {
+        list: *list,
+        index,
+        chunk_number,
+        header: block.header,
+        certificate: block.certificate,
+        meta,
+        chunk,
+    })
+}
+
+/// A status read the way a light verifier would: the bundle from [`status_proof_bundle`]
+/// verified ([`status_proof::verify`]) against the validator set that committed its block
+/// (read from this node's state at the parent height).
+pub fn status_proven_on(
+    node: &weft_chain::Node,
+    entry: &Value,
+) -> Result<ProvenStatus, StatusCheckError> {
+    let entry = StatusEntry::parse(entry)?;
+    let list = list_of_url(&entry.list_credential)
+        .map_err(|_| StatusCheckError::UnknownList(entry.list_credential.clone()))?;
+    let bundle = status_proof_bundle(node, &list, entry.index)?;
+    let height = bundle.header.height;
+    let validators = node
+        .validators(Some(height.saturating_sub(1)))
+        .map_err(|e| StatusCheckError::Unavailable(e.to_string()))?
+        .into_iter()
+        .map(|v| (v.public_key, v.power))
+        .collect();
+    let policy = ProofPolicy {
+        chain_id: node.chain_id().to_string(),
+        validators,
+        now_ms: u64::try_from(now_ms()).unwrap_or(0),
+        max_age_ms: None,
+    };
+    Ok(status_proof::verify(&entry, &list, &bundle, &policy)?)
 }
 
 /// The owner of the list an entry points at, as the `did:weft` it must be issued by.

@@ -14,7 +14,9 @@
 //!   in the statement that reads it, and expired rows are purged within a minute, so no payload
 //!   stays on disk much beyond its token's life.
 //! - `POST /api/v1/sd-jwt/issue` (tenant key signs), `/sd-jwt/present` (tenant key is the
-//!   holder key), `/sd-jwt/verify` (issuer `kid` must be a `did:key` verification method).
+//!   holder key), `/sd-jwt/verify` (issuer `kid`: a `did:key` verification method, or a method
+//!   of a `did:weft` of this chain that equals `iss` and held `assertionMethod` in the document
+//!   version in force at the JWT's `iat`, resolved through the chain's DID registry).
 //! - `POST /api/v1/predicates/verify`: checks a predicate proof against a commitment.
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -32,6 +34,7 @@ use weft_chain::{Keypair, PublicKey};
 use weft_did::credential::did_key_verification_method;
 use weft_did::credential::predicate::{self, Predicate, PredicateProof};
 use weft_did::credential::sd_jwt::{self, IssueOptions, VerifyOptions};
+use weft_did::credential::verify::{assertion_key_at, CredentialLedger};
 use weft_did::qr::{self, EnvelopeError, Payload, QrError};
 use weft_did::Did;
 
@@ -502,7 +505,42 @@ pub struct VerifiedSdJwt {
     pub claims: Map<String, Value>,
 }
 
-/// Verifies an SD-JWT presentation (issuer key from a `did:key` `kid`).
+/// Leeway for an SD-JWT's issuer `iat` ahead of this server's clock (seconds).
+const SD_IAT_LEEWAY: i64 = 30;
+
+/// The issuer key of an SD-JWT whose header names `kid`: a `did:key` method directly; a
+/// `did:weft` method (of this chain) must belong to the DID in `iss` and have been an
+/// `assertionMethod` key in the version in force at (the end of the second) `iat` (a key
+/// rotated out before `iat` is refused). `iss` and `iat` are read unverified; the signature
+/// check that follows with the returned key authenticates them.
+fn sd_issuer_key(
+    ledger: &impl CredentialLedger,
+    kid: &str,
+    iss: Option<&str>,
+    iat: Option<i64>,
+    now: i64,
+) -> Result<PublicKey, String> {
+    let did = kid.split_once('#').map_or(kid, |(d, _)| d);
+    match Did::parse(did) {
+        Ok(Did::Key(_)) => did_key_verification_method(kid),
+        Ok(Did::Weft { .. }) => {
+            if iss != Some(did) {
+                return Err(format!("{kid} is not a key of the issuer (iss)"));
+            }
+            let iat = iat.ok_or("a did:weft issuer's SD-JWT must carry iat")?;
+            if iat < 0 || iat > now.saturating_add(SD_IAT_LEEWAY) {
+                return Err("iat is in the future".into());
+            }
+            // `iat` has whole seconds: the version in force at the end of that second.
+            assertion_key_at(ledger, kid, iat as u64 * 1000 + 999)
+                .map_err(|(reason, detail)| format!("{reason}: {detail}"))
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Verifies an SD-JWT presentation (issuer key from a `did:key` `kid`, or a `did:weft` `kid`
+/// resolved on chain at the JWT's `iat`).
 #[utoipa::path(post, path = "/api/v1/sd-jwt/verify", tag = "credentials", security(("bearer" = [])),
     request_body = VerifySdJwt,
     responses(
@@ -510,21 +548,29 @@ pub struct VerifiedSdJwt {
         (status = 422, description = "sd_jwt_invalid: the detail names the failed check", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn sd_verify(
+    state: web::Data<ApiState>,
     _principal: Principal,
     body: ApiJson<VerifySdJwt>,
 ) -> Result<web::Json<VerifiedSdJwt>, ApiError> {
     let b = body.0;
-    let v = sd_jwt::verify(
-        &b.presentation,
-        did_key_verification_method,
-        &VerifyOptions {
-            nonce: &b.nonce,
-            aud: &b.aud,
-            now: now(),
-            max_kb_age: b.max_kb_age_secs.unwrap_or(300),
-            leeway: 30,
-        },
-    )
+    let (_, iss, iat) = sd_jwt::unverified_issuer(&b.presentation).map_err(sd_error)?;
+    let svc = crate::credentials::service(&state.node);
+    let now = now();
+    let v = web::block(move || {
+        sd_jwt::verify(
+            &b.presentation,
+            |kid| sd_issuer_key(&svc.ledger, kid, iss.as_deref(), iat, now),
+            &VerifyOptions {
+                nonce: &b.nonce,
+                aud: &b.aud,
+                now,
+                max_kb_age: b.max_kb_age_secs.unwrap_or(300),
+                leeway: SD_IAT_LEEWAY,
+            },
+        )
+    })
+    .await
+    .map_err(ApiError::internal)?
     .map_err(sd_error)?;
     Ok(web::Json(VerifiedSdJwt {
         kid: v.kid,

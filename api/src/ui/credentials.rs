@@ -1,6 +1,9 @@
-//! Credential pages: issuing (a form generated from the CPT's JSON schema), the holder wallet,
-//! and verification (a QR image uploaded or seen by the camera, pasted text, or a presentation
-//! request shown as a QR that a wallet answers over HTTP).
+//! Credential pages: issuing (a form generated from the CPT's JSON schema), the holder wallet
+//! (which also answers a verifier's presentation request: its QR image or text is decoded, a
+//! wallet credential is presented with the holder's custodied key through
+//! `POST /api/v1/presentations/prove`, and the presentation is posted to the request's response
+//! URL on this server), and verification (a QR image uploaded or seen by the camera, pasted
+//! text, or a presentation request shown as a QR that a wallet answers over HTTP).
 //!
 //! The pages are static shells; their scripts (`assets/credentials.js`, `assets/verify.js`;
 //! the CSP forbids inline script) call the REST and VC API endpoints with the signed-in token
@@ -86,12 +89,39 @@ fn wallet() -> Markup {
     }
 }
 
+fn answer_request() -> Markup {
+    html! {
+        section {
+            h2 { "Answer a request" }
+            p.note {
+                "A verifier's Verify page shows a request QR code. Upload an image of it or paste its "
+                code { "WEFT1:" } " text, pick a credential from the wallet and the holder DID (signed                 in with the holder's token: the holder's custodied key signs the presentation), and                 the answer goes to the verifier. Only requests answered on this server are followed."
+            }
+            form #answer-form.stacked {
+                label { "Request QR image " input #answer-file name="image" type="file" accept="image/png,image/jpeg,image/gif,image/webp"; }
+                label { "or the request text (" code { "WEFT1:" } " or JSON) " textarea name="request" rows="2" {} }
+                button type="submit" { "Read request" }
+            }
+            form #answer-send.stacked hidden {
+                p #answer-summary.note {}
+                label { "Credential " select #answer-credential name="credential" {} }
+                label { "Holder DID " input name="holder" placeholder="did:weft:…" required; }
+                label { "Holder key id " input name="key_id" placeholder="custodied key id (optional)"; }
+                label { "Predicate openings " textarea name="openings" rows="2" placeholder="weft-openings-v1… (only if the request asks for predicates)" {} }
+                button type="submit" { "Prove and answer" }
+            }
+            p #answer-verdict hidden role="status" {}
+        }
+    }
+}
+
 /// `GET /credentials`.
 pub async fn credentials() -> HttpResponse {
     let body = html! {
         p.lead { (summary("/credentials")) }
         (issue_form())
         (wallet())
+        (answer_request())
         pre #api-result hidden role="status" {}
         script src="/assets/credentials.js" defer {}
     };

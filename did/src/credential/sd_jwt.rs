@@ -742,6 +742,27 @@ pub fn verify(
     })
 }
 
+/// The issuer JWT's `kid`, `iss` and `iat` **without checking any signature**: only for choosing
+/// the key to verify with (a `did:weft` issuer's key depends on the time it signed). After
+/// [`verify`] succeeds with that key, the values are authentic.
+pub fn unverified_issuer(presentation: &str) -> Result<(String, Option<String>, Option<i64>)> {
+    let parts = split(presentation)?;
+    let jwt = parse_jwt(parts.jwt, SD_JWT_TYP)?;
+    let kid = jwt
+        .header
+        .get("kid")
+        .and_then(Value::as_str)
+        .ok_or_else(|| SdJwtError::Malformed("no kid header".into()))?
+        .to_string();
+    let iss = jwt
+        .payload
+        .get("iss")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let iat = jwt.payload.get("iat").and_then(Value::as_i64);
+    Ok((kid, iss, iat))
+}
+
 /// The disclosable claim paths of an SD-JWT (without checking its signature): what a wallet
 /// can offer to disclose.
 pub fn disclosable_paths(sd_jwt: &str) -> Result<BTreeSet<String>> {

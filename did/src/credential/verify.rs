@@ -19,7 +19,7 @@
 //! | `valid_from` / `valid_until` | `not_yet_valid` / `expired` |
 //! | `issuer` | `issuer_not_recognised` (authority issuer, issuer-type member or trusted, at issuance time) |
 //! | `schema` | `schema_missing`, `schema_not_found`, `schema_mismatch` (digest, or claims vs the CPT) |
-//! | `status` | `revoked`, `suspended`, `status_not_configured`, `status_unavailable` |
+//! | `status` | `revoked`, `suspended`, `status_not_configured`, `status_unavailable`, `status_proof_invalid` |
 //! | `evidence` | `not_anchored`, `evidence_not_configured`, `evidence_unavailable` |
 //!
 //! A `schema` failure of a credential carrying `weft:commitments` may also be
@@ -43,6 +43,11 @@
 //! anchoring — enable `check_evidence` for that.) A check that could not run because an earlier
 //! one failed is listed as failed with reason `not_evaluated`; a check that does not apply is
 //! passed with reason `not_requested` or `not_applicable`. `verified` is the AND of all checks.
+//!
+//! With [`VerifyOptions::status_proof`] the status bit is read through
+//! [`CredentialLedger::status_proven`] (a state proof against a certified header, see
+//! [`crate::status_proof`]); a passing `status` check then says so in its detail
+//! ("state proof at height H"), and a refused proof fails with `status_proof_invalid`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -75,6 +80,8 @@ pub struct DidVersion {
 
 /// The status of one `credentialStatus` entry (one definition, in [`crate::status`]).
 pub use crate::status::StatusOutcome;
+/// A status read through a state proof.
+pub use crate::status_proof::ProvenStatus;
 
 /// Whether the credential's hash is anchored as evidence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -100,6 +107,9 @@ pub enum LedgerError {
     /// The input names nothing the ledger can look up (e.g. a malformed status entry).
     #[error("invalid lookup: {0}")]
     Invalid(String),
+    /// A proof of the answer (e.g. a status state proof) was refused.
+    #[error("proof refused: {0}")]
+    ProofRefused(String),
     /// The chain could not be read.
     #[error("ledger unavailable: {0}")]
     Unavailable(String),
@@ -132,6 +142,12 @@ pub trait CredentialLedger: Send + Sync {
     fn cpt(&self, cpt: CptRef) -> Result<Option<Arc<CptSchema>>, LedgerError>;
     /// The status of one `credentialStatus` entry, now.
     fn status(&self, entry: &Value) -> Result<StatusOutcome, LedgerError>;
+    /// The status of one entry read through a verified state proof (see
+    /// [`crate::status_proof::verify`]); a refused proof is [`LedgerError::ProofRefused`].
+    /// Ledgers without proofs answer [`LedgerError::NotConfigured`].
+    fn status_proven(&self, _entry: &Value) -> Result<ProvenStatus, LedgerError> {
+        Err(LedgerError::NotConfigured("status proofs"))
+    }
     /// Whether a credential hash ([`vc::credential_hash`]) is anchored as evidence.
     fn evidence(&self, credential_hash: &[u8; 32]) -> Result<EvidenceOutcome, LedgerError>;
 }
@@ -311,6 +327,8 @@ pub struct VerifyOptions {
     pub now: OffsetDateTime,
     /// Check `credentialStatus` entries (fails closed when status is not configured).
     pub check_status: bool,
+    /// Read status bits through state proofs against a certified header (needs `check_status`).
+    pub status_proof: bool,
     /// Check that the credential's hash is anchored as evidence.
     pub check_evidence: bool,
     /// Accept members of this issuer type (at issuance time) instead of authority issuers.
@@ -327,6 +345,7 @@ impl VerifyOptions {
         VerifyOptions {
             now,
             check_status: true,
+            status_proof: false,
             check_evidence: false,
             issuer_type: None,
             trusted_issuers: Vec::new(),
@@ -433,6 +452,25 @@ fn resolve_method(
         }
         Err(e) => Err(key_problem("unresolvable_did", e.to_string())),
     }
+}
+
+/// The key of verification method `method` (a `did:key` or a `did:weft` DID URL of this chain)
+/// if it held `assertionMethod` in the document version in force at `at_ms`: what an issuer's
+/// signature made at that time must verify with (used for SD-JWT issuers, whose `kid` names the
+/// method). The error is `(reason, detail)` with the reasons of `key_valid_at_issuance`.
+pub fn assertion_key_at(
+    ledger: &impl CredentialLedger,
+    method: &str,
+    at_ms: u64,
+) -> Result<PublicKey, (&'static str, String)> {
+    resolve_method(
+        ledger,
+        method,
+        at_ms,
+        Relationships::ASSERTION_METHOD,
+        "key_not_valid_at_issuance",
+    )
+    .map_err(|p| (p.reason, p.detail))
 }
 
 /// Verifies the proof with `key`, and also requires the proof's `@context` (if any) to be the
@@ -702,6 +740,9 @@ fn status_check(
     if parsed.status.is_empty() {
         return Check::skip(name, "not_applicable");
     }
+    if opts.status_proof {
+        return proven_status_check(ledger, parsed);
+    }
     for entry in &parsed.status {
         match ledger.status(entry) {
             Ok(StatusOutcome::Valid) => {}
@@ -718,6 +759,55 @@ fn status_check(
         }
     }
     Check::pass(name)
+}
+
+fn proven_status_check(ledger: &impl CredentialLedger, parsed: &ParsedCredential) -> Check {
+    let name = CheckName::Status;
+    let mut heights = Vec::new();
+    for entry in &parsed.status {
+        match ledger.status_proven(entry) {
+            Ok(p) => match p.outcome {
+                StatusOutcome::Valid => heights.push(p.height),
+                StatusOutcome::Revoked => {
+                    return Check::fail(
+                        name,
+                        "revoked",
+                        format!("state proof at height {}", p.height),
+                    )
+                }
+                StatusOutcome::Suspended => {
+                    return Check::fail(
+                        name,
+                        "suspended",
+                        format!("state proof at height {}", p.height),
+                    )
+                }
+            },
+            Err(LedgerError::NotConfigured(what)) => {
+                return Check::fail(
+                    name,
+                    "status_not_configured",
+                    format!("{what} is not configured"),
+                )
+            }
+            Err(LedgerError::ProofRefused(e)) => {
+                return Check::fail(name, "status_proof_invalid", e)
+            }
+            Err(e) => return Check::fail(name, "status_unavailable", e.to_string()),
+        }
+    }
+    heights.dedup();
+    let list = heights
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    Check {
+        name,
+        passed: true,
+        reason: None,
+        detail: Some(format!("state proof at height {list}")),
+    }
 }
 
 fn evidence_check(ledger: &impl CredentialLedger, vc_doc: &Value, opts: &VerifyOptions) -> Check {
@@ -1212,6 +1302,11 @@ impl<L: CredentialLedger> CredentialLedger for CachedLedger<L> {
             crate::canonical::to_string(entry),
             || self.inner.status(entry),
         )
+    }
+
+    /// Not cached: the point of a proof is to verify it each time.
+    fn status_proven(&self, entry: &Value) -> Result<ProvenStatus, LedgerError> {
+        self.inner.status_proven(entry)
     }
 
     fn evidence(&self, credential_hash: &[u8; 32]) -> Result<EvidenceOutcome, LedgerError> {

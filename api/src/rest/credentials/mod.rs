@@ -70,7 +70,8 @@ pub struct VerifyBody {
     /// The secured credential.
     #[schema(value_type = Object)]
     pub verifiable_credential: Value,
-    /// `checkStatus` (default true), `checkEvidence` (default false), `issuerType`,
+    /// `checkStatus` (default true), `statusProof` (default false: read status bits through a
+    /// state proof against a certified header), `checkEvidence` (default false), `issuerType`,
     /// `trustedIssuers`. Other options are ignored.
     #[serde(default)]
     #[schema(value_type = Object)]
@@ -596,6 +597,7 @@ fn verify_options(options: &Option<Map<String, Value>>) -> Result<VerifyOptions,
         }
     };
     o.check_status = flag("checkStatus", true)?;
+    o.status_proof = flag("statusProof", false)?;
     o.check_evidence = flag("checkEvidence", false)?;
     match m.get("issuerType") {
         None => {}

@@ -1,12 +1,15 @@
 //! Status list endpoints: `GET /status-lists/{id}` (the signed `BitstringStatusListCredential`,
 //! public, VCALM), `POST /credentials/status` (VCALM: change a credential's status),
 //! `POST /api/v1/status-lists` (create a list for a tenant DID) and
-//! `GET /api/v1/status-lists/{id}` (metadata). Services live in [`crate::credentials::status`].
+//! `GET /api/v1/status-lists/{id}` (metadata) and `GET /status-lists/{id}/proof?index=N` (the
+//! chunk holding an index with its state proof, the header and its commit certificate, for
+//! verifiers that check status without trusting this node). Services live in
+//! [`crate::credentials::status`].
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 use weft_did::status::{self, StatusPurpose};
 
 use crate::auth::{Principal, Role};
@@ -154,6 +157,48 @@ pub async fn status_list_credential(
         .body(vc.to_string()))
 }
 
+/// `GET /status-lists/{id}/proof` query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ProofQuery {
+    /// The status index (`statusListIndex`).
+    pub index: u64,
+}
+
+/// The chunk holding `index` of a list on chain, proved at the head: `{list, index,
+/// chunk_number, header, certificate, meta, chunk}` where `meta` and `chunk` are state proofs
+/// (hex value and borsh JMT proof) of the list's metadata and of the 512-byte chunk (absent:
+/// all zero) against `header.state_root`, and `certificate` commits `header`. A verifier checks
+/// the certificate against the validator set it trusts (see `weft_did::status_proof`). Public.
+#[utoipa::path(get, path = "/status-lists/{id}/proof", tag = "credentials",
+    params(("id" = String, Path, description = "List id (64 hex)"), ProofQuery),
+    responses(
+        (status = 200, description = "The proof bundle", body = Object),
+        (status = 400, description = "Malformed id or index out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such list on chain", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn status_list_proof(
+    state: web::Data<ApiState>,
+    path: web::Path<String>,
+    query: web::Query<ProofQuery>,
+) -> Result<HttpResponse, ApiError> {
+    use svc::StatusCheckError as E;
+    let list = svc::parse_list_id(&path.into_inner())?;
+    let node = state.node.clone();
+    let index = query.index;
+    let bundle = web::block(move || svc::status_proof_bundle(&node, &list, index))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| match e {
+            E::UnknownList(_) => ApiError::NotFound(format!("no status list {list}")),
+            E::Entry(e) => ApiError::InvalidRequest(e.to_string()),
+            other => ApiError::internal(other),
+        })?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-cache"))
+        .json(bundle))
+}
+
 /// One item of `credentialStatus` in a status update (VCALM).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct StatusItem {
@@ -271,7 +316,8 @@ pub fn configure_root(cfg: &mut web::ServiceConfig, limit: crate::problem::BodyL
     cfg.service(
         web::scope("/status-lists")
             .wrap(actix_web::middleware::from_fn(crate::metrics::observe))
-            .service(resource("/{id}").route(web::get().to(status_list_credential))),
+            .service(resource("/{id}").route(web::get().to(status_list_credential)))
+            .service(resource("/{id}/proof").route(web::get().to(status_list_proof))),
     )
     .service(
         web::scope("/credentials/status")
@@ -284,7 +330,13 @@ pub fn configure_root(cfg: &mut web::ServiceConfig, limit: crate::problem::BodyL
 /// This part's OpenAPI paths.
 #[derive(Debug, OpenApi)]
 #[openapi(
-    paths(create_list, get_list, status_list_credential, update_status),
+    paths(
+        create_list,
+        get_list,
+        status_list_credential,
+        status_list_proof,
+        update_status
+    ),
     components(schemas(CreateList, ListInfo, UpdateStatus, StatusItem, StatusChanged))
 )]
 pub struct Doc;

@@ -1,4 +1,6 @@
-// Credentials page: the issue form (generated from a CPT's JSON schema) and the holder wallet.
+// Credentials page: the issue form (generated from a CPT's JSON schema), the holder wallet, and
+// answering a verifier's presentation request (decode its QR, prove with a wallet credential,
+// post the presentation to the request's response URL on this server).
 // Every answer is written with textContent; nothing from the network becomes markup.
 "use strict";
 
@@ -91,6 +93,7 @@
         }));
       walletList.append(li);
     });
+    fillCredentialChoice();
   }
 
   function addToWallet(vc) {
@@ -262,6 +265,157 @@
     if (!r.ok || !r.json || !r.json.verifiableCredential) { show("Issuance refused: " + problem(r)); return; }
     addToWallet(r.json.verifiableCredential);
     show(r.status + " issued and added to the wallet\n" + JSON.stringify(r.json.verifiableCredential, null, 2));
+  });
+
+  // ---- answer a presentation request -----------------------------------------------------
+
+  const answerForm = document.getElementById("answer-form");
+  const answerSend = document.getElementById("answer-send");
+  const answerVerdict = document.getElementById("answer-verdict");
+  let request = null; // the decoded request: { challenge, domain, claims, predicates, response_url, expires }
+
+  function verdict(text, verified) {
+    answerVerdict.hidden = false;
+    answerVerdict.textContent = text;
+    answerVerdict.className = verified === true ? "ok" : (verified === false ? "bad" : "");
+    if (verified === undefined) delete answerVerdict.dataset.verified;
+    else answerVerdict.dataset.verified = String(verified);
+  }
+
+  function fillCredentialChoice() {
+    const select = document.getElementById("answer-credential");
+    if (!select) return;
+    const previous = select.value;
+    select.replaceChildren();
+    walletItems().forEach((vc, index) => {
+      const option = document.createElement("option");
+      option.value = String(index);
+      option.textContent = summaryOf(vc);
+      select.append(option);
+    });
+    if (previous !== "" && Number(previous) < select.options.length) select.value = previous;
+    fillHolder();
+  }
+
+  // The holder DID defaults to the chosen credential's subject.
+  function fillHolder() {
+    const holder = answerSend.elements.namedItem("holder");
+    const vc = walletItems()[Number(document.getElementById("answer-credential").value)];
+    const subject = vc && vc.credentialSubject && vc.credentialSubject.id;
+    if (holder.value.trim() === "" && typeof subject === "string") holder.value = subject;
+  }
+
+  document.getElementById("answer-credential").addEventListener("change", fillHolder);
+
+  // A request must be answered on this server (the page's CSP allows no other origin anyway).
+  function checkRequest(payload) {
+    if (!payload || payload.t !== "req" || !payload.c || typeof payload.c !== "object") {
+      return "This QR code is not a presentation request (" + String(payload && payload.t) + ").";
+    }
+    const c = payload.c;
+    for (const name of ["challenge", "domain", "response_url"]) {
+      if (typeof c[name] !== "string" || c[name] === "") return "The request has no " + name + ".";
+    }
+    let url;
+    try { url = new URL(c.response_url); } catch (_) { return "The request's response URL is not a URL."; }
+    if (url.origin !== location.origin || !url.pathname.startsWith("/presentation-responses/")) {
+      return "The request answers elsewhere (" + url.origin + "); this wallet answers requests of this server only.";
+    }
+    if (typeof c.expires === "number" && c.expires * 1000 < Date.now()) return "The request has expired.";
+    return null;
+  }
+
+  async function decodeRequest() {
+    const file = document.getElementById("answer-file").files[0];
+    const text = answerForm.elements.namedItem("request").value.trim();
+    if (file) {
+      const headers = { "Content-Type": file.type || "application/octet-stream" };
+      const token = sessionStorage.getItem("weft.token");
+      if (token) headers["Authorization"] = "Bearer " + token;
+      const response = await fetch("/api/v1/qr/decode", { method: "POST", headers, body: file });
+      const body = await response.text();
+      let json = null;
+      try { json = JSON.parse(body); } catch (_) { /* not JSON */ }
+      const r = { status: response.status, ok: response.ok, text: body, json };
+      if (!r.ok || !json) throw new Error("Could not read the QR code: " + problem(r));
+      return json.payload;
+    }
+    if (text.startsWith("WEFT1:")) {
+      const r = await call("POST", "/api/v1/qr/decode-text", { envelope: text });
+      if (!r.ok || !r.json) throw new Error("Not a valid envelope: " + problem(r));
+      return r.json.payload;
+    }
+    if (text === "") throw new Error("Upload the request's QR image or paste its text.");
+    let value;
+    try { value = JSON.parse(text); } catch (_) { throw new Error("Paste a WEFT1: envelope or the request JSON."); }
+    return value && value.t ? value : { t: "req", c: value };
+  }
+
+  answerForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    answerSend.hidden = true;
+    answerVerdict.hidden = true;
+    request = null;
+    let payload;
+    try {
+      payload = await decodeRequest();
+    } catch (err) {
+      show(err.message);
+      return;
+    }
+    const bad = checkRequest(payload);
+    if (bad) { show(bad); return; }
+    request = payload.c;
+    const claims = Array.isArray(request.claims) && request.claims.length ? request.claims.join(", ") : "no particular claims";
+    const predicates = Array.isArray(request.predicates) ? request.predicates : [];
+    document.getElementById("answer-summary").textContent =
+      "Verifier " + request.domain + " asks for " + claims +
+      (predicates.length ? " and proofs about " + predicates.map((p) => p.claim).join(", ") : "") +
+      " (challenge " + request.challenge + ").";
+    fillCredentialChoice();
+    answerSend.hidden = false;
+    show(walletItems().length ? "Request read; choose a credential." : "Request read, but the wallet is empty.");
+  });
+
+  answerSend.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!request) { show("Read a request first."); return; }
+    if (!sessionStorage.getItem("weft.token")) { show("Sign in first (with the holder's token)."); return; }
+    const f = answerSend.elements;
+    const vc = walletItems()[Number(f.namedItem("credential").value)];
+    if (!vc) { show("Choose a credential."); return; }
+    const holder = f.namedItem("holder").value.trim();
+    const options = { challenge: request.challenge, domain: request.domain };
+    const keyId = f.namedItem("key_id").value.trim();
+    if (keyId) options.key_id = keyId;
+    const asked = Array.isArray(request.predicates) ? request.predicates : [];
+    if (asked.length) {
+      const openings = f.namedItem("openings").value.trim();
+      if (!openings) { show("The request asks for predicate proofs: paste the credential's openings."); return; }
+      options.predicates = asked.map((p) => ({ credential: 0, claim: p.claim, predicate: p.predicate, openings }));
+    }
+    show("Proving…");
+    const proved = await call("POST", "/api/v1/presentations/prove", {
+      presentation: { holder, verifiableCredential: [vc] },
+      options,
+    });
+    if (!proved.ok || !proved.json || !proved.json.verifiablePresentation) {
+      const hint = proved.status === 404 ? " (does this server offer POST /api/v1/presentations/prove?)" : "";
+      show("The presentation was not signed: " + problem(proved) + hint);
+      return;
+    }
+    show("Sending the presentation to " + request.domain + "…");
+    const path = new URL(request.response_url).pathname;
+    const answered = await call("POST", path, {
+      verifiablePresentation: proved.json.verifiablePresentation,
+      domain: request.domain,
+    });
+    const verified = answered.json && answered.json.verified === true;
+    const failed = answered.json && answered.json.report && Array.isArray(answered.json.report.checks)
+      ? answered.json.report.checks.filter((c) => !c.passed).map((c) => c.name + ": " + (c.reason || "failed"))
+      : [];
+    verdict(verified ? "Verified by the verifier" : "Not verified" + (failed.length ? " — " + failed.join("; ") : ""), verified);
+    show(answered.status + "\n" + (answered.json ? JSON.stringify(answered.json, null, 2) : answered.text));
   });
 
   renderWallet();
