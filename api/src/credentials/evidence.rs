@@ -5,8 +5,9 @@
 //! # Batching and durability
 //!
 //! [`EvidenceBatcher::submit`] queues a hash for a signer (tenant + custodied key) and returns a
-//! future of its [`EvidenceReceipt`]. One task (started on first use) collects hashes for at most
-//! [`BatcherConfig::max_wait`] or [`BatcherConfig::max_batch`] hashes, then, per signer:
+//! future of its [`EvidenceReceipt`]. One task (started on first use) takes every hash queued
+//! meanwhile and then collects more until its oldest hash has waited
+//! [`BatcherConfig::max_wait`] or it holds [`BatcherConfig::max_batch`] hashes, then, per signer:
 //! 1. writes them to `evidence_pending` in one transaction (group commit),
 //! 2. builds the tree and anchors the root, waiting for the receipt,
 //! 3. in one transaction stores every hash's proof in `evidence_proofs` and deletes the pending
@@ -87,6 +88,8 @@ struct Item {
     signer: Signer,
     hash: [u8; 32],
     reply: Option<oneshot::Sender<Result<EvidenceReceipt, String>>>,
+    /// When it was queued: its batch leaves at most `max_wait` after the oldest item.
+    queued: tokio::time::Instant,
 }
 
 /// The anchoring batcher (one per [`ApiState`]).
@@ -141,6 +144,7 @@ impl EvidenceBatcher {
                 signer,
                 hash,
                 reply: Some(reply),
+                queued: tokio::time::Instant::now(),
             })
             .map_err(|_| ApiError::Unavailable("evidence batcher stopped".into()))?;
         match wait.await {
@@ -171,7 +175,16 @@ async fn run(state: Weak<ApiState>, mut rx: mpsc::UnboundedReceiver<Item>, confi
                 None => return,
             }
         }
-        let deadline = tokio::time::Instant::now() + config.max_wait;
+        // Whatever queued up while the previous batch was anchored goes at once; a batch waits
+        // for companions only until its oldest hash has waited `max_wait`.
+        while items.len() < config.max_batch {
+            match rx.try_recv() {
+                Ok(item) => items.push(item),
+                Err(_) => break,
+            }
+        }
+        let oldest = items.iter().map(|i| i.queued).min();
+        let deadline = oldest.unwrap_or_else(tokio::time::Instant::now) + config.max_wait;
         while items.len() < config.max_batch {
             match tokio::time::timeout_at(deadline, rx.recv()).await {
                 Ok(Some(item)) => items.push(item),
@@ -211,6 +224,7 @@ async fn pending(state: &ApiState) -> Result<Vec<Item>, StoreError> {
             },
             hash: h,
             reply: None,
+            queued: tokio::time::Instant::now(),
         });
     }
     if !out.is_empty() {

@@ -81,6 +81,10 @@ pub struct ApiState {
     pub psi: web::Data<psi::PsiService>,
     /// The evidence anchoring batcher.
     pub evidence: crate::credentials::evidence::EvidenceBatcher,
+    /// Group commit of issued credentials' status entries.
+    pub status_recorder: crate::credentials::status::StatusRecorder,
+    /// Custodied keys opened for issuance.
+    pub opened_keys: crate::credentials::OpenedKeys,
 }
 
 impl ApiState {
@@ -96,6 +100,8 @@ impl ApiState {
             config,
             psi: psi::PsiService::new(psi::PsiConfig::default()),
             evidence: crate::credentials::evidence::EvidenceBatcher::new(Default::default()),
+            status_recorder: Default::default(),
+            opened_keys: Default::default(),
         }
     }
 }
