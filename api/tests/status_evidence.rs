@@ -326,8 +326,13 @@ async fn status_lists_allocate_revoke_suspend_and_serve() {
         .await
         .unwrap();
     assert!(matches!(
-        st::record_issued(state, "acme", "urn:uuid:group-0", &[sus2.clone(), fresh[49].clone()])
-            .await,
+        st::record_issued(
+            state,
+            "acme",
+            "urn:uuid:group-0",
+            &[sus2.clone(), fresh[49].clone()]
+        )
+        .await,
         Err(weft_api::problem::ApiError::Conflict(_))
     ));
     st::record_issued(state, "acme", "urn:uuid:group-0", &[sus2])

@@ -453,13 +453,66 @@ async fn write_records(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Record>) {
     }
 }
 
+/// Rows per multi-row `INSERT` (5 parameters each, well under both backends' limits).
+const ROWS_PER_INSERT: usize = 256;
+
 /// Writes `group` in one transaction; per record, `Ok` or the reason it was refused (a refused
 /// record leaves no row). `Err` if the transaction failed (nothing written).
+///
+/// The usual case takes one multi-row `INSERT` per [`ROWS_PER_INSERT`] rows. If any row
+/// conflicts (a credential id recorded before, or twice in the group), that transaction is rolled
+/// back and the group is written again row by row, so that only the conflicting records fail.
 async fn write_group(
     pool: &AnyPool,
     shapes: &mut HashMap<Hash, ListShape>,
     group: &[Record],
 ) -> Result<Vec<Result<(), ApiError>>, StoreError> {
+    let mut db = pool.begin().await?;
+    let mut results = Vec::with_capacity(group.len());
+    let mut rows: Vec<(&Record, &Hash, &StatusEntry)> = Vec::new();
+    for record in group {
+        let checked = check_record(&mut db, shapes, record).await?;
+        if checked.is_ok() {
+            rows.extend(record.entries.iter().map(|(l, e)| (record, l, e)));
+        }
+        results.push(checked);
+    }
+    let mut inserted = 0u64;
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let b = r * 5;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO status_entries (tenant, credential_id, purpose, list_id, idx) VALUES {} \
+             ON CONFLICT DO NOTHING",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for (record, list, entry) in chunk {
+            q = q
+                .bind(record.tenant.clone())
+                .bind(record.credential_id.clone())
+                .bind(entry.purpose.as_str())
+                .bind(list.to_string())
+                .bind(entry.index as i64);
+        }
+        inserted += q.execute(&mut *db).await?.rows_affected();
+    }
+    if inserted == rows.len() as u64 {
+        db.commit().await?;
+        return Ok(results);
+    }
+    db.rollback().await?;
     let mut db = pool.begin().await?;
     let mut results = Vec::with_capacity(group.len());
     for record in group {
@@ -469,18 +522,19 @@ async fn write_group(
     Ok(results)
 }
 
-async fn write_record(
+/// Checks every entry of `record` against its list (`Ok(Err(_))`: refused).
+async fn check_record(
     db: &mut sqlx::Transaction<'static, sqlx::Any>,
     shapes: &mut HashMap<Hash, ListShape>,
     record: &Record,
 ) -> Result<Result<(), ApiError>, StoreError> {
-    // Check every entry against its list first.
     for (list, entry) in &record.entries {
         if !shapes.contains_key(list) {
-            let row = sqlx::query("SELECT tenant, purpose, length FROM status_lists WHERE list_id = $1")
-                .bind(list.to_string())
-                .fetch_optional(&mut **db)
-                .await?;
+            let row =
+                sqlx::query("SELECT tenant, purpose, length FROM status_lists WHERE list_id = $1")
+                    .bind(list.to_string())
+                    .fetch_optional(&mut **db)
+                    .await?;
             if let Some(row) = row {
                 let purpose: String = row.try_get("purpose")?;
                 let length: i64 = row.try_get("length")?;
@@ -508,6 +562,18 @@ async fn write_record(
                 "status entry does not match its list".into(),
             )));
         }
+    }
+    Ok(Ok(()))
+}
+
+/// Writes one record row by row (after [`check_record`]).
+async fn write_record(
+    db: &mut sqlx::Transaction<'static, sqlx::Any>,
+    shapes: &mut HashMap<Hash, ListShape>,
+    record: &Record,
+) -> Result<Result<(), ApiError>, StoreError> {
+    if let Err(e) = check_record(db, shapes, record).await? {
+        return Ok(Err(e));
     }
     // Then insert; a conflict undoes this record's earlier rows (the transaction goes on).
     for (n, (list, entry)) in record.entries.iter().enumerate() {
