@@ -4,7 +4,8 @@
 //!   and the [`CredentialService`] with the one-time presentation challenges;
 //! - [`status`]: Bitstring Status Lists (creation, index allocation, status updates, status
 //!   checks for the verifier);
-//! - [`evidence`]: the anchoring batcher and evidence checks.
+//! - [`evidence`]: the anchoring batcher and evidence checks;
+//! - [`OpenedKeys`]: custodied keys opened once for issuance and anchoring.
 //!
 //! Status and evidence keep their off-chain bookkeeping in the API store (`status_lists`, `status_entries`,
 //! `evidence_pending`, `evidence_proofs`; migration 0007) and sign with the tenant's custodied
