@@ -302,6 +302,46 @@ async fn status_lists_allocate_revoke_suspend_and_serve() {
             .await
             .is_err()
     );
+    // Records are group-committed: concurrent ones all land, a duplicate credential id in the
+    // same group conflicts once, a record whose second entry conflicts leaves no row (all or
+    // nothing), and another tenant cannot record on acme's list.
+    let mut fresh = Vec::new();
+    for _ in 0..50 {
+        fresh.push(
+            st::allocate_status_entry(state, "acme", &did, StatusPurpose::Revocation)
+                .await
+                .unwrap(),
+        );
+    }
+    let results = futures_util::future::join_all(fresh.iter().enumerate().map(|(i, e)| {
+        let id = format!("urn:uuid:group-{}", i.min(48));
+        async move { st::record_issued(state, "acme", &id, &[e.clone()]).await }
+    }))
+    .await;
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 49);
+    assert!(results
+        .iter()
+        .any(|r| matches!(r, Err(weft_api::problem::ApiError::Conflict(_)))));
+    let sus2 = st::allocate_status_entry(state, "acme", &did, StatusPurpose::Suspension)
+        .await
+        .unwrap();
+    assert!(matches!(
+        st::record_issued(
+            state,
+            "acme",
+            "urn:uuid:group-0",
+            &[sus2.clone(), fresh[49].clone()]
+        )
+        .await,
+        Err(weft_api::problem::ApiError::Conflict(_))
+    ));
+    st::record_issued(state, "acme", "urn:uuid:group-0", &[sus2])
+        .await
+        .expect("the refused record left no suspension row");
+    assert!(matches!(
+        st::record_issued(state, "other", "urn:uuid:other-1", &[fresh[49].clone()]).await,
+        Err(weft_api::problem::ApiError::NotFound(_))
+    ));
     assert_eq!(
         st::status_outcome(state, &entries[3]).unwrap(),
         StatusOutcome::Valid

@@ -5,8 +5,9 @@
 //! # Batching and durability
 //!
 //! [`EvidenceBatcher::submit`] queues a hash for a signer (tenant + custodied key) and returns a
-//! future of its [`EvidenceReceipt`]. One task (started on first use) collects hashes for at most
-//! [`BatcherConfig::max_wait`] or [`BatcherConfig::max_batch`] hashes, then, per signer:
+//! future of its [`EvidenceReceipt`]. One task (started on first use) takes every hash queued
+//! meanwhile and then collects more until its oldest hash has waited
+//! [`BatcherConfig::max_wait`] or it holds [`BatcherConfig::max_batch`] hashes, then, per signer:
 //! 1. writes them to `evidence_pending` in one transaction (group commit),
 //! 2. builds the tree and anchors the root, waiting for the receipt,
 //! 3. in one transaction stores every hash's proof in `evidence_proofs` and deletes the pending
@@ -33,7 +34,7 @@ use weft_did::evidence::{
     self, credential_hash, Batch, EvidenceCall, EvidenceQuery, InclusionProof, MerkleTree,
 };
 
-use super::{query, receipt_attribute, settled, tenant_key};
+use super::{query, receipt_attribute, settled};
 use crate::problem::ApiError;
 use crate::rest::ApiState;
 use crate::store::{now_ms, StoreError};
@@ -87,6 +88,8 @@ struct Item {
     signer: Signer,
     hash: [u8; 32],
     reply: Option<oneshot::Sender<Result<EvidenceReceipt, String>>>,
+    /// When it was queued: its batch leaves at most `max_wait` after the oldest item.
+    queued: tokio::time::Instant,
 }
 
 /// The anchoring batcher (one per [`ApiState`]).
@@ -141,6 +144,7 @@ impl EvidenceBatcher {
                 signer,
                 hash,
                 reply: Some(reply),
+                queued: tokio::time::Instant::now(),
             })
             .map_err(|_| ApiError::Unavailable("evidence batcher stopped".into()))?;
         match wait.await {
@@ -171,7 +175,16 @@ async fn run(state: Weak<ApiState>, mut rx: mpsc::UnboundedReceiver<Item>, confi
                 None => return,
             }
         }
-        let deadline = tokio::time::Instant::now() + config.max_wait;
+        // Whatever queued up while the previous batch was anchored goes at once; a batch waits
+        // for companions only until its oldest hash has waited `max_wait`.
+        while items.len() < config.max_batch {
+            match rx.try_recv() {
+                Ok(item) => items.push(item),
+                Err(_) => break,
+            }
+        }
+        let oldest = items.iter().map(|i| i.queued).min();
+        let deadline = oldest.unwrap_or_else(tokio::time::Instant::now) + config.max_wait;
         while items.len() < config.max_batch {
             match tokio::time::timeout_at(deadline, rx.recv()).await {
                 Ok(Some(item)) => items.push(item),
@@ -211,6 +224,7 @@ async fn pending(state: &ApiState) -> Result<Vec<Item>, StoreError> {
             },
             hash: h,
             reply: None,
+            queued: tokio::time::Instant::now(),
         });
     }
     if !out.is_empty() {
@@ -264,23 +278,29 @@ async fn anchor_leaves(
     // 1. Durable before anchoring.
     let now = now_ms();
     let mut db = pool.begin().await.map_err(StoreError::from)?;
-    for h in leaves {
-        sqlx::query(
-            "INSERT INTO evidence_pending (hash, tenant, key_id, created_ms) VALUES ($1, $2, $3, $4) \
+    for chunk in leaves.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO evidence_pending (hash, tenant, key_id, created_ms) VALUES {} \
              ON CONFLICT DO NOTHING",
-        )
-        .bind(hex::encode(h))
-        .bind(&signer.tenant)
-        .bind(&signer.key_id)
-        .bind(now)
-        .execute(&mut *db)
-        .await
-        .map_err(StoreError::from)?;
+            values(chunk.len(), 4, 0)
+        );
+        let mut q = sqlx::query(&sql);
+        for h in chunk {
+            q = q
+                .bind(hex::encode(h))
+                .bind(signer.tenant.clone())
+                .bind(signer.key_id.clone())
+                .bind(now);
+        }
+        q.execute(&mut *db).await.map_err(StoreError::from)?;
     }
     db.commit().await.map_err(StoreError::from)?;
     // 2. Anchor.
     let tree = MerkleTree::new(leaves).map_err(ApiError::internal)?;
-    let key = tenant_key(state, &signer.tenant, &signer.key_id).await?;
+    let key = state
+        .opened_keys
+        .get(state, &signer.tenant, &signer.key_id)
+        .await?;
     let tx = settled(
         state
             .chain
@@ -300,36 +320,14 @@ async fn anchor_leaves(
     let root = hex::encode(tree.root());
     // 3. Proofs stored, pending rows gone, in one transaction.
     let mut receipts = Vec::with_capacity(leaves.len());
-    let mut db = pool.begin().await.map_err(StoreError::from)?;
+    let mut paths = Vec::with_capacity(leaves.len());
     for (i, h) in leaves.iter().enumerate() {
         let proof = tree
             .proof(i as u32)
             .ok_or_else(|| ApiError::internal("proof"))?;
-        let hash = hex::encode(h);
-        let path: String = proof.path.iter().map(hex::encode).collect();
-        sqlx::query(
-            "INSERT INTO evidence_proofs (hash, tenant, batch, idx, count, root, path) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-        )
-        .bind(&hash)
-        .bind(&signer.tenant)
-        .bind(batch as i64)
-        .bind(i as i64)
-        .bind(tree.count() as i64)
-        .bind(&root)
-        .bind(&path)
-        .execute(&mut *db)
-        .await
-        .map_err(StoreError::from)?;
-        sqlx::query("DELETE FROM evidence_pending WHERE hash = $1 AND tenant = $2 AND key_id = $3")
-            .bind(&hash)
-            .bind(&signer.tenant)
-            .bind(&signer.key_id)
-            .execute(&mut *db)
-            .await
-            .map_err(StoreError::from)?;
+        paths.push(proof.path.iter().map(hex::encode).collect::<String>());
         receipts.push(EvidenceReceipt {
-            hash,
+            hash: hex::encode(h),
             batch,
             root: root.clone(),
             proof: proof.to_json(),
@@ -337,9 +335,60 @@ async fn anchor_leaves(
             height: tx.height,
         });
     }
+    let mut db = pool.begin().await.map_err(StoreError::from)?;
+    for (n, chunk) in receipts.chunks(ROWS_PER_STATEMENT).enumerate() {
+        let first = n * ROWS_PER_STATEMENT;
+        let sql = format!(
+            "INSERT INTO evidence_proofs (hash, tenant, batch, idx, count, root, path) VALUES {} \
+             ON CONFLICT DO NOTHING",
+            values(chunk.len(), 7, 0)
+        );
+        let mut q = sqlx::query(&sql);
+        for (k, r) in chunk.iter().enumerate() {
+            q = q
+                .bind(r.hash.clone())
+                .bind(signer.tenant.clone())
+                .bind(batch as i64)
+                .bind((first + k) as i64)
+                .bind(tree.count() as i64)
+                .bind(root.clone())
+                .bind(paths[first + k].clone());
+        }
+        q.execute(&mut *db).await.map_err(StoreError::from)?;
+        let sql = format!(
+            "DELETE FROM evidence_pending WHERE tenant = $1 AND key_id = $2 AND hash IN ({})",
+            (3..3 + chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut q = sqlx::query(&sql)
+            .bind(signer.tenant.clone())
+            .bind(signer.key_id.clone());
+        for r in chunk {
+            q = q.bind(r.hash.clone());
+        }
+        q.execute(&mut *db).await.map_err(StoreError::from)?;
+    }
     db.commit().await.map_err(StoreError::from)?;
     tracing::debug!(batch, count = leaves.len(), "evidence batch anchored");
     Ok(receipts)
+}
+
+/// Rows per multi-row statement (at most 7 parameters a row: well under both backends' limits).
+const ROWS_PER_STATEMENT: usize = 256;
+
+/// `($1, $2, ..), (..), ..`: `rows` rows of `cols` placeholders, numbered after `offset`.
+fn values(rows: usize, cols: usize, offset: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cells: Vec<String> = (1..=cols)
+                .map(|c| format!("${}", offset + r * cols + c))
+                .collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A stored proof of a hash.

@@ -5,7 +5,8 @@
 //!   challenges and wallets' answers, kept in the API store (migration 0008);
 //! - [`status`]: Bitstring Status Lists (creation, index allocation, status updates, status
 //!   checks for the verifier);
-//! - [`evidence`]: the anchoring batcher and evidence checks.
+//! - [`evidence`]: the anchoring batcher and evidence checks;
+//! - [`OpenedKeys`]: custodied keys opened once for issuance and anchoring.
 //!
 //! Status and evidence keep their off-chain bookkeeping in the API store (`status_lists`, `status_entries`,
 //! `evidence_pending`, `evidence_proofs`; migration 0007) and sign with the tenant's custodied
@@ -36,6 +37,46 @@ pub(crate) async fn tenant_key_for_address(
         }
     }
     Ok(None)
+}
+
+/// Most keys [`OpenedKeys`] holds before it starts over.
+const OPENED_KEYS_MAX: usize = 1024;
+
+/// Custodied keys already opened for issuance, per (tenant, key id), so an issuance neither
+/// reads the store nor decrypts the key again. Custodied keys are never changed or deleted once
+/// stored, so an entry cannot go stale. The secrets live only in memory and are zeroized when the
+/// last holder drops them ([`Keypair`] zeroizes on drop).
+#[derive(Default)]
+pub struct OpenedKeys {
+    keys: parking_lot::Mutex<std::collections::HashMap<(String, String), std::sync::Arc<Keypair>>>,
+}
+
+impl std::fmt::Debug for OpenedKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenedKeys").finish_non_exhaustive()
+    }
+}
+
+impl OpenedKeys {
+    /// The tenant's key `key_id`, opened (404 if the tenant has none).
+    pub(crate) async fn get(
+        &self,
+        state: &ApiState,
+        tenant: &str,
+        key_id: &str,
+    ) -> Result<std::sync::Arc<Keypair>, ApiError> {
+        let id = (tenant.to_string(), key_id.to_string());
+        if let Some(key) = self.keys.lock().get(&id) {
+            return Ok(key.clone());
+        }
+        let key = std::sync::Arc::new(tenant_key(state, tenant, key_id).await?);
+        let mut keys = self.keys.lock();
+        if keys.len() >= OPENED_KEYS_MAX {
+            keys.clear();
+        }
+        keys.insert(id, key.clone());
+        Ok(key)
+    }
 }
 
 /// The tenant's key by id (404 if it has none).

@@ -18,12 +18,20 @@
 //! issuances do not land on neighbouring bits. It is not a cryptographic shuffle (two known
 //! (seq, index) pairs reveal it); herd privacy comes from the list size (at least 131,072).
 //! Sequential allocation would make issuance order visible to anyone watching the list.
+//!
+//! # Recording (group commit)
+//!
+//! Which entry each credential got is written by one [`StatusRecorder`] task per API state: it
+//! writes every record queued while its previous transaction committed in one transaction, and
+//! [`record_issued`] returns only after that commit, so an issuance is answered only once its
+//! status entry is durable.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rand::RngCore;
 use serde_json::Value;
-use sqlx::Row;
+use sqlx::{AnyPool, Row};
+use tokio::sync::{mpsc, oneshot};
 use weft_chain::{Address, Hash, Keypair};
 use weft_did::credential::data_integrity::{self, ProofOptions};
 use weft_did::registry::{self, DidQuery, Resolution, Selector};
@@ -37,7 +45,7 @@ use super::{query, receipt_attribute, settled, tenant_key, tenant_key_for_addres
 use crate::chain_client::TxOutcome;
 use crate::problem::ApiError;
 use crate::rest::ApiState;
-use crate::store::now_ms;
+use crate::store::{now_ms, StoreError};
 
 /// Path prefix of status list credentials (`GET /status-lists/{id}`).
 pub const PATH: &str = "/status-lists/";
@@ -318,48 +326,290 @@ async fn reserve(
 
 /// Records that the tenant's credential `credential_id` carries `entries` (its
 /// `credentialStatus` items), so `POST /credentials/status` can find the bits later.
+///
+/// The write goes through the state's [`StatusRecorder`] (group commit): this returns once the
+/// transaction holding the record has committed. An entry that does not name a list of this
+/// tenant is 404, one that does not match its list 400, a credential that already has an entry
+/// of that purpose 409; a record is all or nothing.
 pub async fn record_issued(
     state: &ApiState,
     tenant: &str,
     credential_id: &str,
     entries: &[Value],
 ) -> Result<(), ApiError> {
+    let mut parsed = Vec::with_capacity(entries.len());
     for v in entries {
         let entry = StatusEntry::parse(v).map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
         let list = list_of_url(&entry.list_credential)?;
-        let record = list_record(state, &list)
-            .await?
-            .filter(|r| r.tenant == tenant)
-            .ok_or_else(|| ApiError::NotFound(format!("no status list {list} of this tenant")))?;
-        if entry.purpose != record.purpose || entry.index >= record.length {
-            return Err(ApiError::InvalidRequest(
-                "status entry does not match its list".into(),
-            ));
-        }
-        sqlx::query(
-            "INSERT INTO status_entries (tenant, credential_id, purpose, list_id, idx) \
-             VALUES ($1, $2, $3, $4, $5)",
+        parsed.push((list, entry));
+    }
+    if parsed.is_empty() {
+        return Ok(());
+    }
+    state
+        .status_recorder
+        .record(
+            state.store.pool(),
+            Record {
+                tenant: tenant.to_string(),
+                credential_id: credential_id.to_string(),
+                entries: parsed,
+                reply: None,
+            },
         )
-        .bind(tenant)
-        .bind(credential_id)
+        .await
+}
+
+/// One credential's status entries to record.
+struct Record {
+    tenant: String,
+    credential_id: String,
+    entries: Vec<(Hash, StatusEntry)>,
+    reply: Option<oneshot::Sender<Result<(), ApiError>>>,
+}
+
+/// Most records per transaction.
+const MAX_GROUP: usize = 4096;
+
+/// Group commit of the credential → status entry records (one per [`ApiState`]).
+///
+/// Each SQLite commit is an fsync, and SQLite serialises writers, so one transaction per issuance
+/// bounded issuance at about one per millisecond. Instead, one task writes: it takes every record
+/// queued while the previous transaction was committing and writes them in one transaction, then
+/// answers each caller. Nothing waits for companions (no timer): under light load a transaction
+/// holds one record; under heavy load the group grows with the queue.
+pub struct StatusRecorder {
+    tx: mpsc::UnboundedSender<Record>,
+    rx: parking_lot::Mutex<Option<mpsc::UnboundedReceiver<Record>>>,
+}
+
+impl std::fmt::Debug for StatusRecorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StatusRecorder").finish_non_exhaustive()
+    }
+}
+
+impl Default for StatusRecorder {
+    fn default() -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        StatusRecorder {
+            tx,
+            rx: parking_lot::Mutex::new(Some(rx)),
+        }
+    }
+}
+
+impl StatusRecorder {
+    /// Queues `record` (starting the writer task on first use) and waits for its commit.
+    async fn record(&self, pool: &AnyPool, mut record: Record) -> Result<(), ApiError> {
+        if let Some(rx) = self.rx.lock().take() {
+            tokio::spawn(write_records(pool.clone(), rx));
+        }
+        let (reply, wait) = oneshot::channel();
+        record.reply = Some(reply);
+        self.tx
+            .send(record)
+            .map_err(|_| ApiError::Unavailable("status recorder stopped".into()))?;
+        wait.await
+            .map_err(|_| ApiError::Unavailable("status recorder stopped".into()))?
+    }
+}
+
+/// What a list's record says about its entries (immutable once the list exists).
+#[derive(Clone)]
+struct ListShape {
+    tenant: String,
+    purpose: StatusPurpose,
+    length: u64,
+}
+
+async fn write_records(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Record>) {
+    let mut shapes: HashMap<Hash, ListShape> = HashMap::new();
+    while let Some(first) = rx.recv().await {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(r) => group.push(r),
+                Err(_) => break,
+            }
+        }
+        match write_group(&pool, &mut shapes, &group).await {
+            Ok(results) => {
+                for (record, result) in group.into_iter().zip(results) {
+                    if let Some(reply) = record.reply {
+                        let _ = reply.send(result);
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, records = group.len(), "recording status entries failed");
+                let detail = e.to_string();
+                for record in group {
+                    if let Some(reply) = record.reply {
+                        let _ = reply.send(Err(ApiError::internal(&detail)));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Rows per multi-row `INSERT` (5 parameters each, well under both backends' limits).
+const ROWS_PER_INSERT: usize = 256;
+
+/// Writes `group` in one transaction; per record, `Ok` or the reason it was refused (a refused
+/// record leaves no row). `Err` if the transaction failed (nothing written).
+///
+/// The usual case takes one multi-row `INSERT` per [`ROWS_PER_INSERT`] rows. If any row
+/// conflicts (a credential id recorded before, or twice in the group), that transaction is rolled
+/// back and the group is written again row by row, so that only the conflicting records fail.
+async fn write_group(
+    pool: &AnyPool,
+    shapes: &mut HashMap<Hash, ListShape>,
+    group: &[Record],
+) -> Result<Vec<Result<(), ApiError>>, StoreError> {
+    let mut db = pool.begin().await?;
+    let mut results = Vec::with_capacity(group.len());
+    let mut rows: Vec<(&Record, &Hash, &StatusEntry)> = Vec::new();
+    for record in group {
+        let checked = check_record(&mut db, shapes, record).await?;
+        if checked.is_ok() {
+            rows.extend(record.entries.iter().map(|(l, e)| (record, l, e)));
+        }
+        results.push(checked);
+    }
+    let mut inserted = 0u64;
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let b = r * 5;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO status_entries (tenant, credential_id, purpose, list_id, idx) VALUES {} \
+             ON CONFLICT DO NOTHING",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for (record, list, entry) in chunk {
+            q = q
+                .bind(record.tenant.clone())
+                .bind(record.credential_id.clone())
+                .bind(entry.purpose.as_str())
+                .bind(list.to_string())
+                .bind(entry.index as i64);
+        }
+        inserted += q.execute(&mut *db).await?.rows_affected();
+    }
+    if inserted == rows.len() as u64 {
+        db.commit().await?;
+        return Ok(results);
+    }
+    db.rollback().await?;
+    let mut db = pool.begin().await?;
+    let mut results = Vec::with_capacity(group.len());
+    for record in group {
+        results.push(write_record(&mut db, shapes, record).await?);
+    }
+    db.commit().await?;
+    Ok(results)
+}
+
+/// Checks every entry of `record` against its list (`Ok(Err(_))`: refused).
+async fn check_record(
+    db: &mut sqlx::Transaction<'static, sqlx::Any>,
+    shapes: &mut HashMap<Hash, ListShape>,
+    record: &Record,
+) -> Result<Result<(), ApiError>, StoreError> {
+    for (list, entry) in &record.entries {
+        if !shapes.contains_key(list) {
+            let row =
+                sqlx::query("SELECT tenant, purpose, length FROM status_lists WHERE list_id = $1")
+                    .bind(list.to_string())
+                    .fetch_optional(&mut **db)
+                    .await?;
+            if let Some(row) = row {
+                let purpose: String = row.try_get("purpose")?;
+                let length: i64 = row.try_get("length")?;
+                if let (Ok(purpose), Ok(length)) =
+                    (StatusPurpose::parse(&purpose), u64::try_from(length))
+                {
+                    shapes.insert(
+                        *list,
+                        ListShape {
+                            tenant: row.try_get("tenant")?,
+                            purpose,
+                            length,
+                        },
+                    );
+                }
+            }
+        }
+        let Some(shape) = shapes.get(list).filter(|s| s.tenant == record.tenant) else {
+            return Ok(Err(ApiError::NotFound(format!(
+                "no status list {list} of this tenant"
+            ))));
+        };
+        if entry.purpose != shape.purpose || entry.index >= shape.length {
+            return Ok(Err(ApiError::InvalidRequest(
+                "status entry does not match its list".into(),
+            )));
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// Writes one record row by row (after [`check_record`]).
+async fn write_record(
+    db: &mut sqlx::Transaction<'static, sqlx::Any>,
+    shapes: &mut HashMap<Hash, ListShape>,
+    record: &Record,
+) -> Result<Result<(), ApiError>, StoreError> {
+    if let Err(e) = check_record(db, shapes, record).await? {
+        return Ok(Err(e));
+    }
+    // Then insert; a conflict undoes this record's earlier rows (the transaction goes on).
+    for (n, (list, entry)) in record.entries.iter().enumerate() {
+        let done = sqlx::query(
+            "INSERT INTO status_entries (tenant, credential_id, purpose, list_id, idx) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(&record.tenant)
+        .bind(&record.credential_id)
         .bind(entry.purpose.as_str())
         .bind(list.to_string())
         .bind(entry.index as i64)
-        .execute(state.store.pool())
-        .await
-        .map_err(|e| match crate::store::StoreError::from(e) {
-            crate::store::StoreError::Database(sqlx::Error::Database(d))
-                if d.is_unique_violation() =>
-            {
-                ApiError::Conflict(format!(
-                    "credential {credential_id:?} already has a {} entry",
-                    entry.purpose.as_str()
-                ))
-            }
-            other => other.into(),
-        })?;
+        .execute(&mut **db)
+        .await?;
+        if done.rows_affected() == 1 {
+            continue;
+        }
+        for (_, earlier) in &record.entries[..n] {
+            sqlx::query(
+                "DELETE FROM status_entries WHERE tenant = $1 AND credential_id = $2 \
+                 AND purpose = $3",
+            )
+            .bind(&record.tenant)
+            .bind(&record.credential_id)
+            .bind(earlier.purpose.as_str())
+            .execute(&mut **db)
+            .await?;
+        }
+        return Ok(Err(ApiError::Conflict(format!(
+            "credential {:?} already has a {} entry",
+            record.credential_id,
+            entry.purpose.as_str()
+        ))));
     }
-    Ok(())
+    Ok(Ok(()))
 }
 
 /// The list id in a `statusListCredential` URL of this node (`…/status-lists/<64 hex>`).

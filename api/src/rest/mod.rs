@@ -86,6 +86,10 @@ pub struct ApiState {
     pub credentials: Arc<crate::credentials::CredentialService>,
     /// One-time QR references (`/qr/refs`, `/q/{token}`).
     pub qr_refs: qr::RefStore,
+    /// Group commit of issued credentials' status entries.
+    pub status_recorder: crate::credentials::status::StatusRecorder,
+    /// Custodied keys opened for issuance.
+    pub opened_keys: crate::credentials::OpenedKeys,
 }
 
 impl ApiState {
@@ -106,6 +110,8 @@ impl ApiState {
             config,
             psi: psi::PsiService::new(psi::PsiConfig::default()),
             evidence: crate::credentials::evidence::EvidenceBatcher::new(Default::default()),
+            status_recorder: Default::default(),
+            opened_keys: Default::default(),
         }
     }
 }

@@ -31,6 +31,8 @@
 pub mod evidence;
 pub mod status;
 
+use std::sync::Arc;
+
 use actix_web::middleware::from_fn;
 use actix_web::{web, HttpResponse, ResponseError};
 use serde::Deserialize;
@@ -515,7 +517,7 @@ async fn issuer_key(
     issuer: &str,
     address: weft_chain::Address,
     options: &Option<Map<String, Value>>,
-) -> Result<(Keypair, String, String), ApiError> {
+) -> Result<(Arc<Keypair>, String, String), ApiError> {
     custodied_key(
         state,
         principal,
@@ -536,7 +538,7 @@ async fn custodied_key(
     address: weft_chain::Address,
     key_id: Option<&str>,
     relationship: u8,
-) -> Result<(Keypair, String, String), ApiError> {
+) -> Result<(Arc<Keypair>, String, String), ApiError> {
     let ledger = state.credentials.ledger.inner();
     let now_ms = u64::try_from(now().unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
     let version = ledger
@@ -554,24 +556,24 @@ async fn custodied_key(
             .find(|k| k.public_key == *pk && k.relationships.has(relationship))
             .map(|k| k.fragment.clone())
     };
-    let sealed = match key_id {
-        Some(key_id) => {
-            crate::auth::validate_id("key_id", key_id)?;
-            vec![state
-                .store
-                .key(&principal.tenant, key_id)
-                .await?
-                .ok_or_else(|| ApiError::NotFound(format!("no key {key_id:?} for this tenant")))?]
+    if let Some(key_id) = key_id {
+        crate::auth::validate_id("key_id", key_id)?;
+        let key = state
+            .opened_keys
+            .get(state, &principal.tenant, key_id)
+            .await?;
+        if let Some(fragment) = assertion(&key.public_key()) {
+            return Ok((key, fragment, key_id.to_string()));
         }
-        None => state.store.list_keys(&principal.tenant).await?,
-    };
-    for s in sealed {
-        let Ok(pk) = s.public_key.parse::<PublicKey>() else {
-            continue;
-        };
-        if let Some(fragment) = assertion(&pk) {
-            let key = state.keystore.open(&s).map_err(ApiError::internal)?;
-            return Ok((key, fragment, s.key_id));
+    } else {
+        for s in state.store.list_keys(&principal.tenant).await? {
+            let Ok(pk) = s.public_key.parse::<PublicKey>() else {
+                continue;
+            };
+            if let Some(fragment) = assertion(&pk) {
+                let key = state.keystore.open(&s).map_err(ApiError::internal)?;
+                return Ok((Arc::new(key), fragment, s.key_id));
+            }
         }
     }
     let what = if relationship == Relationships::AUTHENTICATION {
