@@ -551,12 +551,15 @@ mod end_to_end {
 
         // Entries edited and re-signed by the holder: wrong bound, other claim, other challenge.
         let resign_vp = |mut vp: Value| {
+            // Keeps the (possibly tampered) credentials and entries; signs as the holder.
             let entries = vp[PRESENTATION_PROPERTY].clone();
+            let credentials = vp["verifiableCredential"].clone();
             vp.as_object_mut().unwrap().remove("proof");
             vp.as_object_mut().unwrap().remove(PRESENTATION_PROPERTY);
             let mut base = w.present(vec![vc.clone()], "ch-1", &[]).unwrap();
             base.as_object_mut().unwrap().remove("proof");
             base[PRESENTATION_PROPERTY] = entries;
+            base["verifiableCredential"] = credentials;
             let options = weft_did::credential::ProofOptions {
                 verification_method: format!("{}#{}", w.holder_did, &w.holder_did[8..]),
                 proof_purpose: "authentication".into(),

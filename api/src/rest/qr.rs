@@ -554,7 +554,7 @@ pub async fn sd_verify(
 ) -> Result<web::Json<VerifiedSdJwt>, ApiError> {
     let b = body.0;
     let (_, iss, iat) = sd_jwt::unverified_issuer(&b.presentation).map_err(sd_error)?;
-    let svc = crate::credentials::service(&state.node);
+    let svc = state.credentials.clone();
     let now = now();
     let v = web::block(move || {
         sd_jwt::verify(
