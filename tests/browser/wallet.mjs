@@ -76,6 +76,7 @@ try {
   await wallet.setInputFiles("#answer-file", requestPng);
   await wallet.click("#answer-form button[type=submit]");
   await wallet.locator("#answer-send").waitFor({ state: "visible" });
+  await wallet.locator("#answer-summary", { hasText: "asks for" }).waitFor();
   const summary = await wallet.locator("#answer-summary").textContent();
   if (!summary.includes("degree")) fail(`the request summary does not name the claim: ${summary}`);
   step(`the wallet read the request: ${summary}`);

@@ -5,9 +5,8 @@
 //! as verified. Screenshots land in `target/browser/`.
 //!
 //! `the_wallet_answers_a_request_qr…` (`tests/browser/wallet.mjs`) drives the wallet's "Answer a
-//! request" on `/credentials` against the Verify page's request QR. It needs
-//! `POST /api/v1/presentations/prove`, built on another branch, so it is `#[ignore]`d until that
-//! is merged (`cargo test -p weft-demo-credential-qr --test browser -- --ignored`).
+//! request" on `/credentials` against the Verify page's request QR: the holder's presentation
+//! is made by `POST /api/v1/presentations/prove` and the Verify page shows the live result.
 //!
 //! Needs Node.js, Chromium (`/usr/bin/chromium` or `WEFT_CHROMIUM`) and
 //! `tests/browser/node_modules` (`npm ci` there). Outside CI a missing piece skips the test with
@@ -159,7 +158,6 @@ async fn a_qr_image_uploaded_on_the_verify_page_shows_the_verified_result() {
 }
 
 #[actix_web::test]
-#[ignore = "needs POST /api/v1/presentations/prove (another branch); run with --ignored once merged"]
 async fn the_wallet_answers_a_request_qr_and_the_verify_page_shows_the_result() {
     let Some(chromium) = chromium_or_skip() else {
         return;

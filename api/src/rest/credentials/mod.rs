@@ -1000,7 +1000,12 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
         .service(observed("/credentials/verify").route(web::post().to(verify)))
         .service(observed("/presentations/verify").route(web::post().to(verify_vp)))
         .service(observed("/presentations/prove").route(web::post().to(prove)))
-        .service(observed("/challenges").route(web::post().to(challenge)));
+        .service(observed("/challenges").route(web::post().to(challenge)))
+        .service(
+            observed("/presentation-responses/{challenge}")
+                .route(web::post().to(answer_request))
+                .route(web::get().to(collect_answer)),
+        );
 }
 
 /// This part's OpenAPI paths.
