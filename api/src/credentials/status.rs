@@ -234,7 +234,7 @@ pub async fn allocate_status_entry(
 ) -> Result<Value, ApiError> {
     let mut reserved = RESERVED.lock().await;
     let key = (tenant.to_string(), issuer_did.to_string(), purpose.as_str());
-    if !reserved.get(&key).is_some_and(|r| r.next < r.end) {
+    if reserved.get(&key).is_none_or(|r| r.next >= r.end) {
         let run = reserve(state, tenant, issuer_did, purpose).await?;
         reserved.insert(key.clone(), run);
     }
