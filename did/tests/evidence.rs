@@ -1,18 +1,16 @@
 //! Evidence anchoring: the Merkle tree (every leaf's proof verifies, tampering fails) and the
 //! `evidence` module on a real node (anchor, signer-only revocation, revoked batch readable).
 
-use std::sync::Arc;
-
 use proptest::prelude::*;
 use serde_json::json;
-use weft_chain::Transaction;
-use weft_chain::{Call, Genesis, Keypair, ModuleRegistry, Node, NodeConfig, ReceiptStatus};
+use weft_chain::Keypair;
 use weft_did::evidence::{
     self, credential_hash, leaf_hash, node_hash, verify, Batch, EvidenceCall, EvidenceQuery,
     InclusionProof, MerkleError, MerkleTree,
 };
 
-const CHAIN: &str = "weft-test";
+mod common;
+use common::Env;
 
 fn hashes(n: usize, seed: u8) -> Vec<[u8; 32]> {
     (0..n)
@@ -119,60 +117,7 @@ fn credential_hash_is_sha256_of_jcs() {
     assert_ne!(credential_hash(&a), credential_hash(&c));
 }
 
-struct Env {
-    _dir: tempfile::TempDir,
-    validator: Keypair,
-    node: Arc<Node>,
-    clock: std::cell::Cell<u64>,
-}
-
 impl Env {
-    fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let validator = Keypair::from_seed(&[200; 32]);
-        let genesis = Genesis::single_validator(CHAIN, &validator, vec![validator.address()]);
-        let modules = weft_did::modules()
-            .into_iter()
-            .fold(ModuleRegistry::with_defaults(), |r, m| r.with(m));
-        let node = Node::open(
-            NodeConfig {
-                data_dir: dir.path().to_path_buf(),
-                ..NodeConfig::default()
-            },
-            genesis,
-            modules,
-        )
-        .unwrap();
-        Env {
-            _dir: dir,
-            validator,
-            node,
-            clock: std::cell::Cell::new(1_000_000),
-        }
-    }
-
-    fn exec(&self, key: &Keypair, call: Call) -> Result<(), String> {
-        let nonce = self.node.next_nonce(&key.address()).unwrap();
-        let tx = Transaction {
-            chain_id: CHAIN.into(),
-            sender: key.public_key(),
-            nonce,
-            call,
-        }
-        .sign(key);
-        let hash = self.node.submit(tx).unwrap();
-        self.clock.set(self.clock.get() + 1000);
-        self.node
-            .produce_block(&self.validator, self.clock.get(), false)
-            .unwrap()
-            .unwrap();
-        let receipt = self.node.receipt(&hash).unwrap().unwrap();
-        match receipt.status {
-            ReceiptStatus::Success => Ok(()),
-            ReceiptStatus::Failed => Err(receipt.error.unwrap_or_default()),
-        }
-    }
-
     fn batch(&self, id: u64) -> Option<Batch> {
         let (m, a) = EvidenceQuery::Batch { batch: id }.args();
         borsh::from_slice(&self.node.call(evidence::NAME, m, &a, None).unwrap()).unwrap()

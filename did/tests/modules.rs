@@ -1,78 +1,17 @@
 //! The `did`, `issuer` and `cpt` modules on a real node (single validator, blocks produced by
 //! hand with chosen timestamps). Every rule is exercised from its negative side too.
 
-use std::sync::Arc;
-
 use weft_chain::governance::{self, permissions, Action, GovernanceCall};
-use weft_chain::{
-    Address, Call, Genesis, Keypair, ModuleRegistry, Node, NodeConfig, ReceiptStatus, Transaction,
-};
+use weft_chain::{Address, Call, Keypair};
 use weft_did::cpt::{self, Cpt, CptCall, CptQuery};
 use weft_did::issuer::{IssuerCall, IssuerInfo, IssuerQuery, IssuerType};
 use weft_did::registry::{self, DidCall, DidQuery, Resolution, Selector};
 use weft_did::{proof, DidState, Relationships, Service, UpdateOp};
 
-const CHAIN: &str = "weft-test";
-
-struct Env {
-    _dir: tempfile::TempDir,
-    validator: Keypair,
-    committee: Keypair,
-    node: Arc<Node>,
-    clock: std::cell::Cell<u64>,
-}
+mod common;
+use common::{Env, CHAIN};
 
 impl Env {
-    fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let validator = Keypair::from_seed(&[200; 32]);
-        let committee = Keypair::from_seed(&[201; 32]);
-        let genesis = Genesis::single_validator(CHAIN, &validator, vec![committee.address()]);
-        let modules = weft_did::modules()
-            .into_iter()
-            .fold(ModuleRegistry::with_defaults(), |r, m| r.with(m));
-        let node = Node::open(
-            NodeConfig {
-                data_dir: dir.path().to_path_buf(),
-                ..NodeConfig::default()
-            },
-            genesis,
-            modules,
-        )
-        .unwrap();
-        Env {
-            _dir: dir,
-            validator,
-            committee,
-            node,
-            clock: std::cell::Cell::new(1_000_000),
-        }
-    }
-
-    /// Submits `call` signed by `key`, commits a block 1 s after the previous one, and returns
-    /// the receipt's error (None on success).
-    fn exec(&self, key: &Keypair, call: Call) -> Result<(), String> {
-        let nonce = self.node.next_nonce(&key.address()).unwrap();
-        let tx = Transaction {
-            chain_id: CHAIN.into(),
-            sender: key.public_key(),
-            nonce,
-            call,
-        }
-        .sign(key);
-        let hash = self.node.submit(tx).unwrap();
-        self.clock.set(self.clock.get() + 1000);
-        self.node
-            .produce_block(&self.validator, self.clock.get(), false)
-            .unwrap()
-            .unwrap();
-        let receipt = self.node.receipt(&hash).unwrap().unwrap();
-        match receipt.status {
-            ReceiptStatus::Success => Ok(()),
-            ReceiptStatus::Failed => Err(receipt.error.unwrap_or_default()),
-        }
-    }
-
     fn create_did(&self, key: &Keypair) {
         self.exec(key, create(key)).unwrap();
     }
@@ -144,7 +83,7 @@ fn register(id: Option<u64>, schema: &str) -> Call {
 
 #[test]
 fn create_requires_the_creating_keys_signature() {
-    let env = Env::new();
+    let env = Env::governed();
     let (alice, mallory) = (key(1), key(2));
     // Mallory signs a creation for Alice's key: refused, nothing stored.
     let err = env.exec(&mallory, create(&alice)).unwrap_err();
@@ -164,7 +103,7 @@ fn create_requires_the_creating_keys_signature() {
 
 #[test]
 fn update_by_a_non_controller_is_refused() {
-    let env = Env::new();
+    let env = Env::governed();
     let (alice, mallory) = (key(1), key(2));
     env.create_did(&alice);
     env.create_did(&mallory);
@@ -213,7 +152,7 @@ fn update_by_a_non_controller_is_refused() {
 
 #[test]
 fn a_controller_did_may_update() {
-    let env = Env::new();
+    let env = Env::governed();
     let (subject, guardian, other) = (key(1), key(2), key(3));
     env.create_did(&subject);
     env.create_did(&guardian);
@@ -272,7 +211,7 @@ fn a_controller_did_may_update() {
 
 #[test]
 fn rotation_keeps_old_versions_resolvable_by_version_and_time() {
-    let env = Env::new();
+    let env = Env::governed();
     let (k1, k2, k3) = (key(1), key(2), key(3));
     let did = k1.address();
     env.create_did(&k1); // t = 1_001_000
@@ -350,7 +289,7 @@ fn rotation_keeps_old_versions_resolvable_by_version_and_time() {
 
 #[test]
 fn version_time_search_is_correct_over_many_versions() {
-    let env = Env::new();
+    let env = Env::governed();
     let k = key(1);
     let did = k.address();
     env.create_did(&k);
@@ -382,7 +321,7 @@ fn version_time_search_is_correct_over_many_versions() {
 
 #[test]
 fn deactivated_dids_cannot_be_updated_and_keep_their_history() {
-    let env = Env::new();
+    let env = Env::governed();
     let k = key(1);
     let did = k.address();
     env.create_did(&k);
@@ -416,7 +355,7 @@ fn deactivated_dids_cannot_be_updated_and_keep_their_history() {
 
 #[test]
 fn state_proofs_verify_and_tampering_fails() {
-    let env = Env::new();
+    let env = Env::governed();
     let k = key(1);
     let did = k.address();
     env.create_did(&k);
@@ -470,7 +409,7 @@ fn state_proofs_verify_and_tampering_fails() {
 
 #[test]
 fn bad_update_arguments_are_refused_clearly() {
-    let env = Env::new();
+    let env = Env::governed();
     let k = key(1);
     env.create_did(&k);
     let err = env
@@ -514,7 +453,7 @@ fn bad_update_arguments_are_refused_clearly() {
 
 #[test]
 fn issuers_apply_and_only_the_committee_recognises() {
-    let env = Env::new();
+    let env = Env::governed();
     let (bank, mallory, nodid) = (key(1), key(2), key(3));
     env.create_did(&bank);
     env.create_did(&mallory);
@@ -596,7 +535,7 @@ fn issuers_apply_and_only_the_committee_recognises() {
 
 #[test]
 fn issuer_types_are_managed_by_their_authority_owner() {
-    let env = Env::new();
+    let env = Env::governed();
     let (gov, univ, student, mallory) = (key(1), key(2), key(3), key(4));
     for k in [&gov, &univ, &student, &mallory] {
         env.create_did(k);
@@ -674,7 +613,7 @@ fn issuer_types_are_managed_by_their_authority_owner() {
 
 #[test]
 fn cpt_ranges_versions_and_publisher_checks() {
-    let env = Env::new();
+    let env = Env::governed();
     let (auth, anyone, mallory) = (key(1), key(2), key(3));
     for k in [&auth, &anyone, &mallory, &env.committee] {
         env.create_did(k);
@@ -734,7 +673,7 @@ fn cpt_ranges_versions_and_publisher_checks() {
 
 #[test]
 fn invalid_schemas_are_refused() {
-    let env = Env::new();
+    let env = Env::governed();
     let k = key(1);
     env.create_did(&k);
     let big = format!(
@@ -770,7 +709,7 @@ fn invalid_schemas_are_refused() {
 
 #[test]
 fn documents_render_as_did_core() {
-    let env = Env::new();
+    let env = Env::governed();
     let k = key(1);
     env.create_did(&k);
     let r = env.resolve(k.address(), Selector::Latest).unwrap();

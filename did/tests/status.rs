@@ -2,80 +2,22 @@
 //! Bitstring Status List functions: encoding round trip, decompression-bomb guard, entry
 //! parsing and status checks. Every rule is exercised from its negative side too.
 
-use std::sync::Arc;
-
 use proptest::prelude::*;
 use serde_json::json;
-use weft_chain::{Address, Transaction};
-use weft_chain::{Call, Genesis, Hash, Keypair, ModuleRegistry, Node, NodeConfig, ReceiptStatus};
+use weft_chain::Address;
+use weft_chain::{Hash, Keypair};
 use weft_did::status::{
     self, bit_at, check_entry, decode_list, decode_list_capped, encode_list, ListMeta, StatusCall,
     StatusEntry, StatusError, StatusOutcome, StatusPurpose, StatusQuery,
 };
 
-const CHAIN: &str = "weft-test";
-
-struct Env {
-    _dir: tempfile::TempDir,
-    validator: Keypair,
-    node: Arc<Node>,
-    clock: std::cell::Cell<u64>,
-}
+mod common;
+use common::Env;
 
 impl Env {
-    fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let validator = Keypair::from_seed(&[200; 32]);
-        let genesis = Genesis::single_validator(CHAIN, &validator, vec![validator.address()]);
-        let modules = weft_did::modules()
-            .into_iter()
-            .fold(ModuleRegistry::with_defaults(), |r, m| r.with(m));
-        let node = Node::open(
-            NodeConfig {
-                data_dir: dir.path().to_path_buf(),
-                ..NodeConfig::default()
-            },
-            genesis,
-            modules,
-        )
-        .unwrap();
-        Env {
-            _dir: dir,
-            validator,
-            node,
-            clock: std::cell::Cell::new(1_000_000),
-        }
-    }
-
-    fn exec(&self, key: &Keypair, call: Call) -> Result<Vec<(String, String)>, String> {
-        let nonce = self.node.next_nonce(&key.address()).unwrap();
-        let tx = Transaction {
-            chain_id: CHAIN.into(),
-            sender: key.public_key(),
-            nonce,
-            call,
-        }
-        .sign(key);
-        let hash = self.node.submit(tx).unwrap();
-        self.clock.set(self.clock.get() + 1000);
-        self.node
-            .produce_block(&self.validator, self.clock.get(), false)
-            .unwrap()
-            .unwrap();
-        let receipt = self.node.receipt(&hash).unwrap().unwrap();
-        match receipt.status {
-            ReceiptStatus::Success => Ok(receipt
-                .events
-                .into_iter()
-                .flat_map(|e| e.attributes)
-                .collect()),
-            ReceiptStatus::Failed => Err(receipt.error.unwrap_or_default()),
-        }
-    }
-
     fn create(&self, key: &Keypair, purpose: StatusPurpose) -> Hash {
         let attrs = self
-            .exec(
+            .exec_events(
                 key,
                 StatusCall::CreateList {
                     purpose,
@@ -95,7 +37,7 @@ impl Env {
         set: Vec<u64>,
         clear: Vec<u64>,
     ) -> Result<(), String> {
-        self.exec(key, StatusCall::Update { list, set, clear }.call())
+        self.exec_events(key, StatusCall::Update { list, set, clear }.call())
             .map(|_| ())
     }
 
@@ -187,7 +129,7 @@ fn length_rules() {
         status::MAX_LENGTH + 8,
     ] {
         let err = env
-            .exec(
+            .exec_events(
                 &owner,
                 StatusCall::CreateList {
                     purpose: StatusPurpose::Revocation,
@@ -199,7 +141,7 @@ fn length_rules() {
         assert!(err.starts_with("invalid arguments"), "{length}: {err}");
     }
     // An odd-sized last chunk works.
-    env.exec(
+    env.exec_events(
         &owner,
         StatusCall::CreateList {
             purpose: StatusPurpose::Suspension,

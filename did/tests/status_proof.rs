@@ -3,80 +3,21 @@
 //! another key, a forged or under-powered certificate, another chain's policy and a stale
 //! header are each refused with their typed error.
 
-use std::sync::Arc;
-
-use weft_chain::{
-    Call, CommitCertificate, Genesis, Hash, Keypair, ModuleRegistry, Node, NodeConfig, PublicKey,
-    ReceiptStatus, Transaction,
-};
+use weft_chain::{Call, CommitCertificate, Hash, Keypair, PublicKey};
 use weft_did::status::{self, StatusCall, StatusEntry, StatusOutcome, StatusPurpose};
 use weft_did::status_proof::{self, ProofPolicy, StatusProof, StatusProofError};
 
-const CHAIN: &str = "weft-test";
-
-struct Env {
-    _dir: tempfile::TempDir,
-    validator: Keypair,
-    node: Arc<Node>,
-    clock: std::cell::Cell<u64>,
-}
+mod common;
+use common::{Env, CHAIN};
 
 impl Env {
-    fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let validator = Keypair::from_seed(&[200; 32]);
-        let genesis = Genesis::single_validator(CHAIN, &validator, vec![validator.address()]);
-        let modules = weft_did::modules()
-            .into_iter()
-            .fold(ModuleRegistry::with_defaults(), |r, m| r.with(m));
-        let node = Node::open(
-            NodeConfig {
-                data_dir: dir.path().to_path_buf(),
-                ..NodeConfig::default()
-            },
-            genesis,
-            modules,
-        )
-        .unwrap();
-        Env {
-            _dir: dir,
-            validator,
-            node,
-            clock: std::cell::Cell::new(1_000_000),
-        }
-    }
-
-    fn exec(&self, key: &Keypair, call: Call) -> Vec<(String, String)> {
-        let nonce = self.node.next_nonce(&key.address()).unwrap();
-        let tx = Transaction {
-            chain_id: CHAIN.into(),
-            sender: key.public_key(),
-            nonce,
-            call,
-        }
-        .sign(key);
-        let hash = self.node.submit(tx).unwrap();
-        self.clock.set(self.clock.get() + 1000);
-        self.node
-            .produce_block(&self.validator, self.clock.get(), false)
-            .unwrap()
-            .unwrap();
-        let receipt = self.node.receipt(&hash).unwrap().unwrap();
-        assert_eq!(
-            receipt.status,
-            ReceiptStatus::Success,
-            "{:?}",
-            receipt.error
-        );
-        receipt
-            .events
-            .into_iter()
-            .flat_map(|e| e.attributes)
-            .collect()
+    /// Runs `call`, which must succeed; its event attributes.
+    fn run(&self, key: &Keypair, call: Call) -> Vec<(String, String)> {
+        self.exec_events(key, call).unwrap()
     }
 
     fn create(&self, key: &Keypair, purpose: StatusPurpose) -> Hash {
-        let attrs = self.exec(
+        let attrs = self.run(
             key,
             StatusCall::CreateList {
                 purpose,
@@ -154,7 +95,7 @@ fn honest_proofs_verify_revoked_and_not() {
     let list = env.create(&owner, StatusPurpose::Revocation);
     // Index 5000 sits in chunk 1 (4096 bits per chunk); 3 is in chunk 0, 100_000 in an
     // untouched chunk (absent from state: proof of absence, all zero).
-    env.exec(
+    env.run(
         &owner,
         StatusCall::Update {
             list,
@@ -190,7 +131,7 @@ fn honest_proofs_verify_revoked_and_not() {
 
     // Suspension lists read as suspended.
     let susp = env.create(&owner, StatusPurpose::Suspension);
-    env.exec(
+    env.run(
         &owner,
         StatusCall::Update {
             list: susp,
@@ -215,7 +156,7 @@ fn tampered_bundles_are_refused() {
     let owner = Keypair::from_seed(&[1; 32]);
     let list = env.create(&owner, StatusPurpose::Revocation);
     let other = env.create(&owner, StatusPurpose::Revocation);
-    env.exec(
+    env.run(
         &owner,
         StatusCall::Update {
             list,

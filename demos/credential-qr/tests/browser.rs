@@ -90,6 +90,42 @@ fn chromium_or_skip() -> Option<PathBuf> {
     Some(chromium)
 }
 
+/// Runs `tests/browser/<script>` with Node.js against `chromium` and the given environment
+/// (plus `WEFT_CHROMIUM` and `WEFT_SCREENSHOTS`); fails the test unless it exits 0 within
+/// 180 s. Its standard output (one `ok: …` line per step).
+async fn run_script(
+    script: &str,
+    chromium: &Path,
+    env: Vec<(&'static str, std::ffi::OsString)>,
+) -> String {
+    let script = workspace().join("tests/browser").join(script);
+    let cwd = workspace().join("tests/browser");
+    let shots = workspace().join("target/browser");
+    let chromium = chromium.to_path_buf();
+    let run = actix_web::rt::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(script)
+            .current_dir(cwd)
+            .envs(env)
+            .env("WEFT_CHROMIUM", &chromium)
+            .env("WEFT_SCREENSHOTS", &shots)
+            .output()
+    });
+    let output = actix_web::rt::time::timeout(Duration::from_secs(180), run)
+        .await
+        .expect("the browser session did not finish within 180 s")
+        .unwrap()
+        .expect("running node");
+    let out = String::from_utf8_lossy(&output.stdout).into_owned();
+    println!("{out}");
+    assert!(
+        output.status.success(),
+        "browser test failed:\n{out}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    out
+}
+
 #[actix_web::test]
 async fn a_qr_image_uploaded_on_the_verify_page_shows_the_verified_result() {
     let Some(chromium) = chromium_or_skip() else {
@@ -123,35 +159,18 @@ async fn a_qr_image_uploaded_on_the_verify_page_shows_the_verified_result() {
     let video = dir.path().join("qr.y4m");
     std::fs::write(&video, y4m_of_png(&png, 10)).unwrap();
 
-    let shots = workspace().join("target/browser");
-    let script = workspace().join("tests/browser/verify.mjs");
-    let cwd = workspace().join("tests/browser");
-    let (base, token) = (p.base.clone(), issued.issuer.clone());
-    let run = actix_web::rt::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(script)
-            .current_dir(cwd)
-            .env("WEFT_URL", base)
-            .env("WEFT_TOKEN", token)
-            .env("WEFT_QR_PNG", &good)
-            .env("WEFT_QR_TAMPERED_PNG", &tampered)
-            .env("WEFT_QR_Y4M", &video)
-            .env("WEFT_CHROMIUM", &chromium)
-            .env("WEFT_SCREENSHOTS", &shots)
-            .output()
-    });
-    let output = actix_web::rt::time::timeout(Duration::from_secs(180), run)
-        .await
-        .expect("the browser session did not finish within 180 s")
-        .unwrap()
-        .expect("running node");
-    let out = String::from_utf8_lossy(&output.stdout);
-    println!("{out}");
-    assert!(
-        output.status.success(),
-        "browser test failed:\n{out}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let out = run_script(
+        "verify.mjs",
+        &chromium,
+        vec![
+            ("WEFT_URL", p.base.clone().into()),
+            ("WEFT_TOKEN", issued.issuer.clone().into()),
+            ("WEFT_QR_PNG", good.into()),
+            ("WEFT_QR_TAMPERED_PNG", tampered.into()),
+            ("WEFT_QR_Y4M", video.into()),
+        ],
+    )
+    .await;
     assert!(out.contains("the uploaded QR code verified"), "{out}");
     assert!(out.contains("is refused"), "{out}");
     assert!(out.contains("the camera scan verified"), "{out}");
@@ -168,37 +187,19 @@ async fn the_wallet_answers_a_request_qr_and_the_verify_page_shows_the_result() 
     let credential = dir.path().join("credential.json");
     std::fs::write(&credential, issued.credential.to_string()).unwrap();
 
-    let shots = workspace().join("target/browser");
-    let script = workspace().join("tests/browser/wallet.mjs");
-    let cwd = workspace().join("tests/browser");
-    let base = issued.platform.base.clone();
-    let (verifier, holder) = (issued.issuer.clone(), issued.holder.clone());
-    let run = actix_web::rt::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(script)
-            .current_dir(cwd)
-            .env("WEFT_URL", base)
-            .env("WEFT_VERIFIER_TOKEN", verifier)
-            .env("WEFT_HOLDER_TOKEN", holder)
+    let out = run_script(
+        "wallet.mjs",
+        &chromium,
+        vec![
+            ("WEFT_URL", issued.platform.base.clone().into()),
+            ("WEFT_VERIFIER_TOKEN", issued.issuer.clone().into()),
+            ("WEFT_HOLDER_TOKEN", issued.holder.clone().into()),
             // The demo's holder DID key (`create_did(&holder, "wallet")`).
-            .env("WEFT_HOLDER_KEY", "wallet")
-            .env("WEFT_CREDENTIAL", &credential)
-            .env("WEFT_CHROMIUM", &chromium)
-            .env("WEFT_SCREENSHOTS", &shots)
-            .output()
-    });
-    let output = actix_web::rt::time::timeout(Duration::from_secs(180), run)
-        .await
-        .expect("the browser session did not finish within 180 s")
-        .unwrap()
-        .expect("running node");
-    let out = String::from_utf8_lossy(&output.stdout);
-    println!("{out}");
-    assert!(
-        output.status.success(),
-        "browser test failed:\n{out}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+            ("WEFT_HOLDER_KEY", "wallet".into()),
+            ("WEFT_CREDENTIAL", credential.into()),
+        ],
+    )
+    .await;
     assert!(out.contains("the wallet answered"), "{out}");
     assert!(out.contains("shows the wallet's answer"), "{out}");
 }
