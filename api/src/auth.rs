@@ -1,241 +1,34 @@
-//! Bearer-token authentication and role checks.
+//! The bearer-token extractor: handlers take a [`Principal`] argument to require a valid token.
 //!
-//! A token is `weft_` followed by 64 hex digits: 256 bits from the OS CSPRNG, shown once when it
-//! is created. The store keeps only `SHA-256("weft/api-token/v1" || token)` and looks tokens up by
-//! that hash, so a database leak reveals no usable token. Each token acts for one tenant (an
-//! organisation) with a set of [`Role`]s; revocation is a column update checked on every request,
-//! so it takes effect at once.
-//!
-//! Handlers take a [`Principal`] argument to require a valid token; the extractor answers 401
-//! (missing, unknown or revoked token) or 429 (the token's rate limit) as problem+json.
+//! Tokens, tenants and roles are the service layer's ([`weft_service::auth`]); this module only
+//! reads the `Authorization: Bearer` header, authenticates it against the store and applies the
+//! token's rate limit. It answers 401 (missing, unknown or revoked token) or 429 as
+//! problem+json.
 
-use std::fmt;
-use std::str::FromStr;
+use std::ops::Deref;
 
 use actix_web::dev::Payload;
 use actix_web::{http::header, web, FromRequest, HttpRequest};
-use ring::rand::{SecureRandom, SystemRandom};
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
 use zeroize::Zeroizing;
+
+pub use weft_service::auth::{
+    authenticate, create_token, token_hash, validate_id, NewToken, Role, TokenError,
+    OPERATOR_TENANT,
+};
 
 use crate::problem::ApiError;
 use crate::rest::ApiState;
-use crate::store::{now_ms, Store, StoreError, TokenRecord};
 
-/// The tenant `weft up` creates for the node operator. Its admins manage every tenant's tokens.
-pub const OPERATOR_TENANT: &str = "operator";
-
-const TOKEN_PREFIX: &str = "weft_";
-const TOKEN_HASH_DOMAIN: &[u8] = b"weft/api-token/v1";
-
-/// What a token may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Manages the tenant's tokens and keys; may sign with the tenant's keys.
-    Admin,
-    /// Issues credentials; may sign with the tenant's keys.
-    Issuer,
-    /// Verifies presentations.
-    Verifier,
-    /// A partner organisation in PSI sessions.
-    Partner,
-    /// Organises votes; may sign with the tenant's keys.
-    Organiser,
-    /// Holds credentials.
-    Holder,
-}
-
-impl Role {
-    /// Every role.
-    pub const ALL: [Role; 6] = [
-        Role::Admin,
-        Role::Issuer,
-        Role::Verifier,
-        Role::Partner,
-        Role::Organiser,
-        Role::Holder,
-    ];
-
-    /// Roles allowed to sign chain transactions with the tenant's custodied keys.
-    pub const SIGNERS: [Role; 3] = [Role::Admin, Role::Issuer, Role::Organiser];
-
-    /// The role's name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Issuer => "issuer",
-            Role::Verifier => "verifier",
-            Role::Partner => "partner",
-            Role::Organiser => "organiser",
-            Role::Holder => "holder",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("unknown role {s:?}"))
-    }
-}
-
-/// Checks a tenant or key id: 1 to 64 characters of `[A-Za-z0-9._-]`.
-pub fn validate_id(what: &str, id: &str) -> Result<(), ApiError> {
-    let ok = !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::InvalidRequest(format!(
-            "{what} must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' or '-'"
-        )))
-    }
-}
-
-/// The hash under which a token is stored.
-pub fn token_hash(token: &str) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    hasher.update(TOKEN_HASH_DOMAIN);
-    hasher.update(token.as_bytes());
-    hasher.finalize().into()
-}
-
-/// A newly created token: the secret (shown once) and its record.
-pub struct NewToken {
-    /// The bearer token. Show it once; it is not stored.
-    pub token: Zeroizing<String>,
-    /// Its stored record.
-    pub record: TokenRecord,
-}
-
-impl fmt::Debug for NewToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NewToken")
-            .field("record", &self.record)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Failures creating a token.
-#[derive(Debug, thiserror::Error)]
-pub enum TokenError {
-    /// The OS random generator failed.
-    #[error("system randomness unavailable")]
-    Random,
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// Creates and stores a token for `tenant` with `roles`.
-pub async fn create_token(
-    store: &Store,
-    tenant: &str,
-    roles: &[Role],
-    label: &str,
-) -> Result<NewToken, TokenError> {
-    let rng = SystemRandom::new();
-    let mut secret = Zeroizing::new([0u8; 32]);
-    rng.fill(secret.as_mut_slice())
-        .map_err(|_| TokenError::Random)?;
-    let mut id = [0u8; 8];
-    rng.fill(&mut id).map_err(|_| TokenError::Random)?;
-    let token = Zeroizing::new(format!("{TOKEN_PREFIX}{}", hex::encode(secret.as_slice())));
-    let mut names: Vec<String> = Vec::new();
-    for role in roles {
-        if !names.iter().any(|n| n == role.as_str()) {
-            names.push(role.as_str().to_string());
-        }
-    }
-    let record = TokenRecord {
-        token_id: format!("tok_{}", hex::encode(id)),
-        tenant: tenant.to_string(),
-        roles: names,
-        label: label.to_string(),
-        created_ms: now_ms(),
-        revoked_ms: None,
-    };
-    store.insert_token(&record, &token_hash(&token)).await?;
-    Ok(NewToken { token, record })
-}
-
-/// An authenticated caller.
+/// An authenticated caller (the service layer's [`weft_service::auth::Principal`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    /// The token's id.
-    pub token_id: String,
-    /// The tenant it acts for.
-    pub tenant: String,
-    /// Its roles.
-    pub roles: Vec<Role>,
-}
+pub struct Principal(pub weft_service::auth::Principal);
 
-impl Principal {
-    /// Whether the caller has `role`.
-    pub fn has(&self, role: Role) -> bool {
-        self.roles.contains(&role)
-    }
+impl Deref for Principal {
+    type Target = weft_service::auth::Principal;
 
-    /// 403 unless the caller has one of `roles`.
-    pub fn require_any(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if roles.iter().any(|r| self.has(*r)) {
-            Ok(())
-        } else {
-            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-            Err(ApiError::Forbidden(format!(
-                "this requires one of the roles: {}",
-                names.join(", ")
-            )))
-        }
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
-
-    /// 403 unless the caller may administer `tenant`: an admin of that tenant or of the operator.
-    pub fn require_admin_of(&self, tenant: &str) -> Result<(), ApiError> {
-        self.require_any(&[Role::Admin])?;
-        if self.tenant == tenant || self.tenant == OPERATOR_TENANT {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(
-                "an admin may manage only its own tenant".into(),
-            ))
-        }
-    }
-}
-
-/// Resolves a presented token to its principal (401 if unknown or revoked).
-pub async fn authenticate(store: &Store, token: &str) -> Result<Principal, ApiError> {
-    if !token.starts_with(TOKEN_PREFIX) || token.len() != TOKEN_PREFIX.len() + 64 {
-        return Err(ApiError::Unauthorized("invalid token"));
-    }
-    let record = store
-        .token_by_hash(&token_hash(token))
-        .await?
-        .ok_or(ApiError::Unauthorized("invalid token"))?;
-    if record.revoked_ms.is_some() {
-        return Err(ApiError::Unauthorized("token revoked"));
-    }
-    let roles = record.roles.iter().filter_map(|r| r.parse().ok()).collect();
-    Ok(Principal {
-        token_id: record.token_id,
-        tenant: record.tenant,
-        roles,
-    })
 }
 
 fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
@@ -269,35 +62,7 @@ impl FromRequest for Principal {
             let token = token?;
             let principal = authenticate(&state.store, &token).await?;
             state.limits.check_token(&principal.token_id)?;
-            Ok(principal)
+            Ok(Principal(principal))
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn roles_round_trip() {
-        for role in Role::ALL {
-            assert_eq!(role.as_str().parse::<Role>().unwrap(), role);
-        }
-        assert!("root".parse::<Role>().is_err());
-    }
-
-    #[test]
-    fn ids_are_checked() {
-        assert!(validate_id("tenant", "acme-corp.eu_1").is_ok());
-        for bad in ["", "a b", "x/y", &"a".repeat(65), "é"] {
-            assert!(validate_id("tenant", bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn hashes_are_domain_separated() {
-        let token = format!("weft_{}", "ab".repeat(32));
-        let plain: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        assert_ne!(token_hash(&token), plain);
     }
 }

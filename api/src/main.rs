@@ -1,10 +1,13 @@
-//! The `weft` binary: parse the command line, set up logging, run the subcommand.
+//! The `weft` binary: parse the command line, set up logging, run the subcommand. The client
+//! subcommands live in `weft-cli`; this binary adds node composition ([`compose`]).
+
+mod compose;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> std::process::ExitCode {
-    let cli = weft_api::cli::Cli::parse();
+    let cli = weft_cli::Cli::parse();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -15,7 +18,7 @@ fn main() -> std::process::ExitCode {
     } else {
         logs.init();
     }
-    match weft_api::cli::run(cli) {
+    match weft_cli::run(cli, &compose::Runner) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");

@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
+use weft_service::ServiceError;
 
 /// Members of every problem document that extra members may not replace.
 const STANDARD_MEMBERS: &[&str] = &["type", "title", "status", "detail", "code"];
@@ -285,9 +286,38 @@ impl ResponseError for ApiError {
     }
 }
 
-impl From<crate::store::StoreError> for ApiError {
-    fn from(err: crate::store::StoreError) -> Self {
+impl From<weft_service::store::StoreError> for ApiError {
+    fn from(err: weft_service::store::StoreError) -> Self {
         ApiError::internal(err)
+    }
+}
+
+/// The one table from service refusals to problem documents.
+impl From<ServiceError> for ApiError {
+    fn from(err: ServiceError) -> Self {
+        match err {
+            ServiceError::InvalidRequest(d) => ApiError::InvalidRequest(d),
+            ServiceError::Unauthorized(d) => ApiError::Unauthorized(d),
+            ServiceError::Forbidden(d) => ApiError::Forbidden(d),
+            ServiceError::NotFound(d) => ApiError::NotFound(d),
+            ServiceError::Conflict(d) => ApiError::Conflict(d),
+            ServiceError::TxRejected { reason, detail } => ApiError::TxRejected { reason, detail },
+            ServiceError::TxDropped { tx_hash, reason } => ApiError::TxDropped { tx_hash, reason },
+            ServiceError::ReceiptTimeout { tx_hash, waited } => {
+                ApiError::ReceiptTimeout { tx_hash, waited }
+            }
+            ServiceError::Unavailable(d) => ApiError::Unavailable(d),
+            ServiceError::Internal(d) => ApiError::Internal(d),
+            ServiceError::Typed {
+                code,
+                detail,
+                extra,
+            } => ApiError::Typed {
+                code,
+                detail,
+                extra,
+            },
+        }
     }
 }
 

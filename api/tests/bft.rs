@@ -13,7 +13,7 @@ use common::testnet::{
     assert_same_chain, height, send_batch, wait_all_committed, wait_height, Sender, Testnet,
 };
 use serde_json::json;
-use weft_api::client::RpcClient;
+use weft_cli::client::RpcClient;
 use weft_chain::Keypair;
 
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -173,7 +173,7 @@ fn byzantine_run(mode: &str) {
     );
     net.start_all();
     let byzantine_key =
-        weft_api::node_home::read_key_file(&net.home(3).join("keys").join("node.key"))
+        weft_service::node_home::read_key_file(&net.home(3).join("keys").join("node.key"))
             .unwrap()
             .public_key();
     let system = actix_web::rt::System::new();
@@ -315,7 +315,7 @@ fn validator_set_change_by_governance_takes_effect_across_the_network() {
     net.start_all();
     let keys: Vec<weft_chain::Keypair> = (0..5)
         .map(|i| {
-            weft_api::node_home::read_key_file(&net.home(i).join("keys").join("node.key")).unwrap()
+            weft_service::node_home::read_key_file(&net.home(i).join("keys").join("node.key")).unwrap()
         })
         .collect();
     let key = |i: usize| keys[i].clone();

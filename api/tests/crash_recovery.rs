@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use common::process::UpProcess;
 use rand::Rng;
 use serde_json::{json, Value};
-use weft_api::client::RpcClient;
+use weft_cli::client::RpcClient;
 use weft_chain::governance::{self, GovernanceCall};
 use weft_chain::{Keypair, StateProof, Transaction};
 

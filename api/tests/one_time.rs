@@ -8,12 +8,12 @@ use std::sync::Arc;
 
 use actix_web::web;
 use serde_json::json;
-use weft_api::credentials::ChallengeUse;
-use weft_api::keystore::MasterKey;
-use weft_api::node_home::{read_key_file, NodeHome};
-use weft_api::platform;
+use weft_service::credentials::ChallengeUse;
+use weft_service::keystore::MasterKey;
+use weft_service::node_home::{read_key_file, NodeHome};
+use weft_service::platform;
 use weft_api::rest::{ApiConfig, ApiState};
-use weft_api::store::{now_ms, sqlite_url, Store};
+use weft_service::store::{now_ms, sqlite_url, Store};
 use weft_chain::{Keypair, Node};
 use weft_did::qr::Payload;
 
@@ -32,7 +32,7 @@ fn fixture() -> Fixture {
     let node = Node::open(
         home.node_config(),
         contents.genesis.clone(),
-        weft_api::modules::registry(),
+        weft_service::modules::registry(),
     )
     .unwrap();
     Fixture {
@@ -46,7 +46,7 @@ fn fixture() -> Fixture {
 impl Fixture {
     /// An API state over `url` (a "restart" is a second call with the same URL).
     async fn state(&self, url: &str) -> web::Data<ApiState> {
-        let (state, _) = platform::start(
+        let (state, _) = weft_api::rest::ApiState::start(
             self.node.clone(),
             url,
             &self.master,

@@ -10,13 +10,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
-use weft_api::chain_client::ChainClient;
-use weft_api::node_home::NodeHome;
-use weft_api::platform;
+use weft_service::chain_client::ChainClient;
+use weft_service::node_home::NodeHome;
+use weft_service::platform;
 use weft_api::rest::psi::{PsiConfig, PsiService};
 use weft_api::rest::{self, ApiConfig};
 use weft_api::server::{serve, AppBuilder, ServeOptions};
-use weft_api::store::sqlite_url;
+use weft_service::store::sqlite_url;
 use weft_chain::{Keypair, Node, SingleValidator, SingleValidatorHandle};
 use weft_mpc::psi::ledger::{self, PsiCall, SessionRecord, SessionStatus as ChainStatus};
 use weft_mpc::psi::session::InitiatorSession;
@@ -46,7 +46,7 @@ impl Chain {
         let node = Node::open(
             home.node_config(),
             contents.genesis.clone(),
-            weft_api::modules::registry(),
+            weft_service::modules::registry(),
         )
         .unwrap();
         let validator = SingleValidator::spawn(node.clone(), contents.validator);
@@ -107,10 +107,10 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         let operator = Keypair::generate();
         let node = chain.node.clone();
-        let master = weft_api::keystore::MasterKey::random().unwrap();
+        let master = weft_service::keystore::MasterKey::random().unwrap();
         let url = sqlite_url(&dir.path().join("api.db"));
         let (state, boot) =
-            platform::start(node.clone(), &url, &master, &operator, ApiConfig::default())
+            weft_api::rest::ApiState::start(node.clone(), &url, &master, &operator, ApiConfig::default())
                 .await
                 .unwrap();
         let token = boot.admin_token.unwrap().to_string();
@@ -288,6 +288,38 @@ async fn two_servers_compute_the_intersection_over_http() {
         )
         .await;
     assert_eq!(csv_a, csv_b);
+
+    // Tenancy: session ids are public on chain, but another tenant's partner token on the same
+    // server can neither see the session, read its intersection nor cancel it (404, as for an
+    // unknown session).
+    let rival = a
+        .json(
+            "POST",
+            "/api/v1/tokens",
+            Some(json!({"tenant": "rival", "roles": ["partner"], "label": "other tenant"})),
+        )
+        .await;
+    let rival = Server {
+        base: a.base.clone(),
+        token: rival["token"].as_str().unwrap().to_string(),
+        did: String::new(),
+        key: Keypair::generate(),
+        stop: None,
+        _dir: tempfile::tempdir().unwrap(),
+    };
+    for (method, path) in [
+        ("GET", format!("/api/v1/psi/sessions/{id}")),
+        ("GET", format!("/api/v1/psi/sessions/{id}/result.csv")),
+        ("DELETE", format!("/api/v1/psi/sessions/{id}")),
+    ] {
+        let (status, text) = rival.send(method, &path, None, true).await;
+        assert_eq!(status, 404, "{method} {path} by another tenant: {text}");
+    }
+    assert_eq!(
+        a.json("GET", &format!("/api/v1/psi/sessions/{id}"), None)
+            .await["state"],
+        "completed"
+    );
 
     // The chain shows the session: created by A naming B, joined by B, completed with the
     // digest both computed (the module checked both signatures over it).

@@ -12,36 +12,24 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
-use weft_api::node_home::{read_key_file, NodeHome};
-use weft_api::platform;
+use weft_service::node_home::{read_key_file, NodeHome};
+use weft_service::platform;
 use weft_api::rest::{self, ApiConfig};
 use weft_api::rpc::RpcLimits;
 use weft_api::server::{serve, AppBuilder, ServeOptions};
-use weft_api::store::sqlite_url;
+use weft_service::store::sqlite_url;
 use weft_api::ws::WsConfig;
+use weft_api::testkit::{Platform, PlatformOptions};
 use weft_chain::{Node, PublicKey, SingleValidator, SingleValidatorHandle};
 use weft_did::credential::predicate::{self, Predicate};
 use weft_did::qr;
 
+/// The platform under test ([`weft_api::testkit::Platform`], stopped on drop) and its client.
 struct Api {
     base: String,
     http: awc::Client,
     admin_token: String,
-    stop: Option<oneshot::Sender<()>>,
-    validator: Option<SingleValidatorHandle>,
-    _node: Arc<Node>,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Api {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(v) = self.validator.take() {
-            v.shutdown();
-        }
-    }
+    _platform: Platform,
 }
 
 struct Reply {
@@ -83,52 +71,20 @@ impl Reply {
 
 impl Api {
     async fn start() -> Api {
-        let dir = tempfile::tempdir().unwrap();
-        let home = NodeHome::new(dir.path().join("data"));
-        let contents = home.init_or_load().unwrap();
-        let operator_key = read_key_file(&home.admin_key_path()).unwrap();
-        let node = Node::open(
-            home.node_config(),
-            contents.genesis.clone(),
-            weft_api::modules::registry(),
-        )
-        .unwrap();
-        let validator = SingleValidator::spawn(node.clone(), contents.validator);
-        let master = weft_api::keystore::MasterKey::random().unwrap();
-        let db = sqlite_url(&dir.path().join("api.db"));
-        let (state, boot) = platform::start(
-            node.clone(),
-            &db,
-            &master,
-            &operator_key,
-            ApiConfig::default(),
-        )
+        let p = Platform::start(PlatformOptions {
+            workers: 2,
+            ui: false,
+            ..PlatformOptions::default()
+        })
         .await
         .unwrap();
-        let admin_token = boot.admin_token.as_ref().expect("first start").to_string();
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let app = AppBuilder::new(node.clone())
-            .with_node_interface(RpcLimits::default(), WsConfig::default())
-            .group(move |cfg| rest::configure(cfg, state.clone()));
-        let options = ServeOptions {
-            workers: Some(1),
-            shutdown_timeout: Duration::from_secs(1),
-        };
-        actix_web::rt::spawn(serve(listener, app, options, async move {
-            let _ = stopped.await;
-        }));
         Api {
-            base,
+            base: p.base.clone(),
             http: awc::Client::builder()
                 .timeout(Duration::from_secs(60))
                 .finish(),
-            admin_token,
-            stop: Some(stop),
-            validator: Some(validator),
-            _node: node,
-            _dir: dir,
+            admin_token: p.admin_token.clone(),
+            _platform: p,
         }
     }
 

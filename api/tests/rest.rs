@@ -12,13 +12,13 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
-use weft_api::node_home::{read_key_file, NodeHome};
-use weft_api::platform;
+use weft_service::node_home::{read_key_file, NodeHome};
+use weft_service::platform;
 use weft_api::rate_limit::{Rate, RateLimits};
 use weft_api::rest::{self, ApiConfig};
 use weft_api::rpc::RpcLimits;
 use weft_api::server::{serve, AppBuilder, ServeOptions};
-use weft_api::store::{sqlite_url, Store};
+use weft_service::store::{sqlite_url, Store};
 use weft_api::ws::WsConfig;
 use weft_chain::governance::{self, GovernanceCall};
 use weft_chain::{Keypair, Node, SingleValidator, SingleValidatorHandle, Transaction};
@@ -142,12 +142,12 @@ impl Api {
         let node = Node::open(
             home.node_config(),
             contents.genesis.clone(),
-            weft_api::modules::registry(),
+            weft_service::modules::registry(),
         )
         .unwrap();
         let validator = SingleValidator::spawn(node.clone(), contents.validator);
-        let master = weft_api::keystore::MasterKey::random().unwrap();
-        let (state, boot) = platform::start(node.clone(), &db.url, &master, &operator_key, config)
+        let master = weft_service::keystore::MasterKey::random().unwrap();
+        let (state, boot) = weft_api::rest::ApiState::start(node.clone(), &db.url, &master, &operator_key, config)
             .await
             .unwrap();
         let admin_token = boot.admin_token.as_ref().expect("first start").to_string();
@@ -805,12 +805,12 @@ async fn store_migrations_are_idempotent_and_conflicts_detected() {
         let store = Store::connect(&db.url).await.unwrap();
         let again = Store::connect(&db.url).await.unwrap();
         let ks =
-            weft_api::keystore::Keystore::new(&weft_api::keystore::MasterKey::random().unwrap());
+            weft_service::keystore::Keystore::new(&weft_service::keystore::MasterKey::random().unwrap());
         let sealed = ks.seal("t", "k", "", &Keypair::generate()).unwrap();
         store.insert_key(&sealed).await.unwrap();
         assert!(matches!(
             again.insert_key(&sealed).await,
-            Err(weft_api::store::StoreError::Conflict)
+            Err(weft_service::store::StoreError::Conflict)
         ));
         let loaded = again.key("t", "k").await.unwrap().unwrap();
         assert_eq!(loaded, sealed);
@@ -834,11 +834,11 @@ async fn restart_keeps_tokens_and_another_master_key_is_refused() {
         let node = Node::open(
             home.node_config(),
             contents.genesis.clone(),
-            weft_api::modules::registry(),
+            weft_service::modules::registry(),
         )
         .unwrap();
-        let master = weft_api::keystore::MasterKey::random().unwrap();
-        let (state, boot) = platform::start(
+        let master = weft_service::keystore::MasterKey::random().unwrap();
+        let (state, boot) = weft_api::rest::ApiState::start(
             node.clone(),
             &db.url,
             &master,
@@ -853,7 +853,7 @@ async fn restart_keeps_tokens_and_another_master_key_is_refused() {
             .expect("first start creates a token");
         state.store.close().await;
         // Second start: same master key; no new token, the old one still works.
-        let (state, boot) = platform::start(
+        let (state, boot) = weft_api::rest::ApiState::start(
             node.clone(),
             &db.url,
             &master,
@@ -869,8 +869,8 @@ async fn restart_keeps_tokens_and_another_master_key_is_refused() {
         assert_eq!(who.tenant, "operator");
         state.store.close().await;
         // Another master key cannot open the custodied keys: refused at start.
-        let other = weft_api::keystore::MasterKey::random().unwrap();
-        let err = platform::start(
+        let other = weft_service::keystore::MasterKey::random().unwrap();
+        let err = weft_api::rest::ApiState::start(
             node.clone(),
             &db.url,
             &other,

@@ -5,7 +5,7 @@ mod common;
 
 use common::{raw, TestNode};
 use serde_json::json;
-use weft_api::cli::vote::{query, run, VoteCommand};
+use weft_cli::vote::{query, run, VoteCommand};
 use weft_chain::governance::{self, Action, GovernanceCall};
 use weft_chain::{Call, Keypair};
 use weft_did::registry::DidCall;
@@ -145,14 +145,15 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use rand::rngs::OsRng;
 use serde_json::Value;
 use tokio::sync::oneshot;
-use weft_api::cli::vote::{eligibility_tree, make_ballot, read_secret, CounterCommand};
-use weft_api::node_home::{read_key_file, NodeHome};
-use weft_api::platform;
+use weft_cli::vote::{eligibility_tree, make_ballot, read_secret, CounterCommand};
+use weft_service::node_home::{read_key_file, NodeHome};
+use weft_service::platform;
 use weft_api::rest::{self, ApiConfig};
 use weft_api::rpc::RpcLimits;
 use weft_api::server::{serve, AppBuilder, ServeOptions};
-use weft_api::store::sqlite_url;
+use weft_service::store::sqlite_url;
 use weft_api::ws::WsConfig;
+use weft_api::testkit::{Platform, PlatformOptions};
 use weft_chain::{Node, SingleValidator, SingleValidatorHandle};
 use weft_mpc::vote::{counter, DkgRecord};
 use weft_zk::membership::MembershipSecret;
@@ -198,27 +199,14 @@ fn timed_spec(counters: Vec<String>, start: u64, end: u64) -> PollSpec {
     }
 }
 
+/// The platform under test ([`weft_api::testkit::Platform`], stopped on drop) and its client.
 struct Api {
     base: String,
     http: awc::Client,
     admin_token: String,
     operator: Keypair,
     chain_id: String,
-    stop: Option<oneshot::Sender<()>>,
-    validator: Option<SingleValidatorHandle>,
-    _node: Arc<Node>,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Api {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(v) = self.validator.take() {
-            v.shutdown();
-        }
-    }
+    _platform: Platform,
 }
 
 struct Reply {
@@ -256,50 +244,22 @@ impl Reply {
 
 impl Api {
     async fn start() -> Api {
-        let dir = tempfile::tempdir().unwrap();
-        let home = NodeHome::new(dir.path().join("data"));
-        let contents = home.init_or_load().unwrap();
-        let operator = read_key_file(&home.admin_key_path()).unwrap();
-        let node = Node::open(
-            home.node_config(),
-            contents.genesis.clone(),
-            weft_api::modules::registry(),
-        )
+        let p = Platform::start(PlatformOptions {
+            workers: 1,
+            ui: true,
+            ..PlatformOptions::default()
+        })
+        .await
         .unwrap();
-        let validator = SingleValidator::spawn(node.clone(), contents.validator);
-        let master = weft_api::keystore::MasterKey::random().unwrap();
-        let db = sqlite_url(&dir.path().join("api.db"));
-        let (state, boot) =
-            platform::start(node.clone(), &db, &master, &operator, ApiConfig::default())
-                .await
-                .unwrap();
-        let admin_token = boot.admin_token.expect("first start").to_string();
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let app = AppBuilder::new(node.clone())
-            .with_node_interface(RpcLimits::default(), WsConfig::default())
-            .with_ui()
-            .group(move |cfg| rest::configure(cfg, state.clone()));
-        let options = ServeOptions {
-            workers: Some(1),
-            shutdown_timeout: Duration::from_secs(1),
-        };
-        actix_web::rt::spawn(serve(listener, app, options, async move {
-            let _ = stopped.await;
-        }));
         Api {
-            base,
+            base: p.base.clone(),
             http: awc::Client::builder()
                 .timeout(Duration::from_secs(60))
                 .finish(),
-            admin_token,
-            operator,
-            chain_id: contents.genesis.chain_id.clone(),
-            stop: Some(stop),
-            validator: Some(validator),
-            _node: node,
-            _dir: dir,
+            admin_token: p.admin_token.clone(),
+            operator: Keypair::from_seed(&p.operator.to_seed()),
+            chain_id: p.genesis.chain_id.clone(),
+            _platform: p,
         }
     }
 
@@ -405,7 +365,7 @@ impl Api {
                 permission: vote::ORGANISER_PERMISSION.into(),
             },
         });
-        weft_api::cli::vote::submit(&self.base, &self.operator, call)
+        weft_cli::vote::submit(&self.base, &self.operator, call)
             .await
             .unwrap();
         let _ = &self.chain_id;
@@ -830,7 +790,7 @@ async fn a_whole_poll_runs_through_the_cli_with_one_counter_offline() {
     })
     .await
     .unwrap();
-    let pk = weft_api::cli::vote::read_proving_key(&pk_file).unwrap();
+    let pk = weft_cli::vote::read_proving_key(&pk_file).unwrap();
     let start = now_ms() + 15_000;
     let end = start + 8_000;
     let mut spec = timed_spec(counter_dids, start, end);
@@ -1046,7 +1006,7 @@ async fn a_credential_holder_registers_votes_and_is_tallied_over_rest() {
     let submit = |key: Keypair, call: Call| {
         let base = api.base.clone();
         async move {
-            weft_api::cli::vote::submit(&base, &key, call)
+            weft_cli::vote::submit(&base, &key, call)
                 .await
                 .unwrap()
         }

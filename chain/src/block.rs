@@ -151,6 +151,39 @@ pub struct Event {
     pub attributes: Vec<(String, String)>,
 }
 
+/// The kind of a failed transaction's error: what callers branch on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TxErrorKind {
+    /// No such module.
+    UnknownModule,
+    /// The method is unknown or its arguments are invalid.
+    InvalidArgs,
+    /// The signer may not make this call.
+    Unauthorized,
+    /// A referenced object does not exist.
+    NotFound,
+    /// The call broke a module rule (the code says which).
+    Rejected,
+}
+
+/// Why a transaction failed, as its receipt records it.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct TxError {
+    /// The kind.
+    pub kind: TxErrorKind,
+    /// A stable snake_case code (the module's refusal code, or the kind's name).
+    pub code: String,
+    /// Human-readable detail: for people, never for matching.
+    pub message: String,
+}
+
+impl std::fmt::Display for TxError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 /// The result of executing one transaction.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct Receipt {
@@ -162,8 +195,8 @@ pub struct Receipt {
     pub index: u32,
     /// Outcome.
     pub status: ReceiptStatus,
-    /// Error message when failed.
-    pub error: Option<String>,
+    /// Why it failed (`None` on success).
+    pub error: Option<TxError>,
     /// Events (empty when failed).
     pub events: Vec<Event>,
 }

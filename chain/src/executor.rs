@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 
-use crate::block::{merkle_root, BlockHeader, Receipt, ReceiptStatus};
+use crate::block::{merkle_root, BlockHeader, Receipt, ReceiptStatus, TxError, TxErrorKind};
 use crate::crypto::{Address, Hash};
 use crate::error::{ChainError, StorageError};
 use crate::genesis::{Genesis, GenesisValidator};
@@ -219,7 +219,11 @@ impl Executor {
 
             let index = u32::try_from(included.len()).map_err(ChainError::corrupt)?;
             let outcome = match self.modules.get(&tx.tx.call.module) {
-                None => Err(format!("unknown module {:?}", tx.tx.call.module)),
+                None => Err(TxError {
+                    kind: TxErrorKind::UnknownModule,
+                    code: "unknown_module".into(),
+                    message: format!("unknown module {:?}", tx.tx.call.module),
+                }),
                 Some(module) => {
                     let view = Layered {
                         base: &base,
@@ -235,7 +239,7 @@ impl Executor {
                         Err(ModuleError::Storage(e)) => {
                             return Err(ChainError::Storage(StorageError(e)))
                         }
-                        Err(e) => Err(e.to_string()),
+                        Err(e) => Err(e.to_tx_error()),
                     }
                 }
             };
@@ -251,12 +255,12 @@ impl Executor {
                         events,
                     }
                 }
-                Err(message) => Receipt {
+                Err(error) => Receipt {
                     tx_hash: hash,
                     height,
                     index,
                     status: ReceiptStatus::Failed,
-                    error: Some(message),
+                    error: Some(error),
                     events: Vec::new(),
                 },
             };

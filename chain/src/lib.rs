@@ -54,7 +54,7 @@ pub mod tx;
 
 pub use block::{
     merkle_root, Block, BlockHeader, CommitCertificate, CommittedBlock, Event, Receipt,
-    ReceiptStatus, ValidatorSignature,
+    ReceiptStatus, TxError, TxErrorKind, ValidatorSignature,
 };
 pub use crypto::{Address, Hash, Keypair, PublicKey, Signature};
 pub use error::{

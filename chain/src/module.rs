@@ -26,7 +26,8 @@ pub fn state_key(namespace: &str, key: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Why a module call or query failed. The message ends up in the failed receipt.
+/// Why a module call or query failed. Its kind, [`ModuleError::code`] and message end up in the
+/// failed receipt ([`crate::block::TxError`]), so no caller has to read the message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ModuleError {
     /// The method name is unknown to the module.
@@ -47,6 +48,61 @@ pub enum ModuleError {
     /// Reading state failed (not the module's fault).
     #[error("state unavailable: {0}")]
     Storage(String),
+    /// The call is well-formed and authorised but violates a module rule that callers tell
+    /// apart: `code` is a stable snake_case name (e.g. `window_closed`, `nullifier_used`).
+    #[error("{message}")]
+    Refused {
+        /// The stable code.
+        code: &'static str,
+        /// Human-readable detail.
+        message: String,
+    },
+}
+
+impl ModuleError {
+    /// A [`ModuleError::Refused`] with `code` and `message`.
+    pub fn refused(code: &'static str, message: impl Into<String>) -> Self {
+        ModuleError::Refused {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The stable code: the variant's name in snake_case, or a refusal's own code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ModuleError::UnknownMethod(_) => "unknown_method",
+            ModuleError::InvalidArgs(_) => "invalid_args",
+            ModuleError::Unauthorized(_) => "unauthorized",
+            ModuleError::NotFound(_) => "not_found",
+            ModuleError::Rejected(_) => "rejected",
+            ModuleError::Storage(_) => "storage",
+            ModuleError::Refused { code, .. } => code,
+        }
+    }
+
+    /// The kind of failure a receipt records (a storage failure is never recorded: it aborts
+    /// the block).
+    pub fn kind(&self) -> crate::block::TxErrorKind {
+        use crate::block::TxErrorKind;
+        match self {
+            ModuleError::UnknownMethod(_) | ModuleError::InvalidArgs(_) => TxErrorKind::InvalidArgs,
+            ModuleError::Unauthorized(_) => TxErrorKind::Unauthorized,
+            ModuleError::NotFound(_) => TxErrorKind::NotFound,
+            ModuleError::Rejected(_) | ModuleError::Refused { .. } | ModuleError::Storage(_) => {
+                TxErrorKind::Rejected
+            }
+        }
+    }
+
+    /// The receipt's record of this failure.
+    pub fn to_tx_error(&self) -> crate::block::TxError {
+        crate::block::TxError {
+            kind: self.kind(),
+            code: self.code().to_string(),
+            message: self.to_string(),
+        }
+    }
 }
 
 impl From<StorageError> for ModuleError {

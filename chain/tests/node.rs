@@ -366,7 +366,10 @@ fn failed_call_reverts_its_writes_but_advances_the_nonce() {
     assert_eq!(b.receipts[0].status, ReceiptStatus::Success);
     assert_eq!(b.receipts[0].events.len(), 1);
     assert_eq!(b.receipts[1].status, ReceiptStatus::Failed);
-    assert_eq!(b.receipts[1].error.as_deref(), Some("asked to fail"));
+    assert_eq!(
+        b.receipts[1].error.as_ref().map(|e| e.message.as_str()),
+        Some("asked to fail")
+    );
     assert!(b.receipts[1].events.is_empty());
     assert_eq!(node.call("scratch", "get", &[], None).unwrap(), vec![1]);
     assert_eq!(node.next_nonce(&kp.address()).unwrap(), 2);
@@ -454,7 +457,7 @@ fn unauthorised_governance_call_fails_in_its_receipt() {
     for r in &b.receipts {
         assert_eq!(r.status, ReceiptStatus::Failed);
         assert!(
-            r.error.as_deref().unwrap().starts_with("unauthorized"),
+            r.error.as_ref().unwrap().kind == weft_chain::TxErrorKind::Unauthorized,
             "{:?}",
             r.error
         );
@@ -666,8 +669,8 @@ fn a_removed_member_cannot_vote_on_proposals_opened_before_its_removal() {
     assert!(
         blk.receipts[0]
             .error
-            .as_deref()
-            .is_some_and(|e| e.contains("unauthorized")),
+            .as_ref()
+            .is_some_and(|e| e.kind == weft_chain::TxErrorKind::Unauthorized),
         "{:?}",
         blk.receipts[0].error
     );

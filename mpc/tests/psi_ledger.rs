@@ -66,7 +66,7 @@ impl Env {
             .unwrap()
             .unwrap();
         let r = block.receipts.last().unwrap();
-        (r.status, r.error.clone())
+        (r.status, r.error.clone().map(|e| e.message))
     }
 
     fn ok(&mut self, kp: &Keypair, c: PsiCall) {

@@ -12,7 +12,7 @@ use weft_chain::Keypair;
 use super::ApiState;
 use crate::auth::{self, validate_id, Principal, Role, OPERATOR_TENANT};
 use crate::problem::{ApiError, ApiJson, Problem};
-use crate::store::{SealedKey, StoreError, TokenRecord};
+use weft_service::store::{SealedKey, StoreError, TokenRecord};
 
 /// Who the caller is.
 #[derive(Debug, Serialize, ToSchema)]
@@ -20,6 +20,7 @@ pub struct WhoAmI {
     /// The tenant the token acts for.
     pub tenant: String,
     /// The token's roles.
+    #[schema(value_type = Vec<crate::schema::Role>)]
     pub roles: Vec<Role>,
     /// The token's id.
     pub token_id: String,
@@ -63,6 +64,7 @@ pub struct CreateToken {
     /// Tenant (default: the caller's).
     pub tenant: Option<String>,
     /// Roles of the new token (at least one).
+    #[schema(value_type = Vec<crate::schema::Role>)]
     pub roles: Vec<Role>,
     /// Label.
     #[serde(default)]
@@ -133,9 +135,9 @@ pub struct CreateKey {
     ))]
 pub async fn whoami(principal: Principal) -> web::Json<WhoAmI> {
     web::Json(WhoAmI {
-        tenant: principal.tenant,
-        roles: principal.roles,
-        token_id: principal.token_id,
+        tenant: principal.0.tenant,
+        roles: principal.0.roles,
+        token_id: principal.0.token_id,
     })
 }
 
@@ -228,7 +230,7 @@ pub async fn revoke_token(
     principal.require_admin_of(&record.tenant)?;
     if !state
         .store
-        .revoke_token(&token_id, crate::store::now_ms())
+        .revoke_token(&token_id, weft_service::store::now_ms())
         .await?
     {
         return Err(not_found());

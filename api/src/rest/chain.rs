@@ -114,9 +114,10 @@ pub struct BlockView {
 pub struct ReceiptView {
     /// `success` or `failed`.
     pub status: String,
-    /// The module's error when failed.
+    /// Why it failed: kind, stable code and message.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    #[schema(value_type = Option<crate::schema::TxError>)]
+    pub error: Option<weft_chain::TxError>,
     /// Events emitted (empty when failed).
     #[schema(value_type = Vec<Object>)]
     pub events: Vec<Value>,

@@ -23,7 +23,7 @@ use weft_did::{multikey, proof, resolution, Did, DidError, Relationships, Servic
 
 use super::{resource, ApiState};
 use crate::auth::{validate_id, Principal, Role};
-use crate::chain_client::TxOutcome;
+use weft_service::chain_client::TxOutcome;
 use crate::problem::{ApiError, ApiJson, Problem};
 
 /// Media type of a DID resolution result.
@@ -41,36 +41,7 @@ async fn tenant_key(
     key_id: &str,
 ) -> Result<Keypair, ApiError> {
     principal.require_any(&Role::SIGNERS)?;
-    validate_id("key_id", key_id)?;
-    let sealed = state
-        .store
-        .key(&principal.tenant, key_id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no key {key_id:?} for this tenant")))?;
-    state.keystore.open(&sealed).map_err(ApiError::internal)
-}
-
-/// Maps a failed module call to a problem; passes a successful one through.
-fn settled(outcome: TxOutcome) -> Result<TxOutcome, ApiError> {
-    let Some(error) = outcome
-        .error
-        .clone()
-        .filter(|_| outcome.status != "success")
-    else {
-        return Ok(outcome);
-    };
-    let detail = format!("transaction {} failed: {error}", outcome.tx_hash);
-    Err(if error.starts_with("unauthorized") {
-        ApiError::Forbidden(detail)
-    } else if error.starts_with("not found") {
-        ApiError::NotFound(detail)
-    } else if error.starts_with("invalid arguments") || error.starts_with("unknown method") {
-        ApiError::InvalidRequest(detail)
-    } else if error.starts_with("state unavailable") {
-        ApiError::internal(detail)
-    } else {
-        ApiError::Conflict(detail)
-    })
+    Ok(state.tenant_key(&principal.tenant, key_id).await?)
 }
 
 async fn sign_and_settle(
@@ -78,7 +49,7 @@ async fn sign_and_settle(
     key: &Keypair,
     call: Call,
 ) -> Result<TxOutcome, ApiError> {
-    settled(state.chain.sign_submit_and_wait(key, call).await?)
+    Ok(state.chain.sign_submit_and_wait(key, call).await?.settled()?)
 }
 
 fn query<T: borsh::BorshDeserialize>(
@@ -211,6 +182,7 @@ pub struct CreatedDid {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
     /// The committed transaction.
+    #[schema(value_type = crate::schema::TxOutcome)]
     pub tx: TxOutcome,
     /// The document.
     #[schema(value_type = Object)]
@@ -282,7 +254,7 @@ pub async fn create_did(
             (
                 address,
                 None,
-                settled(state.chain.submit_and_wait(tx).await?)?,
+                state.chain.submit_and_wait(tx).await?.settled()?,
             )
         }
         _ => {
@@ -413,6 +385,7 @@ pub struct ChangedDid {
     /// The DID.
     pub did: String,
     /// The committed transaction.
+    #[schema(value_type = crate::schema::TxOutcome)]
     pub tx: TxOutcome,
     /// The resolution result after the change.
     #[schema(value_type = Object)]
@@ -714,6 +687,7 @@ pub struct Recognition {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RecognitionOutcome {
     /// The governance transaction (a proposal; it passes once a committee majority approves).
+    #[schema(value_type = crate::schema::TxOutcome)]
     pub tx: TxOutcome,
     /// The proposal id.
     pub proposal_id: Option<u64>,

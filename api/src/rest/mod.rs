@@ -33,12 +33,13 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 use weft_chain::Node;
 
-use crate::chain_client::ChainClient;
-use crate::keystore::Keystore;
+use weft_service::keystore::Keystore;
+use weft_service::platform::{Bootstrap, PlatformError};
+use weft_service::Context;
 use crate::metrics::{self, Metrics};
 use crate::problem::{self, ApiError, BodyLimit};
 use crate::rate_limit::{Limiters, RateLimits};
-use crate::store::Store;
+use weft_service::store::Store;
 
 /// Tunables of the REST API.
 #[derive(Debug, Clone, Copy)]
@@ -61,17 +62,14 @@ impl Default for ApiConfig {
     }
 }
 
-/// Shared state of the REST API (registered as `web::Data<ApiState>`).
+/// Shared state of the REST API (registered as `web::Data<ApiState>`): the service
+/// [`Context`] plus what only HTTP needs (rate limiters, metrics, settings, PSI peer sessions,
+/// one-time QR references). It dereferences to the [`Context`], so handlers pass `&state` to
+/// service functions.
 #[derive(Debug)]
 pub struct ApiState {
-    /// The node.
-    pub node: Arc<Node>,
-    /// The off-chain store.
-    pub store: Store,
-    /// Custodied keys.
-    pub keystore: Keystore,
-    /// Submission and receipt waiting.
-    pub chain: ChainClient,
+    /// The services.
+    pub ctx: Arc<Context>,
     /// Rate limiters.
     pub limits: Limiters,
     /// Metrics registry.
@@ -80,39 +78,60 @@ pub struct ApiState {
     pub config: ApiConfig,
     /// PSI sessions with partner servers (registered as its own app data by [`configure`]).
     pub psi: web::Data<psi::PsiService>,
-    /// The evidence anchoring batcher.
-    pub evidence: crate::credentials::evidence::EvidenceBatcher,
-    /// The credential verifier: cached ledger, presentation challenges and wallets' answers.
-    pub credentials: Arc<crate::credentials::CredentialService>,
     /// One-time QR references (`/qr/refs`, `/q/{token}`).
     pub qr_refs: qr::RefStore,
-    /// Group commit of issued credentials' status entries.
-    pub status_recorder: crate::credentials::status::StatusRecorder,
-    /// Custodied keys opened for issuance.
-    pub opened_keys: crate::credentials::OpenedKeys,
+}
+
+impl std::ops::Deref for ApiState {
+    type Target = Context;
+
+    fn deref(&self) -> &Context {
+        &self.ctx
+    }
 }
 
 impl ApiState {
     /// State for `node` with `store` and `keystore`.
     pub fn new(node: Arc<Node>, store: Store, keystore: Keystore, config: ApiConfig) -> Self {
+        ApiState::with_context(
+            Arc::new(Context::new(node, store, keystore, config.receipt_timeout)),
+            config,
+        )
+    }
+
+    /// State over an existing service context.
+    pub fn with_context(ctx: Arc<Context>, config: ApiConfig) -> Self {
         ApiState {
-            chain: ChainClient::new(node.clone(), config.receipt_timeout),
-            credentials: Arc::new(crate::credentials::CredentialService::new(
-                node.clone(),
-                store.clone(),
-            )),
-            qr_refs: qr::RefStore::new(store.clone()),
-            node,
-            store,
-            keystore,
+            qr_refs: qr::RefStore::new(ctx.store.clone()),
+            ctx,
             limits: Limiters::new(config.rate_limits),
             metrics: Metrics::new(),
             config,
             psi: psi::PsiService::new(psi::PsiConfig::default()),
-            evidence: crate::credentials::evidence::EvidenceBatcher::new(Default::default()),
-            status_recorder: Default::default(),
-            opened_keys: Default::default(),
         }
+    }
+
+    /// Starts the platform side of a node ([`weft_service::platform::start`]) and builds the
+    /// REST state over it.
+    pub async fn start(
+        node: Arc<Node>,
+        database_url: &str,
+        master: &weft_service::keystore::MasterKey,
+        operator_key: &weft_chain::Keypair,
+        config: ApiConfig,
+    ) -> Result<(web::Data<ApiState>, Bootstrap), PlatformError> {
+        let (ctx, boot) = weft_service::platform::start(
+            node,
+            database_url,
+            master,
+            operator_key,
+            config.receipt_timeout,
+        )
+        .await?;
+        Ok((
+            web::Data::new(ApiState::with_context(Arc::new(ctx), config)),
+            boot,
+        ))
     }
 }
 

@@ -69,7 +69,7 @@ use weft_zk::membership::{MembershipProvingKey, MembershipSecret};
 
 use super::ApiState;
 use crate::auth::{validate_id, Principal, Role};
-use crate::chain_client::TxOutcome;
+use weft_service::chain_client::TxOutcome;
 use crate::problem::{ApiError, ApiJson, Problem};
 
 /// Routes under `/api/v1`.
@@ -348,11 +348,13 @@ pub async fn create(
     let body = body.0;
     validate_id("key_id", &body.key_id)?;
     vote::validate_spec(&body.spec).map_err(ApiError::InvalidRequest)?;
-    let key = custodied_key(&state, &principal, &body.key_id).await?;
+    let key = state.tenant_key(&principal.tenant, &body.key_id).await?;
     let call = vote::call(&VoteCall::CreatePoll(body.spec));
-    let outcome = refused_is_422(state.chain.sign_submit_and_wait(&key, call).await?, |_| {
-        "module_rejected"
-    })?;
+    let outcome = state
+        .chain
+        .sign_submit_and_wait(&key, call)
+        .await?
+        .refused_is_rejected()?;
     let receipt_poll = poll_from_outcome(&state, &outcome)?;
     Ok(web::Json(serde_json::json!({
         "tx_hash": outcome.tx_hash,
@@ -413,7 +415,7 @@ pub async fn leaves(
     params(("id" = String, Path, description = "Poll id (64 hex digits)")),
     request_body = StepRequest,
     responses(
-        (status = 200, description = "Committed", body = TxOutcome),
+        (status = 200, description = "Committed", body = crate::schema::TxOutcome),
         (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role may not sign poll steps", body = Problem, content_type = "application/problem+json"),
@@ -430,38 +432,10 @@ pub async fn step(
     let poll = poll_id(&id)?;
     let body = body.0;
     validate_id("key_id", &body.key_id)?;
-    let key = custodied_key(&state, &principal, &body.key_id).await?;
+    let key = state.tenant_key(&principal.tenant, &body.key_id).await?;
     let call = vote::call(&body.step.into_call(poll));
     let outcome = state.chain.sign_submit_and_wait(&key, call).await?;
-    Ok(web::Json(refused_is_422(outcome, |_| "module_rejected")?))
-}
-
-async fn custodied_key(
-    state: &ApiState,
-    principal: &Principal,
-    key_id: &str,
-) -> Result<Keypair, ApiError> {
-    let sealed = state
-        .store
-        .key(&principal.tenant, key_id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no key {key_id:?} for this tenant")))?;
-    state.keystore.open(&sealed).map_err(ApiError::internal)
-}
-
-/// The typed reason of a refused ballot, from the module's message.
-fn ballot_refusal(detail: &str) -> &'static str {
-    if detail.contains("has not opened") {
-        "window_not_open"
-    } else if detail.contains("has closed") {
-        "window_closed"
-    } else if detail.contains("already voted") {
-        "nullifier_used"
-    } else if detail.contains("not recorded") {
-        "not_ready"
-    } else {
-        "ballot_invalid"
-    }
+    Ok(web::Json(outcome.refused_is_rejected()?))
 }
 
 /// Reads the `poll_created` event of a committed transaction.
@@ -480,22 +454,6 @@ fn poll_from_outcome(state: &ApiState, outcome: &TxOutcome) -> Result<Option<Str
     }))
 }
 
-/// A committed but failed transaction is a 422 `tx_rejected`; `reason` types the refusal.
-fn refused_is_422(
-    outcome: TxOutcome,
-    reason: impl Fn(&str) -> &'static str,
-) -> Result<TxOutcome, ApiError> {
-    if outcome.status == "success" {
-        Ok(outcome)
-    } else {
-        let detail = outcome.error.unwrap_or_else(|| "refused".into());
-        Err(ApiError::TxRejected {
-            reason: reason(&detail).into(),
-            detail,
-        })
-    }
-}
-
 /// Relays a ballot from a fresh one-time account. No token: nothing ties the ballot to an API
 /// identity. The chain verifies every proof; a refused ballot (out of range, rule broken,
 /// membership proof invalid, nullifier reused, outside the window) is a 422 with the reason.
@@ -503,7 +461,7 @@ fn refused_is_422(
     params(("id" = String, Path, description = "Poll id (64 hex digits)")),
     request_body(content = Object, description = "A `weft_mpc::vote::Ballot` as JSON"),
     responses(
-        (status = 200, description = "Counted", body = TxOutcome),
+        (status = 200, description = "Counted", body = crate::schema::TxOutcome),
         (status = 400, description = "Malformed ballot or id mismatch", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Refused by the chain", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -524,7 +482,7 @@ pub async fn cast(
         .chain
         .sign_submit_and_wait(&one_time, vote::call(&VoteCall::Cast(ballot)))
         .await?;
-    Ok(web::Json(refused_is_422(outcome, ballot_refusal)?))
+    Ok(web::Json(outcome.refused_is_rejected()?))
 }
 
 /// `POST /api/v1/polls/{id}/register-credential`.
@@ -544,48 +502,6 @@ pub struct RegisterCredential {
     pub commitment: Hex32,
 }
 
-/// The typed reason of a refused credential registration, from the module's message
-/// (`credential refused (<code>): ...`).
-fn registration_refusal(detail: &str) -> &'static str {
-    const CODES: [&str; 21] = [
-        "too_large",
-        "malformed",
-        "not_vc2",
-        "status_unsupported",
-        "proof_invalid",
-        "bad_signature",
-        "issuer_invalid",
-        "issuer_key",
-        "issuer_not_recognised",
-        "schema_invalid",
-        "wrong_cpt",
-        "unknown_cpt",
-        "cpt_digest",
-        "claims_invalid",
-        "not_yet_valid",
-        "expired",
-        "subject_invalid",
-        "subject_not_signer",
-        "already_registered",
-        "weight_claim",
-        "storage",
-    ];
-    if let Some(rest) = detail.split("credential refused (").nth(1) {
-        if let Some(code) = CODES.iter().find(|c| rest.starts_with(&format!("{c})"))) {
-            return code;
-        }
-    }
-    if detail.contains("sealed") {
-        "sealed"
-    } else if detail.contains("setup is closed") {
-        "setup_closed"
-    } else if detail.contains("no credential eligibility rule") {
-        "no_credential_rule"
-    } else {
-        "module_rejected"
-    }
-}
-
 /// A credential holder registers their own eligibility commitment with a credential, signed
 /// with a custodied key of the caller's tenant (an `authentication` key of the subject DID).
 /// Any role. The chain checks the credential deterministically at block time; the
@@ -594,7 +510,7 @@ fn registration_refusal(detail: &str) -> &'static str {
     params(("id" = String, Path, description = "Poll id (64 hex digits)")),
     request_body = RegisterCredential,
     responses(
-        (status = 200, description = "Registered", body = TxOutcome),
+        (status = 200, description = "Registered", body = crate::schema::TxOutcome),
         (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such poll or key", body = Problem, content_type = "application/problem+json"),
@@ -624,14 +540,14 @@ pub async fn register_credential(
         ));
     }
     let _: PollState = query(&state, &VoteQuery::Poll(poll))?;
-    let key = custodied_key(&state, &principal, &body.key_id).await?;
+    let key = state.tenant_key(&principal.tenant, &body.key_id).await?;
     let call = vote::call(&VoteCall::RegisterWithCredential {
         poll,
         credential,
         commitment: body.commitment.0,
     });
     let outcome = state.chain.sign_submit_and_wait(&key, call).await?;
-    Ok(web::Json(refused_is_422(outcome, registration_refusal)?))
+    Ok(web::Json(outcome.refused_is_rejected()?))
 }
 
 /// Largest proving key accepted by `PUT /api/v1/polls/{id}/proving-key`.
@@ -689,8 +605,7 @@ pub async fn commitment(
     principal: Principal,
     key_id: web::Path<String>,
 ) -> Result<web::Json<Value>, ApiError> {
-    validate_id("key_id", &key_id)?;
-    let key = custodied_key(&state, &principal, &key_id).await?;
+    let key = state.tenant_key(&principal.tenant, &key_id).await?;
     let secret = booth_secret(&key)?;
     Ok(web::Json(serde_json::json!({
         "commitment": hex::encode(secret.commitment().to_bytes()),
@@ -749,7 +664,7 @@ pub async fn put_proving_key(
     params(("id" = String, Path, description = "Poll id (64 hex digits)")),
     request_body = BoothVote,
     responses(
-        (status = 200, description = "Counted", body = TxOutcome),
+        (status = 200, description = "Counted", body = crate::schema::TxOutcome),
         (status = 400, description = "Malformed request, choice out of range or breaking the rule, secret not registered", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role may not vote here", body = Problem, content_type = "application/problem+json"),
@@ -766,7 +681,7 @@ pub async fn booth(
     let poll = poll_id(&id)?;
     let body = body.0;
     validate_id("key_id", &body.key_id)?;
-    let key = custodied_key(&state, &principal, &body.key_id).await?;
+    let key = state.tenant_key(&principal.tenant, &body.key_id).await?;
     let secret = booth_secret(&key)?;
     drop(key);
     let p: PollState = query(&state, &VoteQuery::Poll(poll))?;
@@ -786,9 +701,9 @@ pub async fn booth(
     let ballot = web::block(move || -> Result<Ballot, ApiError> {
         let bytes = std::fs::read(&path).map_err(ApiError::internal)?;
         let pk = MembershipProvingKey::from_bytes(&bytes).map_err(ApiError::internal)?;
-        let tree = crate::cli::vote::eligibility_tree(p.spec.tree_depth, &leaves)
+        let tree = weft_cli::vote::eligibility_tree(p.spec.tree_depth, &leaves)
             .map_err(ApiError::internal)?;
-        crate::cli::vote::make_ballot(&p, &tree, &secret, body.class, &body.choices, &pk)
+        weft_cli::vote::make_ballot(&p, &tree, &secret, body.class, &body.choices, &pk)
             .map_err(|e| ApiError::InvalidRequest(format!("{e:#}")))
     })
     .await
@@ -798,5 +713,5 @@ pub async fn booth(
         .chain
         .sign_submit_and_wait(&one_time, vote::call(&VoteCall::Cast(ballot)))
         .await?;
-    Ok(web::Json(refused_is_422(outcome, ballot_refusal)?))
+    Ok(web::Json(outcome.refused_is_rejected()?))
 }

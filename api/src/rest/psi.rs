@@ -51,7 +51,7 @@ use weft_mpc::psi::wire::{did_key, resolve_did_key};
 use weft_mpc::psi::{InputSet, Limits, Mode, Outcome, PsiError, Revealed, SessionParams};
 
 use super::ApiState;
-use crate::auth::{validate_id, Principal, Role};
+use crate::auth::{Principal, Role};
 
 pub mod oprf;
 use crate::problem::{ApiError, ApiJson};
@@ -186,13 +186,16 @@ pub struct LedgerTx {
 }
 
 impl LedgerTx {
-    fn from_result(method: &str, r: Result<crate::chain_client::TxOutcome, ApiError>) -> LedgerTx {
+    fn from_result(
+        method: &str,
+        r: Result<weft_service::chain_client::TxOutcome, impl std::fmt::Display>,
+    ) -> LedgerTx {
         match r {
             Ok(o) => LedgerTx {
                 method: method.into(),
+                status: if o.is_success() { "success" } else { "failed" }.into(),
                 tx_hash: Some(o.tx_hash),
-                status: o.status,
-                error: o.error,
+                error: o.error.map(|e| e.message),
             },
             Err(e) => LedgerTx {
                 method: method.into(),
@@ -672,20 +675,6 @@ async fn record_completion(
 
 const PSI_ROLES: [Role; 2] = [Role::Partner, Role::Admin];
 
-async fn org_key(
-    state: &ApiState,
-    principal: &Principal,
-    key_id: &str,
-) -> Result<Keypair, ApiError> {
-    validate_id("key_id", key_id)?;
-    let sealed = state
-        .store
-        .key(&principal.tenant, key_id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no key {key_id:?} for this tenant")))?;
-    state.keystore.open(&sealed).map_err(ApiError::internal)
-}
-
 fn service(req: &HttpRequest) -> Result<web::Data<PsiService>, ApiError> {
     req.app_data::<web::Data<PsiService>>()
         .cloned()
@@ -745,7 +734,7 @@ pub async fn create_offer(
     let (peer_did, peer) = parse_peer(&state, &body.peer_did)?;
     // The DID must resolve now (it is resolved again when the session starts).
     peer_keys(&state, &peer)?;
-    let own = org_key(&state, &principal, &body.key_id).await?;
+    let own = state.tenant_key(&principal.tenant, &body.key_id).await?;
     let own_did = own_did(&state, &own, body.did.as_deref())?;
     let max = svc.config.limits.max_items;
     let set = web::block(move || body.input.into_set(max))
@@ -823,7 +812,7 @@ pub async fn start_session(
     }
     let (peer_did, peer_id) = parse_peer(&state, &body.peer_did)?;
     let peer = peer_key(&state, &peer_id)?;
-    let own = org_key(&state, &principal, &body.key_id).await?;
+    let own = state.tenant_key(&principal.tenant, &body.key_id).await?;
     let own_did = own_did(&state, &own, body.did.as_deref())?;
     if peer == own.public_key() {
         return Err(ApiError::InvalidRequest(
@@ -868,13 +857,8 @@ pub async fn start_session(
     let created = state
         .chain
         .sign_submit_and_wait(&ledger_key, create)
-        .await?;
-    if created.status != "success" {
-        return Err(ApiError::TxRejected {
-            reason: "module_rejected".into(),
-            detail: created.error.unwrap_or_else(|| "refused".into()),
-        });
-    }
+        .await?
+        .refused_is_rejected()?;
     let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
     let status = SessionStatus {
         id: id.clone(),
@@ -890,7 +874,7 @@ pub async fn start_session(
         digest: None,
         peer_signature: None,
         error: None,
-        ledger: vec![LedgerTx::from_result("create", Ok(created))],
+        ledger: vec![LedgerTx::from_result("create", Ok::<_, ApiError>(created))],
         protocol: Protocol::EcdhRistretto255,
         size_opening: None,
     };
@@ -1235,16 +1219,7 @@ async fn accept(
         size_commitment: commitment,
     });
     let joined = state.chain.sign_submit_and_wait(&ledger_key, join).await;
-    let joined = match joined {
-        Ok(o) if o.status == "success" => o,
-        Ok(o) => {
-            return Err(ApiError::TxRejected {
-                reason: "module_rejected".into(),
-                detail: o.error.unwrap_or_else(|| "join refused".into()),
-            })
-        }
-        Err(e) => return Err(e),
-    };
+    let joined = joined?.refused_is_rejected()?;
     lock(&svc.sessions).insert(
         id.clone(),
         Entry {
@@ -1262,7 +1237,7 @@ async fn accept(
                 digest: None,
                 peer_signature: None,
                 error: None,
-                ledger: vec![LedgerTx::from_result("join", Ok(joined))],
+                ledger: vec![LedgerTx::from_result("join", Ok::<_, ApiError>(joined))],
                 protocol: Protocol::EcdhRistretto255,
                 size_opening: None,
             },
@@ -1304,13 +1279,13 @@ pub async fn get_session(
     check_id(&id)?;
     let svc = service(&req)?;
     let sessions = lock(&svc.sessions);
+    // Tenancy: a session is visible only to the tenant that runs it (ids are public on chain).
     let e = sessions
         .get(id.as_str())
+        .filter(|e| e.tenant == principal.tenant)
         .ok_or_else(|| ApiError::NotFound(format!("no PSI session {id}")))?;
     let mut status = e.status.clone();
-    if e.tenant == principal.tenant {
-        status.size_opening = e.opening.clone();
-    }
+    status.size_opening = e.opening.clone();
     Ok(web::Json(status))
 }
 
@@ -1329,6 +1304,7 @@ pub async fn get_result(
     let svc = service(&req)?;
     let items = lock(&svc.sessions)
         .get(id.as_str())
+        .filter(|e| e.tenant == principal.tenant)
         .and_then(|e| e.result.clone())
         .ok_or_else(|| ApiError::NotFound("no intersection available for this session".into()))?;
     let mut out = Vec::new();
@@ -1354,6 +1330,7 @@ pub async fn cancel_session(
         let mut sessions = lock(&svc.sessions);
         let e = sessions
             .get_mut(id.as_str())
+            .filter(|e| e.tenant == principal.tenant)
             .ok_or_else(|| ApiError::NotFound(format!("no PSI session {id}")))?;
         let mut key = None;
         if e.status.state == SessionState::Running {

@@ -215,12 +215,12 @@ pub async fn decode_text(
 /// (PostgreSQL) can serve it. Fetching deletes the row in the same statement that reads it.
 #[derive(Debug, Clone)]
 pub struct RefStore {
-    store: crate::store::Store,
+    store: weft_service::store::Store,
 }
 
 impl RefStore {
     /// References kept in `store`.
-    pub fn new(store: crate::store::Store) -> Self {
+    pub fn new(store: weft_service::store::Store) -> Self {
         RefStore { store }
     }
 
@@ -240,7 +240,7 @@ impl RefStore {
                 &text,
                 expires.saturating_mul(1000),
                 MAX_REFS,
-                crate::store::now_ms(),
+                weft_service::store::now_ms(),
             )
             .await?)
     }

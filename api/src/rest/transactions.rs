@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 use weft_chain::{Call, SignedTransaction};
 
 use super::ApiState;
-use crate::auth::{validate_id, Principal, Role};
-use crate::chain_client::TxOutcome;
+use crate::auth::{Principal, Role};
+use weft_service::chain_client::TxOutcome;
 use crate::problem::{ApiError, ApiJson, Problem};
 
 /// `POST /api/v1/transactions`.
@@ -49,7 +49,7 @@ pub struct SignedTx {
 #[utoipa::path(post, path = "/api/v1/transactions", tag = "transactions", security(("bearer" = [])),
     request_body = CustodialTx,
     responses(
-        (status = 200, description = "Committed (status success or failed)", body = TxOutcome),
+        (status = 200, description = "Committed (status success or failed)", body = crate::schema::TxOutcome),
         (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role may not sign", body = Problem, content_type = "application/problem+json"),
@@ -65,16 +65,10 @@ pub async fn send_custodial(
 ) -> Result<web::Json<TxOutcome>, ApiError> {
     principal.require_any(&Role::SIGNERS)?;
     let body = body.0;
-    validate_id("key_id", &body.key_id)?;
-    let sealed = state
-        .store
-        .key(&principal.tenant, &body.key_id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no key {:?} for this tenant", body.key_id)))?;
-    let key = state.keystore.open(&sealed).map_err(ApiError::internal)?;
+    let key = state.tenant_key(&principal.tenant, &body.key_id).await?;
     let outcome = state.chain.sign_submit_and_wait(&key, body.call).await?;
     tracing::info!(tenant = %principal.tenant, key_id = %body.key_id, tx = %outcome.tx_hash,
-        status = %outcome.status, "custodial transaction committed");
+        status = ?outcome.status, "custodial transaction committed");
     Ok(web::Json(outcome))
 }
 
@@ -97,7 +91,7 @@ fn decode_raw(text: &str) -> Result<Vec<u8>, ApiError> {
 #[utoipa::path(post, path = "/api/v1/transactions/signed", tag = "transactions", security(("bearer" = [])),
     request_body = SignedTx,
     responses(
-        (status = 200, description = "Committed (status success or failed)", body = TxOutcome),
+        (status = 200, description = "Committed (status success or failed)", body = crate::schema::TxOutcome),
         (status = 400, description = "Malformed request or transaction", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Rejected or dropped", body = Problem, content_type = "application/problem+json"),

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
-use weft_api::client::RpcClient;
-use weft_api::node_home::{read_key_file, NodeHome};
+use weft_cli::client::RpcClient;
+use weft_service::node_home::{read_key_file, NodeHome};
 use weft_api::rpc::RpcLimits;
 use weft_api::server::{serve, AppBuilder, ServeOptions};
 use weft_api::ws::WsConfig;
@@ -48,7 +48,7 @@ impl TestNode {
         let node = Node::open(
             home.node_config(),
             contents.genesis.clone(),
-            weft_api::modules::registry(),
+            weft_service::modules::registry(),
         )
         .unwrap();
         let validator = SingleValidator::spawn(node.clone(), contents.validator);

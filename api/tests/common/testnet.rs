@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use weft_api::client::RpcClient;
+use weft_cli::client::RpcClient;
 use weft_chain::governance::{self, GovernanceCall};
 use weft_chain::{Keypair, SignedTransaction, Transaction};
 
@@ -99,7 +99,7 @@ impl Testnet {
     }
 
     pub fn admin(&self) -> Keypair {
-        weft_api::node_home::read_key_file(&self.dir.path().join("net").join("admin.key")).unwrap()
+        weft_service::node_home::read_key_file(&self.dir.path().join("net").join("admin.key")).unwrap()
     }
 
     /// Starts node `i` and waits for its banner.

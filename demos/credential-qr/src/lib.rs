@@ -4,19 +4,11 @@
 //! The verifier reads the QR code from the PNG bytes the holder was given, with the same decoder
 //! `weft qr decode` uses, so the path from pixels to a verification report is the real one.
 
-use std::net::TcpListener;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, ensure, Context as _};
 use serde_json::{json, Value};
-use weft_api::node_home::{read_key_file, NodeHome};
-use weft_api::platform;
-use weft_api::rest::{self, ApiConfig};
-use weft_api::server::{serve, AppBuilder, ServeOptions};
-use weft_api::store::sqlite_url;
-use weft_chain::{Node, SingleValidator, SingleValidatorHandle};
 use weft_did::qr::{self, Payload};
 
 /// The CPT the issuer publishes (an authority issuer's range is 1000..1,999,999).
@@ -45,21 +37,7 @@ pub struct Platform {
     http: awc::Client,
     /// The operator's first-start admin token.
     pub admin_token: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    validator: Option<SingleValidatorHandle>,
-    _node: Arc<Node>,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Platform {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(v) = self.validator.take() {
-            v.shutdown();
-        }
-    }
+    _node: weft_api::testkit::Platform,
 }
 
 /// An HTTP answer: status, and the body as JSON (or the raw bytes).
@@ -94,48 +72,19 @@ impl Reply {
 impl Platform {
     /// Starts a single validator on a temporary directory, with the API and UI.
     pub async fn start() -> anyhow::Result<Platform> {
-        let dir = tempfile::tempdir().context("temporary data directory")?;
-        let home = NodeHome::new(dir.path().join("data"));
-        let contents = home.init_or_load().context("initialising the node")?;
-        let operator = read_key_file(&home.admin_key_path()).context("reading the admin key")?;
-        let node = Node::open(
-            home.node_config(),
-            contents.genesis.clone(),
-            weft_api::modules::registry(),
-        )
-        .context("opening the node")?;
-        let validator = SingleValidator::spawn(node.clone(), contents.validator);
-        let master = weft_api::keystore::MasterKey::random()?;
-        let db = sqlite_url(&dir.path().join("api.db"));
-        let (state, boot) =
-            platform::start(node.clone(), &db, &master, &operator, ApiConfig::default()).await?;
-        let admin_token = boot
-            .admin_token
-            .ok_or_else(|| anyhow!("no first-start admin token"))?
-            .to_string();
-        let listener = TcpListener::bind("127.0.0.1:0").context("binding a local port")?;
-        let base = format!("http://{}", listener.local_addr()?);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let app = AppBuilder::new(node.clone())
-            .with_ui()
-            .group(move |cfg| rest::configure(cfg, state.clone()));
-        let options = ServeOptions {
-            workers: Some(2),
-            shutdown_timeout: Duration::from_secs(1),
-        };
-        actix_web::rt::spawn(serve(listener, app, options, async move {
-            let _ = stopped.await;
-        }));
+        let node = weft_api::testkit::Platform::start(weft_api::testkit::PlatformOptions {
+            ui: true,
+            ..Default::default()
+        })
+        .await
+        .context("starting the platform")?;
         Ok(Platform {
-            base,
+            base: node.base.clone(),
             http: awc::Client::builder()
                 .timeout(Duration::from_secs(60))
                 .finish(),
-            admin_token,
-            stop: Some(stop),
-            validator: Some(validator),
+            admin_token: node.admin_token.clone(),
             _node: node,
-            _dir: dir,
         })
     }
 

@@ -13,12 +13,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, ensure, Context as _};
 use serde_json::{json, Value};
-use weft_api::node_home::NodeHome;
-use weft_api::platform;
+use weft_service::node_home::NodeHome;
+use weft_service::platform;
 use weft_api::rest::psi::{PsiConfig, PsiService};
 use weft_api::rest::{self, ApiConfig};
 use weft_api::server::{serve, AppBuilder, ServeOptions};
-use weft_api::store::sqlite_url;
+use weft_service::store::sqlite_url;
 use weft_chain::{Keypair, Node, SingleValidator, SingleValidatorHandle};
 use weft_mpc::psi::ledger::{self, SessionRecord, SessionStatus};
 use weft_mpc::psi::wire::did_key;
@@ -98,7 +98,7 @@ impl Server {
     async fn start(node: Arc<Node>, psi: PsiConfig) -> anyhow::Result<Server> {
         let dir = tempfile::tempdir()?;
         let key = Keypair::generate();
-        let master = weft_api::keystore::MasterKey::random()?;
+        let master = weft_service::keystore::MasterKey::random()?;
         let url = sqlite_url(&dir.path().join("api.db"));
         let (state, boot) =
             platform::start(node.clone(), &url, &master, &key, ApiConfig::default()).await?;
@@ -223,7 +223,7 @@ pub async fn run(c: DemoConfig, mut step: impl FnMut(&str)) -> anyhow::Result<De
     let node = Node::open(
         home.node_config(),
         contents.genesis.clone(),
-        weft_api::modules::registry(),
+        weft_service::modules::registry(),
     )?;
     let _validator = Validator(Some(SingleValidator::spawn(
         node.clone(),

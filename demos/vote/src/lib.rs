@@ -21,11 +21,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, ensure, Context as _};
 use futures_util::future::join_all;
-use weft_api::cli::vote::{
+use weft_cli::vote::{
     counter_decrypt, counter_dkg, create_poll, eligibility_tree, make_ballot, query, submit,
     submit_ballot,
 };
-use weft_api::node_home::{read_key_file, NodeHome};
+use weft_service::node_home::{read_key_file, NodeHome};
 use weft_api::rpc::RpcLimits;
 use weft_api::server::{serve, AppBuilder, ServeOptions};
 use weft_api::ws::WsConfig;
@@ -120,7 +120,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<Outcome> {
     let node = Node::open(
         home.node_config(),
         contents.genesis.clone(),
-        weft_api::modules::registry(),
+        weft_service::modules::registry(),
     )
     .context("opening the node")?;
     let validator = SingleValidator::spawn(node.clone(), contents.validator);

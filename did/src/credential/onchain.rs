@@ -150,9 +150,15 @@ impl CredentialRefusal {
     }
 }
 
+/// Only a state read failure is this node's fault ([`CredentialRefusal::Storage`], which aborts
+/// the block); anything else a module read can answer is a refusal of the credential, recorded in
+/// a failed receipt like any other, so input can never halt the chain.
 impl From<ModuleError> for CredentialRefusal {
     fn from(e: ModuleError) -> Self {
-        CredentialRefusal::Storage(e.to_string())
+        match e {
+            ModuleError::Storage(s) => CredentialRefusal::Storage(s),
+            other => CredentialRefusal::Malformed(other.to_string()),
+        }
     }
 }
 
@@ -576,7 +582,7 @@ pub fn check_credential(
         )));
     }
     let schema: Value = serde_json::from_str(&cpt.schema)
-        .map_err(|e| CredentialRefusal::Storage(format!("stored CPT schema: {e}")))?;
+        .map_err(|e| CredentialRefusal::Schema(format!("the CPT schema does not compile: {e}")))?;
     // Predicate claims committed in `weft:commitments` are checked as commitments, the rest
     // against the schema without them (as `vc::CptSchema::validate_claims` does).
     let marked = predicate::predicate_claims(&schema);
@@ -587,7 +593,7 @@ pub fn check_credential(
         (schema, Vec::new())
     };
     let validator = jsonschema::draft202012::new(&schema)
-        .map_err(|e| CredentialRefusal::Storage(format!("stored CPT schema: {e}")))?;
+        .map_err(|e| CredentialRefusal::Schema(format!("the CPT schema does not compile: {e}")))?;
     let mut subject_value = claims.clone();
     if committed {
         subject_value.remove(predicate::COMMITMENTS_PROPERTY);

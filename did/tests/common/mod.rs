@@ -93,7 +93,7 @@ impl Env {
                 .into_iter()
                 .flat_map(|e| e.attributes)
                 .collect()),
-            ReceiptStatus::Failed => Err(receipt.error.unwrap_or_default()),
+            ReceiptStatus::Failed => Err(receipt.error.map(|e| e.message).unwrap_or_default()),
         }
     }
 

@@ -31,7 +31,7 @@
 //!   leaf goes to class 0, or for a weighted poll to the class whose weight the credential's
 //!   `class_claim` states. Like organiser enrolment this links the subject DID to its
 //!   commitment in public; ballots stay unlinkable thanks to the membership proof.
-//!   Refusals read `credential refused (<code>): …` with a [`CredentialRefusal::code`].
+//!   Refusals are [`ModuleError::Refused`] with the [`CredentialRefusal::code`] as their code.
 //! - `Cast`: anyone (a fresh one-time account or a relayer); only inside the window, only once
 //!   the key and roots are recorded; every proof is verified, deterministically; a reused
 //!   nullifier is refused unless the poll allows re-voting, in which case the new ballot
@@ -104,8 +104,10 @@ impl VoteModule {
         if let Some(p) = self.prepared.lock().ok().and_then(|m| m.get(id).cloned()) {
             return Ok(p);
         }
-        let vk = MembershipVerifyingKey::from_bytes(&spec.verifying_key)
-            .map_err(|e| ModuleError::Storage(format!("recorded verifying key: {e}")))?;
+        let vk = MembershipVerifyingKey::from_bytes(&spec.verifying_key).map_err(|e| {
+            // Decoding is deterministic: a bad key is the poll's fault, never a node fault.
+            ModuleError::refused("poll_spec_invalid", format!("recorded verifying key: {e}"))
+        })?;
         let p = Arc::new(vk.prepare());
         if let Ok(mut m) = self.prepared.lock() {
             if m.len() > 256 {
@@ -239,7 +241,8 @@ fn counter_index(
     signer: &Address,
 ) -> Result<u32, ModuleError> {
     for (i, did) in spec.counters.iter().enumerate() {
-        let (_, address) = counter_did_address(did).map_err(ModuleError::Storage)?;
+        let (_, address) =
+            counter_did_address(did).map_err(|e| ModuleError::refused("poll_spec_invalid", e))?;
         if did_key_signs(r, &address, signer)? {
             return Ok(i as u32 + 1);
         }
@@ -262,7 +265,10 @@ fn require_organiser(state: &PollState, signer: &Address) -> Result<(), ModuleEr
 
 fn require_setup(ctx: &TxContext<'_>, state: &PollState) -> Result<(), ModuleError> {
     if phase(ctx, &state.spec) != Phase::Before {
-        return Err(rejected("the voting window has started: setup is closed"));
+        return Err(ModuleError::refused(
+            "setup_closed",
+            "the voting window has started: setup is closed",
+        ));
     }
     Ok(())
 }
@@ -402,7 +408,10 @@ fn validate_eligibility(spec: &PollSpec, rule: &CredentialEligibility) -> Result
 fn credential_refused(e: CredentialRefusal) -> ModuleError {
     match e {
         CredentialRefusal::Storage(s) => ModuleError::Storage(s),
-        other => rejected(format!("credential refused ({}): {other}", other.code())),
+        other => ModuleError::refused(
+            other.code(),
+            format!("credential refused ({}): {other}", other.code()),
+        ),
     }
 }
 
@@ -729,7 +738,7 @@ impl VoteModule {
         require_organiser(&state, &ctx.signer())?;
         require_setup(ctx, &state)?;
         if state.roots.is_some() {
-            return Err(rejected("eligibility is sealed"));
+            return Err(ModuleError::refused("sealed", "eligibility is sealed"));
         }
         if leaves.is_empty() || leaves.len() > MAX_LEAVES_PER_CALL {
             return Err(invalid(format!(
@@ -750,13 +759,14 @@ impl VoteModule {
     ) -> Result<(), ModuleError> {
         let mut state = ctx.poll(&poll)?;
         let Some(rule) = state.spec.credential.clone() else {
-            return Err(rejected(
+            return Err(ModuleError::refused(
+                "no_credential_rule",
                 "this poll has no credential eligibility rule: the organiser enrols voters",
             ));
         };
         require_setup(ctx, &state)?;
         if state.roots.is_some() {
-            return Err(rejected("eligibility is sealed"));
+            return Err(ModuleError::refused("sealed", "eligibility is sealed"));
         }
         LeafCommitment::from_bytes(&commitment).map_err(|e| invalid(format!("commitment: {e}")))?;
         let chain = onchain::chain_id(&*ctx)?.unwrap_or_default();
@@ -765,7 +775,7 @@ impl VoteModule {
             .iter()
             .map(|d| onchain::weft_address(d, &chain))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(ModuleError::Storage)?;
+            .map_err(|e| ModuleError::refused("poll_spec_invalid", e))?;
         let accepted = onchain::check_credential(
             &*ctx,
             &credential,
@@ -778,18 +788,24 @@ impl VoteModule {
         )
         .map_err(credential_refused)?;
         if !onchain::subject_signs(&*ctx, &accepted.subject, &ctx.signer())? {
-            return Err(ModuleError::Unauthorized(format!(
+            return Err(ModuleError::refused(
+                "subject_not_signer",
+                format!(
                 "credential refused (subject_not_signer): the signer is not an authentication or \
                  capabilityInvocation key of the credential subject {}",
                 accepted.subject_did
-            )));
+            ),
+            ));
         }
         let reg_key = registration_key(&poll, &accepted.subject);
         if ctx.read_own(&reg_key)?.is_some() {
-            return Err(rejected(format!(
+            return Err(ModuleError::refused(
+                "already_registered",
+                format!(
                 "credential refused (already_registered): {} has already registered for this poll",
                 accepted.subject_did
-            )));
+            ),
+            ));
         }
         let class = match &rule.class_claim {
             None => 0,
@@ -799,10 +815,13 @@ impl VoteModule {
                     .get(claim)
                     .and_then(serde_json::Value::as_u64)
                     .ok_or_else(|| {
-                        rejected(format!(
+                        ModuleError::refused(
+                            "weight_claim",
+                            format!(
                             "credential refused (weight_claim): credentialSubject.{claim} must be \
                              a non-negative integer"
-                        ))
+                        ),
+                        )
                     })?;
                 let class = state
                     .spec
@@ -811,10 +830,13 @@ impl VoteModule {
                     .iter()
                     .position(|w| *w == weight)
                     .ok_or_else(|| {
-                        rejected(format!(
+                        ModuleError::refused(
+                            "weight_claim",
+                            format!(
                             "credential refused (weight_claim): no class of this poll has weight \
                              {weight}"
-                        ))
+                        ),
+                        )
                     })?;
                 class as u32
             }
@@ -880,25 +902,41 @@ impl VoteModule {
         let mut state = ctx.poll(&poll)?;
         match phase(ctx, &state.spec) {
             Phase::Open => {}
-            Phase::Before => return Err(rejected("the voting window has not opened")),
-            Phase::After => return Err(rejected("the voting window has closed")),
+            Phase::Before => {
+                return Err(ModuleError::refused(
+                    "window_not_open",
+                    "the voting window has not opened",
+                ))
+            }
+            Phase::After => {
+                return Err(ModuleError::refused(
+                    "window_closed",
+                    "the voting window has closed",
+                ))
+            }
         }
         let (Some(group), Some(roots)) = (decode_group(&state)?, state.roots.as_ref()) else {
-            return Err(rejected("the poll's key or eligibility is not recorded"));
+            return Err(ModuleError::refused(
+                "not_ready",
+                "the poll's key or eligibility is not recorded",
+            ));
         };
         let pvk = self.prepared_key(&poll, &state.spec)?;
         let verifier =
             BallotVerifier::with_prepared(poll, &state.spec, group.public_key(), roots, pvk)
-                .map_err(|e| ModuleError::Storage(e.to_string()))?;
+                .map_err(|e| ModuleError::refused("ballot_invalid", e.to_string()))?;
         let (cts, _) = verifier
             .verify(&ballot)
-            .map_err(|e| rejected(e.to_string()))?;
+            .map_err(|e| ModuleError::refused("ballot_invalid", e.to_string()))?;
         let mut aggregate = decode_aggregate(&state)?;
         let nf_key = nullifier_key(&poll, &ballot.nullifier);
         let (slot, revote) = match ctx.load::<u64>(&nf_key)? {
             Some(slot) => {
                 if !state.spec.allow_revote {
-                    return Err(rejected("this nullifier has already voted"));
+                    return Err(ModuleError::refused(
+                        "nullifier_used",
+                        "this nullifier has already voted",
+                    ));
                 }
                 let old: Ballot = ctx
                     .load(&ballot_key(&poll, slot))?

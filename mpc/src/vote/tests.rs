@@ -119,7 +119,7 @@ impl Env {
         let r = self.node.receipt(&hash).unwrap().unwrap();
         match r.status {
             ReceiptStatus::Success => Ok(()),
-            _ => Err(r.error.unwrap_or_default()),
+            _ => Err(r.error.map(|e| e.message).unwrap_or_default()),
         }
     }
 

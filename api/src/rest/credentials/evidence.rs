@@ -1,6 +1,6 @@
 //! Evidence endpoints under `/api/v1/evidence`: submit credential hashes (or credentials) for
 //! anchoring and get their receipts, look up a hash's anchoring with its proof, and revoke a
-//! batch (its signer only). Services live in [`crate::credentials::evidence`].
+//! batch (its signer only). Services live in [`weft_service::credentials::evidence`].
 
 use actix_web::web;
 use serde::{Deserialize, Serialize};
@@ -9,9 +9,8 @@ use utoipa::{OpenApi, ToSchema};
 use weft_did::evidence::{credential_hash, EvidenceCall};
 
 use crate::auth::{validate_id, Principal, Role};
-use crate::chain_client::TxOutcome;
-use crate::credentials::evidence::{self as svc, EvidenceReceipt, Signer};
-use crate::credentials::{settled, tenant_key_for_address};
+use weft_service::chain_client::TxOutcome;
+use weft_service::credentials::evidence::{self as svc, EvidenceReceipt, Signer};
 use crate::problem::{ApiError, ApiJson, Problem};
 use crate::rest::{resource, ApiState};
 
@@ -46,7 +45,7 @@ fn parse_hash(text: &str) -> Result<[u8; 32], ApiError> {
 #[utoipa::path(post, path = "/api/v1/evidence", tag = "credentials", security(("bearer" = [])),
     request_body = SubmitEvidence,
     responses(
-        (status = 200, description = "Anchored", body = [EvidenceReceipt]),
+        (status = 200, description = "Anchored", body = [crate::schema::EvidenceReceipt]),
         (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such key", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -81,7 +80,7 @@ pub async fn submit(
         hashes.push(parse_hash(h)?);
     }
     hashes.extend(body.credentials.iter().map(credential_hash));
-    let arc = state.clone().into_inner();
+    let arc = state.ctx.clone();
     let signer = Signer {
         tenant: principal.tenant.clone(),
         key_id: body.key_id,
@@ -151,7 +150,7 @@ pub async fn get_evidence(
 #[utoipa::path(post, path = "/api/v1/evidence/{batch}/revoke", tag = "credentials", security(("bearer" = [])),
     params(("batch" = u64, Path, description = "Batch id")),
     responses(
-        (status = 200, description = "Revoked", body = TxOutcome),
+        (status = 200, description = "Revoked", body = crate::schema::TxOutcome),
         (status = 403, description = "Not the batch's signer", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such batch", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already revoked", body = Problem, content_type = "application/problem+json"),
@@ -164,15 +163,14 @@ pub async fn revoke_batch(
     principal.require_any(&Role::SIGNERS)?;
     let id = path.into_inner();
     let batch = svc::chain_batch(&state, id)?;
-    let (_, key) = tenant_key_for_address(&state, &principal.tenant, &batch.signer)
+    let (_, key) = state
+        .tenant_key_for_address(&principal.tenant, &batch.signer)
         .await?
         .ok_or_else(|| ApiError::Forbidden(format!("batch {id} was not signed by this tenant")))?;
-    let tx = settled(
-        state
+    let tx = state
             .chain
             .sign_submit_and_wait(&key, EvidenceCall::Revoke { batch: id }.call())
-            .await?,
-    )?;
+            .await?.settled()?;
     tracing::info!(tenant = %principal.tenant, batch = id, "evidence batch revoked");
     Ok(web::Json(tx))
 }
@@ -188,6 +186,6 @@ pub fn configure_v1(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, OpenApi)]
 #[openapi(
     paths(submit, get_evidence, revoke_batch),
-    components(schemas(SubmitEvidence, EvidenceReceipt, EvidenceInfo))
+    components(schemas(SubmitEvidence, crate::schema::EvidenceReceipt, EvidenceInfo))
 )]
 pub struct Doc;

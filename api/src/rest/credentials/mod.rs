@@ -20,7 +20,7 @@
 //!   predicates?: [{claim, predicate}]}}`; the challenge must have been issued by
 //!   `POST /challenges` and is consumed by its first use; each listed predicate must be proven
 //!   (check `predicates`).
-//! - `POST /challenges`: a one-time challenge valid for [`crate::credentials::CHALLENGE_TTL`].
+//! - `POST /challenges`: a one-time challenge valid for [`weft_service::credentials::CHALLENGE_TTL`].
 //!
 //! Response of the verify endpoints: `verified`, `checks` (names of the passed checks),
 //! `warnings` (checks not run), `errors` (one problem-like object per failed check, `code` =
@@ -49,8 +49,8 @@ use weft_did::{Did, Relationships};
 
 use super::{resource, ApiState};
 use crate::auth::{Principal, Role};
-use crate::credentials::ChallengeUse;
-use crate::credentials::WithEvidence;
+use weft_service::credentials::ChallengeUse;
+use weft_service::credentials::WithEvidence;
 use crate::problem::{ApiError, ApiJson};
 
 /// `POST /credentials/issue` body.
@@ -269,7 +269,7 @@ pub async fn issue(
             ))
         }
         Some(purpose) => {
-            let entry = crate::credentials::status::allocate_status_entry(
+            let entry = weft_service::credentials::status::allocate_status_entry(
                 &state,
                 &principal.tenant,
                 &issuer,
@@ -298,7 +298,7 @@ pub async fn issue(
     };
     if let Some(entry) = allocated {
         let id = vc.get("id").and_then(Value::as_str).unwrap_or_default();
-        crate::credentials::status::record_issued(&state, &principal.tenant, id, &[entry]).await?;
+        weft_service::credentials::status::record_issued(&state, &principal.tenant, id, &[entry]).await?;
     }
     let mut body = json!({ "verifiableCredential": vc });
     if let Some(openings) = openings {
@@ -306,12 +306,12 @@ pub async fn issue(
         body["holderOpenings"] = Value::String(openings.to_wallet_string().to_string());
     }
     if anchor {
-        let signer = crate::credentials::evidence::Signer {
+        let signer = weft_service::credentials::evidence::Signer {
             tenant: principal.tenant.clone(),
             key_id,
         };
         let hash = vc::credential_hash(&vc);
-        let arc = state.clone().into_inner();
+        let arc = state.ctx.clone();
         let receipt = state.evidence.submit(&arc, signer, hash).await?;
         body["evidence"] = serde_json::to_value(receipt).map_err(ApiError::internal)?;
     }
@@ -718,7 +718,7 @@ pub async fn verify(
     let opts = verify_options(&options)?;
     let evidence = if opts.check_evidence {
         // The inclusion proof this server stored, checked against the batch root on chain.
-        Some(crate::credentials::evidence::evidence_outcome(&state, &verifiable_credential).await?)
+        Some(weft_service::credentials::evidence::evidence_outcome(&state, &verifiable_credential).await?)
     } else {
         None
     };

@@ -4,7 +4,7 @@
 //! `GET /api/v1/status-lists/{id}` (metadata) and `GET /status-lists/{id}/proof?index=N` (the
 //! chunk holding an index with its state proof, the header and its commit certificate, for
 //! verifiers that check status without trusting this node). Services live in
-//! [`crate::credentials::status`].
+//! [`weft_service::credentials::status`].
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -13,8 +13,8 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use weft_did::status::{self, StatusPurpose};
 
 use crate::auth::{Principal, Role};
-use crate::chain_client::TxOutcome;
-use crate::credentials::status as svc;
+use weft_service::chain_client::TxOutcome;
+use weft_service::credentials::status as svc;
 use crate::problem::{ApiError, ApiJson, Problem};
 use crate::rest::{resource, ApiState};
 
@@ -57,6 +57,7 @@ pub struct ListInfo {
     pub url: Option<String>,
     /// The creating transaction (on creation).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::schema::TxOutcome>)]
     pub tx: Option<TxOutcome>,
 }
 
@@ -238,6 +239,7 @@ pub struct StatusChanged {
     #[serde(rename = "statusListIndex")]
     pub status_list_index: String,
     /// The transaction.
+    #[schema(value_type = crate::schema::TxOutcome)]
     pub tx: TxOutcome,
 }
 

@@ -64,7 +64,7 @@ use weft_mpc::psi::wire::{Envelope, SecureChannel};
 use weft_mpc::psi::{InputSet, Mode};
 
 use super::{
-    chain_record, copy_key, lock, org_key, own_did, parse_peer, peer_key, peer_keys,
+    chain_record, copy_key, lock, own_did, parse_peer, peer_key, peer_keys,
     record_completion, record_failure, service, sid_of, size_commitment, Entry, InputSpec,
     LedgerTx, PeerId, PsiService, SessionState, SessionStatus, PSI_ROLES,
 };
@@ -202,7 +202,7 @@ pub async fn publish_filter(
     let body = body.0;
     let (peer_did, peer) = parse_peer(&state, &body.peer_did)?;
     peer_keys(&state, &peer)?;
-    let own = org_key(&state, &principal, &body.key_id).await?;
+    let own = state.tenant_key(&principal.tenant, &body.key_id).await?;
     let did = own_did(&state, &own, body.did.as_deref())?;
     let budget = body.max_client_items.unwrap_or(1 << 20).max(1);
     let max = svc.config.limits.max_items;
@@ -331,7 +331,7 @@ pub async fn publish_table(
     let body = body.0;
     let (peer_did, peer) = parse_peer(&state, &body.peer_did)?;
     peer_keys(&state, &peer)?;
-    let own = org_key(&state, &principal, &body.key_id).await?;
+    let own = state.tenant_key(&principal.tenant, &body.key_id).await?;
     let did = own_did(&state, &own, body.did.as_deref())?;
     let budget = body.max_lookups.unwrap_or(1_000_000).max(1);
     let max = svc.config.limits.max_items;
@@ -623,8 +623,12 @@ async fn query_session(
     });
     let joined = state.chain.sign_submit_and_wait(&own, join).await;
     let refused = match &joined {
-        Ok(o) if o.status == "success" => None,
-        Ok(o) => Some(o.error.clone().unwrap_or_else(|| "join refused".into())),
+        Ok(o) if o.is_success() => None,
+        Ok(o) => Some(
+            o.error
+                .as_ref()
+                .map_or_else(|| "join refused".into(), |e| e.message.clone()),
+        ),
         Err(e) => Some(e.to_string()),
     };
     svc.push_ledger(&id, LedgerTx::from_result("join", joined));
@@ -771,7 +775,7 @@ impl QueryParties {
         let published = parse_id(published_id)?;
         let (peer_did, peer_id) = parse_peer(state, peer_did)?;
         let peer = peer_key(state, &peer_id)?;
-        let own = org_key(state, principal, key_id).await?;
+        let own = state.tenant_key(&principal.tenant, &key_id).await?;
         let own_did = own_did(state, &own, did)?;
         Ok(Self {
             url,
@@ -868,13 +872,11 @@ async fn run_query(
         mode: Mode::OneSide,
         size_commitment: commitment,
     });
-    let created = state.chain.sign_submit_and_wait(q.own, create).await?;
-    if created.status != "success" {
-        return Err(ApiError::TxRejected {
-            reason: "module_rejected".into(),
-            detail: created.error.unwrap_or_else(|| "refused".into()),
-        });
-    }
+    let created = state
+        .chain
+        .sign_submit_and_wait(q.own, create)
+        .await?
+        .refused_is_rejected()?;
     lock(&svc.sessions).insert(
         id.clone(),
         Entry {
@@ -892,7 +894,7 @@ async fn run_query(
                 digest: None,
                 peer_signature: None,
                 error: None,
-                ledger: vec![LedgerTx::from_result("create", Ok(created))],
+                ledger: vec![LedgerTx::from_result("create", Ok::<_, ApiError>(created))],
                 protocol: q.protocol,
                 size_opening: None,
             },

@@ -1,4 +1,4 @@
-//! Start-up of the platform side of `weft up`: master key, store, bootstrap, [`ApiState`].
+//! Start-up of the platform side of `weft up`: master key, store, bootstrap, [`Context`].
 //!
 //! - The master secret comes from `--master-key-file`, else `WEFT_MASTER_KEY` (64 hex digits),
 //!   else a per-user file (`~/.config/weft/master.key`). A missing file is created (mode 0600,
@@ -12,14 +12,14 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use actix_web::web;
+use std::time::Duration;
 use weft_chain::{Keypair, Node};
 use zeroize::Zeroizing;
 
 use crate::auth::{self, Role, OPERATOR_TENANT};
 use crate::keystore::{self, KeystoreError, MasterKey, MASTER_KEY_ENV};
-use crate::rest::{ApiConfig, ApiState};
 use crate::store::{self, Store, StoreError};
+use crate::Context;
 
 /// The operator's custodied key id.
 pub const OPERATOR_KEY_ID: &str = "admin";
@@ -122,14 +122,15 @@ impl std::fmt::Debug for Bootstrap {
     }
 }
 
-/// Connects the store, bootstraps it and builds the API state.
+/// Connects the store, bootstraps it and builds the service [`Context`] (transactions wait at
+/// most `receipt_timeout` for their receipt).
 pub async fn start(
     node: Arc<Node>,
     database_url: &str,
     master: &MasterKey,
     operator_key: &Keypair,
-    config: ApiConfig,
-) -> Result<(web::Data<ApiState>, Bootstrap), PlatformError> {
+    receipt_timeout: Duration,
+) -> Result<(Context, Bootstrap), PlatformError> {
     let store = Store::connect(database_url).await?;
     let keystore = keystore::Keystore::new(master);
 
@@ -164,9 +165,8 @@ pub async fn start(
         None
     };
 
-    let state = web::Data::new(ApiState::new(node, store, keystore, config));
     Ok((
-        state,
+        Context::new(node, store, keystore, receipt_timeout),
         Bootstrap {
             admin_token,
             operator_key_address,

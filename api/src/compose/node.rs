@@ -13,13 +13,13 @@ use actix_web::{web, HttpResponse};
 use anyhow::Context;
 use weft_chain::{Node, NodeConfig, SignedTransaction};
 
-use super::testnet::{config_path, key_path, NetworkNodeConfig};
+use weft_cli::testnet::{config_path, key_path, NetworkNodeConfig};
 use super::up::{say, shutdown_signal};
-use super::NodeArgs;
-use crate::node_home::read_key_file;
-use crate::rpc::RpcLimits;
-use crate::server::{serve, AppBuilder, ServeOptions};
-use crate::ws::WsConfig;
+use weft_cli::NodeArgs;
+use weft_service::node_home::read_key_file;
+use weft_api::rpc::RpcLimits;
+use weft_api::server::{serve, AppBuilder, ServeOptions};
+use weft_api::ws::WsConfig;
 
 /// Largest forwarded batch body accepted from a peer.
 const MAX_FORWARD_BODY: usize = 32 * 1024 * 1024;
@@ -47,7 +47,7 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
     };
     node_config.block.max_block_interval = Duration::from_millis(config.max_block_interval_ms);
     node_config.block.batch_delay = Duration::from_millis(config.batch_delay_ms);
-    let node = Node::open(node_config, genesis, crate::modules::registry())
+    let node = Node::open(node_config, genesis, weft_service::modules::registry())
         .context("opening the ledger")?;
     let listener =
         TcpListener::bind(config.http).with_context(|| format!("binding {}", config.http))?;

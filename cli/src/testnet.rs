@@ -16,7 +16,7 @@ use anyhow::Context;
 use weft_chain::{Genesis, GenesisValidator, Keypair};
 
 use super::TestnetArgs;
-use crate::node_home::write_key_file;
+use weft_service::node_home::write_key_file;
 
 /// Configuration of one node of a multi-node network (`node.json`).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]

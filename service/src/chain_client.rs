@@ -1,5 +1,6 @@
 //! The API's chain client: submits transactions to the in-process node and waits for their
-//! receipts with a timeout.
+//! receipts with a timeout, and turns failed receipts into typed refusals by their error kind and
+//! code ([`TxOutcome::settled`], [`TxOutcome::refused_is_rejected`]): nothing matches messages.
 //!
 //! Submission is durable before it returns (the node fsyncs its pool journal), so it runs on the
 //! blocking pool. Waiting listens to the node's block subscription and re-checks the transaction's
@@ -13,26 +14,35 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use serde::Serialize;
-use utoipa::ToSchema;
 use weft_chain::{
     Address, Call, Hash, Keypair, Node, Receipt, ReceiptStatus, SignedTransaction, Transaction,
-    TxRejection, TxStatus,
+    TxError, TxErrorKind, TxRejection, TxStatus,
 };
 
-use crate::problem::ApiError;
+use crate::error::ServiceError;
+
+/// Whether a committed transaction succeeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutcomeStatus {
+    /// The call ran and its writes are committed.
+    Success,
+    /// The module refused the call; only the nonce advanced.
+    Failed,
+}
 
 /// The outcome of a committed transaction.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct TxOutcome {
     /// Transaction hash (`0x` hex).
     pub tx_hash: String,
     /// Height of the block that holds it.
     pub height: u64,
     /// `success` or `failed`.
-    pub status: String,
-    /// The module's error when the call failed.
+    pub status: OutcomeStatus,
+    /// Why the call failed: kind, stable code and message.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub error: Option<TxError>,
 }
 
 impl TxOutcome {
@@ -41,11 +51,49 @@ impl TxOutcome {
             tx_hash: receipt.tx_hash.to_string(),
             height: receipt.height,
             status: match receipt.status {
-                ReceiptStatus::Success => "success",
-                ReceiptStatus::Failed => "failed",
-            }
-            .to_string(),
+                ReceiptStatus::Success => OutcomeStatus::Success,
+                ReceiptStatus::Failed => OutcomeStatus::Failed,
+            },
             error: receipt.error.clone(),
+        }
+    }
+
+    /// Whether the call succeeded.
+    pub fn is_success(&self) -> bool {
+        self.status == OutcomeStatus::Success
+    }
+
+    /// The outcome if the call succeeded; else its typed refusal, by the receipt's error kind:
+    /// `unauthorized` is `forbidden`, `not_found` is `not_found`, invalid arguments or an
+    /// unknown module are `invalid_request`, and a broken module rule is `conflict`.
+    pub fn settled(self) -> Result<TxOutcome, ServiceError> {
+        let Some(error) = self.error.as_ref().filter(|_| !self.is_success()) else {
+            return Ok(self);
+        };
+        let detail = format!("transaction {} failed: {}", self.tx_hash, error.message);
+        Err(match error.kind {
+            TxErrorKind::Unauthorized => ServiceError::Forbidden(detail),
+            TxErrorKind::NotFound => ServiceError::NotFound(detail),
+            TxErrorKind::InvalidArgs | TxErrorKind::UnknownModule => {
+                ServiceError::InvalidRequest(detail)
+            }
+            TxErrorKind::Rejected => ServiceError::Conflict(detail),
+        })
+    }
+
+    /// The outcome if the call succeeded; else `tx_rejected` whose `reason` is the module's
+    /// stable refusal code (e.g. `window_closed`, `nullifier_used`, `expired`).
+    pub fn refused_is_rejected(self) -> Result<TxOutcome, ServiceError> {
+        match (&self.status, &self.error) {
+            (OutcomeStatus::Success, _) => Ok(self),
+            (OutcomeStatus::Failed, Some(error)) => Err(ServiceError::TxRejected {
+                reason: error.code.clone(),
+                detail: error.message.clone(),
+            }),
+            (OutcomeStatus::Failed, None) => Err(ServiceError::TxRejected {
+                reason: "rejected".into(),
+                detail: "refused".into(),
+            }),
         }
     }
 }
@@ -59,13 +107,13 @@ pub struct ChainClient {
 }
 
 /// The API error for a rejected submission.
-pub fn rejection(rejection: TxRejection) -> ApiError {
+pub fn rejection(rejection: TxRejection) -> ServiceError {
     match rejection {
         TxRejection::Unavailable(detail) => {
             tracing::error!(error = %detail, "transaction submission failed in storage");
-            ApiError::Unavailable("node storage unavailable; retry later".into())
+            ServiceError::Unavailable("node storage unavailable; retry later".into())
         }
-        other => ApiError::TxRejected {
+        other => ServiceError::TxRejected {
             reason: rejection_name(&other).to_string(),
             detail: other.to_string(),
         },
@@ -106,16 +154,16 @@ impl ChainClient {
     }
 
     /// Submits a signed transaction (durably) and returns its hash.
-    pub async fn submit(&self, tx: SignedTransaction) -> Result<Hash, ApiError> {
+    pub async fn submit(&self, tx: SignedTransaction) -> Result<Hash, ServiceError> {
         let node = self.node.clone();
-        actix_web::web::block(move || node.submit(tx))
+        tokio::task::spawn_blocking(move || node.submit(tx))
             .await
-            .map_err(ApiError::internal)?
+            .map_err(ServiceError::internal)?
             .map_err(rejection)
     }
 
     /// Submits and waits for the receipt.
-    pub async fn submit_and_wait(&self, tx: SignedTransaction) -> Result<TxOutcome, ApiError> {
+    pub async fn submit_and_wait(&self, tx: SignedTransaction) -> Result<TxOutcome, ServiceError> {
         let mut blocks = self.node.subscribe();
         let hash = self.submit(tx).await?;
         self.wait(hash, &mut blocks).await
@@ -126,7 +174,7 @@ impl ChainClient {
         &self,
         key: &Keypair,
         call: Call,
-    ) -> Result<TxOutcome, ApiError> {
+    ) -> Result<TxOutcome, ServiceError> {
         let address = key.address();
         let lock = self
             .account_locks
@@ -137,7 +185,10 @@ impl ChainClient {
         let mut blocks = self.node.subscribe();
         let hash = {
             let _guard = lock.lock().await;
-            let nonce = self.node.next_nonce(&address).map_err(ApiError::internal)?;
+            let nonce = self
+                .node
+                .next_nonce(&address)
+                .map_err(ServiceError::internal)?;
             let tx = Transaction {
                 chain_id: self.node.chain_id().to_string(),
                 sender: key.public_key(),
@@ -154,10 +205,10 @@ impl ChainClient {
         &self,
         hash: Hash,
         blocks: &mut tokio::sync::broadcast::Receiver<Arc<weft_chain::CommittedBlock>>,
-    ) -> Result<TxOutcome, ApiError> {
+    ) -> Result<TxOutcome, ServiceError> {
         let deadline = Instant::now() + self.receipt_timeout;
         loop {
-            if let Some(receipt) = self.node.receipt(&hash).map_err(ApiError::internal)? {
+            if let Some(receipt) = self.node.receipt(&hash).map_err(ServiceError::internal)? {
                 let outcome = TxOutcome::from_receipt(&receipt);
                 // The store holds the receipt a moment before the node moves its head; wait for
                 // the head, so reads made after this returns (e.g. resolving a DID just created)
@@ -168,16 +219,16 @@ impl ChainClient {
                 return Ok(outcome);
             }
             if let TxStatus::Dropped { reason } =
-                self.node.tx_status(&hash).map_err(ApiError::internal)?
+                self.node.tx_status(&hash).map_err(ServiceError::internal)?
             {
-                return Err(ApiError::TxDropped {
+                return Err(ServiceError::TxDropped {
                     tx_hash: hash.to_string(),
                     reason,
                 });
             }
             let now = Instant::now();
             if now >= deadline {
-                return Err(ApiError::ReceiptTimeout {
+                return Err(ServiceError::ReceiptTimeout {
                     tx_hash: hash.to_string(),
                     waited: self.receipt_timeout,
                 });

@@ -7,15 +7,15 @@ use std::time::Duration;
 use anyhow::Context;
 use weft_chain::{Node, SingleValidator};
 
-use super::UpArgs;
-use crate::node_home::{read_key_file, NodeHome};
-use crate::platform::{self, MasterKeyOrigin};
-use crate::rate_limit::{Rate, RateLimits};
-use crate::rest::{self, ApiConfig};
-use crate::rpc::RpcLimits;
-use crate::server::{serve, AppBuilder, ServeOptions};
-use crate::store::Backend;
-use crate::ws::WsConfig;
+use weft_cli::UpArgs;
+use weft_service::node_home::{read_key_file, NodeHome};
+use weft_service::platform::{self, MasterKeyOrigin};
+use weft_api::rate_limit::{Rate, RateLimits};
+use weft_api::rest::{self, ApiConfig};
+use weft_api::rpc::RpcLimits;
+use weft_api::server::{serve, AppBuilder, ServeOptions};
+use weft_service::store::Backend;
+use weft_api::ws::WsConfig;
 
 pub fn run(args: UpArgs) -> anyhow::Result<()> {
     let home = NodeHome::new(&args.data_dir);
@@ -36,7 +36,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     let node = Node::open(
         home.node_config(),
         contents.genesis.clone(),
-        crate::modules::registry(),
+        weft_service::modules::registry(),
     )
     .context("opening the ledger")?;
     let validator = SingleValidator::spawn(node.clone(), contents.validator.clone());
@@ -55,7 +55,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         ..ApiConfig::default()
     };
     let system = actix_web::rt::System::new();
-    let started = system.block_on(platform::start(
+    let started = system.block_on(weft_api::rest::ApiState::start(
         node.clone(),
         &database_url,
         &master,
@@ -87,7 +87,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
             contents.admin,
             home.admin_key_path().display(),
             platform::OPERATOR_KEY_ID,
-            crate::auth::OPERATOR_TENANT,
+            weft_api::auth::OPERATOR_TENANT,
         ),
         format!("  api url:    http://{addr}/api/v1 (docs: http://{addr}/api/docs/)"),
         format!(
@@ -128,7 +128,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         say(&format!(
             "  admin token: {} (tenant \"{}\", role admin; shown only now, store it safely)",
             token.as_str(),
-            crate::auth::OPERATOR_TENANT
+            weft_api::auth::OPERATOR_TENANT
         ));
     }
     drop(boot);

@@ -41,11 +41,11 @@ use weft_did::status::{
 use weft_did::status_proof::{self, ProofPolicy, ProvenStatus, StatusProof};
 use weft_did::{resolution, Did, Relationships};
 
-use super::{query, receipt_attribute, settled, tenant_key, tenant_key_for_address};
+use super::{query, receipt_attribute};
 use crate::chain_client::TxOutcome;
-use crate::problem::ApiError;
-use crate::rest::ApiState;
+use crate::error::ServiceError;
 use crate::store::{now_ms, StoreError};
+use crate::Context;
 
 /// Path prefix of status list credentials (`GET /status-lists/{id}`).
 pub const PATH: &str = "/status-lists/";
@@ -81,19 +81,20 @@ pub struct ListRecord {
     pub allocated: u64,
 }
 
-fn list_row(row: &sqlx::any::AnyRow) -> Result<ListRecord, ApiError> {
-    let get_i = |name: &str| -> Result<u64, ApiError> {
-        let v: i64 = row.try_get(name).map_err(ApiError::internal)?;
-        u64::try_from(v).map_err(ApiError::internal)
+fn list_row(row: &sqlx::any::AnyRow) -> Result<ListRecord, ServiceError> {
+    let get_i = |name: &str| -> Result<u64, ServiceError> {
+        let v: i64 = row.try_get(name).map_err(ServiceError::internal)?;
+        u64::try_from(v).map_err(ServiceError::internal)
     };
-    let get_s =
-        |name: &str| -> Result<String, ApiError> { row.try_get(name).map_err(ApiError::internal) };
+    let get_s = |name: &str| -> Result<String, ServiceError> {
+        row.try_get(name).map_err(ServiceError::internal)
+    };
     Ok(ListRecord {
-        list_id: get_s("list_id")?.parse().map_err(ApiError::internal)?,
+        list_id: get_s("list_id")?.parse().map_err(ServiceError::internal)?,
         tenant: get_s("tenant")?,
         key_id: get_s("key_id")?,
         issuer_did: get_s("issuer_did")?,
-        purpose: StatusPurpose::parse(&get_s("purpose")?).map_err(ApiError::internal)?,
+        purpose: StatusPurpose::parse(&get_s("purpose")?).map_err(ServiceError::internal)?,
         length: get_i("length")?,
         url: get_s("url")?,
         allocated: get_i("next_seq")?,
@@ -104,7 +105,7 @@ const LIST_SELECT: &str =
     "SELECT list_id, tenant, key_id, issuer_did, purpose, length, url, next_seq FROM status_lists";
 
 /// The store record of a list, if this node published it.
-pub async fn list_record(state: &ApiState, list: &Hash) -> Result<Option<ListRecord>, ApiError> {
+pub async fn list_record(state: &Context, list: &Hash) -> Result<Option<ListRecord>, ServiceError> {
     let row = sqlx::query(&format!("{LIST_SELECT} WHERE list_id = $1"))
         .bind(list.to_string())
         .fetch_optional(state.store.pool())
@@ -114,43 +115,43 @@ pub async fn list_record(state: &ApiState, list: &Hash) -> Result<Option<ListRec
 }
 
 /// The `did:weft` address of `did` on this chain (400 otherwise).
-fn local_address(state: &ApiState, did: &str) -> Result<Address, ApiError> {
+fn local_address(state: &Context, did: &str) -> Result<Address, ServiceError> {
     match Did::parse(did) {
         Ok(Did::Weft { chain_id, address }) if chain_id == state.node.chain_id() => Ok(address),
-        Ok(_) => Err(ApiError::InvalidRequest(format!(
+        Ok(_) => Err(ServiceError::InvalidRequest(format!(
             "{did} is not a did:weft of this chain"
         ))),
-        Err(e) => Err(ApiError::InvalidRequest(e.to_string())),
+        Err(e) => Err(ServiceError::InvalidRequest(e.to_string())),
     }
 }
 
 /// Creates an on-chain list for the tenant's DID `issuer_did` (signed with the tenant's key
 /// whose address is the DID's) and records it; `base` is the public URL prefix of this node.
 pub async fn create_list(
-    state: &ApiState,
+    state: &Context,
     tenant: &str,
     issuer_did: &str,
     purpose: StatusPurpose,
     length: u64,
     base: &str,
-) -> Result<(ListRecord, TxOutcome), ApiError> {
+) -> Result<(ListRecord, TxOutcome), ServiceError> {
     let address = local_address(state, issuer_did)?;
-    let (key_id, key) = tenant_key_for_address(state, tenant, &address)
+    let (key_id, key) = state
+        .tenant_key_for_address(tenant, &address)
         .await?
         .ok_or_else(|| {
-            ApiError::Forbidden(format!(
+            ServiceError::Forbidden(format!(
                 "{issuer_did} is not controlled by a key of this tenant"
             ))
         })?;
-    let tx = settled(
-        state
-            .chain
-            .sign_submit_and_wait(&key, StatusCall::CreateList { purpose, length }.call())
-            .await?,
-    )?;
+    let tx = state
+        .chain
+        .sign_submit_and_wait(&key, StatusCall::CreateList { purpose, length }.call())
+        .await?
+        .settled()?;
     let list_id: Hash = receipt_attribute(state, &tx.tx_hash, "list")?
         .parse()
-        .map_err(ApiError::internal)?;
+        .map_err(ServiceError::internal)?;
     let mut rnd = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut rnd);
     let mut mul = u64::from_le_bytes(rnd[..8].try_into().expect("8 bytes")) % length;
@@ -227,11 +228,11 @@ static RESERVED: tokio::sync::Mutex<BTreeMap<(String, String, &'static str), Res
 /// (creating a list on first use or when the current one is full) and returns the
 /// `BitstringStatusListEntry` JSON. The issuance endpoint calls this, then [`record_issued`].
 pub async fn allocate_status_entry(
-    state: &ApiState,
+    state: &Context,
     tenant: &str,
     issuer_did: &str,
     purpose: StatusPurpose,
-) -> Result<Value, ApiError> {
+) -> Result<Value, ServiceError> {
     let mut reserved = RESERVED.lock().await;
     let key = (tenant.to_string(), issuer_did.to_string(), purpose.as_str());
     if reserved.get(&key).is_none_or(|r| r.next >= r.end) {
@@ -240,7 +241,7 @@ pub async fn allocate_status_entry(
     }
     let r = reserved
         .get_mut(&key)
-        .ok_or_else(|| ApiError::internal("status reservation vanished"))?;
+        .ok_or_else(|| ServiceError::internal("status reservation vanished"))?;
     let seq = r.next;
     r.next += 1;
     let index = ((seq as u128 * r.mul as u128 + r.add as u128) % r.length as u128) as u64;
@@ -256,11 +257,11 @@ pub async fn allocate_status_entry(
 /// Advances the stored counter of the issuer's current list by up to [`RESERVE`] (compare and
 /// set, so concurrent processes never share an index), creating a list when none has room.
 async fn reserve(
-    state: &ApiState,
+    state: &Context,
     tenant: &str,
     issuer_did: &str,
     purpose: StatusPurpose,
-) -> Result<Reserved, ApiError> {
+) -> Result<Reserved, ServiceError> {
     for _ in 0..8 {
         let row = sqlx::query(
             "SELECT list_id, next_seq, length, perm_mul, perm_add, url FROM status_lists \
@@ -285,9 +286,9 @@ async fn reserve(
             .await?;
             continue;
         };
-        let int = |name: &str| -> Result<u64, ApiError> {
-            let v: i64 = row.try_get(name).map_err(ApiError::internal)?;
-            u64::try_from(v).map_err(ApiError::internal)
+        let int = |name: &str| -> Result<u64, ServiceError> {
+            let v: i64 = row.try_get(name).map_err(ServiceError::internal)?;
+            u64::try_from(v).map_err(ServiceError::internal)
         };
         let (seq, length, mul, add) = (
             int("next_seq")?,
@@ -295,8 +296,8 @@ async fn reserve(
             int("perm_mul")?,
             int("perm_add")?,
         );
-        let list_id: String = row.try_get("list_id").map_err(ApiError::internal)?;
-        let url: String = row.try_get("url").map_err(ApiError::internal)?;
+        let list_id: String = row.try_get("list_id").map_err(ServiceError::internal)?;
+        let url: String = row.try_get("url").map_err(ServiceError::internal)?;
         let end = (seq + RESERVE).min(length);
         let done = sqlx::query(
             "UPDATE status_lists SET next_seq = $1 WHERE list_id = $2 AND next_seq = $3",
@@ -319,7 +320,7 @@ async fn reserve(
             end,
         });
     }
-    Err(ApiError::Unavailable(
+    Err(ServiceError::Unavailable(
         "could not allocate a status index; retry".into(),
     ))
 }
@@ -332,14 +333,15 @@ async fn reserve(
 /// tenant is 404, one that does not match its list 400, a credential that already has an entry
 /// of that purpose 409; a record is all or nothing.
 pub async fn record_issued(
-    state: &ApiState,
+    state: &Context,
     tenant: &str,
     credential_id: &str,
     entries: &[Value],
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let mut parsed = Vec::with_capacity(entries.len());
     for v in entries {
-        let entry = StatusEntry::parse(v).map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
+        let entry =
+            StatusEntry::parse(v).map_err(|e| ServiceError::InvalidRequest(e.to_string()))?;
         let list = list_of_url(&entry.list_credential)?;
         parsed.push((list, entry));
     }
@@ -365,13 +367,13 @@ struct Record {
     tenant: String,
     credential_id: String,
     entries: Vec<(Hash, StatusEntry)>,
-    reply: Option<oneshot::Sender<Result<(), ApiError>>>,
+    reply: Option<oneshot::Sender<Result<(), ServiceError>>>,
 }
 
 /// Most records per transaction.
 const MAX_GROUP: usize = 4096;
 
-/// Group commit of the credential → status entry records (one per [`ApiState`]).
+/// Group commit of the credential → status entry records (one per [`Context`]).
 ///
 /// Each SQLite commit is an fsync, and SQLite serialises writers, so one transaction per issuance
 /// bounded issuance at about one per millisecond. Instead, one task writes: it takes every record
@@ -401,7 +403,7 @@ impl Default for StatusRecorder {
 
 impl StatusRecorder {
     /// Queues `record` (starting the writer task on first use) and waits for its commit.
-    async fn record(&self, pool: &AnyPool, mut record: Record) -> Result<(), ApiError> {
+    async fn record(&self, pool: &AnyPool, mut record: Record) -> Result<(), ServiceError> {
         if let Some(rx) = self.rx.lock().take() {
             tokio::spawn(write_records(pool.clone(), rx));
         }
@@ -409,9 +411,9 @@ impl StatusRecorder {
         record.reply = Some(reply);
         self.tx
             .send(record)
-            .map_err(|_| ApiError::Unavailable("status recorder stopped".into()))?;
+            .map_err(|_| ServiceError::Unavailable("status recorder stopped".into()))?;
         wait.await
-            .map_err(|_| ApiError::Unavailable("status recorder stopped".into()))?
+            .map_err(|_| ServiceError::Unavailable("status recorder stopped".into()))?
     }
 }
 
@@ -446,7 +448,7 @@ async fn write_records(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Record>) {
                 let detail = e.to_string();
                 for record in group {
                     if let Some(reply) = record.reply {
-                        let _ = reply.send(Err(ApiError::internal(&detail)));
+                        let _ = reply.send(Err(ServiceError::internal(&detail)));
                     }
                 }
             }
@@ -467,7 +469,7 @@ async fn write_group(
     pool: &AnyPool,
     shapes: &mut HashMap<Hash, ListShape>,
     group: &[Record],
-) -> Result<Vec<Result<(), ApiError>>, StoreError> {
+) -> Result<Vec<Result<(), ServiceError>>, StoreError> {
     let mut db = pool.begin().await?;
     let mut results = Vec::with_capacity(group.len());
     let mut rows: Vec<(&Record, &Hash, &StatusEntry)> = Vec::new();
@@ -528,7 +530,7 @@ async fn check_record(
     db: &mut sqlx::Transaction<'static, sqlx::Any>,
     shapes: &mut HashMap<Hash, ListShape>,
     record: &Record,
-) -> Result<Result<(), ApiError>, StoreError> {
+) -> Result<Result<(), ServiceError>, StoreError> {
     for (list, entry) in &record.entries {
         if !shapes.contains_key(list) {
             let row =
@@ -554,12 +556,12 @@ async fn check_record(
             }
         }
         let Some(shape) = shapes.get(list).filter(|s| s.tenant == record.tenant) else {
-            return Ok(Err(ApiError::NotFound(format!(
+            return Ok(Err(ServiceError::NotFound(format!(
                 "no status list {list} of this tenant"
             ))));
         };
         if entry.purpose != shape.purpose || entry.index >= shape.length {
-            return Ok(Err(ApiError::InvalidRequest(
+            return Ok(Err(ServiceError::InvalidRequest(
                 "status entry does not match its list".into(),
             )));
         }
@@ -572,7 +574,7 @@ async fn write_record(
     db: &mut sqlx::Transaction<'static, sqlx::Any>,
     shapes: &mut HashMap<Hash, ListShape>,
     record: &Record,
-) -> Result<Result<(), ApiError>, StoreError> {
+) -> Result<Result<(), ServiceError>, StoreError> {
     if let Err(e) = check_record(db, shapes, record).await? {
         return Ok(Err(e));
     }
@@ -603,7 +605,7 @@ async fn write_record(
             .execute(&mut **db)
             .await?;
         }
-        return Ok(Err(ApiError::Conflict(format!(
+        return Ok(Err(ServiceError::Conflict(format!(
             "credential {:?} already has a {} entry",
             record.credential_id,
             entry.purpose.as_str()
@@ -613,35 +615,35 @@ async fn write_record(
 }
 
 /// The list id in a `statusListCredential` URL of this node (`…/status-lists/<64 hex>`).
-pub fn list_of_url(url: &str) -> Result<Hash, ApiError> {
+pub fn list_of_url(url: &str) -> Result<Hash, ServiceError> {
     let tail = url.rsplit_once(PATH).map(|(_, t)| t).ok_or_else(|| {
-        ApiError::InvalidRequest(format!("{url} is not a status list of this node"))
+        ServiceError::InvalidRequest(format!("{url} is not a status list of this node"))
     })?;
     let tail = tail.split(['#', '?']).next().unwrap_or_default();
     parse_list_id(tail)
 }
 
 /// Parses a list id (64 hex digits, optional `0x`).
-pub fn parse_list_id(text: &str) -> Result<Hash, ApiError> {
+pub fn parse_list_id(text: &str) -> Result<Hash, ServiceError> {
     let text = text.strip_prefix("0x").unwrap_or(text);
     if text.len() != 64 {
-        return Err(ApiError::InvalidRequest(
+        return Err(ServiceError::InvalidRequest(
             "a list id is 64 hex digits".into(),
         ));
     }
     text.parse()
-        .map_err(|_| ApiError::InvalidRequest("a list id is 64 hex digits".into()))
+        .map_err(|_| ServiceError::InvalidRequest("a list id is 64 hex digits".into()))
 }
 
 /// Sets (`status = true`) or clears the bit of the tenant's credential for `purpose`; returns
 /// the list, index and transaction.
 pub async fn set_status(
-    state: &ApiState,
+    state: &Context,
     tenant: &str,
     credential_id: &str,
     purpose: StatusPurpose,
     status: bool,
-) -> Result<(Hash, u64, TxOutcome), ApiError> {
+) -> Result<(Hash, u64, TxOutcome), ServiceError> {
     let row = sqlx::query(
         "SELECT list_id, idx FROM status_entries WHERE tenant = $1 AND credential_id = $2 \
          AND purpose = $3",
@@ -653,48 +655,47 @@ pub async fn set_status(
     .await
     .map_err(crate::store::StoreError::from)?
     .ok_or_else(|| {
-        ApiError::NotFound(format!(
+        ServiceError::NotFound(format!(
             "no {} status entry for credential {credential_id:?} of this tenant",
             purpose.as_str()
         ))
     })?;
     let list = parse_list_id(
         &row.try_get::<String, _>("list_id")
-            .map_err(ApiError::internal)?,
+            .map_err(ServiceError::internal)?,
     )?;
-    let index: i64 = row.try_get("idx").map_err(ApiError::internal)?;
-    let index = u64::try_from(index).map_err(ApiError::internal)?;
+    let index: i64 = row.try_get("idx").map_err(ServiceError::internal)?;
+    let index = u64::try_from(index).map_err(ServiceError::internal)?;
     let record = list_record(state, &list)
         .await?
-        .ok_or_else(|| ApiError::internal("status entry without its list"))?;
-    let key = tenant_key(state, tenant, &record.key_id).await?;
+        .ok_or_else(|| ServiceError::internal("status entry without its list"))?;
+    let key = state.tenant_key(tenant, &record.key_id).await?;
     let (set, clear) = if status {
         (vec![index], vec![])
     } else {
         (vec![], vec![index])
     };
-    let tx = settled(
-        state
-            .chain
-            .sign_submit_and_wait(&key, StatusCall::Update { list, set, clear }.call())
-            .await?,
-    )?;
+    let tx = state
+        .chain
+        .sign_submit_and_wait(&key, StatusCall::Update { list, set, clear }.call())
+        .await?
+        .settled()?;
     tracing::info!(tenant, list = %list, index, status, "credential status changed");
     Ok((list, index, tx))
 }
 
 /// A list's on-chain metadata and bits (404 if none).
-pub fn chain_list(state: &ApiState, list: &Hash) -> Result<(ListMeta, Vec<u8>), ApiError> {
+pub fn chain_list(state: &Context, list: &Hash) -> Result<(ListMeta, Vec<u8>), ServiceError> {
     query::<Option<(ListMeta, Vec<u8>)>>(
         state,
         status::NAME,
         StatusQuery::Bits { list: *list }.args(),
     )?
-    .ok_or_else(|| ApiError::NotFound(format!("no status list {list}")))
+    .ok_or_else(|| ServiceError::NotFound(format!("no status list {list}")))
 }
 
 /// The verification method of `did` (latest version) whose key is `key` and that may assert.
-fn assertion_method(state: &ApiState, did: &str, key: &Keypair) -> Result<String, ApiError> {
+fn assertion_method(state: &Context, did: &str, key: &Keypair) -> Result<String, ServiceError> {
     let address = local_address(state, did)?;
     let res: Option<Resolution> = query(
         state,
@@ -707,7 +708,7 @@ fn assertion_method(state: &ApiState, did: &str, key: &Keypair) -> Result<String
     )?;
     let res = res
         .filter(|r| !r.head.deactivated)
-        .ok_or_else(|| ApiError::Conflict(format!("{did} is not an active DID")))?;
+        .ok_or_else(|| ServiceError::Conflict(format!("{did} is not an active DID")))?;
     res.record
         .state
         .keys
@@ -717,7 +718,7 @@ fn assertion_method(state: &ApiState, did: &str, key: &Keypair) -> Result<String
         })
         .map(|k| format!("{did}#{}", k.fragment))
         .ok_or_else(|| {
-            ApiError::Conflict(format!(
+            ServiceError::Conflict(format!(
                 "{did} no longer lists the list owner's key for assertionMethod"
             ))
         })
@@ -726,23 +727,23 @@ fn assertion_method(state: &ApiState, did: &str, key: &Keypair) -> Result<String
 /// The signed `BitstringStatusListCredential` of a list this node published. `validFrom` and the
 /// proof's `created` are the list's last update time, so the document changes only with the list.
 pub async fn signed_status_list_credential(
-    state: &ApiState,
+    state: &Context,
     list: &Hash,
-) -> Result<Value, ApiError> {
+) -> Result<Value, ServiceError> {
     let record = list_record(state, list)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no status list {list} published here")))?;
+        .ok_or_else(|| ServiceError::NotFound(format!("no status list {list} published here")))?;
     let (meta, bits) = chain_list(state, list)?;
-    let key = tenant_key(state, &record.tenant, &record.key_id).await?;
+    let key = state.tenant_key(&record.tenant, &record.key_id).await?;
     if key.address() != meta.owner {
-        return Err(ApiError::internal("status list owner and key differ"));
+        return Err(ServiceError::internal("status list owner and key differ"));
     }
     let vm = assertion_method(state, &record.issuer_did, &key)?;
     let time = resolution::format_time(meta.updated_ms);
     let unsigned =
         status::status_list_credential(&record.url, &record.issuer_did, meta.purpose, &bits, &time);
     data_integrity::sign(&unsigned, &ProofOptions::assertion(vm, time), &key)
-        .map_err(ApiError::internal)
+        .map_err(ServiceError::internal)
 }
 
 /// Why a status check failed (for the verifier).
@@ -765,13 +766,13 @@ pub enum StatusCheckError {
 /// Checks a `credentialStatus` entry against the list on chain (lists of this chain only; the
 /// host of `statusListCredential` is not trusted, only the list id in its path). The caller
 /// must also check that the list's owner is the credential's issuer: see [`status_owner`].
-pub fn status_outcome(state: &ApiState, entry: &Value) -> Result<StatusOutcome, StatusCheckError> {
+pub fn status_outcome(state: &Context, entry: &Value) -> Result<StatusOutcome, StatusCheckError> {
     status_check(state, entry).map(|(outcome, _)| outcome)
 }
 
 /// [`status_outcome`] plus the list's owner account (to compare with the issuer DID).
 pub fn status_check(
-    state: &ApiState,
+    state: &Context,
     entry: &Value,
 ) -> Result<(StatusOutcome, Address), StatusCheckError> {
     status_check_on(&state.node, entry)
@@ -872,6 +873,6 @@ pub fn status_proven_on(
 }
 
 /// The owner of the list an entry points at, as the `did:weft` it must be issued by.
-pub fn status_owner(state: &ApiState, owner: Address) -> String {
+pub fn status_owner(state: &Context, owner: Address) -> String {
     Did::weft(state.node.chain_id(), owner).to_string()
 }

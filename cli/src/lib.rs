@@ -1,17 +1,31 @@
-//! The `weft` command line: clap definitions and one function per subcommand.
+//! `weft-cli`: the `weft` command line — clap definitions and one function per client
+//! subcommand, and the load generators of `weft bench`.
+//!
+//! The client subcommands talk to a running node over JSON-RPC and REST ([`client`]) or work on
+//! local key files (`weft_service::keyfile`); they never call the HTTP handlers. The two
+//! subcommands that *run* a node (`weft up`, `weft node`) compose the HTTP server, so the binary
+//! (`weft-api`'s `main.rs`) supplies them through [`NodeRunner`]: this crate does not depend on
+//! `weft-api`.
+//!
+//! - [`client`]: a small JSON-RPC client on awc.
+//! - `chain`, `did`, `key`, `psi`, `qr`, `token`, `tx`, `vc`, [`vote`]: the subcommands.
+//! - [`testnet`]: `weft testnet`, the layout of a local multi-validator network.
+//! - [`bench`](mod@bench), [`bench_did`], [`bench_vc`]: `weft bench chain|did|vc`.
 //!
 //! Subcommands return `anyhow::Result`; `main` prints the error chain and exits non-zero.
 
+pub mod bench;
+pub mod bench_did;
+pub mod bench_vc;
 mod chain;
+pub mod client;
 mod did;
 mod key;
-mod node;
 pub mod psi;
 pub mod qr;
 pub mod testnet;
 mod token;
 mod tx;
-mod up;
 mod vc;
 pub mod vote;
 
@@ -201,12 +215,21 @@ pub enum BenchCommand {
     Vc(crate::bench_vc::BenchVcArgs),
 }
 
-/// Runs a parsed command line.
-pub fn run(cli: Cli) -> anyhow::Result<()> {
+/// Runs the subcommands that serve a node: supplied by the binary, which composes the HTTP
+/// server over the service layer.
+pub trait NodeRunner {
+    /// `weft up`.
+    fn up(&self, args: UpArgs) -> anyhow::Result<()>;
+    /// `weft node`.
+    fn node(&self, args: NodeArgs) -> anyhow::Result<()>;
+}
+
+/// Runs a parsed command line (`weft up` and `weft node` through `runner`).
+pub fn run(cli: Cli, runner: &dyn NodeRunner) -> anyhow::Result<()> {
     match cli.command {
-        Command::Up(args) => up::run(args),
+        Command::Up(args) => runner.up(args),
         Command::Testnet(args) => testnet::run(args),
-        Command::Node(args) => node::run(args),
+        Command::Node(args) => runner.node(args),
         Command::Key(KeyCommand::New { out, plaintext }) => key::new(&out, plaintext),
         Command::Key(KeyCommand::Show { file }) => key::show(&file),
         Command::Chain(ChainCommand::Status { rpc }) => block_on(chain::status(&rpc)),
@@ -226,6 +249,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// Runs a client future on a fresh single-threaded actix runtime (`awc` is not `Send`).
-fn block_on<T>(future: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+pub fn block_on<T>(future: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
     actix_web::rt::System::new().block_on(future)
 }

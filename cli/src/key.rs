@@ -1,5 +1,5 @@
 //! `weft key new|show`: the CLI keystore (passphrase-encrypted key files, see
-//! [`crate::keyfile`]).
+//! [`weft_service::keyfile`]).
 
 use std::path::Path;
 
@@ -7,8 +7,8 @@ use anyhow::{bail, Context};
 use weft_chain::Keypair;
 use zeroize::Zeroizing;
 
-use crate::keyfile::{self, KeyFileError, DEFAULT_ITERATIONS, PASSPHRASE_ENV};
-use crate::node_home::write_key_file;
+use weft_service::keyfile::{self, KeyFileError, DEFAULT_ITERATIONS, PASSPHRASE_ENV};
+use weft_service::node_home::write_key_file;
 
 pub fn new(out: &Path, plaintext: bool) -> anyhow::Result<()> {
     let key = Keypair::generate();

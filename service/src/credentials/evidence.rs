@@ -28,16 +28,15 @@ use serde::Serialize;
 use serde_json::Value;
 use sqlx::Row;
 use tokio::sync::{mpsc, oneshot};
-use utoipa::ToSchema;
 use weft_chain::Address;
 use weft_did::evidence::{
     self, credential_hash, Batch, EvidenceCall, EvidenceQuery, InclusionProof, MerkleTree,
 };
 
-use super::{query, receipt_attribute, settled};
-use crate::problem::ApiError;
-use crate::rest::ApiState;
+use super::{query, receipt_attribute};
+use crate::error::ServiceError;
 use crate::store::{now_ms, StoreError};
+use crate::Context;
 
 /// Batcher tunables.
 #[derive(Debug, Clone, Copy)]
@@ -67,7 +66,7 @@ pub struct Signer {
 }
 
 /// What an anchored hash gets back.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct EvidenceReceipt {
     /// The credential hash (hex).
     pub hash: String,
@@ -76,7 +75,6 @@ pub struct EvidenceReceipt {
     /// The batch's Merkle root (hex).
     pub root: String,
     /// The inclusion proof (`index`, `count`, `path` as hex).
-    #[schema(value_type = Object)]
     pub proof: Value,
     /// The anchoring transaction.
     pub tx_hash: String,
@@ -92,7 +90,7 @@ struct Item {
     queued: tokio::time::Instant,
 }
 
-/// The anchoring batcher (one per [`ApiState`]).
+/// The anchoring batcher (one per [`Context`]).
 pub struct EvidenceBatcher {
     config: BatcherConfig,
     tx: mpsc::UnboundedSender<Item>,
@@ -120,23 +118,23 @@ impl EvidenceBatcher {
     }
 
     /// Starts the task if it is not running (re-anchoring pending hashes left by a crash).
-    /// Must run inside the actix/tokio runtime.
-    pub fn start(&self, state: &Arc<ApiState>) {
+    /// Must run inside a tokio runtime.
+    pub fn start(&self, state: &Arc<Context>) {
         let Some(rx) = self.rx.lock().take() else {
             return;
         };
         let weak = Arc::downgrade(state);
         let config = self.config;
-        actix_web::rt::spawn(run(weak, rx, config));
+        tokio::spawn(run(weak, rx, config));
     }
 
     /// Queues `hash` for anchoring by `signer` and waits for its receipt.
     pub async fn submit(
         &self,
-        state: &Arc<ApiState>,
+        state: &Arc<Context>,
         signer: Signer,
         hash: [u8; 32],
-    ) -> Result<EvidenceReceipt, ApiError> {
+    ) -> Result<EvidenceReceipt, ServiceError> {
         self.start(state);
         let (reply, wait) = oneshot::channel();
         self.tx
@@ -146,16 +144,18 @@ impl EvidenceBatcher {
                 reply: Some(reply),
                 queued: tokio::time::Instant::now(),
             })
-            .map_err(|_| ApiError::Unavailable("evidence batcher stopped".into()))?;
+            .map_err(|_| ServiceError::Unavailable("evidence batcher stopped".into()))?;
         match wait.await {
             Ok(Ok(receipt)) => Ok(receipt),
-            Ok(Err(detail)) => Err(ApiError::Unavailable(format!("anchoring failed: {detail}"))),
-            Err(_) => Err(ApiError::Unavailable("evidence batcher stopped".into())),
+            Ok(Err(detail)) => Err(ServiceError::Unavailable(format!(
+                "anchoring failed: {detail}"
+            ))),
+            Err(_) => Err(ServiceError::Unavailable("evidence batcher stopped".into())),
         }
     }
 }
 
-async fn run(state: Weak<ApiState>, mut rx: mpsc::UnboundedReceiver<Item>, config: BatcherConfig) {
+async fn run(state: Weak<Context>, mut rx: mpsc::UnboundedReceiver<Item>, config: BatcherConfig) {
     // Re-anchor what a previous run accepted but did not finish.
     let mut carried: Vec<Item> = match state.upgrade() {
         Some(s) => match pending(&s).await {
@@ -206,7 +206,7 @@ async fn run(state: Weak<ApiState>, mut rx: mpsc::UnboundedReceiver<Item>, confi
     }
 }
 
-async fn pending(state: &ApiState) -> Result<Vec<Item>, StoreError> {
+async fn pending(state: &Context) -> Result<Vec<Item>, StoreError> {
     let rows = sqlx::query("SELECT hash, tenant, key_id FROM evidence_pending ORDER BY created_ms")
         .fetch_all(state.store.pool())
         .await?;
@@ -233,7 +233,11 @@ async fn pending(state: &ApiState) -> Result<Vec<Item>, StoreError> {
     Ok(out)
 }
 
-async fn anchor_group(state: &ApiState, signer: &Signer, items: Vec<Item>) -> Result<(), ApiError> {
+async fn anchor_group(
+    state: &Context,
+    signer: &Signer,
+    items: Vec<Item>,
+) -> Result<(), ServiceError> {
     // One leaf per distinct hash; every waiter of a hash gets its proof.
     let mut leaves: Vec<[u8; 32]> = Vec::with_capacity(items.len());
     let mut waiters: BTreeMap<[u8; 32], Vec<oneshot::Sender<Result<EvidenceReceipt, String>>>> =
@@ -252,7 +256,7 @@ async fn anchor_group(state: &ApiState, signer: &Signer, items: Vec<Item>) -> Re
         Ok(receipts) => {
             for receipt in receipts {
                 let mut h = [0u8; 32];
-                hex::decode_to_slice(&receipt.hash, &mut h).map_err(ApiError::internal)?;
+                hex::decode_to_slice(&receipt.hash, &mut h).map_err(ServiceError::internal)?;
                 for w in waiters.remove(&h).unwrap_or_default() {
                     let _ = w.send(Ok(receipt.clone()));
                 }
@@ -270,10 +274,10 @@ async fn anchor_group(state: &ApiState, signer: &Signer, items: Vec<Item>) -> Re
 }
 
 async fn anchor_leaves(
-    state: &ApiState,
+    state: &Context,
     signer: &Signer,
     leaves: &[[u8; 32]],
-) -> Result<Vec<EvidenceReceipt>, ApiError> {
+) -> Result<Vec<EvidenceReceipt>, ServiceError> {
     let pool = state.store.pool();
     // 1. Durable before anchoring.
     let now = now_ms();
@@ -296,27 +300,26 @@ async fn anchor_leaves(
     }
     db.commit().await.map_err(StoreError::from)?;
     // 2. Anchor.
-    let tree = MerkleTree::new(leaves).map_err(ApiError::internal)?;
+    let tree = MerkleTree::new(leaves).map_err(ServiceError::internal)?;
     let key = state
         .opened_keys
         .get(state, &signer.tenant, &signer.key_id)
         .await?;
-    let tx = settled(
-        state
-            .chain
-            .sign_submit_and_wait(
-                &key,
-                EvidenceCall::Anchor {
-                    root: tree.root(),
-                    count: tree.count(),
-                }
-                .call(),
-            )
-            .await?,
-    )?;
+    let tx = state
+        .chain
+        .sign_submit_and_wait(
+            &key,
+            EvidenceCall::Anchor {
+                root: tree.root(),
+                count: tree.count(),
+            }
+            .call(),
+        )
+        .await?
+        .settled()?;
     let batch: u64 = receipt_attribute(state, &tx.tx_hash, "batch")?
         .parse()
-        .map_err(ApiError::internal)?;
+        .map_err(ServiceError::internal)?;
     let root = hex::encode(tree.root());
     // 3. Proofs stored, pending rows gone, in one transaction.
     let mut receipts = Vec::with_capacity(leaves.len());
@@ -324,7 +327,7 @@ async fn anchor_leaves(
     for (i, h) in leaves.iter().enumerate() {
         let proof = tree
             .proof(i as u32)
-            .ok_or_else(|| ApiError::internal("proof"))?;
+            .ok_or_else(|| ServiceError::internal("proof"))?;
         paths.push(proof.path.iter().map(hex::encode).collect::<String>());
         receipts.push(EvidenceReceipt {
             hash: hex::encode(h),
@@ -406,9 +409,9 @@ pub struct StoredProof {
 
 /// The stored proof of a credential hash, if anchored through this node.
 pub async fn stored_proof(
-    state: &ApiState,
+    state: &Context,
     hash: &[u8; 32],
-) -> Result<Option<StoredProof>, ApiError> {
+) -> Result<Option<StoredProof>, ServiceError> {
     let row = sqlx::query(
         "SELECT tenant, batch, idx, count, root, path FROM evidence_proofs WHERE hash = $1",
     )
@@ -417,36 +420,37 @@ pub async fn stored_proof(
     .await
     .map_err(StoreError::from)?;
     let Some(row) = row else { return Ok(None) };
-    let int =
-        |name: &str| -> Result<i64, ApiError> { row.try_get(name).map_err(ApiError::internal) };
-    let root_hex: String = row.try_get("root").map_err(ApiError::internal)?;
-    let path_hex: String = row.try_get("path").map_err(ApiError::internal)?;
+    let int = |name: &str| -> Result<i64, ServiceError> {
+        row.try_get(name).map_err(ServiceError::internal)
+    };
+    let root_hex: String = row.try_get("root").map_err(ServiceError::internal)?;
+    let path_hex: String = row.try_get("path").map_err(ServiceError::internal)?;
     let mut root = [0u8; 32];
-    hex::decode_to_slice(&root_hex, &mut root).map_err(ApiError::internal)?;
-    let bytes = hex::decode(&path_hex).map_err(ApiError::internal)?;
+    hex::decode_to_slice(&root_hex, &mut root).map_err(ServiceError::internal)?;
+    let bytes = hex::decode(&path_hex).map_err(ServiceError::internal)?;
     if bytes.len() % 32 != 0 {
-        return Err(ApiError::internal("corrupt proof path"));
+        return Err(ServiceError::internal("corrupt proof path"));
     }
     let path = bytes
         .chunks(32)
         .map(|c| c.try_into().expect("32 bytes"))
         .collect();
     Ok(Some(StoredProof {
-        tenant: row.try_get("tenant").map_err(ApiError::internal)?,
-        batch: u64::try_from(int("batch")?).map_err(ApiError::internal)?,
+        tenant: row.try_get("tenant").map_err(ServiceError::internal)?,
+        batch: u64::try_from(int("batch")?).map_err(ServiceError::internal)?,
         root,
         proof: InclusionProof {
-            index: u32::try_from(int("idx")?).map_err(ApiError::internal)?,
-            count: u32::try_from(int("count")?).map_err(ApiError::internal)?,
+            index: u32::try_from(int("idx")?).map_err(ServiceError::internal)?,
+            count: u32::try_from(int("count")?).map_err(ServiceError::internal)?,
             path,
         },
     }))
 }
 
 /// A batch on chain (404 if none).
-pub fn chain_batch(state: &ApiState, batch: u64) -> Result<Batch, ApiError> {
+pub fn chain_batch(state: &Context, batch: u64) -> Result<Batch, ServiceError> {
     query::<Option<Batch>>(state, evidence::NAME, EvidenceQuery::Batch { batch }.args())?
-        .ok_or_else(|| ApiError::NotFound(format!("no evidence batch {batch}")))
+        .ok_or_else(|| ServiceError::NotFound(format!("no evidence batch {batch}")))
 }
 
 /// The verifier's evidence outcome (one definition, in `weft_did`).
@@ -487,19 +491,22 @@ impl EvidenceFound {
 /// stored proof and verifies it against the batch root read from chain. The caller decides
 /// whether the batch signer is acceptable (e.g. the issuer's DID address).
 pub async fn evidence_outcome(
-    state: &ApiState,
+    state: &Context,
     credential: &Value,
-) -> Result<EvidenceOutcome, ApiError> {
+) -> Result<EvidenceOutcome, ServiceError> {
     hash_outcome(state, &credential_hash(credential)).await
 }
 
 /// [`evidence_outcome`] for a hash.
-pub async fn hash_outcome(state: &ApiState, hash: &[u8; 32]) -> Result<EvidenceOutcome, ApiError> {
+pub async fn hash_outcome(
+    state: &Context,
+    hash: &[u8; 32],
+) -> Result<EvidenceOutcome, ServiceError> {
     Ok(hash_found(state, hash).await?.outcome)
 }
 
 /// [`hash_outcome`] with the batch's detail (id, height, time, signer, revocation).
-pub async fn hash_found(state: &ApiState, hash: &[u8; 32]) -> Result<EvidenceFound, ApiError> {
+pub async fn hash_found(state: &Context, hash: &[u8; 32]) -> Result<EvidenceFound, ServiceError> {
     let Some(stored) = stored_proof(state, hash).await? else {
         return Ok(EvidenceFound::NOT_ANCHORED);
     };

@@ -13,7 +13,7 @@
 //! - Evidence: the inclusion proof is in this server's store, so the verify handler looks it up
 //!   (async) and passes the outcome in through [`WithEvidence`].
 //!
-//! One [`CredentialService`] is built with the [`crate::rest::ApiState`] (its `credentials`
+//! One [`CredentialService`] is built with the [`crate::Context`] (its `credentials`
 //! field), so every actix worker shares the cache; challenges and answers are rows of the API
 //! store (migration 0008), consumed atomically there, so they survive a restart.
 

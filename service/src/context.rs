@@ -1,0 +1,91 @@
+//! [`Context`]: everything a platform node's services share — the node, the off-chain store,
+//! the keystore, the chain client and the credential services. No HTTP: the REST layer wraps
+//! it (with its rate limiters and metrics) and the CLI builds one directly.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use weft_chain::{Address, Keypair, Node};
+
+use crate::chain_client::ChainClient;
+use crate::credentials::evidence::EvidenceBatcher;
+use crate::credentials::status::StatusRecorder;
+use crate::credentials::{CredentialService, OpenedKeys};
+use crate::error::ServiceError;
+use crate::keystore::Keystore;
+use crate::store::Store;
+
+/// The shared state of a platform node's services.
+#[derive(Debug)]
+pub struct Context {
+    /// The node.
+    pub node: Arc<Node>,
+    /// The off-chain store.
+    pub store: Store,
+    /// Custodied keys.
+    pub keystore: Keystore,
+    /// Submission and receipt waiting.
+    pub chain: ChainClient,
+    /// The credential verifier: cached ledger, presentation challenges and wallets' answers.
+    pub credentials: Arc<CredentialService>,
+    /// The evidence anchoring batcher.
+    pub evidence: EvidenceBatcher,
+    /// Group commit of issued credentials' status entries.
+    pub status_recorder: StatusRecorder,
+    /// Custodied keys opened for issuance.
+    pub opened_keys: OpenedKeys,
+}
+
+impl Context {
+    /// The services of `node` over `store` and `keystore`; transactions wait at most
+    /// `receipt_timeout` for their receipt.
+    pub fn new(
+        node: Arc<Node>,
+        store: Store,
+        keystore: Keystore,
+        receipt_timeout: Duration,
+    ) -> Context {
+        Context {
+            chain: ChainClient::new(node.clone(), receipt_timeout),
+            credentials: Arc::new(CredentialService::new(node.clone(), store.clone())),
+            node,
+            store,
+            keystore,
+            evidence: EvidenceBatcher::new(Default::default()),
+            status_recorder: Default::default(),
+            opened_keys: Default::default(),
+        }
+    }
+
+    /// The tenant's custodied key `key_id`, opened (`not_found` if the tenant has none).
+    ///
+    /// **Authorisation:** the tenant is the caller's own (from its token); a key id is never
+    /// looked up across tenants.
+    pub async fn tenant_key(&self, tenant: &str, key_id: &str) -> Result<Keypair, ServiceError> {
+        crate::auth::validate_id("key_id", key_id)?;
+        let sealed =
+            self.store.key(tenant, key_id).await?.ok_or_else(|| {
+                ServiceError::NotFound(format!("no key {key_id:?} for this tenant"))
+            })?;
+        self.keystore.open(&sealed).map_err(ServiceError::internal)
+    }
+
+    /// The tenant's custodied key whose address is `address` (its id and the opened key).
+    pub async fn tenant_key_for_address(
+        &self,
+        tenant: &str,
+        address: &Address,
+    ) -> Result<Option<(String, Keypair)>, ServiceError> {
+        let wanted = address.to_string();
+        for sealed in self.store.list_keys(tenant).await? {
+            if sealed.address.eq_ignore_ascii_case(&wanted) {
+                let key = self
+                    .keystore
+                    .open(&sealed)
+                    .map_err(ServiceError::internal)?;
+                return Ok(Some((sealed.key_id, key)));
+            }
+        }
+        Ok(None)
+    }
+}

@@ -1,0 +1,118 @@
+//! [`ServiceError`]: the one failure type of the service layer.
+//!
+//! Each variant is a kind of refusal with a stable machine code ([`ServiceError::code`]); the
+//! HTTP layer turns it into problem+json with one exhaustive table (`weft_api::problem`), the
+//! CLI prints it. Internal failures carry their detail for the log only: the HTTP layer answers
+//! them with a generic message.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+/// A service-layer failure.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// `invalid_request`: a field or argument is invalid.
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// `unauthorized`: no token, an unknown token or a revoked one.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// `forbidden`: the caller's roles or tenant do not allow this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// `not_found`.
+    #[error("{0}")]
+    NotFound(String),
+    /// `conflict`: the resource already exists or the chain refused the call by a module rule.
+    #[error("{0}")]
+    Conflict(String),
+    /// `tx_rejected`: the node refused the transaction (`reason` is the node's code).
+    #[error("{detail}")]
+    TxRejected {
+        /// The node's rejection code (as in JSON-RPC `error.data.code`).
+        reason: String,
+        /// Human-readable detail.
+        detail: String,
+    },
+    /// `tx_dropped`: accepted, then evicted from the pool without being committed.
+    #[error("transaction {tx_hash} dropped: {reason}")]
+    TxDropped {
+        /// The transaction hash.
+        tx_hash: String,
+        /// Why.
+        reason: String,
+    },
+    /// `receipt_timeout`: submitted, but not committed within the wait.
+    #[error("transaction {tx_hash} was submitted but not committed within {} s", waited.as_secs())]
+    ReceiptTimeout {
+        /// The transaction hash (the client may poll it).
+        tx_hash: String,
+        /// How long the service waited.
+        waited: Duration,
+    },
+    /// `unavailable`: a dependency (storage, a partner) is unavailable; retry later.
+    #[error("{0}")]
+    Unavailable(String),
+    /// `internal`: the detail is for the log, never for the client.
+    #[error("internal error")]
+    Internal(String),
+    /// A domain refusal with its own stable code (credential, QR, SD-JWT, predicate, module
+    /// refusals): `code` is snake_case and listed in the HTTP layer's table.
+    #[error("{detail}")]
+    Typed {
+        /// The stable code.
+        code: &'static str,
+        /// Human-readable detail.
+        detail: String,
+        /// Extra members for the problem document (e.g. a verification report).
+        extra: Option<Box<Map<String, Value>>>,
+    },
+}
+
+impl ServiceError {
+    /// An internal error: the detail is logged by whoever answers it, never shown.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        ServiceError::Internal(detail.to_string())
+    }
+
+    /// A [`ServiceError::Typed`] refusal with `code` and `detail`.
+    pub fn typed(code: &'static str, detail: impl std::fmt::Display) -> Self {
+        ServiceError::Typed {
+            code,
+            detail: detail.to_string(),
+            extra: None,
+        }
+    }
+
+    /// Adds extra members to a [`ServiceError::Typed`] refusal (other variants are unchanged).
+    pub fn with_extra(mut self, members: Map<String, Value>) -> Self {
+        if let ServiceError::Typed { extra, .. } = &mut self {
+            *extra = Some(Box::new(members));
+        }
+        self
+    }
+
+    /// The stable machine code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ServiceError::InvalidRequest(_) => "invalid_request",
+            ServiceError::Unauthorized(_) => "unauthorized",
+            ServiceError::Forbidden(_) => "forbidden",
+            ServiceError::NotFound(_) => "not_found",
+            ServiceError::Conflict(_) => "conflict",
+            ServiceError::TxRejected { .. } => "tx_rejected",
+            ServiceError::TxDropped { .. } => "tx_dropped",
+            ServiceError::ReceiptTimeout { .. } => "receipt_timeout",
+            ServiceError::Unavailable(_) => "unavailable",
+            ServiceError::Internal(_) => "internal",
+            ServiceError::Typed { code, .. } => code,
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for ServiceError {
+    fn from(err: crate::store::StoreError) -> Self {
+        ServiceError::internal(err)
+    }
+}
