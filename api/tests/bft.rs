@@ -13,8 +13,8 @@ use common::testnet::{
     assert_same_chain, height, send_batch, wait_all_committed, wait_height, Sender, Testnet,
 };
 use serde_json::json;
-use weft_cli::client::RpcClient;
 use weft_chain::Keypair;
+use weft_cli::client::RpcClient;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -315,7 +315,8 @@ fn validator_set_change_by_governance_takes_effect_across_the_network() {
     net.start_all();
     let keys: Vec<weft_chain::Keypair> = (0..5)
         .map(|i| {
-            weft_service::node_home::read_key_file(&net.home(i).join("keys").join("node.key")).unwrap()
+            weft_service::node_home::read_key_file(&net.home(i).join("keys").join("node.key"))
+                .unwrap()
         })
         .collect();
     let key = |i: usize| keys[i].clone();

@@ -17,9 +17,9 @@ use std::time::{Duration, Instant};
 use common::process::UpProcess;
 use rand::Rng;
 use serde_json::{json, Value};
-use weft_cli::client::RpcClient;
 use weft_chain::governance::{self, GovernanceCall};
 use weft_chain::{Keypair, StateProof, Transaction};
+use weft_cli::client::RpcClient;
 
 const ROUNDS: usize = 3;
 const SENDERS: usize = 16;

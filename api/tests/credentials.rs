@@ -2,21 +2,11 @@
 //! a registered CPT, verification with a per-check report (tampering shows the failing check),
 //! the one-time challenge flow of presentations, and 400/422 problem details.
 
-use std::net::TcpListener;
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
-use weft_service::node_home::{read_key_file, NodeHome};
-use weft_service::platform;
-use weft_api::rest::{self, ApiConfig};
-use weft_api::rpc::RpcLimits;
-use weft_api::server::{serve, AppBuilder, ServeOptions};
-use weft_service::store::sqlite_url;
-use weft_api::ws::WsConfig;
 use weft_api::testkit::{Platform, PlatformOptions};
-use weft_chain::{Keypair, Node, SingleValidator, SingleValidatorHandle};
+use weft_chain::Keypair;
 use weft_did::credential::presentation::{self, PresentRequest};
 use weft_did::Did;
 

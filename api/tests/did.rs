@@ -9,21 +9,11 @@
 //! committee-only recognition, CPT registration with invalid schemas refused and publisher-only
 //! versions.
 
-use std::net::TcpListener;
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
-use weft_service::node_home::{read_key_file, NodeHome};
-use weft_service::platform;
-use weft_api::rest::{self, ApiConfig};
-use weft_api::rpc::RpcLimits;
-use weft_api::server::{serve, AppBuilder, ServeOptions};
-use weft_service::store::sqlite_url;
-use weft_api::ws::WsConfig;
 use weft_api::testkit::{Platform, PlatformOptions};
-use weft_chain::{Address, Keypair, Node, SingleValidator, SingleValidatorHandle, Transaction};
+use weft_chain::{Address, Keypair, Transaction};
 use weft_did::proof::{self, DocumentProof};
 use weft_did::registry::DidCall;
 use weft_did::Did;

@@ -8,14 +8,13 @@ use std::sync::Arc;
 
 use actix_web::web;
 use serde_json::json;
+use weft_api::rest::{ApiConfig, ApiState};
+use weft_chain::{Keypair, Node};
+use weft_did::qr::Payload;
 use weft_service::credentials::ChallengeUse;
 use weft_service::keystore::MasterKey;
 use weft_service::node_home::{read_key_file, NodeHome};
-use weft_service::platform;
-use weft_api::rest::{ApiConfig, ApiState};
 use weft_service::store::{now_ms, sqlite_url, Store};
-use weft_chain::{Keypair, Node};
-use weft_did::qr::Payload;
 
 struct Fixture {
     node: Arc<Node>,

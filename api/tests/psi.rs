@@ -10,18 +10,17 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
-use weft_service::chain_client::ChainClient;
-use weft_service::node_home::NodeHome;
-use weft_service::platform;
 use weft_api::rest::psi::{PsiConfig, PsiService};
 use weft_api::rest::{self, ApiConfig};
 use weft_api::server::{serve, AppBuilder, ServeOptions};
-use weft_service::store::sqlite_url;
 use weft_chain::{Keypair, Node, SingleValidator, SingleValidatorHandle};
 use weft_mpc::psi::ledger::{self, PsiCall, SessionRecord, SessionStatus as ChainStatus};
 use weft_mpc::psi::session::InitiatorSession;
 use weft_mpc::psi::wire::did_key;
 use weft_mpc::psi::{InputSet, Limits, Mode, SessionParams};
+use weft_service::chain_client::ChainClient;
+use weft_service::node_home::NodeHome;
+use weft_service::store::sqlite_url;
 
 /// One single-validator chain both servers use (as two organisations on one Weft network).
 struct Chain {
@@ -109,10 +108,15 @@ impl Server {
         let node = chain.node.clone();
         let master = weft_service::keystore::MasterKey::random().unwrap();
         let url = sqlite_url(&dir.path().join("api.db"));
-        let (state, boot) =
-            weft_api::rest::ApiState::start(node.clone(), &url, &master, &operator, ApiConfig::default())
-                .await
-                .unwrap();
+        let (state, boot) = weft_api::rest::ApiState::start(
+            node.clone(),
+            &url,
+            &master,
+            &operator,
+            ApiConfig::default(),
+        )
+        .await
+        .unwrap();
         let token = boot.admin_token.unwrap().to_string();
         let service = PsiService::new(psi);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -601,7 +605,7 @@ impl Server {
 async fn submit(chain: &Chain, key: &Keypair, call: weft_chain::tx::Call) {
     let client = ChainClient::new(chain.node.clone(), Duration::from_secs(20));
     let o = client.sign_submit_and_wait(key, call).await.unwrap();
-    assert_eq!(o.status, "success", "{o:?}");
+    assert!(o.is_success(), "{o:?}");
 }
 
 /// Records a session on chain as an initiator with `key` would.
@@ -764,12 +768,19 @@ async fn peers_named_by_did_weft_are_resolved_on_chain() {
         )
         .await
         .unwrap();
-    assert_eq!(refused.status, "failed", "{refused:?}");
+    assert!(!refused.is_success(), "{refused:?}");
+    let error = refused
+        .error
+        .as_ref()
+        .expect("a failed receipt carries its error");
+    assert_eq!(
+        error.kind,
+        weft_chain::TxErrorKind::Unauthorized,
+        "{refused:?}"
+    );
     assert!(
-        refused
-            .error
-            .as_deref()
-            .unwrap_or_default()
+        error
+            .message
             .contains("not an authentication or capabilityInvocation key"),
         "{refused:?}"
     );

@@ -5,22 +5,12 @@
 //! SD-JWT issue / present / verify with tenant keys and rejection of a wrong nonce and a forged
 //! disclosure; predicate verification; and the CLI's encode/decode with a clear failure.
 
-use std::net::TcpListener;
 use std::process::Command;
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
-use weft_service::node_home::{read_key_file, NodeHome};
-use weft_service::platform;
-use weft_api::rest::{self, ApiConfig};
-use weft_api::rpc::RpcLimits;
-use weft_api::server::{serve, AppBuilder, ServeOptions};
-use weft_service::store::sqlite_url;
-use weft_api::ws::WsConfig;
 use weft_api::testkit::{Platform, PlatformOptions};
-use weft_chain::{Node, PublicKey, SingleValidator, SingleValidatorHandle};
+use weft_chain::PublicKey;
 use weft_did::credential::predicate::{self, Predicate};
 use weft_did::qr;
 

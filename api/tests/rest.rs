@@ -12,16 +12,16 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
-use weft_service::node_home::{read_key_file, NodeHome};
-use weft_service::platform;
 use weft_api::rate_limit::{Rate, RateLimits};
 use weft_api::rest::{self, ApiConfig};
 use weft_api::rpc::RpcLimits;
 use weft_api::server::{serve, AppBuilder, ServeOptions};
-use weft_service::store::{sqlite_url, Store};
 use weft_api::ws::WsConfig;
 use weft_chain::governance::{self, GovernanceCall};
 use weft_chain::{Keypair, Node, SingleValidator, SingleValidatorHandle, Transaction};
+use weft_service::node_home::{read_key_file, NodeHome};
+use weft_service::platform;
+use weft_service::store::{sqlite_url, Store};
 
 /// A database for one test.
 struct TestDb {
@@ -147,9 +147,10 @@ impl Api {
         .unwrap();
         let validator = SingleValidator::spawn(node.clone(), contents.validator);
         let master = weft_service::keystore::MasterKey::random().unwrap();
-        let (state, boot) = weft_api::rest::ApiState::start(node.clone(), &db.url, &master, &operator_key, config)
-            .await
-            .unwrap();
+        let (state, boot) =
+            weft_api::rest::ApiState::start(node.clone(), &db.url, &master, &operator_key, config)
+                .await
+                .unwrap();
         let admin_token = boot.admin_token.as_ref().expect("first start").to_string();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -804,8 +805,9 @@ async fn store_migrations_are_idempotent_and_conflicts_detected() {
     for db in databases(dir.path()).await {
         let store = Store::connect(&db.url).await.unwrap();
         let again = Store::connect(&db.url).await.unwrap();
-        let ks =
-            weft_service::keystore::Keystore::new(&weft_service::keystore::MasterKey::random().unwrap());
+        let ks = weft_service::keystore::Keystore::new(
+            &weft_service::keystore::MasterKey::random().unwrap(),
+        );
         let sealed = ks.seal("t", "k", "", &Keypair::generate()).unwrap();
         store.insert_key(&sealed).await.unwrap();
         assert!(matches!(

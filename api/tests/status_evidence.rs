@@ -8,27 +8,17 @@
 //! the on-chain root; evidence lookup, batch revocation by another tenant refused (403) and by
 //! the signer accepted, `evidence_outcome` before and after.
 
-use std::net::TcpListener;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::web;
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
-use weft_service::credentials::{evidence as ev, status as st};
-use weft_service::node_home::{read_key_file, NodeHome};
-use weft_service::platform;
-use weft_api::rest::{self, ApiConfig, ApiState};
-use weft_api::rpc::RpcLimits;
-use weft_api::server::{serve, AppBuilder, ServeOptions};
-use weft_service::store::sqlite_url;
-use weft_api::ws::WsConfig;
+use weft_api::rest::ApiState;
 use weft_api::testkit::{Platform, PlatformOptions};
-use weft_chain::{Node, SingleValidator, SingleValidatorHandle};
 use weft_did::credential::data_integrity;
 use weft_did::evidence::{credential_hash, verify, InclusionProof};
 use weft_did::status::{bit_at, decode_list, StatusEntry, StatusOutcome, StatusPurpose};
 use weft_did::{multikey, Did};
+use weft_service::credentials::{evidence as ev, status as st};
 
 /// The platform under test ([`weft_api::testkit::Platform`], stopped on drop) and its client.
 struct Api {
@@ -276,7 +266,7 @@ async fn status_lists_allocate_revoke_suspend_and_serve() {
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 49);
     assert!(results
         .iter()
-        .any(|r| matches!(r, Err(weft_api::problem::ApiError::Conflict(_)))));
+        .any(|r| matches!(r, Err(weft_service::ServiceError::Conflict(_)))));
     let sus2 = st::allocate_status_entry(state, "acme", &did, StatusPurpose::Suspension)
         .await
         .unwrap();
@@ -288,14 +278,14 @@ async fn status_lists_allocate_revoke_suspend_and_serve() {
             &[sus2.clone(), fresh[49].clone()]
         )
         .await,
-        Err(weft_api::problem::ApiError::Conflict(_))
+        Err(weft_service::ServiceError::Conflict(_))
     ));
     st::record_issued(state, "acme", "urn:uuid:group-0", &[sus2])
         .await
         .expect("the refused record left no suspension row");
     assert!(matches!(
         st::record_issued(state, "other", "urn:uuid:other-1", &[fresh[49].clone()]).await,
-        Err(weft_api::problem::ApiError::NotFound(_))
+        Err(weft_service::ServiceError::NotFound(_))
     ));
     assert_eq!(
         st::status_outcome(state, &entries[3]).unwrap(),
@@ -615,7 +605,7 @@ async fn evidence_throughput() {
     let api = Api::start().await;
     let acme = api.token("acme").await;
     let _ = api.create_did(&acme, "anchor").await;
-    let state = api.state.clone().into_inner();
+    let state = api.state.ctx.clone();
     let n: u32 = std::env::var("EVIDENCE_N")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -667,8 +657,7 @@ async fn pending_evidence_is_reanchored_on_start() {
         ev::EvidenceOutcome::NotAnchored
     );
     // Starting the batcher (here: by the first submission) anchors the leftover too.
-    let arc = api.state.clone().into_inner();
-    api.state.evidence.start(&arc);
+    api.state.evidence.start(&api.state.ctx);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let ev::EvidenceOutcome::Anchored { .. } =

@@ -5,9 +5,9 @@ mod common;
 
 use common::{raw, TestNode};
 use serde_json::json;
-use weft_cli::vote::{query, run, VoteCommand};
 use weft_chain::governance::{self, Action, GovernanceCall};
 use weft_chain::{Call, Keypair};
+use weft_cli::vote::{query, run, VoteCommand};
 use weft_did::registry::DidCall;
 use weft_did::Did;
 use weft_mpc::vote::{
@@ -138,23 +138,12 @@ async fn a_poll_is_created_read_shown_and_audited_over_the_node() {
 // ---------------------------------------------------------------------------------------------
 // A whole poll over the REST API.
 
-use std::net::TcpListener;
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rand::rngs::OsRng;
 use serde_json::Value;
-use tokio::sync::oneshot;
-use weft_cli::vote::{eligibility_tree, make_ballot, read_secret, CounterCommand};
-use weft_service::node_home::{read_key_file, NodeHome};
-use weft_service::platform;
-use weft_api::rest::{self, ApiConfig};
-use weft_api::rpc::RpcLimits;
-use weft_api::server::{serve, AppBuilder, ServeOptions};
-use weft_service::store::sqlite_url;
-use weft_api::ws::WsConfig;
 use weft_api::testkit::{Platform, PlatformOptions};
-use weft_chain::{Node, SingleValidator, SingleValidatorHandle};
+use weft_cli::vote::{eligibility_tree, make_ballot, read_secret, CounterCommand};
 use weft_mpc::vote::{counter, DkgRecord};
 use weft_zk::membership::MembershipSecret;
 use weft_zk::{Ciphertext, GroupKey};
@@ -1005,11 +994,7 @@ async fn a_credential_holder_registers_votes_and_is_tallied_over_rest() {
     let issuer = Keypair::generate();
     let submit = |key: Keypair, call: Call| {
         let base = api.base.clone();
-        async move {
-            weft_cli::vote::submit(&base, &key, call)
-                .await
-                .unwrap()
-        }
+        async move { weft_cli::vote::submit(&base, &key, call).await.unwrap() }
     };
     submit(
         issuer.clone(),
@@ -1056,7 +1041,7 @@ async fn a_credential_holder_registers_votes_and_is_tallied_over_rest() {
     }
     .args();
     let cpt: Option<Cpt> =
-        borsh::from_slice(&api._node.call(cpt_mod::NAME, m, &a, None).unwrap()).unwrap();
+        borsh::from_slice(&api._platform.node.call(cpt_mod::NAME, m, &a, None).unwrap()).unwrap();
     let pin = CptPin::of(&cpt.unwrap());
 
     // Alice: a custodied key with a DID; her booth commitment.

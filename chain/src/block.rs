@@ -152,7 +152,9 @@ pub struct Event {
 }
 
 /// The kind of a failed transaction's error: what callers branch on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum TxErrorKind {
     /// No such module.

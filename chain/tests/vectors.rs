@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use weft_chain::governance::{self, GovernanceCall};
 use weft_chain::{
     Address, BlockHeader, Event, Hash, Keypair, Receipt, ReceiptStatus, SignedTransaction,
-    Transaction,
+    Transaction, TxError, TxErrorKind,
 };
 
 fn frozen_tx() -> SignedTransaction {
@@ -81,7 +81,17 @@ proptest! {
             height,
             index,
             status: if failed { ReceiptStatus::Failed } else { ReceiptStatus::Success },
-            error: err,
+            error: err.map(|message| TxError {
+                kind: [
+                    TxErrorKind::UnknownModule,
+                    TxErrorKind::InvalidArgs,
+                    TxErrorKind::Unauthorized,
+                    TxErrorKind::NotFound,
+                    TxErrorKind::Rejected,
+                ][index as usize % 5],
+                code: "some_code".into(),
+                message,
+            }),
             events: vec![Event { module: "m".into(), kind: "k".into(), attributes: attrs }],
         };
         let bytes = borsh::to_vec(&r).unwrap();

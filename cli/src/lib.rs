@@ -249,6 +249,8 @@ pub fn run(cli: Cli, runner: &dyn NodeRunner) -> anyhow::Result<()> {
 }
 
 /// Runs a client future on a fresh single-threaded actix runtime (`awc` is not `Send`).
-pub fn block_on<T>(future: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+pub fn block_on<T>(
+    future: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
     actix_web::rt::System::new().block_on(future)
 }

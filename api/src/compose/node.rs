@@ -13,13 +13,13 @@ use actix_web::{web, HttpResponse};
 use anyhow::Context;
 use weft_chain::{Node, NodeConfig, SignedTransaction};
 
-use weft_cli::testnet::{config_path, key_path, NetworkNodeConfig};
 use super::up::{say, shutdown_signal};
-use weft_cli::NodeArgs;
-use weft_service::node_home::read_key_file;
 use weft_api::rpc::RpcLimits;
 use weft_api::server::{serve, AppBuilder, ServeOptions};
 use weft_api::ws::WsConfig;
+use weft_cli::testnet::{config_path, key_path, NetworkNodeConfig};
+use weft_cli::NodeArgs;
+use weft_service::node_home::read_key_file;
 
 /// Largest forwarded batch body accepted from a peer.
 const MAX_FORWARD_BODY: usize = 32 * 1024 * 1024;

@@ -7,15 +7,15 @@ use std::time::Duration;
 use anyhow::Context;
 use weft_chain::{Node, SingleValidator};
 
-use weft_cli::UpArgs;
-use weft_service::node_home::{read_key_file, NodeHome};
-use weft_service::platform::{self, MasterKeyOrigin};
 use weft_api::rate_limit::{Rate, RateLimits};
 use weft_api::rest::{self, ApiConfig};
 use weft_api::rpc::RpcLimits;
 use weft_api::server::{serve, AppBuilder, ServeOptions};
-use weft_service::store::Backend;
 use weft_api::ws::WsConfig;
+use weft_cli::UpArgs;
+use weft_service::node_home::{read_key_file, NodeHome};
+use weft_service::platform::{self, MasterKeyOrigin};
+use weft_service::store::Backend;
 
 pub fn run(args: UpArgs) -> anyhow::Result<()> {
     let home = NodeHome::new(&args.data_dir);

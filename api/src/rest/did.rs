@@ -23,8 +23,8 @@ use weft_did::{multikey, proof, resolution, Did, DidError, Relationships, Servic
 
 use super::{resource, ApiState};
 use crate::auth::{validate_id, Principal, Role};
-use weft_service::chain_client::TxOutcome;
 use crate::problem::{ApiError, ApiJson, Problem};
+use weft_service::chain_client::TxOutcome;
 
 /// Media type of a DID resolution result.
 pub const DID_RESOLUTION: &str = "application/did-resolution";
@@ -49,7 +49,11 @@ async fn sign_and_settle(
     key: &Keypair,
     call: Call,
 ) -> Result<TxOutcome, ApiError> {
-    Ok(state.chain.sign_submit_and_wait(key, call).await?.settled()?)
+    Ok(state
+        .chain
+        .sign_submit_and_wait(key, call)
+        .await?
+        .settled()?)
 }
 
 fn query<T: borsh::BorshDeserialize>(

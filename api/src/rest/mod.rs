@@ -33,13 +33,13 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 use weft_chain::Node;
 
-use weft_service::keystore::Keystore;
-use weft_service::platform::{Bootstrap, PlatformError};
-use weft_service::Context;
 use crate::metrics::{self, Metrics};
 use crate::problem::{self, ApiError, BodyLimit};
 use crate::rate_limit::{Limiters, RateLimits};
+use weft_service::keystore::Keystore;
+use weft_service::platform::{Bootstrap, PlatformError};
 use weft_service::store::Store;
+use weft_service::Context;
 
 /// Tunables of the REST API.
 #[derive(Debug, Clone, Copy)]

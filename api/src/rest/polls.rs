@@ -69,8 +69,8 @@ use weft_zk::membership::{MembershipProvingKey, MembershipSecret};
 
 use super::ApiState;
 use crate::auth::{validate_id, Principal, Role};
-use weft_service::chain_client::TxOutcome;
 use crate::problem::{ApiError, ApiJson, Problem};
+use weft_service::chain_client::TxOutcome;
 
 /// Routes under `/api/v1`.
 pub fn configure_v1(cfg: &mut web::ServiceConfig) {

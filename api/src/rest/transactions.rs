@@ -10,8 +10,8 @@ use weft_chain::{Call, SignedTransaction};
 
 use super::ApiState;
 use crate::auth::{Principal, Role};
-use weft_service::chain_client::TxOutcome;
 use crate::problem::{ApiError, ApiJson, Problem};
+use weft_service::chain_client::TxOutcome;
 
 /// `POST /api/v1/transactions`.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -12,8 +12,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
-use weft_cli::client::RpcClient;
-use weft_service::node_home::{read_key_file, NodeHome};
 use weft_api::rpc::RpcLimits;
 use weft_api::server::{serve, AppBuilder, ServeOptions};
 use weft_api::ws::WsConfig;
@@ -21,6 +19,8 @@ use weft_chain::governance::{self, GovernanceCall};
 use weft_chain::{
     Call, Keypair, Node, SignedTransaction, SingleValidator, SingleValidatorHandle, Transaction,
 };
+use weft_cli::client::RpcClient;
+use weft_service::node_home::{read_key_file, NodeHome};
 
 pub struct TestNode {
     pub client: RpcClient,

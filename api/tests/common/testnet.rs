@@ -12,9 +12,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use weft_cli::client::RpcClient;
 use weft_chain::governance::{self, GovernanceCall};
 use weft_chain::{Keypair, SignedTransaction, Transaction};
+use weft_cli::client::RpcClient;
 
 use super::process::WEFT;
 
@@ -99,7 +99,8 @@ impl Testnet {
     }
 
     pub fn admin(&self) -> Keypair {
-        weft_service::node_home::read_key_file(&self.dir.path().join("net").join("admin.key")).unwrap()
+        weft_service::node_home::read_key_file(&self.dir.path().join("net").join("admin.key"))
+            .unwrap()
     }
 
     /// Starts node `i` and waits for its banner.

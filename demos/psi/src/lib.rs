@@ -13,15 +13,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, ensure, Context as _};
 use serde_json::{json, Value};
-use weft_service::node_home::NodeHome;
-use weft_service::platform;
 use weft_api::rest::psi::{PsiConfig, PsiService};
 use weft_api::rest::{self, ApiConfig};
 use weft_api::server::{serve, AppBuilder, ServeOptions};
-use weft_service::store::sqlite_url;
 use weft_chain::{Keypair, Node, SingleValidator, SingleValidatorHandle};
 use weft_mpc::psi::ledger::{self, SessionRecord, SessionStatus};
 use weft_mpc::psi::wire::did_key;
+use weft_service::node_home::NodeHome;
+use weft_service::store::sqlite_url;
 
 /// What to run.
 #[derive(Debug, Clone, Copy)]
@@ -100,8 +99,14 @@ impl Server {
         let key = Keypair::generate();
         let master = weft_service::keystore::MasterKey::random()?;
         let url = sqlite_url(&dir.path().join("api.db"));
-        let (state, boot) =
-            platform::start(node.clone(), &url, &master, &key, ApiConfig::default()).await?;
+        let (state, boot) = weft_api::rest::ApiState::start(
+            node.clone(),
+            &url,
+            &master,
+            &key,
+            ApiConfig::default(),
+        )
+        .await?;
         let token = boot
             .admin_token
             .ok_or_else(|| anyhow!("no bootstrap token"))?

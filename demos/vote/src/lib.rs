@@ -21,21 +21,21 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, ensure, Context as _};
 use futures_util::future::join_all;
-use weft_cli::vote::{
-    counter_decrypt, counter_dkg, create_poll, eligibility_tree, make_ballot, query, submit,
-    submit_ballot,
-};
-use weft_service::node_home::{read_key_file, NodeHome};
 use weft_api::rpc::RpcLimits;
 use weft_api::server::{serve, AppBuilder, ServeOptions};
 use weft_api::ws::WsConfig;
 use weft_chain::governance::{self, Action, GovernanceCall};
 use weft_chain::{Keypair, Node, SingleValidator};
+use weft_cli::vote::{
+    counter_decrypt, counter_dkg, create_poll, eligibility_tree, make_ballot, query, submit,
+    submit_ballot,
+};
 use weft_did::registry::DidCall;
 use weft_did::Did;
 use weft_mpc::vote::{
     self, DkgRecord, PollRecord, PollSpec, PollState, Rule, VoteCall, VoteQuery, Window, WindowUnit,
 };
+use weft_service::node_home::{read_key_file, NodeHome};
 use weft_zk::membership::{MembershipParams, MembershipSecret};
 
 /// The choices of the demo poll.

@@ -9,10 +9,10 @@ use utoipa::{OpenApi, ToSchema};
 use weft_did::evidence::{credential_hash, EvidenceCall};
 
 use crate::auth::{validate_id, Principal, Role};
-use weft_service::chain_client::TxOutcome;
-use weft_service::credentials::evidence::{self as svc, EvidenceReceipt, Signer};
 use crate::problem::{ApiError, ApiJson, Problem};
 use crate::rest::{resource, ApiState};
+use weft_service::chain_client::TxOutcome;
+use weft_service::credentials::evidence::{self as svc, EvidenceReceipt, Signer};
 
 /// Most hashes per request.
 pub const MAX_HASHES: usize = 1000;
@@ -168,9 +168,10 @@ pub async fn revoke_batch(
         .await?
         .ok_or_else(|| ApiError::Forbidden(format!("batch {id} was not signed by this tenant")))?;
     let tx = state
-            .chain
-            .sign_submit_and_wait(&key, EvidenceCall::Revoke { batch: id }.call())
-            .await?.settled()?;
+        .chain
+        .sign_submit_and_wait(&key, EvidenceCall::Revoke { batch: id }.call())
+        .await?
+        .settled()?;
     tracing::info!(tenant = %principal.tenant, batch = id, "evidence batch revoked");
     Ok(web::Json(tx))
 }

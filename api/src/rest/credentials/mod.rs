@@ -49,9 +49,9 @@ use weft_did::{Did, Relationships};
 
 use super::{resource, ApiState};
 use crate::auth::{Principal, Role};
+use crate::problem::{ApiError, ApiJson};
 use weft_service::credentials::ChallengeUse;
 use weft_service::credentials::WithEvidence;
-use crate::problem::{ApiError, ApiJson};
 
 /// `POST /credentials/issue` body.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -298,7 +298,8 @@ pub async fn issue(
     };
     if let Some(entry) = allocated {
         let id = vc.get("id").and_then(Value::as_str).unwrap_or_default();
-        weft_service::credentials::status::record_issued(&state, &principal.tenant, id, &[entry]).await?;
+        weft_service::credentials::status::record_issued(&state, &principal.tenant, id, &[entry])
+            .await?;
     }
     let mut body = json!({ "verifiableCredential": vc });
     if let Some(openings) = openings {
@@ -718,7 +719,10 @@ pub async fn verify(
     let opts = verify_options(&options)?;
     let evidence = if opts.check_evidence {
         // The inclusion proof this server stored, checked against the batch root on chain.
-        Some(weft_service::credentials::evidence::evidence_outcome(&state, &verifiable_credential).await?)
+        Some(
+            weft_service::credentials::evidence::evidence_outcome(&state, &verifiable_credential)
+                .await?,
+        )
     } else {
         None
     };

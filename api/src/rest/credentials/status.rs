@@ -13,10 +13,10 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use weft_did::status::{self, StatusPurpose};
 
 use crate::auth::{Principal, Role};
-use weft_service::chain_client::TxOutcome;
-use weft_service::credentials::status as svc;
 use crate::problem::{ApiError, ApiJson, Problem};
 use crate::rest::{resource, ApiState};
+use weft_service::chain_client::TxOutcome;
+use weft_service::credentials::status as svc;
 
 /// Media type of the status list credential.
 pub const VC_LD_JSON: &str = "application/vc+ld+json";

@@ -64,9 +64,9 @@ use weft_mpc::psi::wire::{Envelope, SecureChannel};
 use weft_mpc::psi::{InputSet, Mode};
 
 use super::{
-    chain_record, copy_key, lock, own_did, parse_peer, peer_key, peer_keys,
-    record_completion, record_failure, service, sid_of, size_commitment, Entry, InputSpec,
-    LedgerTx, PeerId, PsiService, SessionState, SessionStatus, PSI_ROLES,
+    chain_record, copy_key, lock, own_did, parse_peer, peer_key, peer_keys, record_completion,
+    record_failure, service, sid_of, size_commitment, Entry, InputSpec, LedgerTx, PeerId,
+    PsiService, SessionState, SessionStatus, PSI_ROLES,
 };
 use crate::auth::Principal;
 use crate::problem::{ApiError, ApiJson};
