@@ -222,8 +222,8 @@ pub fn build_ballot_with_rng(
     let (Some(group), Some(roots)) = (&state.group_key, &state.roots) else {
         return Err(BoothError::NotReady);
     };
-    let group =
-        GroupKey::from_bytes(&group.0).map_err(|e| BoothError::Record(format!("joint key: {e}")))?;
+    let group = GroupKey::from_bytes(&group.0)
+        .map_err(|e| BoothError::Record(format!("joint key: {e}")))?;
     check_key_matches(proving_key, &state.spec.verifying_key)?;
     let n = state.spec.choices.len();
     let mut selection = vec![false; n];

@@ -36,8 +36,8 @@ mod types;
 pub use audit::{audit, AuditReport, Check};
 pub use ballot::{nullifier, scope, BallotVerifier, Voter};
 pub use booth::{
-    build_ballot, build_ballot_with_rng, generate_params, generate_params_with_rng,
-    load_by_digest, load_proving_key, BoothError, EligibilityTree, GeneratedParams,
+    build_ballot, build_ballot_with_rng, generate_params, generate_params_with_rng, load_by_digest,
+    load_proving_key, BoothError, EligibilityTree, GeneratedParams,
 };
 pub use errors::{BallotError, CounterError};
 pub use module::{

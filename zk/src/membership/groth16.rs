@@ -170,8 +170,8 @@ impl MembershipProvingKey {
         };
         // The depth byte first, so a bad depth is reported as such before any decoding.
         let depth = check_key_depth(bytes.get(2).copied())?;
-        let shape =
-            key_shape(usize::from(depth)).map_err(|_| DecodeError::UnsupportedDepth { found: depth })?;
+        let shape = key_shape(usize::from(depth))
+            .map_err(|_| DecodeError::UnsupportedDepth { found: depth })?;
         let (_, pk) = encoding::decode_unchecked::<ProvingKey<Bn254>>(kind, compress, bytes)?;
         check_vk_shape(&pk.vk)?;
         // The prover indexes the queries by circuit variable; sizes that do not match the

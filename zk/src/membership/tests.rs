@@ -658,10 +658,16 @@ fn truncated_or_garbage_keys_are_errors_not_panics() {
     ]);
     for cut in cuts {
         let short = &bytes[..cut];
-        assert!(MembershipProvingKey::from_bytes(short).is_err(), "cut {cut}");
         assert!(
-            MembershipProvingKey::from_bytes_checked_by_digest(short, &ProvingKeyDigest::of_bytes(short))
-                .is_err(),
+            MembershipProvingKey::from_bytes(short).is_err(),
+            "cut {cut}"
+        );
+        assert!(
+            MembershipProvingKey::from_bytes_checked_by_digest(
+                short,
+                &ProvingKeyDigest::of_bytes(short)
+            )
+            .is_err(),
             "cut {cut}"
         );
         assert_eq!(
@@ -718,7 +724,13 @@ fn synthesis_opens_no_tracing_spans_under_a_verbose_subscriber() {
             .unwrap()
             .is_satisfied()
             .unwrap();
-        prove_with_rng(params().proving_key(), &f.witness, &f.statement, &mut rng(4)).unwrap();
+        prove_with_rng(
+            params().proving_key(),
+            &f.witness,
+            &f.statement,
+            &mut rng(4),
+        )
+        .unwrap();
     });
     assert_eq!(COUNTER.0.load(std::sync::atomic::Ordering::Relaxed), 1);
 }
