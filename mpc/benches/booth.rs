@@ -42,10 +42,10 @@ fn group_key(rng: &mut ChaCha20Rng) -> GroupKey {
 
 fn main() {
     let mut c = Criterion::default()
-        .configure_from_args()
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(10));
+        .measurement_time(Duration::from_secs(10))
+        .configure_from_args();
     let mut rng = ChaCha20Rng::seed_from_u64(20);
     let group = group_key(&mut rng);
     for depth in [4usize, 16] {
@@ -103,8 +103,11 @@ fn main() {
         });
         g.bench_function("key_load_checked", |b| {
             b.iter(|| {
-                load_proving_key(&generated.proving_key_bytes, Some(&generated.verifying_key))
-                    .unwrap()
+                load_proving_key(
+                    &generated.proving_key_bytes,
+                    Some(generated.verifying_key.as_slice()),
+                )
+                .unwrap()
             })
         });
         g.bench_function("key_load_by_digest", |b| {

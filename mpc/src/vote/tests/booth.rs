@@ -20,8 +20,11 @@ fn generated_params_loaded_key_and_built_ballots_go_through_the_chain() {
         ProvingKeyDigest::of_bytes(&generated.proving_key_bytes)
     );
     // The organiser's key as a voter receives it: fully checked, bound to the poll's key.
-    let (checked, digest) =
-        load_proving_key(&generated.proving_key_bytes, Some(&generated.verifying_key)).unwrap();
+    let (checked, digest) = load_proving_key(
+        &generated.proving_key_bytes,
+        Some(generated.verifying_key.as_slice()),
+    )
+    .unwrap();
     assert_eq!(digest, generated.digest);
     // The server's reload from its own store: by the digest recorded at upload.
     let reloaded = load_by_digest(&generated.proving_key_bytes, &digest).unwrap();
@@ -104,7 +107,11 @@ fn booth_refusals_are_typed() {
     assert_eq!(err, BoothError::KeyMismatch);
     assert_eq!(err.code(), "key_not_for_poll");
     assert_eq!(
-        load_proving_key(&other.proving_key_bytes, Some(&state.spec.verifying_key)).unwrap_err(),
+        load_proving_key(
+            &other.proving_key_bytes,
+            Some(state.spec.verifying_key.as_slice())
+        )
+        .unwrap_err(),
         BoothError::KeyMismatch
     );
     assert_eq!(
