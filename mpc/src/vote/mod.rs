@@ -10,6 +10,9 @@
 //! - `types`: poll spec, ballot, calls, queries, recorded state ([`PollSpec`], [`Ballot`],
 //!   [`VoteCall`], [`VoteQuery`], [`PollState`], [`PollRecord`]).
 //! - `ballot`: making and verifying ballots ([`BallotVerifier`], [`Voter`]).
+//! - `booth`: parameters and the booth for the CLI and HTTP layers: [`generate_params`],
+//!   [`load_proving_key`] (checked) and [`load_by_digest`] (fast reload), [`build_ballot`]
+//!   from recorded state ([`EligibilityTree`], [`BoothError`]).
 //! - [`counter`]: the counters' DKG steps over the chain and their decryption shares.
 //! - `module`: the on-chain module ([`VoteModule`]) and its rules.
 //! - `audit`: [`audit`] of a [`PollRecord`].
@@ -23,6 +26,7 @@ use weft_chain::Module;
 
 mod audit;
 mod ballot;
+mod booth;
 pub mod counter;
 mod errors;
 mod module;
@@ -31,6 +35,10 @@ mod types;
 
 pub use audit::{audit, AuditReport, Check};
 pub use ballot::{nullifier, scope, BallotVerifier, Voter};
+pub use booth::{
+    build_ballot, build_ballot_with_rng, generate_params, generate_params_with_rng, load_by_digest,
+    load_proving_key, BoothError, EligibilityTree, GeneratedParams,
+};
 pub use errors::{BallotError, CounterError};
 pub use module::{
     call, combine_tally, counter_did_address, query_args, validate_spec, VoteModule, NAME,

@@ -20,6 +20,7 @@ use weft_did::{Did, Relationships, UpdateOp};
 
 use super::*;
 
+mod booth;
 mod credential;
 
 const CHAIN: &str = "weft-vote-test";
@@ -267,8 +268,22 @@ fn run_dkg(env: &Env, id: PollId, spec: &PollSpec, counters: &[Keypair]) -> Vec<
 }
 
 fn setup(env: &Env, rule: Rule, choices: usize, voters: usize, revote: bool) -> Poll {
+    let vk = params().proving_key().verifying_key().to_bytes();
+    setup_with_key(env, rule, choices, voters, revote, vk)
+}
+
+/// [`setup`] for a poll whose spec carries `verifying_key`.
+fn setup_with_key(
+    env: &Env,
+    rule: Rule,
+    choices: usize,
+    voters: usize,
+    revote: bool,
+    verifying_key: Vec<u8>,
+) -> Poll {
     let counters = counter_keys(3);
-    let spec = spec(rule, choices, &counters, 2, revote);
+    let mut spec = spec(rule, choices, &counters, 2, revote);
+    spec.verifying_key = verifying_key;
     let org = organiser();
     env.vote(&org, &VoteCall::CreatePoll(spec.clone())).unwrap();
     let id = PollId::derive(&org.address(), 0, &spec);

@@ -20,6 +20,8 @@
 //! explicit multiplication keeps the binding independent of the reduction's details (and of any
 //! optimiser that drops unused inputs), for one constraint.
 
+use std::sync::{Mutex, OnceLock};
+
 use ark_bn254::Fr;
 use ark_ff::Zero;
 use ark_r1cs_std::{
@@ -107,7 +109,29 @@ impl MembershipCircuit {
 }
 
 impl ConstraintSynthesizer<Fr> for MembershipCircuit {
+    /// Synthesises with tracing switched off on this thread (see [`without_tracing`]).
     fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
+        without_tracing(|| self.synthesize(cs))
+    }
+}
+
+/// Runs `f` with a no-op tracing subscriber as this thread's default.
+///
+/// arkworks' gadgets (`ark-r1cs-std`, the Poseidon sponge gadget) carry
+/// `#[tracing::instrument(target = "gr1cs")]` spans at level INFO that record their arguments
+/// with `Debug`. An `FpVar`'s `Debug` prints its `ConstraintSystemRef`, i.e. the *whole*
+/// constraint system so far, so under an application subscriber that enables INFO (the `weft`
+/// binary's default filter) every gadget call formats and stores a copy of the growing system:
+/// quadratic time and memory (73 s and 4.96 GB for the depth-4 setup, against 0.47 s without
+/// a subscriber; see docs/BENCHMARKS.md). Synthesis never logs anything useful, so it runs
+/// with tracing off whatever the caller's filter says. The spans are thread-local and
+/// arkworks synthesises on the calling thread (rayon only runs the FFTs and MSMs afterwards).
+pub(crate) fn without_tracing<T>(f: impl FnOnce() -> T) -> T {
+    tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::default(), f)
+}
+
+impl MembershipCircuit {
+    fn synthesize(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
         let [root, nullifier, scope, signal] = self.public;
         let root = FpVar::new_input(cs.clone(), || Ok(root))?;
         let nullifier = FpVar::new_input(cs.clone(), || Ok(nullifier))?;
@@ -154,8 +178,27 @@ pub(crate) struct KeyShape {
     pub(crate) domain: usize,
 }
 
-/// Synthesises the blank circuit exactly as arkworks' generator does and reads off the sizes.
+/// The key sizes at `depth`, synthesised once per depth and cached for the process (every
+/// proving-key load checks them).
 pub(crate) fn key_shape(depth: usize) -> Result<KeyShape, SetupError> {
+    static CACHE: OnceLock<Mutex<[Option<KeyShape>; MAX_DEPTH + 1]>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new([None; MAX_DEPTH + 1]));
+    check_depth(depth).map_err(|_| SetupError::UnsupportedDepth {
+        depth,
+        max: MAX_DEPTH,
+    })?;
+    // A poisoned lock only means another thread panicked mid-synthesis; the array is still
+    // consistent (entries are written whole), so keep using it.
+    if let Some(shape) = cache.lock().unwrap_or_else(|e| e.into_inner())[depth] {
+        return Ok(shape);
+    }
+    let shape = synthesise_key_shape(depth)?;
+    cache.lock().unwrap_or_else(|e| e.into_inner())[depth] = Some(shape);
+    Ok(shape)
+}
+
+/// Synthesises the blank circuit exactly as arkworks' generator does and reads off the sizes.
+fn synthesise_key_shape(depth: usize) -> Result<KeyShape, SetupError> {
     let cs = ConstraintSystem::<Fr>::new_ref();
     cs.set_optimization_goal(OptimizationGoal::Constraints);
     cs.set_mode(SynthesisMode::Setup);

@@ -37,6 +37,11 @@ pub(crate) enum Kind {
     PowersOfTau = 0x05,
     Phase1Contribution = 0x06,
     Phase2Contribution = 0x07,
+    /// A proving key with uncompressed points (what [`MembershipProvingKey::to_bytes`] writes
+    /// since the fast-load change; [`Kind::ProvingKey`] is still read).
+    ///
+    /// [`MembershipProvingKey::to_bytes`]: super::MembershipProvingKey::to_bytes
+    ProvingKeyUncompressed = 0x08,
 }
 
 /// Encodes `value` with the header for `kind` (and `depth`, for keys).
@@ -49,6 +54,61 @@ pub(crate) fn encode<T: CanonicalSerialize>(kind: Kind, depth: Option<u8>, value
         .serialize_compressed(&mut out)
         .expect("serialising into a Vec cannot fail");
     out
+}
+
+/// Encodes `value` with uncompressed points (no square roots to decode).
+pub(crate) fn encode_uncompressed<T: CanonicalSerialize>(
+    kind: Kind,
+    depth: Option<u8>,
+    value: &T,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(3 + value.uncompressed_size());
+    out.push(VERSION);
+    out.push(kind as u8);
+    out.extend(depth);
+    value
+        .serialize_uncompressed(&mut out)
+        .expect("serialising into a Vec cannot fail");
+    out
+}
+
+/// The kind byte of an encoding, after checking the version (for objects with two kinds).
+pub(crate) fn peek_kind(bytes: &[u8]) -> Result<u8, DecodeError> {
+    match bytes {
+        [] | [_] => Err(DecodeError::Truncated),
+        [v, ..] if *v != VERSION => Err(DecodeError::UnknownVersion { found: *v }),
+        [_, kind, ..] => Ok(*kind),
+    }
+}
+
+/// Decodes the payload of `kind` (with a depth byte) in `compress` mode **without** curve or
+/// subgroup checks, then requires it to re-encode to the input (canonical, no trailing bytes).
+/// The caller either checks the points itself ([`Valid::check`]) or knows the bytes are ones it
+/// validated before (a digest match).
+///
+/// [`Valid::check`]: ark_serialize::Valid::check
+pub(crate) fn decode_unchecked<T: CanonicalSerialize + CanonicalDeserialize>(
+    kind: Kind,
+    compress: Compress,
+    bytes: &[u8],
+) -> Result<(Option<u8>, T), DecodeError> {
+    let (depth, payload) = split_header(kind, true, bytes)?;
+    let mut reader = payload;
+    let value = T::deserialize_with_mode(&mut reader, compress, Validate::No)
+        .map_err(|_| DecodeError::Malformed)?;
+    if !reader.is_empty() {
+        return Err(DecodeError::TrailingBytes {
+            count: reader.len(),
+        });
+    }
+    let mut again = Vec::with_capacity(payload.len());
+    value
+        .serialize_with_mode(&mut again, compress)
+        .map_err(|_| DecodeError::Malformed)?;
+    if again != payload {
+        return Err(DecodeError::NonCanonical);
+    }
+    Ok((depth, value))
 }
 
 /// Decodes the header for `kind` and returns the depth byte (if `with_depth`) and the payload.

@@ -123,4 +123,26 @@ pub enum DecodeError {
     /// The payload decodes, but is not the unique canonical encoding of its value.
     #[error("non-canonical encoding")]
     NonCanonical,
+    /// The bytes do not hash to the expected proving-key digest (tampered, truncated, or
+    /// another key).
+    #[error("proving key digest mismatch")]
+    DigestMismatch,
+}
+
+impl DecodeError {
+    /// A stable machine-readable code for this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DecodeError::Truncated => "truncated",
+            DecodeError::UnknownVersion { .. } => "unknown_version",
+            DecodeError::WrongKind { .. } => "wrong_kind",
+            DecodeError::UnsupportedDepth { .. } => "unsupported_depth",
+            DecodeError::Malformed => "malformed",
+            DecodeError::ZeroSecret => "zero_secret",
+            DecodeError::ShapeMismatch => "shape_mismatch",
+            DecodeError::TrailingBytes { .. } => "trailing_bytes",
+            DecodeError::NonCanonical => "non_canonical",
+            DecodeError::DigestMismatch => "digest_mismatch",
+        }
+    }
 }

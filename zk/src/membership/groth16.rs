@@ -2,11 +2,14 @@
 //! verification.
 
 use ark_bn254::{Bn254, Fr, G1Affine, G1Projective};
-use ark_ec::{pairing::Pairing, CurveGroup, VariableBaseMSM};
+use ark_ec::{pairing::Pairing, AffineRepr, CurveGroup, VariableBaseMSM};
 use ark_ff::{Field, PrimeField, Zero};
 use ark_groth16::{Groth16, PreparedVerifyingKey, Proof, ProvingKey, VerifyingKey};
+use ark_serialize::{Compress, Valid};
 use ark_snark::SNARK;
 use rand_core::{CryptoRng, RngCore};
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
 
 use super::{
     circuit::{key_shape, MembershipCircuit},
@@ -103,20 +106,76 @@ impl MembershipProvingKey {
         }
     }
 
-    /// Canonical encoding: version, kind, depth, compressed arkworks key.
+    /// Canonical encoding: version, kind (`0x08`), depth, then arkworks' *uncompressed*
+    /// serialisation of the key. Uncompressed points decode without square roots, which makes
+    /// [`Self::from_bytes`] several times faster for about twice the bytes (2.3 MB at depth 20).
     pub fn to_bytes(&self) -> Vec<u8> {
-        encoding::encode(Kind::ProvingKey, Some(self.depth), &self.pk)
+        encoding::encode_uncompressed(Kind::ProvingKeyUncompressed, Some(self.depth), &self.pk)
     }
 
-    /// Decodes [`Self::to_bytes`], validating every point.
+    /// The SHA-256 digest of [`Self::to_bytes`] (domain-separated, see [`ProvingKeyDigest`]).
+    pub fn digest(&self) -> ProvingKeyDigest {
+        ProvingKeyDigest::of_bytes(&self.to_bytes())
+    }
+
+    /// Decodes [`Self::to_bytes`] (or the older compressed encoding, kind `0x03`) from an
+    /// untrusted source, validating everything: header, depth, canonical encoding, every
+    /// point on the curve and in the prime-order subgroup (checked in parallel), and the
+    /// query sizes against the circuit at the claimed depth.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let (depth, pk) = encoding::decode::<ProvingKey<Bn254>>(Kind::ProvingKey, true, bytes)?;
-        let depth = check_key_depth(depth)?;
+        let key = Self::decode_structure(bytes)?;
+        check_points(&key.pk)?;
+        check_randomisers(&key.pk)?;
+        Ok(key)
+    }
+
+    /// Decodes bytes that hash to `expected`: the fast path for reloading a key that was fully
+    /// validated before (by [`Self::from_bytes`]) and whose digest was kept since then, e.g.
+    /// a server reloading an uploaded key from its own disk, or a voter's cache.
+    ///
+    /// Only the points' curve and subgroup checks are skipped; the header, depth, lengths,
+    /// canonical encoding and query sizes are still checked, so truncated or garbled bytes are
+    /// an error, never a panic. Soundness rests on the digest: SHA-256 collision resistance
+    /// means the bytes are exactly the ones that passed [`Self::from_bytes`] when `expected`
+    /// was recorded, so the skipped checks would give the same answer again. `expected` must
+    /// therefore come from that validation (or from a record the caller trusts as much, such
+    /// as the digest next to the key in the server's own store), never from the same untrusted
+    /// party as the bytes. See `docs/notes-membership.md`, "Loading proving keys".
+    pub fn from_bytes_checked_by_digest(
+        bytes: &[u8],
+        expected: &ProvingKeyDigest,
+    ) -> Result<Self, DecodeError> {
+        if ProvingKeyDigest::of_bytes(bytes) != *expected {
+            return Err(DecodeError::DigestMismatch);
+        }
+        Self::decode_structure(bytes)
+    }
+
+    /// Everything in [`Self::from_bytes`] except the point checks.
+    fn decode_structure(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let compress = match encoding::peek_kind(bytes)? {
+            k if k == Kind::ProvingKeyUncompressed as u8 => Compress::No,
+            k if k == Kind::ProvingKey as u8 => Compress::Yes,
+            found => {
+                return Err(DecodeError::WrongKind {
+                    expected: Kind::ProvingKeyUncompressed as u8,
+                    found,
+                })
+            }
+        };
+        let kind = if compress == Compress::No {
+            Kind::ProvingKeyUncompressed
+        } else {
+            Kind::ProvingKey
+        };
+        // The depth byte first, so a bad depth is reported as such before any decoding.
+        let depth = check_key_depth(bytes.get(2).copied())?;
+        let shape = key_shape(usize::from(depth))
+            .map_err(|_| DecodeError::UnsupportedDepth { found: depth })?;
+        let (_, pk) = encoding::decode_unchecked::<ProvingKey<Bn254>>(kind, compress, bytes)?;
         check_vk_shape(&pk.vk)?;
         // The prover indexes the queries by circuit variable; sizes that do not match the
         // circuit would make it fail (or panic inside arkworks), so reject them here.
-        let shape = key_shape(usize::from(depth))
-            .map_err(|_| DecodeError::UnsupportedDepth { found: depth })?;
         let vars = shape.instance + shape.witness;
         let ok = pk.a_query.len() == vars
             && pk.b_g1_query.len() == vars
@@ -187,7 +246,7 @@ impl MembershipVerifyingKey {
     }
 }
 
-fn check_key_depth(depth: Option<u8>) -> Result<u8, DecodeError> {
+pub(crate) fn check_key_depth(depth: Option<u8>) -> Result<u8, DecodeError> {
     match depth {
         Some(d) if (1..=MAX_DEPTH).contains(&usize::from(d)) => Ok(d),
         Some(d) => Err(DecodeError::UnsupportedDepth { found: d }),
@@ -200,6 +259,94 @@ fn check_vk_shape(vk: &VerifyingKey<Bn254>) -> Result<(), DecodeError> {
         Ok(())
     } else {
         Err(DecodeError::ShapeMismatch)
+    }
+}
+
+/// Checks every point of a proving key: on the curve and in the prime-order subgroup. The
+/// long vectors are checked in parallel (rayon); the G2 subgroup checks dominate.
+fn check_points(pk: &ProvingKey<Bn254>) -> Result<(), DecodeError> {
+    fn all<T: Valid + Sync>(points: &[T]) -> Result<(), DecodeError> {
+        points
+            .par_chunks(256)
+            .try_for_each(|chunk| chunk.iter().try_for_each(Valid::check))
+            .map_err(|_| DecodeError::Malformed)
+    }
+    let singles = [pk.beta_g1, pk.delta_g1, pk.vk.alpha_g1];
+    all(&singles)?;
+    all(&[pk.vk.beta_g2, pk.vk.gamma_g2, pk.vk.delta_g2])?;
+    all(&pk.vk.gamma_abc_g1)?;
+    all(&pk.a_query)?;
+    all(&pk.b_g1_query)?;
+    all(&pk.b_g2_query)?;
+    all(&pk.h_query)?;
+    all(&pk.l_query)
+}
+
+/// Checks the points the prover randomises with, `delta_g1` and `delta_g2`, are not the
+/// identity. Then `A` and `B` of every proof carry `r delta_g1` and `s delta_g2` with fresh
+/// uniform `r`, `s`, so they are uniform and independent of the witness, and in a proof that
+/// verifies under the poll's verifying key `C` is fixed by `A`, `B` and the statement: such a
+/// proof reveals nothing beyond its statement, however the rest of the key was made (see
+/// `docs/notes-membership.md`, "Loading proving keys").
+fn check_randomisers(pk: &ProvingKey<Bn254>) -> Result<(), DecodeError> {
+    if pk.delta_g1.is_zero() || pk.vk.delta_g2.is_zero() {
+        Err(DecodeError::Malformed)
+    } else {
+        Ok(())
+    }
+}
+
+/// The SHA-256 digest of a proving key's encoding:
+/// `SHA-256(len(DST) as u64 BE || DST || bytes)` with [`ProvingKeyDigest::DST`].
+///
+/// Record it when a key has been validated ([`MembershipProvingKey::from_bytes`]) and reload
+/// the key later with [`MembershipProvingKey::from_bytes_checked_by_digest`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ProvingKeyDigest(pub [u8; 32]);
+
+impl ProvingKeyDigest {
+    /// Domain separation tag of the digest.
+    pub const DST: &'static [u8] = b"weft-zk/membership/proving-key-digest/v1";
+
+    /// The digest of an encoded key (whatever the bytes are; nothing is decoded).
+    pub fn of_bytes(bytes: &[u8]) -> Self {
+        let digest = Sha256::new()
+            .chain_update((Self::DST.len() as u64).to_be_bytes())
+            .chain_update(Self::DST)
+            .chain_update(bytes)
+            .finalize();
+        Self(digest.into())
+    }
+
+    /// Lower-case hex.
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Parses 64 hex digits.
+    pub fn from_hex(text: &str) -> Result<Self, DecodeError> {
+        let text = text.as_bytes();
+        if text.len() != 64 {
+            return Err(DecodeError::Malformed);
+        }
+        let mut out = [0u8; 32];
+        for (byte, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
+            let digit = |c: u8| (c as char).to_digit(16).ok_or(DecodeError::Malformed);
+            *byte = (digit(pair[0])? * 16 + digit(pair[1])?) as u8;
+        }
+        Ok(Self(out))
+    }
+}
+
+impl core::fmt::Debug for ProvingKeyDigest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "ProvingKeyDigest({})", self.to_hex())
+    }
+}
+
+impl core::fmt::Display for ProvingKeyDigest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.to_hex())
     }
 }
 

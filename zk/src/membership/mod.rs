@@ -38,6 +38,7 @@ pub use error::{DecodeError, ProveError, SetupError, TreeError, VerificationErro
 pub use groth16::{
     batch_verify, batch_verify_with_rng, prove, prove_with_rng, verify, MembershipParams,
     MembershipProof, MembershipProvingKey, MembershipVerifyingKey, PreparedMembershipVerifyingKey,
+    ProvingKeyDigest,
 };
 pub use poseidon::{ALPHA, CAPACITY, FULL_ROUNDS, PARTIAL_ROUNDS, RATE};
 pub use setup::{

@@ -7,7 +7,7 @@ use ark_ec::AffineRepr;
 use ark_ff::{BigInteger, One, UniformRand};
 use ark_serialize::CanonicalSerialize;
 use proptest::prelude::*;
-use rand::SeedableRng;
+use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 use super::*;
@@ -564,4 +564,173 @@ fn refs(
     items: &[(MembershipStatement, MembershipProof)],
 ) -> Vec<(&MembershipStatement, &MembershipProof)> {
     items.iter().map(|(s, p)| (s, p)).collect()
+}
+
+// ---- proving-key loading (fast path and its refusals) ----
+
+#[test]
+fn proving_keys_load_checked_and_by_digest() {
+    let pk = params().proving_key();
+    let bytes = pk.to_bytes();
+    assert_eq!(bytes[1], 0x08, "keys are written uncompressed");
+    let digest = pk.digest();
+    assert_eq!(digest, ProvingKeyDigest::of_bytes(&bytes));
+    assert_eq!(ProvingKeyDigest::from_hex(&digest.to_hex()), Ok(digest));
+    assert_eq!(&MembershipProvingKey::from_bytes(&bytes).unwrap(), pk);
+    assert_eq!(
+        &MembershipProvingKey::from_bytes_checked_by_digest(&bytes, &digest).unwrap(),
+        pk
+    );
+    // The older compressed encoding (kind 0x03) still loads, by both paths.
+    let legacy = encoding::encode(encoding::Kind::ProvingKey, Some(DEPTH as u8), pk.inner());
+    assert_eq!(&MembershipProvingKey::from_bytes(&legacy).unwrap(), pk);
+    let legacy_digest = ProvingKeyDigest::of_bytes(&legacy);
+    assert_eq!(
+        &MembershipProvingKey::from_bytes_checked_by_digest(&legacy, &legacy_digest).unwrap(),
+        pk
+    );
+}
+
+#[test]
+fn a_wrong_digest_or_tampered_key_is_refused() {
+    let pk = params().proving_key();
+    let bytes = pk.to_bytes();
+    let digest = pk.digest();
+    // Another key's digest.
+    let other = MembershipParams::setup_with_rng(DEPTH, &mut rng(99)).unwrap();
+    assert_eq!(
+        MembershipProvingKey::from_bytes_checked_by_digest(&bytes, &other.proving_key().digest()),
+        Err(DecodeError::DigestMismatch)
+    );
+    // One flipped bit anywhere: the digest path refuses it, whatever the bit does.
+    let mut r = rng(5);
+    for _ in 0..16 {
+        let mut tampered = bytes.clone();
+        let i = (r.next_u64() as usize) % tampered.len();
+        tampered[i] ^= 1 << (r.next_u64() % 8);
+        let err = MembershipProvingKey::from_bytes_checked_by_digest(&tampered, &digest)
+            .expect_err("a tampered key must not load by digest");
+        assert_eq!(err.code(), "digest_mismatch");
+    }
+    // A point of `b_g2_query` replaced by one outside the prime-order subgroup (canonically
+    // encoded): the checked path refuses it.
+    let mut tampered_inner = pk.clone();
+    let q = &mut tampered_inner.inner_mut().b_g2_query;
+    let i = q.len() / 2;
+    q[i] = off_subgroup_g2(12);
+    assert_eq!(
+        MembershipProvingKey::from_bytes(&tampered_inner.to_bytes()),
+        Err(DecodeError::Malformed)
+    );
+    // `delta_g1` the identity: proofs would not be randomised, so the key is refused.
+    let mut bad = pk.clone();
+    bad.inner_mut().delta_g1 = ark_bn254::G1Affine::zero();
+    assert_eq!(
+        MembershipProvingKey::from_bytes(&bad.to_bytes()),
+        Err(DecodeError::Malformed)
+    );
+}
+
+/// A point on the twist that is not in the `r`-order subgroup.
+fn off_subgroup_g2(seed: u64) -> G2Affine {
+    let mut r = rng(seed);
+    loop {
+        let x = Fq2::rand(&mut r);
+        if let Some(p) = G2Affine::get_point_from_x_unchecked(x, false) {
+            if !p.is_in_correct_subgroup_assuming_on_curve() {
+                return p;
+            }
+        }
+    }
+}
+
+#[test]
+fn truncated_or_garbage_keys_are_errors_not_panics() {
+    let pk = params().proving_key();
+    let bytes = pk.to_bytes();
+    let digest = pk.digest();
+    let mut cuts: Vec<usize> = (0..8).collect();
+    cuts.extend([
+        bytes.len() / 3,
+        bytes.len() / 2,
+        bytes.len() - 64,
+        bytes.len() - 1,
+    ]);
+    for cut in cuts {
+        let short = &bytes[..cut];
+        assert!(
+            MembershipProvingKey::from_bytes(short).is_err(),
+            "cut {cut}"
+        );
+        assert!(
+            MembershipProvingKey::from_bytes_checked_by_digest(
+                short,
+                &ProvingKeyDigest::of_bytes(short)
+            )
+            .is_err(),
+            "cut {cut}"
+        );
+        assert_eq!(
+            MembershipProvingKey::from_bytes_checked_by_digest(short, &digest),
+            Err(DecodeError::DigestMismatch)
+        );
+    }
+    // A header claiming a huge first vector: an error, no allocation of that size.
+    let mut huge = bytes[..3].to_vec();
+    huge.extend([0xff; 64]);
+    assert!(MembershipProvingKey::from_bytes(&huge).is_err());
+    assert!(MembershipProvingKey::from_bytes(&[1, 0x08, 0]).is_err());
+    assert_eq!(
+        MembershipProvingKey::from_bytes(&[1, 0x08, 99]),
+        Err(DecodeError::UnsupportedDepth { found: 99 })
+    );
+    assert!(matches!(
+        MembershipProvingKey::from_bytes(&[1, 0x02, 4, 0]),
+        Err(DecodeError::WrongKind { .. })
+    ));
+}
+
+/// Counts the spans opened on this thread.
+struct SpanCounter(std::sync::atomic::AtomicU64);
+
+impl tracing::Subscriber for &'static SpanCounter {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        let n = self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::span::Id::from_u64(n + 1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, _: &tracing::Event<'_>) {}
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[test]
+fn synthesis_opens_no_tracing_spans_under_a_verbose_subscriber() {
+    // Regression test for the 73 s / 4.96 GB `weft vote params`: under a subscriber that
+    // enables everything, arkworks' gadget spans would Debug-print the whole constraint
+    // system on every call. Synthesis must open none of them.
+    static COUNTER: SpanCounter = SpanCounter(std::sync::atomic::AtomicU64::new(0));
+    let f = fixture();
+    tracing::subscriber::with_default(&COUNTER, || {
+        // The subscriber works: a span opened here is counted.
+        drop(tracing::info_span!("probe"));
+        assert_eq!(COUNTER.0.load(std::sync::atomic::Ordering::Relaxed), 1);
+        assert!(constraint_count(DEPTH).unwrap() > 0);
+        MembershipCircuit::new(&f.statement, &f.witness)
+            .unwrap()
+            .is_satisfied()
+            .unwrap();
+        prove_with_rng(
+            params().proving_key(),
+            &f.witness,
+            &f.statement,
+            &mut rng(4),
+        )
+        .unwrap();
+    });
+    assert_eq!(COUNTER.0.load(std::sync::atomic::Ordering::Relaxed), 1);
 }
