@@ -143,7 +143,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use rand::rngs::OsRng;
 use serde_json::Value;
 use weft_api::testkit::{Platform, PlatformOptions};
-use weft_cli::vote::{eligibility_tree, make_ballot, read_secret, CounterCommand};
+use weft_cli::vote::{read_secret, CounterCommand};
+use weft_mpc::vote::{build_ballot as make_ballot, EligibilityTree};
 use weft_mpc::vote::{counter, DkgRecord};
 use weft_zk::membership::MembershipSecret;
 use weft_zk::{Ciphertext, GroupKey};
@@ -559,7 +560,7 @@ async fn a_whole_poll_runs_over_rest_with_two_of_three_counters() {
         .iter()
         .map(|l| hex::decode(l).unwrap().try_into().unwrap())
         .collect();
-    let tree = eligibility_tree(3, &raw_leaves).unwrap();
+    let tree = EligibilityTree::from_leaves(3, &raw_leaves).unwrap();
     let pk = small_params().proving_key();
     let choices = [0usize, 1, 1, 2, 0];
     let ballots: Vec<Ballot> = secrets

@@ -25,13 +25,12 @@ use weft_chain::{Call, Keypair, Transaction};
 use weft_did::registry::{DidQuery, Resolution, Selector};
 use weft_did::Relationships;
 use weft_mpc::vote::{
-    self, counter, Ballot, BallotVerifier, DkgRecord, PollId, PollRecord, PollSpec, PollState,
-    VoteCall, VoteQuery, Voter,
+    self, counter, Ballot, DkgRecord, PollId, PollRecord, PollSpec, PollState, VoteCall, VoteQuery,
 };
 use weft_zk::membership::{
-    LeafCommitment, MembershipParams, MembershipProvingKey, MembershipSecret, MerkleTree,
+    LeafCommitment, MembershipParams, MembershipProvingKey, MembershipSecret,
 };
-use weft_zk::{Ciphertext, GroupKey, KeyShare};
+use weft_zk::{Ciphertext, KeyShare};
 use zeroize::Zeroizing;
 
 use crate::client::RpcClient;
@@ -553,79 +552,6 @@ fn attribute(event: &Value, name: &str) -> Option<String> {
     })
 }
 
-/// A class's eligibility tree with its leaves (to find a voter's position).
-#[derive(Debug)]
-pub struct ClassTree {
-    /// The tree.
-    pub tree: MerkleTree,
-    /// Its leaves, in order.
-    pub leaves: Vec<[u8; 32]>,
-}
-
-/// The eligibility tree of a class, rebuilt from the public leaves.
-pub fn eligibility_tree(depth: u8, leaves: &[[u8; 32]]) -> anyhow::Result<ClassTree> {
-    let decoded = leaves
-        .iter()
-        .map(LeafCommitment::from_bytes)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| anyhow!("a recorded leaf does not decode: {e}"))?;
-    let tree = MerkleTree::from_leaves(usize::from(depth), decoded)
-        .map_err(|e| anyhow!("eligibility tree: {e}"))?;
-    Ok(ClassTree {
-        tree,
-        leaves: leaves.to_vec(),
-    })
-}
-
-/// Builds a ballot for `choices` (indices from 0) in `class` from the voter's secret, against
-/// the recorded key and roots, with `tree` the class's eligibility tree.
-pub fn make_ballot(
-    state: &PollState,
-    tree: &ClassTree,
-    secret: &MembershipSecret,
-    class: u32,
-    choices: &[usize],
-    proving_key: &MembershipProvingKey,
-) -> anyhow::Result<Ballot> {
-    let (Some(group), Some(roots)) = (&state.group_key, &state.roots) else {
-        bail!("the poll's joint key or eligibility roots are not recorded yet");
-    };
-    let group = GroupKey::from_bytes(&group.0).map_err(|e| anyhow!("joint key: {e}"))?;
-    let n = state.spec.choices.len();
-    let mut selection = vec![false; n];
-    for &c in choices {
-        if c >= n {
-            bail!("choice {c} is out of range: the poll has {n} choices (0..{n})");
-        }
-        selection[c] = true;
-    }
-    let commitment = secret.commitment().to_bytes();
-    let index = tree
-        .leaves
-        .iter()
-        .position(|l| *l == commitment)
-        .ok_or_else(|| {
-            anyhow!(
-                "the commitment {} is not registered in class {class}",
-                hex::encode(commitment)
-            )
-        })?;
-    let path = tree
-        .tree
-        .path(index as u64)
-        .map_err(|e| anyhow!("path: {e}"))?;
-    let verifier = BallotVerifier::new(state.id, &state.spec, group.public_key(), roots)
-        .map_err(|e| anyhow!("{e}"))?;
-    let voter = Voter {
-        secret,
-        path,
-        class,
-    };
-    verifier
-        .create_ballot_with_rng(&voter, &selection, proving_key, &mut OsRng)
-        .map_err(|e| anyhow!("making the ballot: {e}"))
-}
-
 /// Submits a ballot from a fresh one-time account (forgotten at once); returns the receipt.
 pub async fn submit_ballot(rpc: &str, ballot: Ballot) -> anyhow::Result<Value> {
     let one_time = Keypair::generate();
@@ -644,8 +570,8 @@ pub async fn cast(
 ) -> anyhow::Result<Value> {
     let state: PollState = query(rpc, &VoteQuery::Poll(poll)).await?;
     let leaves: Vec<[u8; 32]> = query(rpc, &VoteQuery::Leaves { poll, class }).await?;
-    let tree = eligibility_tree(state.spec.tree_depth, &leaves)?;
-    let ballot = make_ballot(&state, &tree, secret, class, choices, proving_key)?;
+    let tree = vote::EligibilityTree::from_leaves(state.spec.tree_depth, &leaves)?;
+    let ballot = vote::build_ballot(&state, &tree, secret, class, choices, proving_key)?;
     submit_ballot(rpc, ballot).await
 }
 

@@ -65,7 +65,7 @@ use weft_mpc::vote::{
     PollState, VoteCall, VoteQuery,
 };
 
-use weft_zk::membership::{MembershipProvingKey, MembershipSecret};
+use weft_zk::membership::{MembershipSecret, ProvingKeyDigest};
 
 use super::ApiState;
 use crate::auth::{validate_id, Principal, Role};
@@ -632,24 +632,20 @@ pub async fn put_proving_key(
     let poll = poll_id(&id)?;
     let p: PollState = query(&state, &VoteQuery::Poll(poll))?;
     let bytes = body.to_vec();
-    let pk = web::block(move || MembershipProvingKey::from_bytes(&bytes).map(|pk| (pk, bytes)))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|e| ApiError::InvalidRequest(format!("not a proving key: {e}")))?;
-    if pk.0.verifying_key().to_bytes() != p.spec.verifying_key {
-        return Err(ApiError::InvalidRequest(
-            "this proving key does not match the poll's verifying key".into(),
-        ));
-    }
+    // Every point is checked once, here; the booth reloads the key by its digest.
+    let vk = p.spec.verifying_key.clone();
+    let (bytes, digest) = web::block(move || {
+        vote::load_proving_key(&bytes, Some(&vk)).map(|(_, digest)| (bytes, digest))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(booth_refusal)?;
     let path = proving_key_path(&state, &poll);
-    let bytes = pk.1;
     web::block(move || -> std::io::Result<()> {
         let dir = path.parent().expect("a file in a directory");
         std::fs::create_dir_all(dir)?;
-        let tmp = path.with_extension("pk.tmp");
-        std::fs::write(&tmp, &bytes)?;
-        std::fs::File::open(&tmp)?.sync_all()?;
-        std::fs::rename(&tmp, &path)
+        write_durably(&path.with_extension("digest"), digest.to_hex().as_bytes())?;
+        write_durably(&path, &bytes)
     })
     .await
     .map_err(ApiError::internal)?
@@ -700,11 +696,19 @@ pub async fn booth(
     }
     let ballot = web::block(move || -> Result<Ballot, ApiError> {
         let bytes = std::fs::read(&path).map_err(ApiError::internal)?;
-        let pk = MembershipProvingKey::from_bytes(&bytes).map_err(ApiError::internal)?;
-        let tree = weft_cli::vote::eligibility_tree(p.spec.tree_depth, &leaves)
-            .map_err(ApiError::internal)?;
-        weft_cli::vote::make_ballot(&p, &tree, &secret, body.class, &body.choices, &pk)
-            .map_err(|e| ApiError::InvalidRequest(format!("{e:#}")))
+        let digest = std::fs::read_to_string(path.with_extension("digest"))
+            .ok()
+            .and_then(|hex| ProvingKeyDigest::from_hex(hex.trim()).ok());
+        // A key installed by this node was checked on upload: reload it by its digest.
+        let pk = match digest {
+            Some(digest) => vote::load_by_digest(&bytes, &digest),
+            None => vote::load_proving_key(&bytes, Some(&p.spec.verifying_key)).map(|(k, _)| k),
+        }
+        .map_err(booth_refusal)?;
+        let tree = vote::EligibilityTree::from_leaves(p.spec.tree_depth, &leaves)
+            .map_err(booth_refusal)?;
+        vote::build_ballot(&p, &tree, &secret, body.class, &body.choices, &pk)
+            .map_err(booth_refusal)
     })
     .await
     .map_err(ApiError::internal)??;
@@ -714,4 +718,28 @@ pub async fn booth(
         .sign_submit_and_wait(&one_time, vote::call(&VoteCall::Cast(ballot)))
         .await?;
     Ok(web::Json(outcome.refused_is_rejected()?))
+}
+
+/// A booth refusal as a problem: the caller's input (choices, class, key) is a 400, a key
+/// that does not belong to the poll a 400, a poll not ready a 409; the rest is internal.
+fn booth_refusal(e: vote::BoothError) -> ApiError {
+    use vote::BoothError as B;
+    match e {
+        B::ChoiceOutOfRange { .. }
+        | B::NotRegistered { .. }
+        | B::Ballot(_)
+        | B::Key(_)
+        | B::KeyMismatch
+        | B::UnsupportedDepth { .. } => ApiError::InvalidRequest(e.to_string()),
+        B::NotReady => ApiError::Conflict(e.to_string()),
+        B::Setup(_) | B::Record(_) | B::Tree(_) => ApiError::internal(e),
+    }
+}
+
+/// Writes `bytes` to `path` through a synced temporary file and a rename.
+fn write_durably(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, path)
 }

@@ -26,10 +26,7 @@ use weft_api::server::{serve, AppBuilder, ServeOptions};
 use weft_api::ws::WsConfig;
 use weft_chain::governance::{self, Action, GovernanceCall};
 use weft_chain::{Keypair, Node, SingleValidator};
-use weft_cli::vote::{
-    counter_decrypt, counter_dkg, create_poll, eligibility_tree, make_ballot, query, submit,
-    submit_ballot,
-};
+use weft_cli::vote::{counter_decrypt, counter_dkg, create_poll, query, submit, submit_ballot};
 use weft_did::registry::DidCall;
 use weft_did::Did;
 use weft_mpc::vote::{
@@ -292,7 +289,7 @@ async fn run_poll(
         .collect();
     let state: PollState = query(rpc, &VoteQuery::Poll(poll)).await?;
     let recorded: Vec<[u8; 32]> = query(rpc, &VoteQuery::Leaves { poll, class: 0 }).await?;
-    let tree = eligibility_tree(state.spec.tree_depth, &recorded)?;
+    let tree = weft_mpc::vote::EligibilityTree::from_leaves(state.spec.tree_depth, &recorded)?;
     if now_ms() >= start {
         bail!(
             "setup took longer than --setup-secs {}; the window is already open",
@@ -317,8 +314,10 @@ async fn run_poll(
         let m = Instant::now();
         let ballots = batch
             .iter()
-            .map(|(s, c)| make_ballot(&state, &tree, s, 0, &[**c], params.proving_key()))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+            .map(|(s, c)| {
+                weft_mpc::vote::build_ballot(&state, &tree, s, 0, &[**c], params.proving_key())
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         make_time += m.elapsed();
         bytes += ballots.iter().map(|b| b.encoded_len()).sum::<usize>();
         for r in join_all(ballots.into_iter().map(|b| submit_ballot(rpc, b))).await {
