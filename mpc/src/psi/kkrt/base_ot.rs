@@ -37,9 +37,9 @@ fn random_scalar(rng: &mut (impl RngCore + CryptoRng)) -> Scalar {
 }
 
 fn decode(bytes: &[u8; 32], what: &str) -> Result<RistrettoPoint, PsiError> {
-    let p = CompressedRistretto(*bytes)
-        .decompress()
-        .ok_or_else(|| PsiError::Malformed(format!("{what}: not a canonical ristretto255 point")))?;
+    let p = CompressedRistretto(*bytes).decompress().ok_or_else(|| {
+        PsiError::Malformed(format!("{what}: not a canonical ristretto255 point"))
+    })?;
     if p == RistrettoPoint::identity() {
         return Err(PsiError::Malformed(format!("{what}: identity point")));
     }
@@ -102,13 +102,16 @@ impl OtSender {
     }
 }
 
+/// The receiver's points `B_i` (to send) and its chosen keys `k_i^{c_i}`.
+pub(crate) type OtReceived = (Vec<[u8; 32]>, Zeroizing<Vec<OtKey>>);
+
 /// The OT receiver's single message: `B_i` for each choice bit, and the chosen keys.
 pub(crate) fn receive_with_rng(
     sid: &[u8; 32],
     a_enc: &[u8; 32],
     choices: &[bool],
     rng: &mut (impl RngCore + CryptoRng),
-) -> Result<(Vec<[u8; 32]>, Zeroizing<Vec<OtKey>>), PsiError> {
+) -> Result<OtReceived, PsiError> {
     let big_a = decode(a_enc, "peer base-OT point")?;
     let table = RistrettoBasepointTable::create(&big_a);
     let mut scalars: Zeroizing<Vec<Scalar>> =

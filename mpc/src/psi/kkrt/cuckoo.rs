@@ -140,7 +140,9 @@ mod tests {
         let positions: Vec<[u32; 3]> = (0..n)
             .map(|_| {
                 std::array::from_fn(|_| {
-                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
                     bin_of(x ^ (x >> 29), m)
                 })
             })

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use zeroize::Zeroizing;
 
 use super::cuckoo::EMPTY;
-use super::prim::{transpose128, Code, Prg, Row, RowHash, W_BLOCKS, WIDTH};
+use super::prim::{transpose128, Code, Prg, Row, RowHash, WIDTH, W_BLOCKS};
 
 /// Rows per task (a multiple of 128 dividing every table size).
 pub(crate) const TASK_ROWS: usize = 1024;

@@ -37,9 +37,9 @@ use zeroize::{Zeroize, Zeroizing};
 use super::ecdh::{InputSet, InputSetBuilder};
 use super::error::{hex32, PsiError};
 use super::transcript;
-use cuckoo::{HASHES, EMPTY};
+use cuckoo::{EMPTY, HASHES};
 use ext::ROW_BYTES;
-use prim::{Code, Prg, Row, RowHash, W_BLOCKS, WIDTH};
+use prim::{Code, Prg, Row, RowHash, WIDTH, W_BLOCKS};
 
 /// Protocol name recorded in the on-chain session.
 pub const PROTOCOL: &str = "kkrt16-cuckoo3-v1";
@@ -140,7 +140,10 @@ impl KkrtParams {
     /// Checks the parameters against `limits`.
     pub fn validate(&self, limits: &KkrtLimits) -> Result<(), PsiError> {
         let max = limits.max_items.min(HARD_MAX_ITEMS);
-        for (who, n) in [("receiver", self.receiver_size), ("sender", self.sender_size)] {
+        for (who, n) in [
+            ("receiver", self.receiver_size),
+            ("sender", self.sender_size),
+        ] {
             if n > max {
                 return Err(PsiError::InvalidParams(format!(
                     "{who} size {n} exceeds {max}"
@@ -607,10 +610,7 @@ impl std::fmt::Debug for ReceiverAwaitingTags {
 
 impl ReceiverAwaitingTags {
     /// Round 4 in: the outcome, and in [`KkrtMode::BothSides`] the round-5 message to send.
-    pub fn receive(
-        self,
-        msg: KkrtMessage,
-    ) -> Result<(KkrtOutcome, Option<KkrtMessage>), PsiError> {
+    pub fn receive(self, msg: KkrtMessage) -> Result<(KkrtOutcome, Option<KkrtMessage>), PsiError> {
         let p = self.params;
         check_msg(&p, &msg, "tags")?;
         let KkrtMessage::Tags(t) = msg else {
@@ -634,19 +634,28 @@ impl ReceiverAwaitingTags {
         if tags.par_windows(2).any(|w| w[0] > w[1]) {
             return Err(PsiError::Malformed("tag entries are not sorted".into()));
         }
-        // (item, position, bin) for every occupied bin whose tag the sender sent.
-        let mut found: Vec<(u32, u32, u32)> = self
+        // (item, position, bin) for every occupied bin whose tag the sender sent: both lists
+        // sorted by tag, then one merge pass (no random lookups into the sender's list).
+        let mut own: Vec<(u128, u32)> = self
             .table
             .par_iter()
             .zip(self.outputs.par_iter())
             .enumerate()
             .filter(|(_, (&e, _))| e != EMPTY)
-            .filter_map(|(bin, (&e, out))| {
-                let tag = prim::tag_of(out, tag_len);
-                let pos = tags.partition_point(|&x| x < tag);
-                (pos < tags.len() && tags[pos] == tag).then_some((e >> 2, pos as u32, bin as u32))
-            })
+            .map(|(bin, (_, out))| (prim::tag_of(out, tag_len), bin as u32))
             .collect();
+        own.par_sort_unstable();
+        let mut found: Vec<(u32, u32, u32)> = Vec::new();
+        let mut pos = 0usize;
+        for &(tag, bin) in &own {
+            while pos < tags.len() && tags[pos] < tag {
+                pos += 1;
+            }
+            if pos < tags.len() && tags[pos] == tag {
+                found.push((self.table[bin as usize] >> 2, pos as u32, bin));
+            }
+        }
+        drop(own);
         found.par_sort_unstable();
         let revealed = if p.payload_len == 0 {
             KkrtRevealed::Intersection(
@@ -749,8 +758,11 @@ impl KkrtSender {
             rng.fill_bytes(&mut b);
             *w = u128::from_le_bytes(b);
         }
-        let choices: Zeroizing<Vec<bool>> =
-            Zeroizing::new((0..WIDTH).map(|i| (s[i / 128] >> (i % 128)) & 1 == 1).collect());
+        let choices: Zeroizing<Vec<bool>> = Zeroizing::new(
+            (0..WIDTH)
+                .map(|i| (s[i / 128] >> (i % 128)) & 1 == 1)
+                .collect(),
+        );
         let (points, keys) =
             base_ot::receive_with_rng(&self.params.session_id, &h.ot_point, &choices, rng)?;
         let mut code_key = [0u8; 16];
@@ -773,7 +785,10 @@ impl KkrtSender {
     }
 
     /// [`KkrtSender::receive_with_rng`] with the OS generator.
-    pub fn receive(self, msg: KkrtMessage) -> Result<(SenderAwaitingMatrix, KkrtMessage), PsiError> {
+    pub fn receive(
+        self,
+        msg: KkrtMessage,
+    ) -> Result<(SenderAwaitingMatrix, KkrtMessage), PsiError> {
         self.receive_with_rng(msg, &mut rand::rngs::OsRng)
     }
 }
@@ -812,30 +827,37 @@ impl SenderAwaitingMatrix {
         let (tag_len, entry_len) = (p.tag_len(), p.entry_len());
         let n = self.inner.ids.len();
         let s = *self.s;
-        let (qr, hr) = (&q, &hash);
         // (tag, entry id = 3·item + k) and, with payloads, the key of each entry.
-        let evals: Vec<(u128, u32, [u8; 16])> = (0..n)
-            .into_par_iter()
-            .with_min_len(256)
-            .flat_map_iter(|i| {
-                let id = self.inner.ids[i];
-                let pos = self.inner.positions[i];
-                let inputs = [(id, 0u8), (id, 1), (id, 2)];
-                let mut codes = [[0u128; W_BLOCKS]; HASHES];
+        const ITEMS: usize = 256;
+        let ids = &self.inner.ids;
+        let mut evals: Vec<(u128, u32, [u8; 16])> = vec![(0, 0, [0; 16]); HASHES * n];
+        evals
+            .par_chunks_mut(HASHES * ITEMS)
+            .enumerate()
+            .for_each(|(c, out)| {
+                let first = c * ITEMS;
+                let count = out.len() / HASHES;
+                let inputs: Vec<(u128, u8)> = (first..first + count)
+                    .flat_map(|i| (0..HASHES as u8).map(move |k| (ids[i], k)))
+                    .collect();
+                let mut codes = vec![[0u128; W_BLOCKS]; inputs.len()];
                 self.code.encode_many(&inputs, &mut codes);
-                (0..HASHES).map(move |k| {
-                    let bin = pos[k] as usize;
-                    let mut v = qr[bin];
+                for (e, (slot, code)) in out.iter_mut().zip(&codes).enumerate() {
+                    let (i, k) = (first + e / HASHES, e % HASHES);
+                    let bin = self.inner.positions[i][k] as usize;
+                    let mut v = q[bin];
                     for g in 0..W_BLOCKS {
-                        v[g] ^= codes[k][g] & s[g];
+                        v[g] ^= code[g] & s[g];
                     }
-                    let h = hr.hash(bin as u64, &v);
-                    (prim::tag_of(&h, tag_len), (3 * i + k) as u32, prim::key_of(&h))
-                })
-            })
-            .collect();
+                    let h = hash.hash(bin as u64, &v);
+                    *slot = (
+                        prim::tag_of(&h, tag_len),
+                        (HASHES * i + k) as u32,
+                        prim::key_of(&h),
+                    );
+                }
+            });
         drop(q);
-        let mut evals = evals;
         evals.par_sort_unstable_by_key(|e| e.0);
         let mut entries = vec![0u8; evals.len() * entry_len];
         entries
@@ -920,7 +942,9 @@ impl SenderFinishing {
             });
         }
         if m.positions.windows(2).any(|w| w[0] >= w[1])
-            || m.positions.last().is_some_and(|&x| x as usize >= self.order.len())
+            || m.positions
+                .last()
+                .is_some_and(|&x| x as usize >= self.order.len())
         {
             return Err(PsiError::Malformed(
                 "match positions not strictly ascending within the entries".into(),

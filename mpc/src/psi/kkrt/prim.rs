@@ -169,11 +169,14 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::needless_range_loop)]
     fn transpose_matches_naive() {
         let mut m = [0u128; 128];
         let mut x = 0x9e3779b97f4a7c15f39cc0605cedc834u128;
         for r in m.iter_mut() {
-            x = x.wrapping_mul(0x2545f4914f6cdd1d).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(0x2545f4914f6cdd1d)
+                .wrapping_add(1442695040888963407);
             *r = x ^ (x >> 61);
         }
         let orig = m;

@@ -117,8 +117,14 @@ fn payloads_reach_the_receiver_for_matches_only() {
     for mode in [KkrtMode::OneSide, KkrtMode::BothSides] {
         let p = params(mode, rs.len(), sender.len(), len as u32);
         let mut rng = ChaCha20Rng::seed_from_u64(11);
-        let run = run_local_with_rng(p, KkrtLimits::default(), rs.clone(), sender.clone(), &mut rng)
-            .unwrap();
+        let run = run_local_with_rng(
+            p,
+            KkrtLimits::default(),
+            rs.clone(),
+            sender.clone(),
+            &mut rng,
+        )
+        .unwrap();
         let mut expected: Vec<(Vec<u8>, Vec<u8>)> = rows
             .iter()
             .filter(|(i, _)| rs.iter().any(|x| x == i.as_slice()))
@@ -126,7 +132,10 @@ fn payloads_reach_the_receiver_for_matches_only() {
             .collect();
         expected.sort();
         assert_eq!(expected.len(), 200);
-        assert_eq!(run.receiver.revealed, KkrtRevealed::WithPayloads(expected.clone()));
+        assert_eq!(
+            run.receiver.revealed,
+            KkrtRevealed::WithPayloads(expected.clone())
+        );
         if mode == KkrtMode::BothSides {
             // Same order on both sides: rows align.
             assert_eq!(
@@ -183,23 +192,42 @@ fn refuses_wrong_session_wrong_round_and_other_parameters() {
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let Rounds { p, r1, s1, m1 } = rounds(KkrtMode::OneSide);
     let err = |r: Result<(SenderAwaitingMatrix, KkrtMessage), PsiError>| r.unwrap_err();
-    let s_again = || KkrtSender::start(p, KkrtLimits::default(), SenderInput::new(
-        InputSet::new((50..150).map(item).collect()))).unwrap();
+    let s_again = || {
+        KkrtSender::start(
+            p,
+            KkrtLimits::default(),
+            SenderInput::new(InputSet::new((50..150).map(item).collect())),
+        )
+        .unwrap()
+    };
     assert!(matches!(
         err(s1.receive_with_rng(with_sid(m1.clone(), [8; 32]), &mut rng)),
         PsiError::WrongSession { .. }
     ));
     let e = err(s_again().receive_with_rng(
-        KkrtMessage::Matches(Matches { session_id: p.session_id, positions: vec![] }),
+        KkrtMessage::Matches(Matches {
+            session_id: p.session_id,
+            positions: vec![],
+        }),
         &mut rng,
     ));
     assert!(matches!(e, PsiError::UnexpectedMessage { .. }), "{e:?}");
     assert_eq!(e.code(), "psi.unexpected_message");
     // A receiver that runs with other parameters is refused before any work.
-    let other = KkrtParams { sender_size: 101, ..p };
-    let s_other = KkrtSender::start(other, KkrtLimits::default(), SenderInput::new(
-        InputSet::new((0..101).map(item).collect()))).unwrap();
-    assert_eq!(err(s_other.receive_with_rng(m1.clone(), &mut rng)), PsiError::ParamsMismatch);
+    let other = KkrtParams {
+        sender_size: 101,
+        ..p
+    };
+    let s_other = KkrtSender::start(
+        other,
+        KkrtLimits::default(),
+        SenderInput::new(InputSet::new((0..101).map(item).collect())),
+    )
+    .unwrap();
+    assert_eq!(
+        err(s_other.receive_with_rng(m1.clone(), &mut rng)),
+        PsiError::ParamsMismatch
+    );
     // Replaying round 1 to the receiver's next state is a wrong-round message.
     let e = r1.receive(m1).unwrap_err();
     assert!(matches!(e, PsiError::UnexpectedMessage { .. }));
@@ -210,41 +238,67 @@ fn refuses_truncated_and_bad_base_ot() {
     let mut rng = ChaCha20Rng::seed_from_u64(2);
     let Rounds { r1, s1, m1, .. } = rounds(KkrtMode::OneSide);
     let (_s2, m2) = s1.receive_with_rng(m1, &mut rng).unwrap();
-    let KkrtMessage::BaseOt(mut b) = m2 else { panic!() };
+    let KkrtMessage::BaseOt(mut b) = m2 else {
+        panic!()
+    };
     b.points.pop();
     let e = r1.receive(KkrtMessage::BaseOt(b.clone())).unwrap_err();
-    assert_eq!(e, PsiError::BadLength { what: "base-OT points", expected: 512, found: 511 });
+    assert_eq!(
+        e,
+        PsiError::BadLength {
+            what: "base-OT points",
+            expected: 512,
+            found: 511
+        }
+    );
     let Rounds { r1, .. } = rounds(KkrtMode::OneSide);
     b.points.push([0xee; 32]);
-    assert!(matches!(r1.receive(KkrtMessage::BaseOt(b)), Err(PsiError::Malformed(_))));
+    assert!(matches!(
+        r1.receive(KkrtMessage::BaseOt(b)),
+        Err(PsiError::Malformed(_))
+    ));
 }
 
 #[test]
 fn refuses_truncated_matrix_and_tags_and_tolerates_tampering() {
     let mut rng = ChaCha20Rng::seed_from_u64(4);
-    let Rounds { p, r1, s1, m1 } = rounds(KkrtMode::BothSides);
+    let Rounds { r1, s1, m1, .. } = rounds(KkrtMode::BothSides);
     let (s2, m2) = s1.receive_with_rng(m1, &mut rng).unwrap();
     let (r2, m3) = r1.receive(m2).unwrap();
-    let KkrtMessage::Matrix(mut mx) = m3 else { panic!() };
+    let KkrtMessage::Matrix(mut mx) = m3 else {
+        panic!()
+    };
     // Flipped bits: the sender cannot tell, and the receiver just misses those bins.
     for b in mx.rows.iter_mut().step_by(97) {
         *b ^= 0x5a;
     }
     let tampered = KkrtMessage::Matrix(mx.clone());
     mx.rows.truncate(mx.rows.len() - 1);
-    // (SenderAwaitingMatrix is consumed on error, so retry the tampered message on a clone
-    // path: the truncated one first on a fresh run.)
-    let Rounds { r1: r1b, s1: s1b, m1: m1b, .. } = rounds(KkrtMode::BothSides);
+    // (A state is consumed by an error, so the truncated matrix goes to a fresh run.)
+    let Rounds {
+        r1: r1b,
+        s1: s1b,
+        m1: m1b,
+        ..
+    } = rounds(KkrtMode::BothSides);
     let (s2b, m2b) = s1b.receive_with_rng(m1b, &mut rng).unwrap();
     let _ = r1b.receive(m2b).unwrap();
     let e = s2b.receive(KkrtMessage::Matrix(mx)).unwrap_err();
-    assert!(matches!(e, PsiError::BadLength { what: "matrix bytes", .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            PsiError::BadLength {
+                what: "matrix bytes",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     let (s3, m4) = s2.receive(tampered).unwrap();
     let KkrtMessage::Tags(t) = m4 else { panic!() };
     // Truncated tags are refused.
     let mut short = t.clone();
     short.entries.pop();
-    let Rounds { .. } = rounds(KkrtMode::OneSide);
     let (outcome, reply) = r2.receive(KkrtMessage::Tags(t.clone())).unwrap();
     let got = outcome.revealed.items().unwrap();
     let truth: Vec<Vec<u8>> = {
@@ -263,8 +317,16 @@ fn refuses_truncated_matrix_and_tags_and_tolerates_tampering() {
     let (r2, m3) = r1.receive(m2).unwrap();
     let (_s3, _m4) = s2.receive(m3).unwrap();
     let e = r2.receive(KkrtMessage::Tags(short)).unwrap_err();
-    assert!(matches!(e, PsiError::BadLength { what: "tag entries", .. }), "{e:?}");
-    let _ = p;
+    assert!(
+        matches!(
+            e,
+            PsiError::BadLength {
+                what: "tag entries",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -274,14 +336,24 @@ fn refuses_unsorted_tags_and_bad_matches() {
     let (s2, m2) = s1.receive_with_rng(m1, &mut rng).unwrap();
     let (r2, m3) = r1.receive(m2).unwrap();
     let (s3, m4) = s2.receive(m3).unwrap();
-    let KkrtMessage::Tags(mut t) = m4 else { panic!() };
+    let KkrtMessage::Tags(mut t) = m4 else {
+        panic!()
+    };
     let len = p.entry_len();
     let n = t.entries.len();
     let (a, b) = t.entries.split_at_mut(n - len);
     a[..len].swap_with_slice(b);
-    assert!(matches!(r2.receive(KkrtMessage::Tags(t)), Err(PsiError::Malformed(_))));
+    assert!(matches!(
+        r2.receive(KkrtMessage::Tags(t)),
+        Err(PsiError::Malformed(_))
+    ));
     // Matches out of range, unsorted, or too many.
-    let mk = |positions: Vec<u32>| KkrtMessage::Matches(Matches { session_id: p.session_id, positions });
+    let mk = |positions: Vec<u32>| {
+        KkrtMessage::Matches(Matches {
+            session_id: p.session_id,
+            positions,
+        })
+    };
     assert!(!s3.expects_reply() || s3.params.mode == KkrtMode::BothSides);
     let e = s3.receive(mk(vec![3, 2])).unwrap_err();
     assert!(matches!(e, PsiError::Malformed(_)));
@@ -292,13 +364,19 @@ fn refuses_unsorted_tags_and_bad_matches() {
         let (_r2, m3) = r1.receive(m2).unwrap();
         s2.receive(m3).unwrap().0
     };
-    assert!(matches!(again().receive(mk(vec![300])), Err(PsiError::Malformed(_))));
+    assert!(matches!(
+        again().receive(mk(vec![300])),
+        Err(PsiError::Malformed(_))
+    ));
     assert!(matches!(
         again().receive(mk((0..101).collect())),
         Err(PsiError::TooManyItems { .. })
     ));
     // Both-sides sender cannot end without the receiver's matches.
-    assert!(matches!(again().finish(), Err(PsiError::UnexpectedMessage { .. })));
+    assert!(matches!(
+        again().finish(),
+        Err(PsiError::UnexpectedMessage { .. })
+    ));
 }
 
 #[test]
@@ -313,16 +391,31 @@ fn decoding_and_limits_are_bounded() {
     let mut bytes = vec![2u8];
     bytes.extend_from_slice(&[1; 32]);
     bytes.extend_from_slice(&u32::MAX.to_le_bytes());
-    assert!(matches!(KkrtMessage::decode(&bytes, max), Err(PsiError::Malformed(_))));
-    assert!(matches!(KkrtMessage::decode(&[9], max), Err(PsiError::Malformed(_))));
-    let m = KkrtMessage::Matches(Matches { session_id: [1; 32], positions: vec![1, 2] });
+    assert!(matches!(
+        KkrtMessage::decode(&bytes, max),
+        Err(PsiError::Malformed(_))
+    ));
+    assert!(matches!(
+        KkrtMessage::decode(&[9], max),
+        Err(PsiError::Malformed(_))
+    ));
+    let m = KkrtMessage::Matches(Matches {
+        session_id: [1; 32],
+        positions: vec![1, 2],
+    });
     assert_eq!(KkrtMessage::decode(&m.encode(), max).unwrap(), m);
     // Parameters over the limits are refused before any work.
     let limits = KkrtLimits::default();
     let big = params(KkrtMode::OneSide, limits.max_items + 1, 1, 0);
-    assert!(matches!(big.validate(&limits), Err(PsiError::InvalidParams(_))));
+    assert!(matches!(
+        big.validate(&limits),
+        Err(PsiError::InvalidParams(_))
+    ));
     let fat = params(KkrtMode::OneSide, 1 << 20, 1 << 20, 1024);
-    assert!(matches!(fat.validate(&limits), Err(PsiError::InvalidParams(_))));
+    assert!(matches!(
+        fat.validate(&limits),
+        Err(PsiError::InvalidParams(_))
+    ));
     let wrong_size = KkrtSender::start(p, limits, SenderInput::new(InputSet::new(vec![item(1)])));
     assert!(matches!(wrong_size, Err(PsiError::BadLength { .. })));
     // Tag length bound: 40 bits of margin over every comparison.
