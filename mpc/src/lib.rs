@@ -5,8 +5,9 @@
 //! only) and `weft-zk` (proofs, threshold ElGamal, membership circuits). It must
 //! never talk HTTP or SQL: those belong to `weft-api`.
 //!
-//! - [`psi`]: private set intersection — ECDH-PSI on ristretto255 (one-side, both-sides,
-//!   cardinality), unbalanced PSI and keyword lookup over a DH-OPRF, signed peer envelopes,
+//! - [`psi`]: private set intersection — KKRT16 (OT extension on fixed-key AES, base OTs on
+//!   ristretto255, 3-way cuckoo hashing) as the fast default with payloads, ECDH-PSI on
+//!   ristretto255 (one-side, both-sides, cardinality), unbalanced PSI and keyword lookup over a DH-OPRF, signed peer envelopes,
 //!   the request/response session protocol, and the `psi` on-chain module.
 //! - [`vote`]: anonymous, verifiable voting (filled by the voting issue).
 

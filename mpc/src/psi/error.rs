@@ -89,6 +89,49 @@ pub enum PsiError {
     /// Reading or parsing an input file failed.
     #[error("input: {0}")]
     Input(String),
+    /// A message field had another length than the agreed parameters imply.
+    #[error("{what}: expected {expected}, found {found}")]
+    BadLength {
+        /// Which field.
+        what: &'static str,
+        /// Length the parameters imply.
+        expected: u64,
+        /// Length found.
+        found: u64,
+    },
+    /// The peer runs the session with other parameters than ours (sizes, mode, payload).
+    #[error("the peer's session parameters differ from ours")]
+    ParamsMismatch,
+    /// The receiver's items admit no cuckoo placement (probability below 2^-41 per session;
+    /// retry with a fresh session id).
+    #[error("cuckoo hashing found no placement; retry with a new session id")]
+    CuckooFailed,
+}
+
+impl PsiError {
+    /// A stable machine-readable code for this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PsiError::WrongSession { .. } => "psi.wrong_session",
+            PsiError::UnexpectedMessage { .. } => "psi.unexpected_message",
+            PsiError::InvalidPoint { .. } => "psi.invalid_point",
+            PsiError::IdentityPoint { .. } => "psi.identity_point",
+            PsiError::TooManyItems { .. } => "psi.too_many_items",
+            PsiError::Incomplete { .. } => "psi.incomplete",
+            PsiError::BatchTooLarge { .. } => "psi.batch_too_large",
+            PsiError::Malformed(_) => "psi.malformed",
+            PsiError::InvalidParams(_) => "psi.invalid_params",
+            PsiError::BadSignature => "psi.bad_signature",
+            PsiError::BadSequence { .. } => "psi.bad_sequence",
+            PsiError::BadDid(_) => "psi.bad_did",
+            PsiError::DuplicateKey => "psi.duplicate_key",
+            PsiError::Decrypt => "psi.decrypt",
+            PsiError::Input(_) => "psi.input",
+            PsiError::BadLength { .. } => "psi.bad_length",
+            PsiError::ParamsMismatch => "psi.params_mismatch",
+            PsiError::CuckooFailed => "psi.cuckoo_failed",
+        }
+    }
 }
 
 pub(crate) fn hex32(b: &[u8; 32]) -> String {

@@ -6,7 +6,8 @@
 //! compression's field inversion is amortised by computing `(k/2)·P` and using
 //! [`RistrettoPoint::double_and_compress_batch`] (one inversion per batch).
 //!
-//! This is the only library file that names the curve crate: PSI uses curve25519-dalek 5
+//! This and `kkrt/base_ot.rs` (the base OTs) are the only library files that name the curve
+//! crate: PSI uses curve25519-dalek 5
 //! (renamed `curve25519_dalek_5`), whose AVX-512 IFMA backend is used when built for a CPU
 //! that has it; the encodings are identical to dalek 4's (tested below).
 

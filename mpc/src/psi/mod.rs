@@ -1,5 +1,8 @@
 //! Private set intersection between two organisations.
 //!
+//! - [`kkrt`]: the default fast protocol — KKRT16 batched OPRF from OT extension (base OTs on
+//!   ristretto255, fixed-key AES) with 3-way cuckoo hashing; intersection to one or both sides,
+//!   with payloads.
 //! - [`ecdh`]: ECDH-PSI on ristretto255 as a typestate machine per role — one-side, both-sides
 //!   and cardinality-only modes, streamed in batches across all cores (rayon).
 //! - [`oprf`]: a Diffie–Hellman OPRF, unbalanced PSI with a compact reusable filter, and
@@ -25,6 +28,7 @@ pub mod ecdh;
 mod error;
 pub mod group;
 pub mod input;
+pub mod kkrt;
 pub mod ledger;
 pub mod oprf;
 pub mod session;

@@ -26,6 +26,16 @@ pub const WIRE: &[u8] = b"weft/psi/wire/v1";
 pub const RESULT_SIGNATURE: &[u8] = b"weft/psi/result-sig/v1";
 /// Transcript digest of one OPRF query session (unbalanced PSI or keyword lookup).
 pub const OPRF_QUERY_DIGEST: &[u8] = b"weft/psi/oprf/query-digest/v1";
+/// KKRT-PSI: digest of the session parameters.
+pub const KKRT_PARAMS: &[u8] = b"weft/psi/kkrt/params/v1";
+/// KKRT-PSI: base-OT key derivation.
+pub const KKRT_BASE_OT: &[u8] = b"weft/psi/kkrt/base-ot/v1";
+/// KKRT-PSI: item id and cuckoo bins of an item.
+pub const KKRT_ITEM: &[u8] = b"weft/psi/kkrt/item/v1";
+/// KKRT-PSI: the row hash `H` (OPRF output).
+pub const KKRT_ROW_HASH: &[u8] = b"weft/psi/kkrt/row-hash/v1";
+/// KKRT-PSI: result digest both parties sign.
+pub const KKRT_RESULT: &[u8] = b"weft/psi/kkrt/result/v1";
 /// Commitment to a set size.
 pub const SIZE_COMMITMENT: &[u8] = b"weft/psi/size-commitment/v1";
 
