@@ -296,13 +296,16 @@ async fn two_servers_compute_the_intersection_over_http() {
     // Tenancy: session ids are public on chain, but another tenant's partner token on the same
     // server can neither see the session, read its intersection nor cancel it (404, as for an
     // unknown session).
-    let rival = a
-        .json(
+    let (status, rival) = a
+        .send(
             "POST",
             "/api/v1/tokens",
             Some(json!({"tenant": "rival", "roles": ["partner"], "label": "other tenant"})),
+            true,
         )
         .await;
+    assert_eq!(status, 201, "{rival}");
+    let rival: Value = serde_json::from_str(&rival).unwrap();
     let rival = Server {
         base: a.base.clone(),
         token: rival["token"].as_str().unwrap().to_string(),

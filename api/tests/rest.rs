@@ -489,7 +489,10 @@ async fn transactions_receipts_and_chain_reads() {
         assert_eq!(r.status, 200, "{}", r.text);
         let failed = r.json();
         assert_eq!(failed["status"], "failed", "{failed}");
-        assert!(failed["error"].as_str().is_some_and(|e| !e.is_empty()));
+        let error = &failed["error"];
+        assert_eq!(error["kind"], "unauthorized", "{failed}");
+        assert_eq!(error["code"], "unauthorized", "{failed}");
+        assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()));
 
         // Client-signed, hex and base64.
         let key = Keypair::generate();

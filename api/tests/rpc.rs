@@ -430,6 +430,7 @@ async fn rejected_transactions_carry_code_and_reason() {
     let hash = node.call("sendTransaction", json!([raw(&stranger)])).await;
     let receipt = node.wait_receipt(&hash).await;
     assert_eq!(receipt["status"], json!("Failed"), "{receipt}");
-    assert!(receipt["error"].is_string());
+    assert_eq!(receipt["error"]["kind"], "unauthorized", "{receipt}");
+    assert!(receipt["error"]["message"].is_string(), "{receipt}");
     node.shutdown().await;
 }

@@ -428,7 +428,7 @@ async fn a_whole_poll_runs_over_rest_with_two_of_three_counters() {
             json!({"key_id": "c1", "spec": serde_json::to_value(&spec).unwrap()}),
         )
         .await;
-    r.problem(422, "tx_rejected", Some("module_rejected"));
+    r.problem(422, "tx_rejected", Some("unauthorized"));
 
     let created = api.post("/api/v1/polls", Some(&organiser), body).await.ok();
     let poll = PollId::from_hex(created["poll"].as_str().unwrap()).unwrap();
@@ -458,7 +458,7 @@ async fn a_whole_poll_runs_over_rest_with_two_of_three_counters() {
         json!({"kind": "dkg_broadcast", "post": again}),
     )
     .await
-    .problem(422, "tx_rejected", Some("module_rejected"));
+    .problem(422, "tx_rejected", Some("rejected"));
     // The holder role may not sign steps.
     api.step(&holder, poll, "org", json!({"kind": "seal"}))
         .await
@@ -501,7 +501,7 @@ async fn a_whole_poll_runs_over_rest_with_two_of_three_counters() {
     // Only the organiser may record the key: a counter's attempt is refused.
     api.step(&organiser, poll, "c2", json!({"kind": "finalize_key"}))
         .await
-        .problem(422, "tx_rejected", Some("module_rejected"));
+        .problem(422, "tx_rejected", Some("unauthorized"));
     api.step(&organiser, poll, "org", json!({"kind": "finalize_key"}))
         .await
         .ok();
@@ -686,7 +686,7 @@ async fn a_whole_poll_runs_over_rest_with_two_of_three_counters() {
         json!({"kind": "decrypt", "shares": wrong}),
     )
     .await
-    .problem(422, "tx_rejected", Some("module_rejected"));
+    .problem(422, "tx_rejected", Some("rejected"));
     for i in [0usize, 2] {
         let s = counter::decryption_shares_with_rng(&poll, &shares[i], &aggregate, &mut OsRng);
         api.step(

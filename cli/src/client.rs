@@ -146,3 +146,13 @@ pub fn into_result(mut response: Value) -> Result<Value, ClientError> {
         .map(Value::take)
         .ok_or_else(|| ClientError::Malformed("neither result nor error".into()))
 }
+
+/// A failed receipt's error as one line: `message (code)`; the status when it has none.
+pub fn receipt_error(receipt: &Value) -> String {
+    let error = &receipt["error"];
+    match (error["message"].as_str(), error["code"].as_str()) {
+        (Some(message), Some(code)) => format!("{message} ({code})"),
+        (Some(message), None) => message.to_string(),
+        _ => receipt["status"].as_str().unwrap_or("failed").to_string(),
+    }
+}

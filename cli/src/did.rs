@@ -234,7 +234,7 @@ async fn submit(signer: &Signer, key: &Keypair, call: Call) -> anyhow::Result<Va
             if !ok {
                 bail!(
                     "transaction {hash} failed: {}",
-                    receipt.get("error").cloned().unwrap_or_default()
+                    crate::client::receipt_error(&receipt)
                 );
             }
             return Ok(receipt);

@@ -169,7 +169,7 @@ pub async fn send(args: SendArgs) -> anyhow::Result<()> {
             if !status.eq_ignore_ascii_case("success") {
                 bail!(
                     "transaction failed: {}",
-                    receipt.get("error").map(display).unwrap_or(status)
+                    crate::client::receipt_error(&receipt)
                 );
             }
             return Ok(());

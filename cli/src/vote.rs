@@ -511,10 +511,7 @@ pub async fn submit(rpc: &str, key: &Keypair, call: Call) -> anyhow::Result<Valu
             if !status.eq_ignore_ascii_case("success") {
                 bail!(
                     "refused by the chain: {}",
-                    receipt
-                        .get("error")
-                        .and_then(Value::as_str)
-                        .unwrap_or(status)
+                    crate::client::receipt_error(&receipt)
                 );
             }
             return Ok(receipt);
