@@ -9,11 +9,15 @@
 //!   cardinality), unbalanced PSI and keyword lookup over a DH-OPRF, signed peer envelopes,
 //!   the request/response session protocol, and the `psi` on-chain module.
 //! - [`vote`]: anonymous, verifiable voting (filled by the voting issue).
+//! - [`compute`]: joint computation between data partners — declarative jobs, N-party
+//!   secure aggregation (sum, count, mean, variance, histogram, group-by) over additive shares
+//!   with input commitments, overflow-checked rings and a signed result digest.
 
 use std::sync::Arc;
 
 use weft_chain::Module;
 
+pub mod compute;
 pub mod psi;
 pub mod vote;
 
