@@ -39,7 +39,9 @@ fn hist16() -> serde_json::Value {
 
 fn values(seed: u64) -> Vec<i128> {
     let mut r = ChaCha20Rng::seed_from_u64(seed);
-    (0..ROWS).map(|_| r.gen_range(-1_000_000i128..=1_000_000)).collect()
+    (0..ROWS)
+        .map(|_| r.gen_range(-1_000_000i128..=1_000_000))
+        .collect()
 }
 
 fn local(c: &mut Criterion) {
@@ -54,7 +56,9 @@ fn local(c: &mut Criterion) {
     g.bench_function("aggregate_stats", |b| b.iter(|| data.aggregate(&js)));
     let jh = job(3, hist16());
     let data_h = LocalData::from_values(&jh, 0, &vals, None).expect("in range");
-    g.bench_function("aggregate_histogram16", |b| b.iter(|| data_h.aggregate(&jh)));
+    g.bench_function("aggregate_histogram16", |b| {
+        b.iter(|| data_h.aggregate(&jh))
+    });
     let mut csv = String::from("id,lab,ward\n");
     for (i, v) in vals.iter().enumerate() {
         let (sign, a) = (if *v < 0 { "-" } else { "" }, v.abs());
@@ -62,7 +66,11 @@ fn local(c: &mut Criterion) {
     }
     let csv = csv.into_bytes();
     g.bench_function("read_csv_and_check", |b| {
-        b.iter(|| LocalData::from_csv(&js, 0, Cursor::new(&csv[..])).expect("valid").rows())
+        b.iter(|| {
+            LocalData::from_csv(&js, 0, Cursor::new(&csv[..]))
+                .expect("valid")
+                .rows()
+        })
     });
     g.finish();
 }

@@ -130,5 +130,7 @@ pub fn run_with_rng<R: RngCore + CryptoRng>(
 }
 
 fn unreachable_state<T>() -> Result<T, ComputeError> {
-    Err(ComputeError::Malformed("driver lost a party's state".into()))
+    Err(ComputeError::Malformed(
+        "driver lost a party's state".into(),
+    ))
 }

@@ -64,9 +64,12 @@ fn party_plan(job: &Job, party: usize) -> Result<&super::spec::PartyPlan, Comput
 }
 
 fn category_index(job: &Job) -> Option<HashMap<&str, u32>> {
-    job.categories
-        .as_ref()
-        .map(|c| c.iter().enumerate().map(|(i, s)| (s.as_str(), i as u32)).collect())
+    job.categories.as_ref().map(|c| {
+        c.iter()
+            .enumerate()
+            .map(|(i, s)| (s.as_str(), i as u32))
+            .collect()
+    })
 }
 
 impl LocalData {
@@ -134,7 +137,11 @@ impl LocalData {
     /// separated, the same number of fields on every row, no quoted fields. Values are read
     /// from the party's declared column (and category column, for group-by jobs). Blank lines
     /// are skipped; line numbers in errors are 1-based with the header as line 1.
-    pub fn from_csv(job: &Job, party: usize, mut reader: impl BufRead) -> Result<LocalData, ComputeError> {
+    pub fn from_csv(
+        job: &Job,
+        party: usize,
+        mut reader: impl BufRead,
+    ) -> Result<LocalData, ComputeError> {
         let plan = party_plan(job, party)?;
         let input = &job.spec().parties[party].input;
         let index = category_index(job);
@@ -146,7 +153,9 @@ impl LocalData {
                 .read_until(b'\n', line)
                 .map_err(|e| ComputeError::Input(e.to_string()))?;
             if n > MAX_LINE {
-                return Err(ComputeError::Input(format!("a line is longer than {MAX_LINE} bytes")));
+                return Err(ComputeError::Input(format!(
+                    "a line is longer than {MAX_LINE} bytes"
+                )));
             }
             while matches!(line.last(), Some(b'\n' | b'\r')) {
                 line.pop();
@@ -160,7 +169,9 @@ impl LocalData {
             .map_err(|_| ComputeError::Input("header is not UTF-8".into()))?
             .trim_start_matches('\u{feff}');
         if header_text.contains('"') {
-            return Err(ComputeError::Input("quoted fields are not supported".into()));
+            return Err(ComputeError::Input(
+                "quoted fields are not supported".into(),
+            ));
         }
         let header: Vec<&str> = header_text.split(',').map(str::trim).collect();
         let width = header.len();

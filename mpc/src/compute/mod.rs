@@ -31,8 +31,8 @@ mod tests;
 pub use error::ComputeError;
 pub use input::{LocalAggregate, LocalData};
 pub use protocol::{
-    result_digest, verify_opening, Committed, Finished, Message, Opening, Outcome, Partial,
-    Round, Shared,
+    result_digest, verify_opening, Committed, Finished, Message, Opening, Outcome, Partial, Round,
+    Shared,
 };
 pub use result::{ComputationResult, JobResult, Rational};
 pub use ring::Ring;

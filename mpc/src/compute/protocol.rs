@@ -98,6 +98,12 @@ pub struct Elements {
     values: Vec<u128>,
 }
 
+impl std::fmt::Debug for Elements {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Elements({} x {} bytes)", self.values.len(), self.width)
+    }
+}
+
 impl Elements {
     /// Bytes per element (8 or 16).
     pub fn width(&self) -> u8 {
@@ -117,7 +123,7 @@ impl std::fmt::Debug for Body {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Body::Commitment(c) => write!(f, "Commitment({})", hex::encode(c)),
-            Body::Elements(e) => write!(f, "Elements({} x {} bytes)", e.values.len(), e.width),
+            Body::Elements(e) => e.fmt(f),
         }
     }
 }
@@ -325,7 +331,9 @@ fn check_header(
             }
             Ok(from)
         }
-        _ => Err(ComputeError::Malformed("body does not match the round".into())),
+        _ => Err(ComputeError::Malformed(
+            "body does not match the round".into(),
+        )),
     }
 }
 
@@ -540,7 +548,11 @@ impl std::fmt::Debug for Shared {
 }
 
 fn add_into(ring: Ring, acc: &mut [u128], values: &[u128]) -> Result<(), ComputeError> {
-    let top = if ring.bits() == 128 { u128::MAX } else { (1u128 << ring.bits()) - 1 };
+    let top = if ring.bits() == 128 {
+        u128::MAX
+    } else {
+        (1u128 << ring.bits()) - 1
+    };
     if values.iter().any(|v| *v > top) {
         return Err(ComputeError::Malformed("element outside the ring".into()));
     }

@@ -160,7 +160,12 @@ fn pow10(s: u32) -> BigInt {
 }
 
 /// Mean, population variance and sample variance from (n, S1, S2) at scale `s`.
-fn moments(n: i128, s1: i128, s2: Option<i128>, s: u32) -> (Option<Rational>, Option<Rational>, Option<Rational>) {
+fn moments(
+    n: i128,
+    s1: i128,
+    s2: Option<i128>,
+    s: u32,
+) -> (Option<Rational>, Option<Rational>, Option<Rational>) {
     let nb = BigInt::from(n);
     let s1b = BigInt::from(s1);
     let mean = Rational::new(s1b.clone(), &nb * pow10(s));

@@ -419,7 +419,8 @@ impl Job {
             parties
                 .iter()
                 .map(|q| {
-                    let a = big(q.min.unsigned_abs().max(q.max.unsigned_abs())) * big(q.factor as u128);
+                    let a =
+                        big(q.min.unsigned_abs().max(q.max.unsigned_abs())) * big(q.factor as u128);
                     BigUint::from(q.max_rows) * a.pow(p)
                 })
                 .sum()
@@ -442,10 +443,12 @@ impl Job {
                 format!("1 to {MAX_COMPUTATIONS} computations"),
             ));
         }
-        let need_sum = spec
-            .computations
-            .iter()
-            .any(|c| matches!(c, Computation::Sum | Computation::Mean | Computation::Variance));
+        let need_sum = spec.computations.iter().any(|c| {
+            matches!(
+                c,
+                Computation::Sum | Computation::Mean | Computation::Variance
+            )
+        });
         let need_sumsq = spec
             .computations
             .iter()
@@ -497,9 +500,10 @@ impl Job {
         for (ci, c) in spec.computations.iter().enumerate() {
             let f = |s: &str| format!("computations[{ci}].{s}");
             plans.push(match c {
-                Computation::Sum | Computation::Count | Computation::Mean | Computation::Variance => {
-                    Plan::Moments
-                }
+                Computation::Sum
+                | Computation::Count
+                | Computation::Mean
+                | Computation::Variance => Plan::Moments,
                 Computation::Histogram { edges } => {
                     if edges.len() < 2 || edges.len() > MAX_BINS + 1 {
                         return Err(ComputeError::spec(
@@ -523,7 +527,11 @@ impl Job {
                     let first = slots.len();
                     push(&mut slots, SlotKind::Count, format!("histogram {ci} below"))?;
                     for b in 0..parsed.len() - 1 {
-                        push(&mut slots, SlotKind::Count, format!("histogram {ci} bin {b}"))?;
+                        push(
+                            &mut slots,
+                            SlotKind::Count,
+                            format!("histogram {ci} bin {b}"),
+                        )?;
                     }
                     push(&mut slots, SlotKind::Count, format!("histogram {ci} above"))?;
                     Plan::Hist(HistPlan {
@@ -569,9 +577,17 @@ impl Job {
                     let first = slots.len();
                     let stride = 1 + stat.needs_sum() as usize + stat.needs_sumsq() as usize;
                     for cat in 0..cats.len() {
-                        push(&mut slots, SlotKind::Count, format!("group {ci} category {cat} count"))?;
+                        push(
+                            &mut slots,
+                            SlotKind::Count,
+                            format!("group {ci} category {cat} count"),
+                        )?;
                         if stat.needs_sum() {
-                            push(&mut slots, SlotKind::Sum, format!("group {ci} category {cat} sum"))?;
+                            push(
+                                &mut slots,
+                                SlotKind::Sum,
+                                format!("group {ci} category {cat} sum"),
+                            )?;
                         }
                         if stat.needs_sumsq() {
                             push(
@@ -624,7 +640,10 @@ impl Job {
                 .position(|p| &p.did == r)
                 .ok_or_else(|| ComputeError::spec(format!("receivers[{i}]"), "not a party"))?;
             if receivers.contains(&idx) {
-                return Err(ComputeError::spec(format!("receivers[{i}]"), "listed twice"));
+                return Err(ComputeError::spec(
+                    format!("receivers[{i}]"),
+                    "listed twice",
+                ));
             }
             receivers.push(idx);
         }

@@ -19,14 +19,23 @@ fn did(i: usize) -> String {
 
 /// A job with `n` parties; party i has scale `scales[i % len]`, range [-1000, 1000] (in units)
 /// and at most `max_rows` rows.
-fn job_json(n: usize, scales: &[u32], max_rows: u64, computations: serde_json::Value) -> serde_json::Value {
+fn job_json(
+    n: usize,
+    scales: &[u32],
+    max_rows: u64,
+    computations: serde_json::Value,
+) -> serde_json::Value {
     let parties: Vec<_> = (0..n)
         .map(|i| {
             let s = scales[i % scales.len()];
             let (kind, min, max) = if s == 0 {
                 ("int", "-1000".to_string(), "1000".to_string())
             } else {
-                ("fixed", format!("-1000.{}", "0".repeat(s as usize)), "1000".to_string())
+                (
+                    "fixed",
+                    format!("-1000.{}", "0".repeat(s as usize)),
+                    "1000".to_string(),
+                )
             };
             json!({"did": did(i), "input": {
                 "column": "value", "type": kind, "scale": s, "min": min, "max": max,
@@ -146,22 +155,32 @@ fn check_against_plaintext(job: &Job, rows: &[Rows], scales: &[u32], res: &JobRe
             ComputationResult::Histogram { below, bins, above } => {
                 let edges: Vec<i128> = ["-500", "0", "250.5", "900"]
                     .iter()
-                    .map(|e| spec::parse_decimal(e, s).unwrap_or_else(|| {
-                        // "250.5" needs scale >= 1; with scale 0 the spec is refused earlier.
-                        panic!("edge at scale {s}")
-                    }))
+                    .map(|e| {
+                        spec::parse_decimal(e, s).unwrap_or_else(|| {
+                            // "250.5" needs scale >= 1; with scale 0 the spec is refused earlier.
+                            panic!("edge at scale {s}")
+                        })
+                    })
                     .collect();
-                assert_eq!(*below as usize, xs.iter().filter(|x| **x < edges[0]).count());
-                assert_eq!(*above as usize, xs.iter().filter(|x| **x >= edges[3]).count());
+                assert_eq!(
+                    *below as usize,
+                    xs.iter().filter(|x| **x < edges[0]).count()
+                );
+                assert_eq!(
+                    *above as usize,
+                    xs.iter().filter(|x| **x >= edges[3]).count()
+                );
                 for (j, b) in bins.iter().enumerate() {
-                    let want = xs.iter().filter(|x| **x >= edges[j] && **x < edges[j + 1]).count();
+                    let want = xs
+                        .iter()
+                        .filter(|x| **x >= edges[j] && **x < edges[j + 1])
+                        .count();
                     assert_eq!(*b as usize, want);
                 }
             }
             ComputationResult::GroupBy { groups, .. } => {
                 for (ci, g) in groups.iter().enumerate() {
-                    let gx: Vec<i128> =
-                        common.iter().filter(|x| x.1 == ci).map(|x| x.0).collect();
+                    let gx: Vec<i128> = common.iter().filter(|x| x.1 == ci).map(|x| x.0).collect();
                     let (gn, gs1, gs2) = plain_moments(&gx);
                     assert_eq!(g.category, CATS[ci]);
                     assert_eq!(g.count as i128, gn);
@@ -171,7 +190,8 @@ fn check_against_plaintext(job: &Job, rows: &[Rows], scales: &[u32], res: &JobRe
                         None => assert_eq!(gn, 0),
                         Some(v) => assert!(same_rational(
                             v,
-                            BigInt::from(gn) * BigInt::from(gs2) - BigInt::from(gs1) * BigInt::from(gs1),
+                            BigInt::from(gn) * BigInt::from(gs2)
+                                - BigInt::from(gs1) * BigInt::from(gs1),
                             BigInt::from(gn) * BigInt::from(gn) * p10(2 * s)
                         )),
                     }
@@ -266,28 +286,78 @@ fn invalid_specs_are_refused() {
     let base = || job_json(3, &[2], 100, json!([{"op": "mean"}]));
     let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
         ("version", Box::new(|v| v["version"] = json!(2))),
-        ("two parties", Box::new(|v| {
-            v["parties"].as_array_mut().map(|a| a.truncate(2));
-            v["receivers"] = json!([did(0)]);
-        })),
-        ("duplicate did", Box::new(|v| v["parties"][1]["did"] = json!(did(0)))),
-        ("not a did", Box::new(|v| v["parties"][1]["did"] = json!("alice"))),
-        ("int with scale", Box::new(|v| v["parties"][0]["input"]["type"] = json!("int"))),
-        ("scale 19", Box::new(|v| v["parties"][0]["input"]["scale"] = json!(19))),
-        ("min > max", Box::new(|v| v["parties"][0]["input"]["min"] = json!("2000"))),
-        ("bad decimal", Box::new(|v| v["parties"][0]["input"]["min"] = json!("1e3"))),
-        ("too precise", Box::new(|v| v["parties"][0]["input"]["min"] = json!("0.001"))),
-        ("zero rows", Box::new(|v| v["parties"][0]["input"]["max_rows"] = json!(0))),
-        ("receiver outsider", Box::new(|v| v["receivers"] = json!(["did:weft:1:0xdead"]))),
+        (
+            "two parties",
+            Box::new(|v| {
+                v["parties"].as_array_mut().map(|a| a.truncate(2));
+                v["receivers"] = json!([did(0)]);
+            }),
+        ),
+        (
+            "duplicate did",
+            Box::new(|v| v["parties"][1]["did"] = json!(did(0))),
+        ),
+        (
+            "not a did",
+            Box::new(|v| v["parties"][1]["did"] = json!("alice")),
+        ),
+        (
+            "int with scale",
+            Box::new(|v| v["parties"][0]["input"]["type"] = json!("int")),
+        ),
+        (
+            "scale 19",
+            Box::new(|v| v["parties"][0]["input"]["scale"] = json!(19)),
+        ),
+        (
+            "min > max",
+            Box::new(|v| v["parties"][0]["input"]["min"] = json!("2000")),
+        ),
+        (
+            "bad decimal",
+            Box::new(|v| v["parties"][0]["input"]["min"] = json!("1e3")),
+        ),
+        (
+            "too precise",
+            Box::new(|v| v["parties"][0]["input"]["min"] = json!("0.001")),
+        ),
+        (
+            "zero rows",
+            Box::new(|v| v["parties"][0]["input"]["max_rows"] = json!(0)),
+        ),
+        (
+            "receiver outsider",
+            Box::new(|v| v["receivers"] = json!(["did:weft:1:0xdead"])),
+        ),
         ("no receivers", Box::new(|v| v["receivers"] = json!([]))),
-        ("no computations", Box::new(|v| v["computations"] = json!([]))),
-        ("edges not increasing", Box::new(|v| v["computations"] = json!([{"op": "histogram", "edges": ["1", "1"]}]))),
-        ("one edge", Box::new(|v| v["computations"] = json!([{"op": "histogram", "edges": ["1"]}]))),
-        ("group-by without category column", Box::new(|v| {
-            v["parties"][2]["input"].as_object_mut().map(|o| o.remove("category_column"));
-            v["computations"] = json!([{"op": "group-by", "categories": ["a"], "stat": "sum"}]);
-        })),
-        ("duplicate category", Box::new(|v| v["computations"] = json!([{"op": "group-by", "categories": ["a", "a"], "stat": "sum"}]))),
+        (
+            "no computations",
+            Box::new(|v| v["computations"] = json!([])),
+        ),
+        (
+            "edges not increasing",
+            Box::new(|v| v["computations"] = json!([{"op": "histogram", "edges": ["1", "1"]}])),
+        ),
+        (
+            "one edge",
+            Box::new(|v| v["computations"] = json!([{"op": "histogram", "edges": ["1"]}])),
+        ),
+        (
+            "group-by without category column",
+            Box::new(|v| {
+                v["parties"][2]["input"]
+                    .as_object_mut()
+                    .map(|o| o.remove("category_column"));
+                v["computations"] = json!([{"op": "group-by", "categories": ["a"], "stat": "sum"}]);
+            }),
+        ),
+        (
+            "duplicate category",
+            Box::new(|v| {
+                v["computations"] =
+                    json!([{"op": "group-by", "categories": ["a", "a"], "stat": "sum"}])
+            }),
+        ),
     ];
     for (name, edit) in cases {
         let mut v = base();
@@ -299,7 +369,9 @@ fn invalid_specs_are_refused() {
     v["surprise"] = json!(1);
     assert_eq!(spec_err(v).code(), "compute.spec_syntax");
     assert_eq!(
-        Job::from_json(&vec![b' '; spec::MAX_SPEC_BYTES + 1]).map(|_| ()).map_err(|e| e.code()),
+        Job::from_json(&vec![b' '; spec::MAX_SPEC_BYTES + 1])
+            .map(|_| ())
+            .map_err(|e| e.code()),
         Err("compute.spec_syntax")
     );
 }
@@ -307,7 +379,10 @@ fn invalid_specs_are_refused() {
 #[test]
 fn ring_is_chosen_from_the_bounds_and_overflowing_specs_are_refused() {
     // Small: 3 * 100 * (10^5)^2 < 2^63.
-    assert_eq!(job(job_json(3, &[2], 100, all_computations())).ring(), Ring::R64);
+    assert_eq!(
+        job(job_json(3, &[2], 100, all_computations())).ring(),
+        Ring::R64
+    );
     let big = |n: usize, rows: u64, max: &str, comps: serde_json::Value| {
         let mut v = job_json(n, &[0], rows, comps);
         for i in 0..n {
@@ -317,15 +392,28 @@ fn ring_is_chosen_from_the_bounds_and_overflowing_specs_are_refused() {
         v
     };
     // 50 parties x 2^40 rows x (10^18)^2 ~ 2^165: refused when variance is asked.
-    let e = spec_err(big(50, 1 << 40, "1000000000000000000", json!([{"op": "variance"}])));
+    let e = spec_err(big(
+        50,
+        1 << 40,
+        "1000000000000000000",
+        json!([{"op": "variance"}]),
+    ));
     assert_eq!(e.code(), "compute.overflow");
     assert!(matches!(e, ComputeError::Overflow { bits_needed, .. } if bits_needed > 127));
     // The same job with sums only needs ~ 2^(5.6 + 40 + 59.8) < 2^127: accepted, 128-bit ring.
-    let j = job(big(50, 1 << 40, "1000000000000000000", json!([{"op": "sum"}, {"op": "count"}])));
+    let j = job(big(
+        50,
+        1 << 40,
+        "1000000000000000000",
+        json!([{"op": "sum"}, {"op": "count"}]),
+    ));
     assert_eq!(j.ring(), Ring::R128);
     // Just over the edge: 3 * 2^40 * A with A = 2^86 > 2^127 / (3 * 2^40).
     let a = (1u128 << 86).to_string();
-    assert_eq!(spec_err(big(3, 1 << 40, &a, json!([{"op": "sum"}]))).code(), "compute.overflow");
+    assert_eq!(
+        spec_err(big(3, 1 << 40, &a, json!([{"op": "sum"}]))).code(),
+        "compute.overflow"
+    );
     // A fixed-point scale raises the bound: party 0's 10^-18 scale lifts others' values by 10^18.
     let mut v = big(3, 1 << 40, "100000000000", json!([{"op": "variance"}]));
     v["parties"][0]["input"]["type"] = json!("fixed");
@@ -334,7 +422,12 @@ fn ring_is_chosen_from_the_bounds_and_overflowing_specs_are_refused() {
 }
 
 fn csv_job() -> Arc<Job> {
-    let mut v = job_json(3, &[2], 5, json!([{"op": "mean"}, {"op": "group-by", "categories": ["a", "b", "c"], "stat": "sum"}]));
+    let mut v = job_json(
+        3,
+        &[2],
+        5,
+        json!([{"op": "mean"}, {"op": "group-by", "categories": ["a", "b", "c"], "stat": "sum"}]),
+    );
     v["parties"][0]["input"]["column"] = json!("lab");
     job(v)
 }
@@ -361,8 +454,14 @@ fn csv_reader_accepts_good_files_and_refuses_bad_ones() {
     assert_eq!(code("id,lab,ward\n1,,a\n"), Err("compute.bad_row"));
     assert_eq!(code("id,lab,ward\n1,\"2\",a\n"), Err("compute.bad_row"));
     assert_eq!(code("id,lab,ward\n1,2,z\n"), Err("compute.bad_row"));
-    assert_eq!(code("id,lab,ward\n1,1000.01,a\n"), Err("compute.out_of_range"));
-    assert_eq!(code("id,lab,ward\n1,-1000.01,a\n"), Err("compute.out_of_range"));
+    assert_eq!(
+        code("id,lab,ward\n1,1000.01,a\n"),
+        Err("compute.out_of_range")
+    );
+    assert_eq!(
+        code("id,lab,ward\n1,-1000.01,a\n"),
+        Err("compute.out_of_range")
+    );
     assert_eq!(
         code("id,lab,ward\n1,1,a\n2,1,a\n3,1,a\n4,1,a\n5,1,a\n6,1,a\n"),
         Err("compute.too_many_rows")
@@ -371,7 +470,10 @@ fn csv_reader_accepts_good_files_and_refuses_bad_ones() {
     assert_eq!(code(&long), Err("compute.input"));
     // The error names the line, never the value.
     let e = csv(&j, "id,lab,ward\n1,2,a\n1,7777.77,a\n").expect_err("out of range");
-    assert_eq!(e.to_string(), "input row 3: value outside the declared range [-1000.00, 1000]");
+    assert_eq!(
+        e.to_string(),
+        "input row 3: value outside the declared range [-1000.00, 1000]"
+    );
     assert!(!format!("{e:?}").contains("7777"));
 }
 
@@ -379,7 +481,9 @@ fn csv_reader_accepts_good_files_and_refuses_bad_ones() {
 fn in_memory_inputs_are_checked_before_sharing() {
     let j = csv_job();
     let code = |v: &[i128], c: Option<&[&str]>| {
-        LocalData::from_values(&j, 1, v, c).map(|_| ()).map_err(|e| e.code())
+        LocalData::from_values(&j, 1, v, c)
+            .map(|_| ())
+            .map_err(|e| e.code())
     };
     assert_eq!(code(&[100_001], Some(&["a"])), Err("compute.out_of_range"));
     assert_eq!(code(&[1; 6], Some(&["a"; 6])), Err("compute.too_many_rows"));
@@ -387,7 +491,9 @@ fn in_memory_inputs_are_checked_before_sharing() {
     assert_eq!(code(&[1], Some(&["q"])), Err("compute.bad_row"));
     assert_eq!(code(&[1, 2], Some(&["a"])), Err("compute.input"));
     assert_eq!(
-        LocalData::from_values(&j, 3, &[], Some(&[])).map(|_| ()).map_err(|e| e.code()),
+        LocalData::from_values(&j, 3, &[], Some(&[]))
+            .map(|_| ())
+            .map_err(|e| e.code()),
         Err("compute.unknown_party")
     );
 }
@@ -401,7 +507,11 @@ struct Hand {
 fn hand() -> Hand {
     let job = job(job_json(4, &[2], 100, all_computations()));
     let rows: Vec<Rows> = (0..4)
-        .map(|i| (0..5).map(|k| ((i * 1000 + k * 77) as i128 - 2000, k as usize % 3)).collect())
+        .map(|i| {
+            (0..5)
+                .map(|k| ((i * 1000 + k * 77) as i128 - 2000, k as usize % 3))
+                .collect()
+        })
         .collect();
     let locals = locals(&job, &rows);
     Hand { job, locals }
@@ -440,11 +550,14 @@ fn values(m: &Message) -> Vec<u128> {
         Body::Elements(_) => {
             let b = m.to_bytes();
             let w = b[41] as usize;
-            b[46..].chunks(w).map(|c| {
-                let mut x = [0u8; 16];
-                x[..w].copy_from_slice(c);
-                u128::from_le_bytes(x)
-            }).collect()
+            b[46..]
+                .chunks(w)
+                .map(|c| {
+                    let mut x = [0u8; 16];
+                    x[..w].copy_from_slice(c);
+                    u128::from_le_bytes(x)
+                })
+                .collect()
         }
         Body::Commitment(_) => Vec::new(),
     }
@@ -477,7 +590,10 @@ fn shares_are_fresh_each_run_and_sum_to_the_aggregate() {
         ones += to0(&ms).iter().flatten().filter(|v| *v & 1 == 1).count();
     }
     let total = trials as usize * 3 * h.job.slots().len();
-    assert!(ones * 10 > total * 4 && ones * 10 < total * 6, "{ones} of {total}");
+    assert!(
+        ones * 10 > total * 4 && ones * 10 < total * 6,
+        "{ones} of {total}"
+    );
     // Shares from party 1 (sent to 0, 2, 3, plus the one it keeps) sum to its vector: checked
     // through the protocol: every partial summed equals the sum of the aggregates.
     let cs = commit_all(&h, 5);
@@ -514,9 +630,15 @@ fn messages_from_another_job_round_or_party_are_refused() {
     let other_locals: Vec<LocalAggregate> = h
         .locals
         .iter()
-        .map(|l| LocalAggregate { party: l.party, slots: l.slots.clone() })
+        .map(|l| LocalAggregate {
+            party: l.party,
+            slots: l.slots.clone(),
+        })
         .collect();
-    let other_h = Hand { job: other, locals: other_locals };
+    let other_h = Hand {
+        job: other,
+        locals: other_locals,
+    };
     let (_, other_msgs) = share_all(commit_all(&other_h, 9), 10);
 
     let cs = commit_all(&h, 1);
@@ -526,29 +648,50 @@ fn messages_from_another_job_round_or_party_are_refused() {
 
     // A same-shaped share from another job.
     let foreign = other_msgs.iter().find(|m| m.header.to == 0).expect("msg");
-    assert_eq!(ss[0].receive(foreign).map_err(|e| e.code()), Err("compute.wrong_job"));
+    assert_eq!(
+        ss[0].receive(foreign).map_err(|e| e.code()),
+        Err("compute.wrong_job")
+    );
     // A commitment replayed into the share round.
     let c = commit_msgs.iter().find(|m| m.header.to == 0).expect("msg");
-    assert_eq!(ss[0].receive(c).map_err(|e| e.code()), Err("compute.wrong_round"));
+    assert_eq!(
+        ss[0].receive(c).map_err(|e| e.code()),
+        Err("compute.wrong_round")
+    );
     // A share for party 1 delivered to party 0, and a share claiming to be from party 0 itself.
     let for1 = msgs.iter().find(|m| m.header.to == 1).expect("msg");
-    assert_eq!(ss[0].receive(for1).map_err(|e| e.code()), Err("compute.misaddressed"));
+    assert_eq!(
+        ss[0].receive(for1).map_err(|e| e.code()),
+        Err("compute.misaddressed")
+    );
     let mut selfish = to0[0].clone();
     selfish.header.from = 0;
-    assert_eq!(ss[0].receive(&selfish).map_err(|e| e.code()), Err("compute.misaddressed"));
+    assert_eq!(
+        ss[0].receive(&selfish).map_err(|e| e.code()),
+        Err("compute.misaddressed")
+    );
     let mut outsider = to0[0].clone();
     outsider.header.from = 9;
-    assert_eq!(ss[0].receive(&outsider).map_err(|e| e.code()), Err("compute.misaddressed"));
+    assert_eq!(
+        ss[0].receive(&outsider).map_err(|e| e.code()),
+        Err("compute.misaddressed")
+    );
     // Honest delivery, then a replay of the same share.
     ss[0].receive(to0[0]).expect("share");
-    assert_eq!(ss[0].receive(to0[0]).map_err(|e| e.code()), Err("compute.duplicate"));
+    assert_eq!(
+        ss[0].receive(to0[0]).map_err(|e| e.code()),
+        Err("compute.duplicate")
+    );
     for m in &to0[1..] {
         ss[0].receive(m).expect("share");
     }
     let (p0, _) = ss.remove(0).partial().expect("partial");
     // A share replayed into the partial round.
     let mut p0 = p0;
-    assert_eq!(p0.receive(to0[1]).map_err(|e| e.code()), Err("compute.wrong_round"));
+    assert_eq!(
+        p0.receive(to0[1]).map_err(|e| e.code()),
+        Err("compute.wrong_round")
+    );
 }
 
 #[test]
@@ -562,7 +705,10 @@ fn malformed_messages_are_refused() {
     assert_eq!(dec(&good), Ok(()));
     assert_eq!(dec(&good[..good.len() - 1]), Err("compute.malformed"));
     assert_eq!(dec(&good[..20]), Err("compute.malformed"));
-    assert_eq!(dec(&[good.clone(), vec![0]].concat()), Err("compute.malformed"));
+    assert_eq!(
+        dec(&[good.clone(), vec![0]].concat()),
+        Err("compute.malformed")
+    );
     let mut bad_magic = good.clone();
     bad_magic[0] ^= 1;
     assert_eq!(dec(&bad_magic), Err("compute.malformed"));
@@ -591,29 +737,49 @@ fn malformed_messages_are_refused() {
         .expect("decodes")
         .body,
     };
-    assert_eq!(ss[0].receive(&short).map_err(|e| e.code()), Err("compute.malformed"));
+    assert_eq!(
+        ss[0].receive(&short).map_err(|e| e.code()),
+        Err("compute.malformed")
+    );
     let mut wide = good[..41].to_vec();
     wide.push(16);
     let n = h.job.slots().len() as u32;
     wide.extend_from_slice(&n.to_le_bytes());
     wide.extend(vec![0u8; 16 * n as usize]);
     let wide = Message::from_bytes(&wide).expect("decodes");
-    assert_eq!(ss[0].receive(&wide).map_err(|e| e.code()), Err("compute.malformed"));
+    assert_eq!(
+        ss[0].receive(&wide).map_err(|e| e.code()),
+        Err("compute.malformed")
+    );
     // A commitment body in a share-round header.
     let mut cbody = good[..41].to_vec();
     cbody[4] = 1;
     cbody.extend([0u8; 32]);
     let c = Message::from_bytes(&cbody).expect("decodes");
-    assert_eq!(ss[0].receive(&c).map_err(|e| e.code()), Err("compute.wrong_round"));
-    let mixed = Message { header: Header { round: Round::Share, ..c.header }, body: c.body.clone() };
-    assert_eq!(ss[0].receive(&mixed).map_err(|e| e.code()), Err("compute.malformed"));
+    assert_eq!(
+        ss[0].receive(&c).map_err(|e| e.code()),
+        Err("compute.wrong_round")
+    );
+    let mixed = Message {
+        header: Header {
+            round: Round::Share,
+            ..c.header
+        },
+        body: c.body.clone(),
+    };
+    assert_eq!(
+        ss[0].receive(&mixed).map_err(|e| e.code()),
+        Err("compute.malformed")
+    );
 }
 
 #[test]
 fn a_silent_party_fails_the_job_naming_it() {
     let h = hand();
     for round in [Round::Commit, Round::Share, Round::Partial] {
-        let faults = Faults { silent: Some((2, round)) };
+        let faults = Faults {
+            silent: Some((2, round)),
+        };
         let (res, _) = run_with_rng(h.job.clone(), &h.locals, &faults, &mut rng(3));
         for (p, r) in res.iter().enumerate() {
             match (round, p, r) {
@@ -622,7 +788,15 @@ fn a_silent_party_fails_the_job_naming_it() {
                 (Round::Partial, 1 | 2, Ok(Finished::Contributor { .. })) => {}
                 (Round::Partial, 2, _) => panic!("party 2 should finish as a contributor"),
                 (_, 2, _) if round != Round::Partial => {}
-                (_, _, Err(ComputeError::MissingParty { index, did: d, round: rn })) => {
+                (
+                    _,
+                    _,
+                    Err(ComputeError::MissingParty {
+                        index,
+                        did: d,
+                        round: rn,
+                    }),
+                ) => {
                     assert_eq!(*index, 2);
                     assert_eq!(d, &did(2));
                     let want = match round {
@@ -645,7 +819,10 @@ fn a_party_inflating_its_share_is_caught_by_the_bound_or_changes_the_digest() {
     let cs = commit_all(&h, 1);
     let (mut ss, mut msgs) = share_all(cs, 2);
     // Party 1 adds 2^62 to the count slot of the share it sends to party 0.
-    let i = msgs.iter().position(|m| m.header.from == 1 && m.header.to == 0).expect("msg");
+    let i = msgs
+        .iter()
+        .position(|m| m.header.from == 1 && m.header.to == 0)
+        .expect("msg");
     let mut v = values(&msgs[i]);
     v[0] = ring.add(v[0], 1 << 62);
     let mut b = msgs[i].to_bytes()[..46].to_vec();
@@ -667,7 +844,10 @@ fn a_party_inflating_its_share_is_caught_by_the_bound_or_changes_the_digest() {
         ps[m.header.to as usize].receive(m).expect("partial");
     }
     let r = ps.remove(0).finish();
-    assert!(matches!(r, Err(ComputeError::AggregateOutOfBound { ref what }) if what == "count"), "{r:?}");
+    assert!(
+        matches!(r, Err(ComputeError::AggregateOutOfBound { ref what }) if what == "count"),
+        "{r:?}"
+    );
 }
 
 #[test]
@@ -687,7 +867,10 @@ fn an_equivocating_party_makes_receivers_digests_differ() {
     }
     // Party 1 sends receiver 3 a partial that differs by one in the salt slot.
     let ring = h.job.ring();
-    let i = pm.iter().position(|m| m.header.from == 1 && m.header.to == 3).expect("msg");
+    let i = pm
+        .iter()
+        .position(|m| m.header.from == 1 && m.header.to == 3)
+        .expect("msg");
     let mut v = values(&pm[i]);
     let last = v.len() - 1;
     v[last] = ring.add(v[last], 1);
@@ -716,17 +899,23 @@ fn local_aggregates_over_their_bound_are_refused() {
     let mut bad = h.locals[0].clone();
     bad.slots[0] = -1;
     assert_eq!(
-        Committed::new(h.job.clone(), &bad).map(|_| ()).map_err(|e| e.code()),
+        Committed::new(h.job.clone(), &bad)
+            .map(|_| ())
+            .map_err(|e| e.code()),
         Err("compute.bad_aggregate")
     );
     bad.slots[0] = 401;
     assert_eq!(
-        Committed::new(h.job.clone(), &bad).map(|_| ()).map_err(|e| e.code()),
+        Committed::new(h.job.clone(), &bad)
+            .map(|_| ())
+            .map_err(|e| e.code()),
         Err("compute.bad_aggregate")
     );
     bad.slots.pop();
     assert_eq!(
-        Committed::new(h.job.clone(), &bad).map(|_| ()).map_err(|e| e.code()),
+        Committed::new(h.job.clone(), &bad)
+            .map(|_| ())
+            .map_err(|e| e.code()),
         Err("compute.bad_aggregate")
     );
     // A non-receiver refuses partials.
@@ -739,19 +928,48 @@ fn error_codes_are_unique() {
     let all = [
         ComputeError::SpecSyntax(String::new()),
         ComputeError::spec("", ""),
-        ComputeError::Overflow { what: String::new(), bits_needed: 0 },
+        ComputeError::Overflow {
+            what: String::new(),
+            bits_needed: 0,
+        },
         ComputeError::Input(String::new()),
-        ComputeError::BadRow { row: 0, reason: String::new() },
-        ComputeError::OutOfRange { row: 0, min: String::new(), max: String::new() },
+        ComputeError::BadRow {
+            row: 0,
+            reason: String::new(),
+        },
+        ComputeError::OutOfRange {
+            row: 0,
+            min: String::new(),
+            max: String::new(),
+        },
         ComputeError::TooManyRows { max_rows: 0 },
         ComputeError::UnknownParty(String::new()),
-        ComputeError::WrongJob { expected: String::new(), found: String::new() },
-        ComputeError::WrongRound { expected: String::new(), found: String::new() },
-        ComputeError::Misaddressed { from: 0, to: 0, me: 0 },
-        ComputeError::Duplicate { from: 0, round: String::new() },
+        ComputeError::WrongJob {
+            expected: String::new(),
+            found: String::new(),
+        },
+        ComputeError::WrongRound {
+            expected: String::new(),
+            found: String::new(),
+        },
+        ComputeError::Misaddressed {
+            from: 0,
+            to: 0,
+            me: 0,
+        },
+        ComputeError::Duplicate {
+            from: 0,
+            round: String::new(),
+        },
         ComputeError::Malformed(String::new()),
-        ComputeError::MissingParty { index: 0, did: String::new(), round: String::new() },
-        ComputeError::AggregateOutOfBound { what: String::new() },
+        ComputeError::MissingParty {
+            index: 0,
+            did: String::new(),
+            round: String::new(),
+        },
+        ComputeError::AggregateOutOfBound {
+            what: String::new(),
+        },
         ComputeError::BadAggregate(String::new()),
     ];
     let codes: std::collections::BTreeSet<_> = all.iter().map(|e| e.code()).collect();
