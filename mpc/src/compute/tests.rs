@@ -975,3 +975,27 @@ fn error_codes_are_unique() {
     let codes: std::collections::BTreeSet<_> = all.iter().map(|e| e.code()).collect();
     assert_eq!(codes.len(), all.len());
 }
+
+#[test]
+fn zero_rows_everywhere_gives_empty_statistics() {
+    let job = job(job_json(5, &[2, 0], 10, all_computations()));
+    let rows: Vec<Rows> = vec![Vec::new(); 5];
+    let (res, traffic) = run_with_rng(
+        job.clone(),
+        &locals(&job, &rows),
+        &Faults::default(),
+        &mut rng(7),
+    );
+    let o = outcome(&res[4]);
+    check_against_plaintext(&job, &rows, &[2, 0], &o.result);
+    assert!(o
+        .result
+        .results
+        .contains(&ComputationResult::Mean { value: None }));
+    assert!(o
+        .result
+        .results
+        .contains(&ComputationResult::Count { value: 0 }));
+    // n(n-1) commitments and shares, (n-1) partials to each of the 2 receivers.
+    assert_eq!(traffic.messages, 20 + 20 + 4 + 4);
+}
