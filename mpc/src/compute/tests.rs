@@ -284,12 +284,15 @@ fn spec_err(v: serde_json::Value) -> ComputeError {
 #[test]
 fn invalid_specs_are_refused() {
     let base = || job_json(3, &[2], 100, json!([{"op": "mean"}]));
-    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(&str, Edit)> = vec![
         ("version", Box::new(|v| v["version"] = json!(2))),
         (
             "two parties",
             Box::new(|v| {
-                v["parties"].as_array_mut().map(|a| a.truncate(2));
+                if let Some(a) = v["parties"].as_array_mut() {
+                    a.truncate(2);
+                }
                 v["receivers"] = json!([did(0)]);
             }),
         ),
