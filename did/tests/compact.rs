@@ -13,9 +13,15 @@ use weft_did::Did;
 /// pin, a revocation entry on the node's status list, an eddsa-jcs-2022 proof.
 fn typical_degree() -> Value {
     let issuer_key = Keypair::from_seed(&[1; 32]);
-    let issuer = format!("did:weft:weft-local:0x{}", hex::encode(issuer_key.address().0));
+    let issuer = format!(
+        "did:weft:weft-local:0x{}",
+        hex::encode(issuer_key.address().0)
+    );
     let holder = format!("did:weft:weft-local:0x{}", hex::encode([0xab; 20]));
-    let list = format!("https://weft.example.org/status-lists/{}", hex::encode([7u8; 32]));
+    let list = format!(
+        "https://weft.example.org/status-lists/{}",
+        hex::encode([7u8; 32])
+    );
     let unsigned = json!({
         "@context": ["https://www.w3.org/ns/credentials/v2"],
         "id": "urn:uuid:3f1e8a52-6c1d-4b7e-9a0f-2d4c6e8b1a3c",
@@ -91,7 +97,10 @@ fn short_forms_are_used_only_when_exact() {
         "i": [1.5, -3, 18446744073709551615u64, null, true],
         "id": did,
     });
-    assert_eq!(compact::decode(&compact::encode(&odd).unwrap()).unwrap(), odd);
+    assert_eq!(
+        compact::decode(&compact::encode(&odd).unwrap()).unwrap(),
+        odd
+    );
 }
 
 #[test]
@@ -100,14 +109,17 @@ fn bad_input_is_a_typed_error() {
     assert_eq!(code("WEFT1:ABC"), "missing_prefix");
     assert_eq!(code("WEFTC1:???"), "bad_base45");
     assert_eq!(code(&format!("WEFTC1:{}", "0".repeat(5000))), "too_long");
-    assert_eq!(code(&format!("WEFTC1:{}", base45::encode([1, 2, 3]))), "bad_deflate");
+    assert_eq!(
+        code(&format!("WEFTC1:{}", base45::encode([1, 2, 3]))),
+        "bad_deflate"
+    );
     // Unknown tag, index out of range, wrong byte lengths.
     for cbor in [
-        vec![0xd8, 0x64, 0x01],                       // tag 100
-        vec![0xc6, 0x19, 0xff, 0xff],                 // dictionary index 65535
-        vec![0xc9, 0x43, 1, 2, 3],                    // uuid of 3 bytes
-        vec![0xcc, 0x41, 0],                          // SRI of 1 byte
-        vec![0xa1, 0x01, 0x02],                       // integer map key
+        vec![0xd8, 0x64, 0x01],                         // tag 100
+        vec![0xc6, 0x19, 0xff, 0xff],                   // dictionary index 65535
+        vec![0xc9, 0x43, 1, 2, 3],                      // uuid of 3 bytes
+        vec![0xcc, 0x41, 0],                            // SRI of 1 byte
+        vec![0xa1, 0x01, 0x02],                         // integer map key
         vec![0xa2, 0x61, 0x61, 0x01, 0x61, 0x61, 0x02], // duplicate key
     ] {
         assert!(
@@ -132,7 +144,9 @@ fn json_value() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
         ".{0,20}".prop_map(Value::from),
         prop::sample::select(compact::DICTIONARY).prop_map(Value::from),
         "z[1-9A-HJ-NP-Za-km-z]{0,30}".prop_map(Value::from),

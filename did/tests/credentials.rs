@@ -822,7 +822,8 @@ fn cache_keeps_immutable_facts_and_drops_mutable_ones_when_height_moves() {
     let w = world();
     let vc = {
         let mut req = w.request();
-        req.status = Some(json!({"id": "s#1", "type": "BitstringStatusListEntry"}));
+        req.status =
+            Some(json!({"id": "https://status.example/s#1", "type": "BitstringStatusListEntry"}));
         w.issue_with(&req, "key-1", &w.issuer, t(1500))
     };
     let cached = CachedLedger::new(w.ledger);
@@ -842,7 +843,7 @@ fn cache_keeps_immutable_facts_and_drops_mutable_ones_when_height_moves() {
         .status
         .lock()
         .unwrap()
-        .insert("s#1".into(), StatusOutcome::Revoked);
+        .insert("https://status.example/s#1".into(), StatusOutcome::Revoked);
     assert!(verify_credential(&vc, &cached, &opts).verified);
     // ...and is seen as soon as the height moves; immutable facts stay cached.
     cached.inner().height.store(1, Ordering::SeqCst);

@@ -105,7 +105,10 @@ fn every_vc_data_model_2_0_input_gives_the_outcome_its_name_states() {
         }
     }
     assert!(wrong.is_empty(), "wrong outcomes:\n{}", wrong.join("\n"));
-    assert!(accepted > 40 && refused > 40, "{accepted} accepted, {refused} refused");
+    assert!(
+        accepted > 40 && refused > 40,
+        "{accepted} accepted, {refused} refused"
+    );
 }
 
 #[test]
@@ -117,16 +120,38 @@ fn refusals_name_the_statement() {
         prepare_credential(serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
     };
     let o = ModelOptions::default();
-    let code = |name: &str| model::validate_credential(&read(name), &o).unwrap_err().code();
+    let code = |name: &str| {
+        model::validate_credential(&read(name), &o)
+            .unwrap_err()
+            .code()
+    };
     assert_eq!(code("credential-type-unmapped-fail.json"), "unmapped_type");
-    assert_eq!(code("credential-redef-type-fail.json"), "protected_term_redefined");
-    assert_eq!(code("credential-redef-type2-fail.json"), "protected_term_redefined");
-    assert_eq!(code("credential-no-context-fail-or-inject.json"), "missing_base_context");
+    assert_eq!(
+        code("credential-redef-type-fail.json"),
+        "protected_term_redefined"
+    );
+    assert_eq!(
+        code("credential-redef-type2-fail.json"),
+        "protected_term_redefined"
+    );
+    assert_eq!(
+        code("credential-no-context-fail-or-inject.json"),
+        "missing_base_context"
+    );
     assert_eq!(code("credential-issuer-null-fail.json"), "not_a_url");
-    assert_eq!(code("credential-subject-no-claims-fail.json"), "bad_subject");
+    assert_eq!(
+        code("credential-subject-no-claims-fail.json"),
+        "bad_subject"
+    );
     assert_eq!(code("credential-validuntil-invalid-fail.json"), "bad_date");
-    assert_eq!(code("credential-validUntil-validFrom-fail.json"), "date_order");
-    assert_eq!(code("credential-status-missing-type-fail.json"), "bad_entry");
+    assert_eq!(
+        code("credential-validUntil-validFrom-fail.json"),
+        "date_order"
+    );
+    assert_eq!(
+        code("credential-status-missing-type-fail.json"),
+        "bad_entry"
+    );
     assert_eq!(code("credential-context-combo4-fail.json"), "bad_context");
 }
 
@@ -172,7 +197,10 @@ fn vc_1_1_only_when_allowed() {
     );
     let mut no_date = v1.clone();
     no_date.as_object_mut().unwrap().remove("issuanceDate");
-    assert_eq!(model::validate_credential(&no_date, &o).unwrap_err().code(), "bad_date");
+    assert_eq!(
+        model::validate_credential(&no_date, &o).unwrap_err().code(),
+        "bad_date"
+    );
 }
 
 mod fuzz {

@@ -108,7 +108,11 @@ fn the_w3c_eddsa_jcs_2022_vector_verifies_with_checks_proof() {
         CheckName::Status,
         CheckName::Evidence,
     ] {
-        assert_eq!(reason(&r, name).as_deref(), Some("not_requested"), "{name:?}");
+        assert_eq!(
+            reason(&r, name).as_deref(),
+            Some("not_requested"),
+            "{name:?}"
+        );
     }
     assert!(r.check(CheckName::Issuer).unwrap().detail.is_some());
 
@@ -116,7 +120,10 @@ fn the_w3c_eddsa_jcs_2022_vector_verifies_with_checks_proof() {
     let r = verify_credential(&vc, &NoLedger, &VerifyOptions::at(now()));
     assert!(r.verified, "{r:?}");
     assert!(r.check(CheckName::ValidFrom).unwrap().reason.is_none());
-    assert_eq!(reason(&r, CheckName::Issuer).as_deref(), Some("not_requested"));
+    assert_eq!(
+        reason(&r, CheckName::Issuer).as_deref(),
+        Some("not_requested")
+    );
 }
 
 #[test]
@@ -148,8 +155,10 @@ fn tampered_copies_of_the_vector_fail_with_typed_reasons() {
     let other = Keypair::from_seed(&[9; 32]);
     let did = Did::Key(other.public_key()).to_string();
     let mut method = vc.clone();
-    method["proof"]["verificationMethod"] =
-        json!(format!("{did}#{}", weft_did::multikey::encode(&other.public_key())));
+    method["proof"]["verificationMethod"] = json!(format!(
+        "{did}#{}",
+        weft_did::multikey::encode(&other.public_key())
+    ));
     fails(
         &verify_credential(&method, &NoLedger, &o),
         CheckName::Signature,
@@ -168,7 +177,10 @@ fn tampered_copies_of_the_vector_fail_with_typed_reasons() {
     );
     // Structurally broken.
     let mut no_subject = vc.clone();
-    no_subject.as_object_mut().unwrap().remove("credentialSubject");
+    no_subject
+        .as_object_mut()
+        .unwrap()
+        .remove("credentialSubject");
     fails(
         &verify_credential(&no_subject, &NoLedger, &o),
         CheckName::Structure,
@@ -182,7 +194,10 @@ fn tampered_copies_of_the_vector_fail_with_typed_reasons() {
 #[test]
 fn a_url_issuer_is_trusted_only_with_a_bound_key() {
     let vc = vector("signedJCS.json");
-    let method = vc["proof"]["verificationMethod"].as_str().unwrap().to_string();
+    let method = vc["proof"]["verificationMethod"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let issuer = "https://vc.example/issuers/5678".to_string();
     // Trusted by name only: the URL proves no key.
     let o = VerifyOptions {
@@ -223,7 +238,10 @@ fn a_url_issuer_is_trusted_only_with_a_bound_key() {
     // binding.
     let mut unsigned = vc.clone();
     unsigned.as_object_mut().unwrap().remove("proof");
-    let m = format!("{other_did}#{}", weft_did::multikey::encode(&other.public_key()));
+    let m = format!(
+        "{other_did}#{}",
+        weft_did::multikey::encode(&other.public_key())
+    );
     let forged = data_integrity::sign(
         &unsigned,
         &ProofOptions::assertion(m, "2023-02-24T23:36:38Z"),
@@ -293,7 +311,10 @@ fn a_did_key_issuer_without_a_schema_issues_and_verifies() {
         did_key(&other),
         weft_did::multikey::encode(&other.public_key())
     );
-    let foreign = input.issue(None, &vm_other, &other, now()).unwrap().credential;
+    let foreign = input
+        .issue(None, &vm_other, &other, now())
+        .unwrap()
+        .credential;
     fails(
         &verify_credential(&foreign, &NoLedger, &proof_only()),
         CheckName::KeyValidAtIssuance,
@@ -315,8 +336,15 @@ fn expiry_and_validity_are_checked_when_asked() {
     );
     // checks: ["proof"] does not look at the dates; adding "expiration" does.
     assert!(verify_credential(&vc, &NoLedger, &proof_only()).verified);
-    let o = VerifyOptions::with_checks(now(), Checks::of(&[CheckKind::Proof, CheckKind::Expiration]));
-    fails(&verify_credential(&vc, &NoLedger, &o), CheckName::ValidUntil, "expired");
+    let o = VerifyOptions::with_checks(
+        now(),
+        Checks::of(&[CheckKind::Proof, CheckKind::Expiration]),
+    );
+    fails(
+        &verify_credential(&vc, &NoLedger, &o),
+        CheckName::ValidUntil,
+        "expired",
+    );
     let mut future = body.clone();
     future["credential"]["validFrom"] = json!("2999-01-01T00:00:00Z");
     future["credential"]
@@ -324,7 +352,11 @@ fn expiry_and_validity_are_checked_when_asked() {
         .unwrap()
         .remove("validUntil");
     let vc = issue_with(&future, &key, now());
-    fails(&verify_credential(&vc, &NoLedger, &o), CheckName::ValidFrom, "not_yet_valid");
+    fails(
+        &verify_credential(&vc, &NoLedger, &o),
+        CheckName::ValidFrom,
+        "not_yet_valid",
+    );
 }
 
 #[test]
@@ -332,8 +364,8 @@ fn issuance_input_is_refused_with_typed_errors() {
     let key = Keypair::from_seed(&[6; 32]);
     let good = issue_body(&did_key(&key));
     let input = |b: &Value| -> Result<_, RequestError> {
-        let req: IssueCredentialRequest = serde_json::from_value(b.clone())
-            .map_err(|e| RequestError::Json(e.to_string()))?;
+        let req: IssueCredentialRequest =
+            serde_json::from_value(b.clone()).map_err(|e| RequestError::Json(e.to_string()))?;
         req.input(CHAIN, now())
     };
     let code = |b: &Value| input(b).unwrap_err().code();
@@ -342,22 +374,45 @@ fn issuance_input_is_refused_with_typed_errors() {
         b["credential"][path] = v;
         b
     };
-    assert_eq!(code(&with("issuer", json!("did:weft:other-chain:0x0000000000000000000000000000000000000001"))), "unsupported_issuer");
-    assert_eq!(code(&with("issuer", json!("https://issuer.example/"))), "unsupported_issuer");
+    assert_eq!(
+        code(&with(
+            "issuer",
+            json!("did:weft:other-chain:0x0000000000000000000000000000000000000001")
+        )),
+        "unsupported_issuer"
+    );
+    assert_eq!(
+        code(&with("issuer", json!("https://issuer.example/"))),
+        "unsupported_issuer"
+    );
     assert_eq!(code(&with("issuer", Value::Null)), "missing_issuer");
-    assert_eq!(code(&with("proof", json!({"type": "DataIntegrityProof"}))), "already_signed");
-    assert_eq!(code(&with("type", json!(["ExampleDegree"]))), "missing_type");
+    assert_eq!(
+        code(&with("proof", json!({"type": "DataIntegrityProof"}))),
+        "already_signed"
+    );
+    assert_eq!(
+        code(&with("type", json!(["ExampleDegree"]))),
+        "missing_type"
+    );
     assert_eq!(code(&with("validFrom", json!("yesterday"))), "bad_date");
     assert_eq!(code(&with("credentialSubject", json!({}))), "bad_subject");
-    assert_eq!(code(&with("@context", json!(["https://example.org/ctx"]))), "missing_base_context");
     assert_eq!(
-        code(&with("credentialSchema", json!({"id": "urn:weft:cpt:x:1", "type": "JsonSchema"}))),
+        code(&with("@context", json!(["https://example.org/ctx"]))),
+        "missing_base_context"
+    );
+    assert_eq!(
+        code(&with(
+            "credentialSchema",
+            json!({"id": "urn:weft:cpt:x:1", "type": "JsonSchema"})
+        )),
         "bad_schema_ref"
     );
     let mut no_cred = good.clone();
     no_cred["credential"] = json!("text");
     assert_eq!(code(&no_cred), "not_an_object");
-    assert!(IssueCredentialRequest::from_json(b"{not json").unwrap_err().is_malformed());
+    assert!(IssueCredentialRequest::from_json(b"{not json")
+        .unwrap_err()
+        .is_malformed());
     assert_eq!(
         IssueCredentialRequest::from_json(br#"{"credential": {}, "options": {"status": 3}}"#)
             .unwrap_err()
@@ -375,19 +430,37 @@ fn issuance_input_is_refused_with_typed_errors() {
 
     // A CPT pin needs the CPT.
     let mut pinned = good.clone();
-    pinned["credential"]["credentialSchema"] = json!({"id": "urn:weft:cpt:2000001:1", "type": "JsonSchema"});
+    pinned["credential"]["credentialSchema"] =
+        json!({"id": "urn:weft:cpt:2000001:1", "type": "JsonSchema"});
     let inp = input(&pinned).unwrap();
-    assert_eq!(inp.cpt.unwrap().0, CptRef { id: 2_000_001, version: 1 });
+    assert_eq!(
+        inp.cpt.unwrap().0,
+        CptRef {
+            id: 2_000_001,
+            version: 1
+        }
+    );
     let vm = inp.issuer.verification_method("");
     assert_eq!(
         inp.issue(None, &vm, &key, now()).unwrap_err().code(),
         "schema_not_found"
     );
     // Given the CPT, the claims are validated against it and the pin completed.
-    let schema = r#"{"type":"object","properties":{"degree":{"type":"string"}},"required":["degree"]}"#;
-    let cpt = CptSchema::from_text(CptRef { id: 2_000_001, version: 1 }, schema).unwrap();
+    let schema =
+        r#"{"type":"object","properties":{"degree":{"type":"string"}},"required":["degree"]}"#;
+    let cpt = CptSchema::from_text(
+        CptRef {
+            id: 2_000_001,
+            version: 1,
+        },
+        schema,
+    )
+    .unwrap();
     let issued = inp.issue(Some(&cpt), &vm, &key, now()).unwrap().credential;
-    assert_eq!(issued["credentialSchema"]["digestSRI"], json!(cpt.digest_sri()));
+    assert_eq!(
+        issued["credentialSchema"]["digestSRI"],
+        json!(cpt.digest_sri())
+    );
     let mut bad_claims = pinned.clone();
     bad_claims["credential"]["credentialSubject"]["degree"] = json!(3);
     let inp = input(&bad_claims).unwrap();
@@ -400,7 +473,10 @@ fn issuance_input_is_refused_with_typed_errors() {
     with_status["credential"]["credentialStatus"] = json!({"type": "BitstringStatusListEntry", "statusPurpose": "revocation", "statusListIndex": "1", "statusListCredential": "https://x.example/l"});
     let mut inp = input(&with_status).unwrap();
     assert!(inp.has_status());
-    assert_eq!(inp.set_status(json!({})).unwrap_err(), RequestError::StatusTwice);
+    assert_eq!(
+        inp.set_status(json!({})).unwrap_err(),
+        RequestError::StatusTwice
+    );
 }
 
 #[test]
@@ -420,7 +496,10 @@ fn vc_1_1_input_is_mapped_at_issuance_and_verifies_as_given() {
     let inp = req.input(CHAIN, now()).unwrap();
     assert!(inp.mapped_from_v1);
     let unsigned = inp.unsigned();
-    assert_eq!(unsigned["@context"], json!(["https://www.w3.org/ns/credentials/v2"]));
+    assert_eq!(
+        unsigned["@context"],
+        json!(["https://www.w3.org/ns/credentials/v2"])
+    );
     assert_eq!(unsigned["validFrom"], "2024-01-01T00:00:00Z");
     assert_eq!(unsigned["validUntil"], "2999-01-01T00:00:00Z");
     assert!(unsigned.get("issuanceDate").is_none());
@@ -430,7 +509,10 @@ fn vc_1_1_input_is_mapped_at_issuance_and_verifies_as_given() {
     let mut mixed = body.clone();
     mixed["credential"]["validFrom"] = json!("2024-01-01T00:00:00Z");
     let req: IssueCredentialRequest = serde_json::from_value(mixed).unwrap();
-    assert_eq!(req.input(CHAIN, now()).unwrap_err().code(), "mixed_versions");
+    assert_eq!(
+        req.input(CHAIN, now()).unwrap_err().code(),
+        "mixed_versions"
+    );
 
     // A VC 1.1 credential signed elsewhere verifies as it is, its dates read from the v1 names.
     let vm = format!(
@@ -439,10 +521,20 @@ fn vc_1_1_input_is_mapped_at_issuance_and_verifies_as_given() {
         weft_did::multikey::encode(&key.public_key())
     );
     let mut v1 = body["credential"].clone();
-    let signed = data_integrity::sign(&v1, &ProofOptions::assertion(&vm, "2024-01-01T00:00:00Z"), &key).unwrap();
+    let signed = data_integrity::sign(
+        &v1,
+        &ProofOptions::assertion(&vm, "2024-01-01T00:00:00Z"),
+        &key,
+    )
+    .unwrap();
     assert!(verify_credential(&signed, &NoLedger, &VerifyOptions::at(now())).verified);
     v1["expirationDate"] = json!("2024-06-01T00:00:00Z");
-    let expired = data_integrity::sign(&v1, &ProofOptions::assertion(&vm, "2024-01-01T00:00:00Z"), &key).unwrap();
+    let expired = data_integrity::sign(
+        &v1,
+        &ProofOptions::assertion(&vm, "2024-01-01T00:00:00Z"),
+        &key,
+    )
+    .unwrap();
     fails(
         &verify_credential(&expired, &NoLedger, &VerifyOptions::at(now())),
         CheckName::ValidUntil,
@@ -477,18 +569,30 @@ fn verify_requests_parse_into_options() {
             Ok(r) => r.options.to_options(now()).unwrap_err().code(),
         }
     };
-    assert_eq!(bad(json!({"checks": ["proof", "astrology"]})), "malformed_request");
+    assert_eq!(
+        bad(json!({"checks": ["proof", "astrology"]})),
+        "malformed_request"
+    );
     assert_eq!(bad(json!({"checks": "proof"})), "malformed_request");
     assert_eq!(bad(json!({"checkStatus": "yes"})), "malformed_request");
     assert_eq!(bad(json!({"trustedIssuers": ["not a url"]})), "bad_option");
-    assert_eq!(bad(json!({"trustedIssuers": [{"id": "https://a.example", "verificationMethods": ["z6Mk"]}]})), "bad_option");
+    assert_eq!(
+        bad(
+            json!({"trustedIssuers": [{"id": "https://a.example", "verificationMethods": ["z6Mk"]}]})
+        ),
+        "bad_option"
+    );
     assert_eq!(bad(json!({"issuerType": ""})), "bad_option");
     assert_eq!(
-        VerifyCredentialRequest::from_json(br#"{"verifiableCredential": "x"}"#).unwrap_err().code(),
+        VerifyCredentialRequest::from_json(br#"{"verifiableCredential": "x"}"#)
+            .unwrap_err()
+            .code(),
         "not_an_object"
     );
     assert_eq!(
-        VerifyCredentialRequest::from_json(br#"{"verifiableCredential": {"#).unwrap_err().code(),
+        VerifyCredentialRequest::from_json(br#"{"verifiableCredential": {"#)
+            .unwrap_err()
+            .code(),
         "malformed_request"
     );
 }
@@ -511,7 +615,12 @@ fn status_list(key: &Keypair, url: &str, revoked: &[u64], length_bits: u64) -> V
         did_key(key),
         weft_did::multikey::encode(&key.public_key())
     );
-    data_integrity::sign(&unsigned, &ProofOptions::assertion(vm, "2024-01-01T00:00:00Z"), key).unwrap()
+    data_integrity::sign(
+        &unsigned,
+        &ProofOptions::assertion(vm, "2024-01-01T00:00:00Z"),
+        key,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -534,12 +643,25 @@ fn status_list_credentials_verify_decode_and_apply() {
                "statusListIndex": i.to_string(), "statusListCredential": url})
     };
     let issuer = did_key(&key);
-    assert_eq!(check_entry_with_list(&entry(5, "revocation"), &issuer, &list).unwrap(), StatusOutcome::Revoked);
-    assert_eq!(check_entry_with_list(&entry(6, "revocation"), &issuer, &list).unwrap(), StatusOutcome::Valid);
-    let code = |e: Value, issuer: &str| check_entry_with_list(&e, issuer, &list).unwrap_err().code();
+    assert_eq!(
+        check_entry_with_list(&entry(5, "revocation"), &issuer, &list).unwrap(),
+        StatusOutcome::Revoked
+    );
+    assert_eq!(
+        check_entry_with_list(&entry(6, "revocation"), &issuer, &list).unwrap(),
+        StatusOutcome::Valid
+    );
+    let code =
+        |e: Value, issuer: &str| check_entry_with_list(&e, issuer, &list).unwrap_err().code();
     assert_eq!(code(entry(5, "suspension"), &issuer), "purpose_mismatch");
-    assert_eq!(code(entry(st::MIN_LENGTH, "revocation"), &issuer), "index_out_of_range");
-    assert_eq!(code(entry(5, "revocation"), "did:example:other"), "status_issuer_mismatch");
+    assert_eq!(
+        code(entry(st::MIN_LENGTH, "revocation"), &issuer),
+        "index_out_of_range"
+    );
+    assert_eq!(
+        code(entry(5, "revocation"), "did:example:other"),
+        "status_issuer_mismatch"
+    );
     let mut elsewhere = entry(5, "revocation");
     elsewhere["statusListCredential"] = json!("https://other.example/status-lists/1");
     assert_eq!(code(elsewhere, &issuer), "wrong_status_list");
@@ -549,7 +671,8 @@ fn status_list_credentials_verify_decode_and_apply() {
 
     // Tampered list: a revocation bit cleared after signing.
     let mut tampered = list_vc.clone();
-    tampered["credentialSubject"]["encodedList"] = json!(st::encode_list(&vec![0u8; (st::MIN_LENGTH / 8) as usize]));
+    tampered["credentialSubject"]["encodedList"] =
+        json!(st::encode_list(&vec![0u8; (st::MIN_LENGTH / 8) as usize]));
     let e = verify_status_list_credential(&tampered, &NoLedger, &o).unwrap_err();
     assert_eq!(e.code(), "status_list_not_verified");
     // Too short a list, properly signed.
@@ -561,17 +684,32 @@ fn status_list_credentials_verify_decode_and_apply() {
     // Not a list at all.
     let vc = vector("signedJCS.json");
     assert_eq!(
-        verify_status_list_credential(&vc, &NoLedger, &o).unwrap_err().code(),
+        verify_status_list_credential(&vc, &NoLedger, &o)
+            .unwrap_err()
+            .code(),
         "not_a_status_list"
     );
     // A GZIP bomb is refused by the decoder's cap, not by running out of memory.
     let huge = vec![0u8; (st::MAX_LENGTH / 8) as usize + 1];
-    let mut bomb = st::status_list_credential(&url, &issuer, StatusPurpose::Revocation, &huge, "2024-01-01T00:00:00Z");
+    let mut bomb = st::status_list_credential(
+        &url,
+        &issuer,
+        StatusPurpose::Revocation,
+        &huge,
+        "2024-01-01T00:00:00Z",
+    );
     bomb["credentialSubject"]["encodedList"] = json!(st::encode_list(&huge));
     let vm = format!("{issuer}#{}", weft_did::multikey::encode(&key.public_key()));
-    let bomb = data_integrity::sign(&bomb, &ProofOptions::assertion(vm, "2024-01-01T00:00:00Z"), &key).unwrap();
+    let bomb = data_integrity::sign(
+        &bomb,
+        &ProofOptions::assertion(vm, "2024-01-01T00:00:00Z"),
+        &key,
+    )
+    .unwrap();
     assert_eq!(
-        verify_status_list_credential(&bomb, &NoLedger, &o).unwrap_err().code(),
+        verify_status_list_credential(&bomb, &NoLedger, &o)
+            .unwrap_err()
+            .code(),
         "status_list_too_large"
     );
     let _ = status_list::LIST_TYPE;

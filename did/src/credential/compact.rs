@@ -184,7 +184,10 @@ fn short_string(s: &str) -> Option<Cbor> {
         if let Some(rest) = s.strip_prefix(p) {
             let c = tag(
                 13,
-                Cbor::Array(vec![Cbor::Integer((i as u64).into()), Cbor::Text(rest.into())]),
+                Cbor::Array(vec![
+                    Cbor::Integer((i as u64).into()),
+                    Cbor::Text(rest.into()),
+                ]),
             );
             return Some(c);
         }
@@ -254,10 +257,7 @@ fn did_key_form(s: &str) -> Option<Cbor> {
     let key = crate::multikey::decode(mb).ok()?;
     Some(tag(
         11,
-        Cbor::Array(vec![
-            Cbor::Bytes(key.0.to_vec()),
-            Cbor::Bool(with_fragment),
-        ]),
+        Cbor::Array(vec![Cbor::Bytes(key.0.to_vec()), Cbor::Bool(with_fragment)]),
     ))
 }
 
@@ -327,7 +327,8 @@ fn expand_tag(v: &Cbor) -> Result<String, CompactError> {
         }
         (10, Cbor::Integer(i)) => {
             let secs = i64::try_from(*i).map_err(|_| bad("time out of range"))?;
-            let t = OffsetDateTime::from_unix_timestamp(secs).map_err(|_| bad("time out of range"))?;
+            let t =
+                OffsetDateTime::from_unix_timestamp(secs).map_err(|_| bad("time out of range"))?;
             t.format(&Rfc3339).map_err(|_| bad("time out of range"))
         }
         (11, Cbor::Array(items)) if items.len() == 2 => {
@@ -370,7 +371,10 @@ fn to_cbor(v: &Value, depth: usize) -> Result<Cbor, CompactError> {
             } else if let Some(u) = n.as_u64() {
                 Cbor::Integer(u.into())
             } else {
-                Cbor::Float(n.as_f64().ok_or_else(|| CompactError::Encode("number".into()))?)
+                Cbor::Float(
+                    n.as_f64()
+                        .ok_or_else(|| CompactError::Encode("number".into()))?,
+                )
             }
         }
         Value::String(s) => short_string(s).unwrap_or_else(|| Cbor::Text(s.clone())),
@@ -408,7 +412,9 @@ fn from_cbor(v: &Cbor, depth: usize) -> Result<Value, CompactError> {
                 return Err(bad("integer out of range"));
             }
         }
-        Cbor::Float(f) => Value::Number(Number::from_f64(*f).ok_or_else(|| bad("not a JSON number"))?),
+        Cbor::Float(f) => {
+            Value::Number(Number::from_f64(*f).ok_or_else(|| bad("not a JSON number"))?)
+        }
         Cbor::Text(t) => Value::String(t.clone()),
         Cbor::Tag(..) => Value::String(expand_tag(v)?),
         Cbor::Array(items) => Value::Array(
@@ -467,7 +473,9 @@ pub fn encode_text(v: &Value) -> Result<String, CompactError> {
 
 /// Reads [`encode_text`]'s output (strictly and with bounds: see the module docs).
 pub fn decode_text(text: &str) -> Result<Value, CompactError> {
-    let body = text.strip_prefix(PREFIX).ok_or(CompactError::MissingPrefix)?;
+    let body = text
+        .strip_prefix(PREFIX)
+        .ok_or(CompactError::MissingPrefix)?;
     if text.len() > MAX_TEXT {
         return Err(CompactError::TooLong);
     }

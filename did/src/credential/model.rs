@@ -208,9 +208,11 @@ pub fn is_url(text: &str) -> bool {
     first_ok
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
         && !rest.is_empty()
-        && !text
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | '{' | '}' | '|' | '\\' | '^' | '`'))
+        && !text.chars().any(|c| {
+            c.is_whitespace()
+                || c.is_control()
+                || matches!(c, '<' | '>' | '"' | '{' | '}' | '|' | '\\' | '^' | '`')
+        })
 }
 
 /// The terms in scope after processing `@context`.
@@ -239,13 +241,16 @@ fn bounded<'a>(property: &str, items: &'a [Value]) -> Result<&'a [Value], ModelE
     }
 }
 
+/// `@context` must be an array (an ordered set), except where `single_ok` (an enveloped
+/// credential's context may be the base context alone, as a string).
 fn contexts(
     doc: &Map<String, Value>,
     opts: &ModelOptions,
+    single_ok: bool,
 ) -> Result<(ModelVersion, Terms), ModelError> {
     let items: Vec<&Value> = match doc.get("@context") {
         Some(Value::Array(items)) => bounded("@context", items)?.iter().collect(),
-        Some(v @ Value::String(_)) => vec![v],
+        Some(v @ Value::String(_)) if single_ok => vec![v],
         _ => return Err(ModelError::MissingBaseContext),
     };
     let version = match items.first().and_then(|v| v.as_str()) {
@@ -372,11 +377,8 @@ fn language_value(property: &str, v: &Value) -> Result<(), ModelError> {
         Value::Object(o) => {
             o.get("@value").is_some_and(Value::is_string)
                 && o.get("@language").is_none_or(Value::is_string)
-                && o
-                    .get("@direction")
-                    .is_none_or(|d| d == "ltr" || d == "rtl")
-                && o
-                    .keys()
+                && o.get("@direction").is_none_or(|d| d == "ltr" || d == "rtl")
+                && o.keys()
                     .all(|k| matches!(k.as_str(), "@value" | "@language" | "@direction"))
         }
         _ => false,
@@ -420,7 +422,8 @@ fn date(doc: &Map<String, Value>, name: &str) -> Result<Option<OffsetDateTime>, 
 /// years; RFC 3339 parsing does the range checks).
 fn is_date_time_stamp(s: &str) -> bool {
     let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|x| x.iter().all(u8::is_ascii_digit));
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|x| x.iter().all(u8::is_ascii_digit));
     if b.len() < 20
         || !digits(0..4)
         || b[4] != b'-'
@@ -496,7 +499,7 @@ fn entries<'a>(
 /// Checks that `doc` is a well-formed (unsigned or secured) verifiable credential.
 pub fn validate_credential(doc: &Value, opts: &ModelOptions) -> Result<ModelVersion, ModelError> {
     let doc = doc.as_object().ok_or(ModelError::NotAnObject)?;
-    let (version, terms) = contexts(doc, opts)?;
+    let (version, terms) = contexts(doc, opts, false)?;
     types(doc, "VerifiableCredential", &terms)?;
     if let Some(id) = doc.get("id") {
         single_url("id", id)?;
@@ -543,7 +546,9 @@ pub fn validate_credential(doc: &Value, opts: &ModelOptions) -> Result<ModelVers
     let from = date(doc, from_name)?;
     let until = date(doc, until_name)?;
     if version == ModelVersion::V1_1 && from.is_none() {
-        return Err(ModelError::BadDate("issuanceDate (required in VC 1.1)".into()));
+        return Err(ModelError::BadDate(
+            "issuanceDate (required in VC 1.1)".into(),
+        ));
     }
     if let (Some(f), Some(u)) = (from, until) {
         if u < f {
@@ -571,7 +576,7 @@ pub fn validate_credential(doc: &Value, opts: &ModelOptions) -> Result<ModelVers
 /// enclosed credential (an object; `EnvelopedVerifiableCredential`s need a `data:` URL id).
 pub fn validate_presentation(doc: &Value, opts: &ModelOptions) -> Result<ModelVersion, ModelError> {
     let doc = doc.as_object().ok_or(ModelError::NotAnObject)?;
-    let (version, terms) = contexts(doc, opts)?;
+    let (version, terms) = contexts(doc, opts, false)?;
     types(doc, "VerifiablePresentation", &terms)?;
     if let Some(id) = doc.get("id") {
         single_url("id", id)?;
@@ -613,12 +618,14 @@ pub fn validate_presentation(doc: &Value, opts: &ModelOptions) -> Result<ModelVe
             .is_some_and(|s| s.starts_with("data:"));
         if enveloped || (is_data_url && !obj.contains_key("credentialSubject")) {
             if !enveloped {
-                return Err(wrap(ModelError::MissingType("EnvelopedVerifiableCredential")));
+                return Err(wrap(ModelError::MissingType(
+                    "EnvelopedVerifiableCredential",
+                )));
             }
             if !is_data_url {
                 return Err(wrap(ModelError::NotAUrl("id (a data: URL)".into())));
             }
-            contexts(obj, opts).map_err(wrap)?;
+            contexts(obj, opts, true).map_err(wrap)?;
         } else {
             validate_credential(c, opts).map_err(wrap)?;
         }
@@ -635,7 +642,12 @@ mod tests {
 
     #[test]
     fn urls() {
-        for ok in ["https://a.example/x", "did:key:z6Mk", "urn:uuid:1", "data:,x"] {
+        for ok in [
+            "https://a.example/x",
+            "did:key:z6Mk",
+            "urn:uuid:1",
+            "data:,x",
+        ] {
             assert!(is_url(ok), "{ok}");
         }
         for bad in ["https ://x", "fake", ":x", "1a:b", "a:", "http://a b", ""] {

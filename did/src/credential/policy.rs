@@ -244,8 +244,8 @@ mod tests {
 
     #[test]
     fn checks_parse_vc_api_names_and_refuse_unknown() {
-        let c: Checks = serde_json::from_str(r#"["proof","credentialStatus","issuer-standing"]"#)
-            .unwrap();
+        let c: Checks =
+            serde_json::from_str(r#"["proof","credentialStatus","issuer-standing"]"#).unwrap();
         assert!(c.contains(CheckKind::Proof));
         assert!(c.contains(CheckKind::Status));
         assert!(c.contains(CheckKind::IssuerStanding));

@@ -209,7 +209,11 @@ impl IssueCredentialRequest {
     }
 
     /// Validates the credential for issuance on chain `chain_id` at `now` (see the module docs).
-    pub fn input(&self, chain_id: &str, now: OffsetDateTime) -> Result<CredentialInput, RequestError> {
+    pub fn input(
+        &self,
+        chain_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<CredentialInput, RequestError> {
         let mut doc = self
             .credential
             .as_object()
@@ -264,7 +268,10 @@ fn map_v1(doc: &mut Map<String, Value>) -> Result<bool, RequestError> {
     if !first_is_v1 {
         return Ok(false);
     }
-    for (old, new) in [("issuanceDate", "validFrom"), ("expirationDate", "validUntil")] {
+    for (old, new) in [
+        ("issuanceDate", "validFrom"),
+        ("expirationDate", "validUntil"),
+    ] {
         if let Some(v) = doc.remove(old) {
             if doc.contains_key(new) {
                 return Err(RequestError::MixedVersions(old));
@@ -392,8 +399,8 @@ impl CredentialInput {
             }
         }
         let options = ProofOptions::assertion(verification_method, vc::format_datetime(created));
-        let credential = data_integrity::sign(&Value::Object(doc), &options, key)
-            .map_err(VcError::from)?;
+        let credential =
+            data_integrity::sign(&Value::Object(doc), &options, key).map_err(VcError::from)?;
         Ok(Issued {
             credential,
             openings,
@@ -511,7 +518,8 @@ pub struct VerifyCredentialRequest {
 impl VerifyCredentialRequest {
     /// Parses a request body; the credential must be a JSON object.
     pub fn from_json(body: &[u8]) -> Result<Self, RequestError> {
-        let r: Self = serde_json::from_slice(body).map_err(|e| RequestError::Json(e.to_string()))?;
+        let r: Self =
+            serde_json::from_slice(body).map_err(|e| RequestError::Json(e.to_string()))?;
         if !r.verifiable_credential.is_object() {
             return Err(RequestError::NotAnObject("verifiableCredential"));
         }

@@ -17,8 +17,8 @@
 use serde_json::Value;
 use weft_chain::Hash;
 
-use super::verify::{verify_credential, CredentialLedger, VerificationReport, VerifyOptions};
 use super::policy::{CheckKind, Checks};
+use super::verify::{verify_credential, CredentialLedger, VerificationReport, VerifyOptions};
 use crate::status::{self, StatusEntry, StatusError, StatusOutcome, StatusPurpose};
 
 /// The `type` of a status list credential.
@@ -133,7 +133,10 @@ pub enum StatusListError {
     #[error(transparent)]
     Status(#[from] StatusError),
     /// The decoded list is shorter than the specification's minimum.
-    #[error("the list has {bits} bits, fewer than the minimum {}", status::MIN_LENGTH)]
+    #[error(
+        "the list has {bits} bits, fewer than the minimum {}",
+        status::MIN_LENGTH
+    )]
     TooShort {
         /// Bits in the decoded list.
         bits: u64,
@@ -210,7 +213,10 @@ pub fn verify_status_list_credential(
     if !parsed.types.iter().any(|t| t == LIST_CREDENTIAL_TYPE) {
         return Err(not_list("type lacks BitstringStatusListCredential"));
     }
-    let url = parsed.id.clone().ok_or_else(|| not_list("the list has no id"))?;
+    let url = parsed
+        .id
+        .clone()
+        .ok_or_else(|| not_list("the list has no id"))?;
     let subject = &parsed.subject;
     let type_ok = match subject.get("type") {
         Some(Value::String(t)) => t == LIST_TYPE,
@@ -218,7 +224,9 @@ pub fn verify_status_list_credential(
         _ => false,
     };
     if !type_ok {
-        return Err(not_list("credentialSubject.type must be BitstringStatusList"));
+        return Err(not_list(
+            "credentialSubject.type must be BitstringStatusList",
+        ));
     }
     let purpose = match subject.get("statusPurpose") {
         Some(Value::String(p)) => StatusPurpose::parse(p)?,
@@ -276,7 +284,10 @@ mod tests {
         assert!(!b.is_loopback());
         let list = Hash([7; 32]);
         let url = b.status_list_url(&list);
-        assert_eq!(url, format!("https://weft.example.org/status-lists/{}", "07".repeat(32)));
+        assert_eq!(
+            url,
+            format!("https://weft.example.org/status-lists/{}", "07".repeat(32))
+        );
         assert_eq!(b.list_of(&url), Some(list));
         assert_eq!(b.list_of("https://other.example/status-lists/00"), None);
         for lo in [

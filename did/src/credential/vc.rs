@@ -611,7 +611,10 @@ pub fn parse(vc: &Value) -> Result<ParsedCredential, VcError> {
             ))
         }
     };
-    let subject_id = subject.get("id").and_then(Value::as_str).map(str::to_string);
+    let subject_id = subject
+        .get("id")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let schema_entries: &[Value] = match doc.get("credentialSchema") {
         None => &[],
         Some(v @ Value::Object(_)) => std::slice::from_ref(v),

@@ -67,8 +67,8 @@ use time::{Duration, OffsetDateTime};
 use weft_chain::{Address, PublicKey};
 
 use super::data_integrity::{self, DataIntegrityError, VerifiedProof};
-use super::predicate::{self, Predicate, PredicateError, PredicateProof};
 use super::policy::{self, Checks, Decision, IssuerKeyBinding};
+use super::predicate::{self, Predicate, PredicateError, PredicateProof};
 use super::presentation;
 use super::vc::{self, CptRef, CptSchema, ParsedCredential};
 use crate::did::Did;
