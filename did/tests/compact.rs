@@ -71,7 +71,12 @@ fn a_typical_credential_fits_inline_and_still_verifies() {
     data_integrity::verify(&back, |_| Ok(issuer_key.public_key())).unwrap();
     // It renders as one QR code (alphanumeric mode).
     let code = qr::qr_code(&text).unwrap();
-    println!("QR version {:?}", code.version());
+    println!("QR version at EC Q: {:?}", code.version());
+    // The target: version <= 15 at error correction M.
+    let m =
+        qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).unwrap();
+    println!("QR version at EC M: {:?}", m.version());
+    assert!(matches!(m.version(), qrcode::Version::Normal(v) if v <= 15));
 
     let w3c = w3c_vector();
     let text = compact::encode_text(&w3c).unwrap();

@@ -155,6 +155,9 @@ fn null_as_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
+/// A CPT pin of a request: the CPT version and the digest the request pinned, if any.
+pub type CptPin = (CptRef, Option<[u8; 32]>);
+
 /// The issuer of a credential to issue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IssuerRef {
@@ -197,7 +200,7 @@ pub struct CredentialInput {
     /// The issuer.
     pub issuer: IssuerRef,
     /// The pinned CPT, if any, and the digest the request pinned (if it gave one).
-    pub cpt: Option<(CptRef, Option<[u8; 32]>)>,
+    pub cpt: Option<CptPin>,
     /// Whether the request was VC 1.1 and was mapped.
     pub mapped_from_v1: bool,
 }
@@ -288,7 +291,7 @@ fn map_v1(doc: &mut Map<String, Value>) -> Result<bool, RequestError> {
 }
 
 /// The CPT pin among `credentialSchema` entries, if any.
-fn cpt_pin(doc: &Map<String, Value>) -> Result<Option<(CptRef, Option<[u8; 32]>)>, RequestError> {
+fn cpt_pin(doc: &Map<String, Value>) -> Result<Option<CptPin>, RequestError> {
     let entries: &[Value] = match doc.get("credentialSchema") {
         None => return Ok(None),
         Some(v @ Value::Object(_)) => std::slice::from_ref(v),
