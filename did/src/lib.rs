@@ -26,7 +26,10 @@
 //! - [`credential`]: verifiable credentials: Data Integrity `eddsa-jcs-2022` proofs
 //!   ([`credential::data_integrity`]), VC 2.0 issuance and parsing ([`credential::vc`]),
 //!   presentations ([`credential::presentation`]) and the verifier with its per-check report and
-//!   ledger cache ([`credential::verify`]).
+//!   ledger cache ([`credential::verify`]); standard credentials: the data model
+//!   ([`credential::model`]), the verification policy ([`credential::policy`]), typed VC API
+//!   requests ([`credential::request`]) and status list credentials
+//!   ([`credential::status_list`]).
 //! - [`qr`]: QR envelopes (`WEFT1:` + base45(deflate(CBOR))), rendering and image decoding.
 //! - `METHOD.md` (next to this crate's `Cargo.toml`) is the `did:weft` method specification.
 //!

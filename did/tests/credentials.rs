@@ -565,9 +565,22 @@ fn did_key_and_https_issuers() {
     // An https issuer whose verification method is a did:key.
     req.issuer = "https://issuer.example/".into();
     let vc = vc::issue(&req, &w.cpt, &format!("{did_key}#{mb}"), &key, t(1500)).unwrap();
-    let trusted = VerifyOptions {
+    // Trusted by name, the URL proves no key: the key must be bound to the issuer.
+    let named = VerifyOptions {
         trusted_issuers: vec!["https://issuer.example/".into()],
         ..VerifyOptions::at(t(3000))
+    };
+    fails(
+        &verify_credential(&vc, &w.ledger, &named),
+        CheckName::Issuer,
+        "issuer_key_unbound",
+    );
+    let trusted = VerifyOptions {
+        issuer_keys: vec![weft_did::credential::policy::IssuerKeyBinding {
+            issuer: "https://issuer.example/".into(),
+            verification_method: did_key.clone(),
+        }],
+        ..named
     };
     assert!(verify_credential(&vc, &w.ledger, &trusted).verified);
     // The did:key fragment must name the same key.
@@ -619,14 +632,14 @@ fn structure_is_strict() {
                 v.as_object_mut().unwrap().remove("issuer");
             }),
         ),
-        ("bad issuer", Box::new(|v| v["issuer"] = json!("mailto:x"))),
+        ("bad issuer", Box::new(|v| v["issuer"] = json!("not a url"))),
         (
             "no subject",
             Box::new(|v| v["credentialSubject"] = json!(5)),
         ),
         (
             "bad schema urn",
-            Box::new(|v| v["credentialSchema"]["id"] = json!("https://x/schema")),
+            Box::new(|v| v["credentialSchema"]["id"] = json!("urn:weft:cpt:x:1")),
         ),
         (
             "bad status",
@@ -809,7 +822,8 @@ fn cache_keeps_immutable_facts_and_drops_mutable_ones_when_height_moves() {
     let w = world();
     let vc = {
         let mut req = w.request();
-        req.status = Some(json!({"id": "s#1", "type": "BitstringStatusListEntry"}));
+        req.status =
+            Some(json!({"id": "https://status.example/s#1", "type": "BitstringStatusListEntry"}));
         w.issue_with(&req, "key-1", &w.issuer, t(1500))
     };
     let cached = CachedLedger::new(w.ledger);
@@ -829,7 +843,7 @@ fn cache_keeps_immutable_facts_and_drops_mutable_ones_when_height_moves() {
         .status
         .lock()
         .unwrap()
-        .insert("s#1".into(), StatusOutcome::Revoked);
+        .insert("https://status.example/s#1".into(), StatusOutcome::Revoked);
     assert!(verify_credential(&vc, &cached, &opts).verified);
     // ...and is seen as soon as the height moves; immutable facts stay cached.
     cached.inner().height.store(1, Ordering::SeqCst);

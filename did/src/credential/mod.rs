@@ -18,6 +18,18 @@
 //!   [`verify::VerificationReport`] listing every check with a stable reason string;
 //!   [`verify::CachedLedger`] caches lookups (immutable facts forever, mutable ones per height).
 //!
+//! - [`model`]: the VC Data Model 2.0 (and 1.1) well-formedness rules for documents Weft did not
+//!   make ([`model::validate_credential`], [`model::validate_presentation`]), run over every
+//!   input of the W3C suite in `tests/data_model_conformance.rs`.
+//! - [`policy`]: which checks run ([`policy::Checks`] = VC API `options.checks`, the default
+//!   policy for standard and Weft credentials, URL issuers bound to keys).
+//! - [`request`]: typed VC API request bodies (`IssueCredentialRequest`,
+//!   `VerifyCredentialRequest`) with their validation; issuance of standard credentials
+//!   (did:key or did:weft issuer, CPT pin optional, VC 1.1 input mapped to 2.0).
+//! - [`status_list`]: verifying a `BitstringStatusListCredential` and applying it to a status
+//!   entry; the node's public base URL for status list URLs.
+//! - [`compact`]: a lossless compact form (`WEFTC1:` + base45(deflate(CBOR with a dictionary and
+//!   short forms))) so that a typical credential fits inline in a QR code.
 //! - [`sd_jwt`]: selective disclosure with SD-JWT (RFC 9901, EdDSA, key binding).
 //! - [`predicate`]: predicate (range) proofs over issuer-signed Pedersen commitments.
 //!
@@ -27,11 +39,16 @@
 //! Everything here is deterministic given its inputs (the clock is an option), except fresh
 //! `urn:uuid` ids, SD-JWT salts and commitment blindings.
 
+pub mod compact;
 pub mod data_integrity;
+pub mod model;
 pub mod onchain;
+pub mod policy;
 pub mod predicate;
 pub mod presentation;
+pub mod request;
 pub mod sd_jwt;
+pub mod status_list;
 pub mod vc;
 pub mod verify;
 

@@ -88,6 +88,9 @@ pub enum VcError {
     /// Predicate commitments are missing or malformed, or a predicate proof could not be made.
     #[error("predicate claims: {0}")]
     Commitments(#[from] PredicateError),
+    /// The document is not a well-formed credential under the VC Data Model.
+    #[error("not a well-formed credential: {0}")]
+    Model(#[from] super::model::ModelError),
 }
 
 /// A CPT version as a credential pins it.
@@ -369,29 +372,7 @@ pub fn build_committed(
             ))
         }
     }
-    if subject.contains_key(COMMITMENTS_PROPERTY) {
-        return Err(VcError::Malformed(format!(
-            "credentialSubject must not carry {COMMITMENTS_PROPERTY}: the issuer makes them"
-        )));
-    }
-    cpt.validate_claims(&req.subject)?;
-    let marked: Vec<&str> = cpt
-        .predicate_claims()
-        .iter()
-        .map(String::as_str)
-        .filter(|c| subject.contains_key(*c))
-        .collect();
-    let (subject, openings) = if marked.is_empty() {
-        (req.subject.clone(), None)
-    } else {
-        let (commitments, openings) = predicate::commit_claims(subject, &marked)?;
-        let mut subject = subject.clone();
-        for claim in &marked {
-            subject.remove(*claim);
-        }
-        subject.insert(COMMITMENTS_PROPERTY.into(), commitments);
-        (Value::Object(subject), Some(openings))
-    };
+    let (subject, openings) = commit_subject(subject, cpt)?;
 
     let mut contexts = vec![Value::from(CONTEXT_V2)];
     contexts.extend(
@@ -432,6 +413,40 @@ pub fn build_committed(
         vc.insert("credentialStatus".into(), status.clone());
     }
     Ok((Value::Object(vc), openings))
+}
+
+/// Checks a subject's claims against `cpt` and replaces each predicate claim present by its
+/// commitment in `weft:commitments`; the openings are `None` when nothing was committed.
+pub(crate) fn commit_subject(
+    subject: &Map<String, Value>,
+    cpt: &CptSchema,
+) -> Result<(Value, Option<HolderOpenings>), VcError> {
+    let subject_value = Value::Object(subject.clone());
+    if subject.contains_key(COMMITMENTS_PROPERTY) {
+        return Err(VcError::Malformed(format!(
+            "credentialSubject must not carry {COMMITMENTS_PROPERTY}: the issuer makes them"
+        )));
+    }
+    cpt.validate_claims(&subject_value)?;
+    let marked: Vec<&str> = cpt
+        .predicate_claims()
+        .iter()
+        .map(String::as_str)
+        .filter(|c| subject.contains_key(*c))
+        .collect();
+    let (subject, openings) = if marked.is_empty() {
+        (subject_value, None)
+    } else {
+        let (commitments, openings) = predicate::commit_claims(subject, &marked)?;
+        let mut subject = subject.clone();
+        for claim in &marked {
+            subject.remove(*claim);
+        }
+        subject.insert(COMMITMENTS_PROPERTY.into(), commitments);
+        (Value::Object(subject), Some(openings))
+    };
+
+    Ok((subject, openings))
 }
 
 /// Builds and signs: an `assertionMethod` proof by `verification_method` with `key`, created at
@@ -508,6 +523,8 @@ pub struct ParsedCredential {
     pub subject: Value,
     /// The CPT pin, if `credentialSchema` is present.
     pub schema: Option<(CptRef, [u8; 32])>,
+    /// How many `credentialSchema` entries are not CPT pins (schemas Weft does not fetch).
+    pub other_schemas: usize,
     /// `credentialStatus` entries (object → one entry).
     pub status: Vec<Value>,
 }
@@ -547,18 +564,22 @@ pub(crate) fn check_types(
     }
 }
 
-/// Parses and validates a credential's structure strictly (the proof is not checked here).
+/// Parses a credential's structure (the proof is not checked here): first the VC Data Model
+/// well-formedness rules ([`super::model::validate_credential`], VC 1.1 documents accepted with
+/// `issuanceDate` / `expirationDate` read as the validity period), then the Weft reading of it.
+/// A `credentialSchema` entry whose id is a `urn:weft:cpt:` URN must be a complete CPT pin; other
+/// schema entries are counted in [`ParsedCredential::other_schemas`] (Weft fetches nothing).
 pub fn parse(vc: &Value) -> Result<ParsedCredential, VcError> {
+    let opts = super::model::ModelOptions {
+        allow_v1: true,
+        known_contexts_only: false,
+    };
+    let version = super::model::validate_credential(vc, &opts)?;
     let doc = vc
         .as_object()
         .ok_or_else(|| VcError::Malformed("a credential must be a JSON object".into()))?;
-    check_context(doc)?;
     let types = check_types(doc, VC_TYPE)?;
-    let id = match doc.get("id") {
-        None => None,
-        Some(Value::String(s)) if s.contains(':') => Some(s.clone()),
-        Some(_) => return Err(VcError::Malformed("id must be a URL string".into())),
-    };
+    let id = doc.get("id").and_then(Value::as_str).map(str::to_string);
     let issuer = match doc.get("issuer") {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Object(o)) => o
@@ -568,7 +589,6 @@ pub fn parse(vc: &Value) -> Result<ParsedCredential, VcError> {
             .to_string(),
         _ => return Err(VcError::BadIssuer("issuer is missing".into())),
     };
-    check_issuer(&issuer)?;
     let date = |name: &str| -> Result<Option<OffsetDateTime>, VcError> {
         match doc.get(name) {
             None => Ok(None),
@@ -576,13 +596,10 @@ pub fn parse(vc: &Value) -> Result<ParsedCredential, VcError> {
             Some(_) => Err(VcError::BadDate(format!("{name} must be a string"))),
         }
     };
-    let valid_from = date("validFrom")?;
-    let valid_until = date("validUntil")?;
-    if let (Some(from), Some(until)) = (valid_from, valid_until) {
-        if until < from {
-            return Err(VcError::BadDate("validUntil is before validFrom".into()));
-        }
-    }
+    let (valid_from, valid_until) = match version {
+        super::model::ModelVersion::V2_0 => (date("validFrom")?, date("validUntil")?),
+        super::model::ModelVersion::V1_1 => (date("issuanceDate")?, date("expirationDate")?),
+    };
     let subject = match doc.get("credentialSubject") {
         Some(s @ Value::Object(_)) => s.clone(),
         Some(Value::Array(items)) if !items.is_empty() && items.iter().all(Value::is_object) => {
@@ -594,43 +611,46 @@ pub fn parse(vc: &Value) -> Result<ParsedCredential, VcError> {
             ))
         }
     };
-    let subject_id = match subject.get("id") {
-        None => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => {
-            return Err(VcError::Malformed(
-                "credentialSubject.id must be a string".into(),
-            ))
-        }
-    };
-    let schema = match doc.get("credentialSchema") {
-        None => None,
-        Some(Value::Object(s)) => {
-            if s.get("type").and_then(Value::as_str) != Some(SCHEMA_TYPE) {
-                return Err(VcError::BadSchemaRef(format!(
-                    "type must be {SCHEMA_TYPE:?}"
-                )));
-            }
-            let urn = s
-                .get("id")
-                .and_then(Value::as_str)
-                .ok_or_else(|| VcError::BadSchemaRef("id is missing".into()))?;
-            let sri = s
-                .get("digestSRI")
-                .and_then(Value::as_str)
-                .ok_or_else(|| VcError::BadSchemaRef("digestSRI is missing".into()))?;
-            Some((CptRef::parse_urn(urn)?, parse_digest_sri(sri)?))
-        }
+    let subject_id = subject
+        .get("id")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let schema_entries: &[Value] = match doc.get("credentialSchema") {
+        None => &[],
+        Some(v @ Value::Object(_)) => std::slice::from_ref(v),
+        Some(Value::Array(items)) => items,
         Some(_) => {
             return Err(VcError::BadSchemaRef(
-                "credentialSchema must be one object".into(),
+                "credentialSchema must be an object or an array".into(),
             ))
         }
     };
+    let mut schema = None;
+    let mut other_schemas = 0;
+    for s in schema_entries {
+        let urn = s.get("id").and_then(Value::as_str).unwrap_or_default();
+        if !urn.starts_with(CPT_URN_PREFIX) {
+            other_schemas += 1;
+            continue;
+        }
+        if schema.is_some() {
+            return Err(VcError::BadSchemaRef("more than one CPT pin".into()));
+        }
+        if s.get("type").and_then(Value::as_str) != Some(SCHEMA_TYPE) {
+            return Err(VcError::BadSchemaRef(format!(
+                "type must be {SCHEMA_TYPE:?}"
+            )));
+        }
+        let sri = s
+            .get("digestSRI")
+            .and_then(Value::as_str)
+            .ok_or_else(|| VcError::BadSchemaRef("digestSRI is missing".into()))?;
+        schema = Some((CptRef::parse_urn(urn)?, parse_digest_sri(sri)?));
+    }
     let status = match doc.get("credentialStatus") {
         None => Vec::new(),
         Some(s @ Value::Object(_)) => vec![s.clone()],
-        Some(Value::Array(items)) if items.iter().all(Value::is_object) => items.clone(),
+        Some(Value::Array(items)) => items.clone(),
         Some(_) => {
             return Err(VcError::Malformed(
                 "credentialStatus must be an object or an array of objects".into(),
@@ -646,6 +666,7 @@ pub fn parse(vc: &Value) -> Result<ParsedCredential, VcError> {
         subject_id,
         subject,
         schema,
+        other_schemas,
         status,
     })
 }

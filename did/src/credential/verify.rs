@@ -17,10 +17,17 @@
 //! | `signature` | `signature_invalid`, `unsupported_proof`, `malformed_proof` |
 //! | `proof_purpose` | `wrong_proof_purpose` (must be `assertionMethod`) |
 //! | `valid_from` / `valid_until` | `not_yet_valid` / `expired` |
-//! | `issuer` | `issuer_not_recognised` (authority issuer, issuer-type member or trusted, at issuance time) |
-//! | `schema` | `schema_missing`, `schema_not_found`, `schema_mismatch` (digest, or claims vs the CPT) |
+//! | `issuer` | `issuer_not_recognised` (authority issuer, issuer-type member or trusted, at issuance time), `issuer_key_unbound` (a URL issuer without a binding for the signing key) |
+//! | `schema` | `schema_missing`, `schema_unverifiable` (a non-CPT schema), `schema_not_found`, `schema_mismatch` (digest, or claims vs the CPT) |
 //! | `status` | `revoked`, `suspended`, `status_not_configured`, `status_unavailable`, `status_proof_invalid` |
 //! | `evidence` | `not_anchored`, `evidence_not_configured`, `evidence_unavailable` |
+//!
+//! Which of `valid_from` … `evidence` run is the policy's decision ([`super::policy::plan`]:
+//! the VC API `options.checks` in [`VerifyOptions::checks`], or the default); one that does not
+//! run is passed with reason `not_requested` and a detail saying why. The proof checks
+//! (`structure`, `key_valid_at_issuance`, `signature`, `proof_purpose`) always run. A DID issuer
+//! must be the controller of the signing method; a URL issuer's key binding is checked by
+//! `issuer` ([`VerifyOptions::issuer_keys`]).
 //!
 //! A `schema` failure of a credential carrying `weft:commitments` may also be
 //! `commitment_missing` (a required predicate claim is not committed) or `commitment_malformed`.
@@ -60,6 +67,7 @@ use time::{Duration, OffsetDateTime};
 use weft_chain::{Address, PublicKey};
 
 use super::data_integrity::{self, DataIntegrityError, VerifiedProof};
+use super::policy::{self, Checks, Decision, IssuerKeyBinding};
 use super::predicate::{self, Predicate, PredicateError, PredicateProof};
 use super::presentation;
 use super::vc::{self, CptRef, CptSchema, ParsedCredential};
@@ -268,6 +276,18 @@ impl Check {
             detail: (!detail.is_empty()).then_some(detail),
         }
     }
+    fn skipped(name: CheckName, decision: &Decision) -> Check {
+        let detail = match decision {
+            Decision::Skip(why) => Some((*why).to_string()),
+            Decision::Run => None,
+        };
+        Check {
+            name,
+            passed: true,
+            reason: Some("not_requested".into()),
+            detail,
+        }
+    }
     fn not_evaluated(name: CheckName) -> Check {
         Check::fail(name, "not_evaluated", "an earlier check failed")
     }
@@ -333,14 +353,24 @@ pub struct VerifyOptions {
     pub check_evidence: bool,
     /// Accept members of this issuer type (at issuance time) instead of authority issuers.
     pub issuer_type: Option<String>,
-    /// Issuers (DIDs or URLs) trusted regardless of on-chain standing.
+    /// Issuers (DIDs or URLs) trusted regardless of on-chain standing. A URL issuer passes only
+    /// with an [`VerifyOptions::issuer_keys`] binding for the key that signed.
     pub trusted_issuers: Vec<String>,
-    /// Require a `credentialSchema` CPT pin.
+    /// Require a `credentialSchema` CPT pin whatever the issuer (by default only of `did:weft`
+    /// issuers of this chain and of credentials that pin one; see [`super::policy`]).
     pub require_schema: bool,
+    /// The VC API `options.checks`: when `Some`, only these checks run (the proof always does,
+    /// and a CPT-pinned credential always has its schema and issuer checked); when `None`, the
+    /// default policy of [`super::policy`].
+    pub checks: Option<Checks>,
+    /// Keys that may sign for URL issuers.
+    pub issuer_keys: Vec<IssuerKeyBinding>,
 }
 
 impl VerifyOptions {
-    /// Defaults at `now`: status checked, evidence not, authority issuers, schema required.
+    /// Defaults at `now`: the default policy of [`super::policy`] (status checked when present,
+    /// evidence not; issuer standing and the CPT pin for `did:weft` issuers of this chain and
+    /// CPT-pinned credentials; authority issuers).
     pub fn at(now: OffsetDateTime) -> Self {
         VerifyOptions {
             now,
@@ -349,7 +379,17 @@ impl VerifyOptions {
             check_evidence: false,
             issuer_type: None,
             trusted_issuers: Vec::new(),
-            require_schema: true,
+            require_schema: false,
+            checks: None,
+            issuer_keys: Vec::new(),
+        }
+    }
+
+    /// Only the checks in `checks` (VC API `options.checks`), at `now`.
+    pub fn with_checks(now: OffsetDateTime, checks: Checks) -> Self {
+        VerifyOptions {
+            checks: Some(checks),
+            ..VerifyOptions::at(now)
         }
     }
 }
@@ -573,6 +613,57 @@ pub fn verify_credential(
         }
     }
 
+    let local = matches!(
+        Did::parse(&parsed.issuer),
+        Ok(Did::Weft { ref chain_id, .. }) if chain_id == ledger.chain_id()
+    );
+    let plan = policy::plan(
+        &policy::Asked {
+            checks: opts.checks.as_ref(),
+            check_status: opts.check_status,
+            check_evidence: opts.check_evidence,
+            require_schema: opts.require_schema,
+            issuer_policy_given: !opts.trusted_issuers.is_empty()
+                || opts.issuer_type.is_some()
+                || !opts.issuer_keys.is_empty(),
+        },
+        policy::CredentialTraits {
+            weft_local_issuer: local,
+            cpt_pinned: parsed.schema.is_some(),
+            status_list: parsed
+                .types
+                .iter()
+                .any(|t| t == super::status_list::LIST_CREDENTIAL_TYPE),
+        },
+    );
+    if !plan.expiration.runs() {
+        checks.push(Check::skipped(N::ValidFrom, &plan.expiration));
+        checks.push(Check::skipped(N::ValidUntil, &plan.expiration));
+    } else {
+        validity_checks(&parsed, opts, &mut checks);
+    }
+    let method = method.ok();
+    checks.push(match &plan.issuer {
+        Decision::Run => issuer_check(ledger, &parsed, method.as_deref(), issued_ms, opts),
+        skip => Check::skipped(N::Issuer, skip),
+    });
+    checks.push(match &plan.schema {
+        Decision::Run => schema_check(ledger, &parsed),
+        skip => Check::skipped(N::Schema, skip),
+    });
+    checks.push(match &plan.status {
+        Decision::Run => status_check(ledger, &parsed, opts),
+        skip => Check::skipped(N::Status, skip),
+    });
+    checks.push(match &plan.evidence {
+        Decision::Run => evidence_check(ledger, vc_doc),
+        skip => Check::skipped(N::Evidence, skip),
+    });
+    VerificationReport::new(checks, Vec::new())
+}
+
+fn validity_checks(parsed: &ParsedCredential, opts: &VerifyOptions, checks: &mut Vec<Check>) {
+    use CheckName as N;
     checks.push(match parsed.valid_from {
         Some(from) if from > opts.now => Check::fail(
             N::ValidFrom,
@@ -591,11 +682,6 @@ pub fn verify_credential(
         Some(_) => Check::pass(N::ValidUntil),
         None => Check::skip(N::ValidUntil, "not_applicable"),
     });
-    checks.push(issuer_check(ledger, &parsed, issued_ms, opts));
-    checks.push(schema_check(ledger, &parsed, opts));
-    checks.push(status_check(ledger, &parsed, opts));
-    checks.push(evidence_check(ledger, vc_doc, opts));
-    VerificationReport::new(checks, Vec::new())
 }
 
 /// The issuer's key named by `method` at issuance, checking that it belongs to the issuer.
@@ -610,8 +696,9 @@ fn key_for_issuer(
     let name = CheckName::KeyValidAtIssuance;
     let controller = did_of(method);
     let is_did_key = controller.starts_with("did:key:");
-    let bound =
-        controller == parsed.issuer || (is_did_key && parsed.issuer.starts_with("https://"));
+    // A DID issuer is bound to its keys by its document; a URL issuer's binding is a matter of
+    // the verifier's policy, checked by `issuer` (see `super::policy`).
+    let bound = controller == parsed.issuer || !parsed.issuer.starts_with("did:");
     if !bound {
         return Err(Check::fail(
             name,
@@ -647,10 +734,37 @@ fn key_for_issuer(
 fn issuer_check(
     ledger: &impl CredentialLedger,
     parsed: &ParsedCredential,
+    method: Option<&str>,
     issued_ms: u64,
     opts: &VerifyOptions,
 ) -> Check {
     let name = CheckName::Issuer;
+    if !parsed.issuer.starts_with("did:") {
+        // A URL issuer: trusted only through a key binding for the method that signed.
+        let Some(method) = method else {
+            return Check::not_evaluated(name);
+        };
+        let bound = opts
+            .issuer_keys
+            .iter()
+            .any(|b| b.allows(&parsed.issuer, method));
+        return if !bound {
+            Check::fail(
+                name,
+                "issuer_key_unbound",
+                format!(
+                    "no trusted binding lets {method} sign for the URL issuer {}",
+                    parsed.issuer
+                ),
+            )
+        } else if opts.trusted_issuers.contains(&parsed.issuer)
+            || opts.issuer_keys.iter().any(|b| b.issuer == parsed.issuer)
+        {
+            Check::pass(name)
+        } else {
+            Check::fail(name, "issuer_not_recognised", "")
+        };
+    }
     if opts.trusted_issuers.contains(&parsed.issuer) {
         return Check::pass(name);
     }
@@ -685,17 +799,17 @@ fn issuer_check(
     }
 }
 
-fn schema_check(
-    ledger: &impl CredentialLedger,
-    parsed: &ParsedCredential,
-    opts: &VerifyOptions,
-) -> Check {
+fn schema_check(ledger: &impl CredentialLedger, parsed: &ParsedCredential) -> Check {
     let name = CheckName::Schema;
     let Some((cpt, digest)) = parsed.schema else {
-        return if opts.require_schema {
-            Check::fail(name, "schema_missing", "no credentialSchema CPT pin")
+        return if parsed.other_schemas > 0 {
+            Check::fail(
+                name,
+                "schema_unverifiable",
+                "the credentialSchema is not a Weft CPT pin and schemas are never fetched",
+            )
         } else {
-            Check::skip(name, "not_applicable")
+            Check::fail(name, "schema_missing", "no credentialSchema CPT pin")
         };
     };
     let schema = match ledger.cpt(cpt) {
@@ -734,9 +848,6 @@ fn status_check(
     opts: &VerifyOptions,
 ) -> Check {
     let name = CheckName::Status;
-    if !opts.check_status {
-        return Check::skip(name, "not_requested");
-    }
     if parsed.status.is_empty() {
         return Check::skip(name, "not_applicable");
     }
@@ -810,11 +921,8 @@ fn proven_status_check(ledger: &impl CredentialLedger, parsed: &ParsedCredential
     }
 }
 
-fn evidence_check(ledger: &impl CredentialLedger, vc_doc: &Value, opts: &VerifyOptions) -> Check {
+fn evidence_check(ledger: &impl CredentialLedger, vc_doc: &Value) -> Check {
     let name = CheckName::Evidence;
-    if !opts.check_evidence {
-        return Check::skip(name, "not_requested");
-    }
     match ledger.evidence(&vc::credential_hash(vc_doc)) {
         Ok(EvidenceOutcome::Anchored { .. }) => Check::pass(name),
         Ok(EvidenceOutcome::Revoked) => Check::fail(name, "evidence_revoked", ""),
