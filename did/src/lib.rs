@@ -1,8 +1,9 @@
-//! `weft-did`: decentralised identifiers, issuer governance and claim schemas (CPTs) — and, later,
-//! verifiable credentials, presentations, status lists, evidence and QR envelopes.
+//! `weft-did`: decentralised identifiers, issuer governance, claim schemas (CPTs), verifiable
+//! credentials and presentations, status lists, evidence anchoring and QR envelopes.
 //!
 //! Depends on `weft-chain` (to provide its on-chain modules through the module interface) and
-//! `weft-zk` (predicate proofs). It must never talk HTTP or SQL: those belong to `weft-api`.
+//! `weft-zk` (predicate proofs). It never talks HTTP or SQL: the service layer (`weft-service`)
+//! and the HTTP layer (`weft-api`) sit above it.
 //! Module execution is deterministic: no clock, randomness or IO (schema validation included —
 //! external `$ref`s are refused, never fetched).
 //!
@@ -17,8 +18,6 @@
 //! - [`issuer`]: the `issuer` module (authority-issuer applications — recognition is a governance
 //!   grant — and issuer types).
 //! - [`cpt`]: the `cpt` module (JSON Schema draft 2020-12 registry). [`canonical`]: canonical JSON.
-//! - [`credential`]: verifiable credentials; so far Data Integrity `eddsa-jcs-2022` proofs
-//!   ([`credential::data_integrity`]) and `did:key` verification-method resolution.
 //! - [`status`]: the `status` module (Bitstring Status Lists on chain, owner-only writes,
 //!   revocation final) and the list encoding, entries and checks. [`evidence`]: the `evidence`
 //!   module (Merkle roots of credential-hash batches, signer-only revocation) and the tree.
@@ -29,12 +28,14 @@
 //!   ledger cache ([`credential::verify`]); standard credentials: the data model
 //!   ([`credential::model`]), the verification policy ([`credential::policy`]), typed VC API
 //!   requests ([`credential::request`]) and status list credentials
-//!   ([`credential::status_list`]).
+//!   ([`credential::status_list`]); SD-JWT ([`credential::sd_jwt`]), predicate proofs over
+//!   committed claims ([`credential::predicate`]), the on-chain credential check used by
+//!   credential-gated polls ([`credential::onchain`]) and the compact offline form
+//!   ([`credential::compact`], `WEFTC1:`).
 //! - [`qr`]: QR envelopes (`WEFT1:` + base45(deflate(CBOR))), rendering and image decoding.
 //! - `METHOD.md` (next to this crate's `Cargo.toml`) is the `did:weft` method specification.
 //!
-//! Module names (`did`, `issuer`, `cpt`) are state namespaces; credentials will add their own
-//! modules under `credential/` without touching these.
+//! Module names (`did`, `issuer`, `cpt`, `status`, `evidence`) are state namespaces.
 
 pub mod canonical;
 pub mod cpt;
