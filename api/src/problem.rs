@@ -308,15 +308,6 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::Unavailable(d) => ApiError::Unavailable(d),
             ServiceError::Internal(d) => ApiError::Internal(d),
-            ServiceError::Typed {
-                code,
-                detail,
-                extra,
-            } => ApiError::Typed {
-                code,
-                detail,
-                extra,
-            },
         }
     }
 }

@@ -7,8 +7,6 @@
 
 use std::time::Duration;
 
-use serde_json::{Map, Value};
-
 /// A service-layer failure.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -57,40 +55,12 @@ pub enum ServiceError {
     /// `internal`: the detail is for the log, never for the client.
     #[error("internal error")]
     Internal(String),
-    /// A domain refusal with its own stable code (credential, QR, SD-JWT, predicate, module
-    /// refusals): `code` is snake_case and listed in the HTTP layer's table.
-    #[error("{detail}")]
-    Typed {
-        /// The stable code.
-        code: &'static str,
-        /// Human-readable detail.
-        detail: String,
-        /// Extra members for the problem document (e.g. a verification report).
-        extra: Option<Box<Map<String, Value>>>,
-    },
 }
 
 impl ServiceError {
     /// An internal error: the detail is logged by whoever answers it, never shown.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         ServiceError::Internal(detail.to_string())
-    }
-
-    /// A [`ServiceError::Typed`] refusal with `code` and `detail`.
-    pub fn typed(code: &'static str, detail: impl std::fmt::Display) -> Self {
-        ServiceError::Typed {
-            code,
-            detail: detail.to_string(),
-            extra: None,
-        }
-    }
-
-    /// Adds extra members to a [`ServiceError::Typed`] refusal (other variants are unchanged).
-    pub fn with_extra(mut self, members: Map<String, Value>) -> Self {
-        if let ServiceError::Typed { extra, .. } = &mut self {
-            *extra = Some(Box::new(members));
-        }
-        self
     }
 
     /// The stable machine code.
@@ -106,7 +76,6 @@ impl ServiceError {
             ServiceError::ReceiptTimeout { .. } => "receipt_timeout",
             ServiceError::Unavailable(_) => "unavailable",
             ServiceError::Internal(_) => "internal",
-            ServiceError::Typed { code, .. } => code,
         }
     }
 }

@@ -36,9 +36,7 @@ use weft_chain::Node;
 use crate::metrics::{self, Metrics};
 use crate::problem::{self, ApiError, BodyLimit};
 use crate::rate_limit::{Limiters, RateLimits};
-use weft_service::keystore::Keystore;
 use weft_service::platform::{Bootstrap, PlatformError};
-use weft_service::store::Store;
 use weft_service::Context;
 
 /// Tunables of the REST API.
@@ -91,14 +89,6 @@ impl std::ops::Deref for ApiState {
 }
 
 impl ApiState {
-    /// State for `node` with `store` and `keystore`.
-    pub fn new(node: Arc<Node>, store: Store, keystore: Keystore, config: ApiConfig) -> Self {
-        ApiState::with_context(
-            Arc::new(Context::new(node, store, keystore, config.receipt_timeout)),
-            config,
-        )
-    }
-
     /// State over an existing service context.
     pub fn with_context(ctx: Arc<Context>, config: ApiConfig) -> Self {
         ApiState {

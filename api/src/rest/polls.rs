@@ -700,11 +700,14 @@ pub async fn booth(
             .ok()
             .and_then(|hex| ProvingKeyDigest::from_hex(hex.trim()).ok());
         // A key installed by this node was checked on upload: reload it by its digest.
-        let pk = match digest {
-            Some(digest) => vote::load_by_digest(&bytes, &digest),
-            None => vote::load_proving_key(&bytes, Some(&p.spec.verifying_key)).map(|(k, _)| k),
-        }
-        .map_err(booth_refusal)?;
+        // A crash between writing the digest and the key leaves them apart: then the full
+        // check decides, as for a key installed before digests were kept.
+        let pk = match digest.map(|d| vote::load_by_digest(&bytes, &d)) {
+            Some(Ok(pk)) => pk,
+            _ => vote::load_proving_key(&bytes, Some(&p.spec.verifying_key))
+                .map(|(k, _)| k)
+                .map_err(booth_refusal)?,
+        };
         let tree = vote::EligibilityTree::from_leaves(p.spec.tree_depth, &leaves)
             .map_err(booth_refusal)?;
         vote::build_ballot(&p, &tree, &secret, body.class, &body.choices, &pk)

@@ -622,6 +622,30 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// Only a state read failure may become `Storage` (which aborts the block): every other
+    /// module error met while checking a credential is a refusal recorded in a failed receipt,
+    /// so no input can halt the chain (THREATS.md F2).
+    #[test]
+    fn only_a_storage_failure_is_a_storage_refusal() {
+        assert!(matches!(
+            CredentialRefusal::from(ModuleError::Storage("disk".into())),
+            CredentialRefusal::Storage(_)
+        ));
+        for e in [
+            ModuleError::NotFound("did".into()),
+            ModuleError::InvalidArgs("x".into()),
+            ModuleError::Unauthorized("x".into()),
+            ModuleError::Rejected("x".into()),
+            ModuleError::refused("some_code", "x"),
+        ] {
+            let refusal = CredentialRefusal::from(e.clone());
+            assert!(
+                !matches!(refusal, CredentialRefusal::Storage(_)),
+                "{e:?} became a storage fault"
+            );
+        }
+    }
+
     #[test]
     fn schema_id_round_trips_and_rejects_junk() {
         assert_eq!(format_cpt_schema_id(1001, 2), "urn:weft:cpt:1001:2");
