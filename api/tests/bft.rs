@@ -307,8 +307,8 @@ fn observer_follows_the_chain_and_serves_reads() {
 
 #[test]
 fn validator_set_change_by_governance_takes_effect_across_the_network() {
-    use weft_chain::governance::{self, Action, GovernanceCall};
-    use weft_chain::{GenesisValidator, Transaction};
+    use weft_chain::governance::Action;
+    use weft_chain::GenesisValidator;
 
     let _serial = serial();
     let mut net = Testnet::create(4, 1, BLOCK_INTERVAL_MS);
@@ -329,30 +329,17 @@ fn validator_set_change_by_governance_takes_effect_across_the_network() {
             power: 1,
         })
         .collect();
-    let admin = net.admin();
     let system = actix_web::rt::System::new();
     system.block_on(async {
         let c = clients(&net);
         wait_height(&c[0], 2, WAIT, "first blocks").await;
-        println!("injected: committee proposal SetValidators(node0, node1, node2, node4)");
-        let tx = Transaction {
-            chain_id: common::testnet::CHAIN_ID.to_string(),
-            sender: admin.public_key(),
-            nonce: 0,
-            call: governance::call(GovernanceCall::Propose {
-                action: Action::SetValidators(new_set),
-            }),
-        }
-        .sign(&admin);
-        let raw = format!("0x{}", hex::encode(tx.encode()));
-        let hash = c[1].call("sendTransaction", json!([raw])).await.unwrap();
-        wait_all_committed(&c[0], &[hash.as_str().unwrap().to_string()], WAIT).await;
-        let receipt = c[0]
-            .call("getTransactionReceipt", json!([hash]))
-            .await
-            .unwrap();
+        common::testnet::wait_org_dids(&net, WAIT).await;
+        println!("injected: committee (the four founders' operators) passes SetValidators(node0, node1, node2, node4)");
+        let receipt =
+            common::testnet::committee_pass(&net, &c[1], Action::SetValidators(new_set)).await;
         assert_eq!(receipt["status"], "Success", "{receipt}");
         let h = receipt["height"].as_u64().unwrap();
+        wait_height(&c[0], h, WAIT, "node 0 has the deciding block").await;
         let before = c[0].call("getValidators", json!([h - 1])).await.unwrap();
         let after = c[0].call("getValidators", json!([h])).await.unwrap();
         let has = |set: &serde_json::Value, i: usize| {

@@ -262,7 +262,7 @@ where
     for (i, db) in databases(dir.path()).await.into_iter().enumerate() {
         let sub = dir.path().join(format!("b{i}"));
         std::fs::create_dir_all(&sub).unwrap();
-        let api = Api::start(&sub, &db, config).await;
+        let api = Api::start(&sub, &db, config.clone()).await;
         tokio::time::timeout(Duration::from_secs(120), test(api, db.label))
             .await
             .unwrap_or_else(|_| panic!("{}: test timed out", db.label));

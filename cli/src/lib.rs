@@ -64,8 +64,12 @@ pub enum Command {
     Up(UpArgs),
     /// Write genesis, keys and configs for a local multi-validator network.
     Testnet(TestnetArgs),
-    /// Run one node of a network written by `weft testnet` (BFT consensus with Malachite).
+    /// Run one organisation's full node of a network written by `weft testnet` or `weft join`:
+    /// BFT consensus (Malachite), JSON-RPC, the platform REST API, store, keystore and web UI.
     Node(NodeArgs),
+    /// Lay out a new organisation's node home to join a running network as an observer (the
+    /// committee can then vote it in as a validator).
+    Join(JoinArgs),
     /// Create or inspect account keys.
     #[command(subcommand, after_help = KEY_FILE_NOTE)]
     Key(KeyCommand),
@@ -132,6 +136,11 @@ pub struct UpArgs {
     /// How long REST transaction endpoints wait for a receipt, in seconds.
     #[arg(long, default_value_t = 30)]
     pub receipt_timeout: u64,
+    /// The URL wallets and other organisations reach this node at, written into every URL Weft
+    /// puts in a credential (status lists). Default: WEFT_PUBLIC_URL, else
+    /// `http://<listen address>`; a loopback address is warned about at start.
+    #[arg(long)]
+    pub public_url: Option<String>,
 }
 
 /// `weft testnet`.
@@ -160,9 +169,57 @@ pub struct TestnetArgs {
 /// `weft node`.
 #[derive(Debug, Args)]
 pub struct NodeArgs {
-    /// The node's home directory (written by `weft testnet`).
+    /// The node's home directory (written by `weft testnet` or `weft join`).
     #[arg(long, env = "WEFT_HOME")]
     pub home: PathBuf,
+    /// Off-chain database: `postgres://...` or `sqlite://...` (default: `node.json`'s
+    /// `database_url`, else `<home>/api.db`). Not read from `DATABASE_URL`: each organisation
+    /// has its own store.
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// File holding the organisation's 32-byte master secret as hex (default: `node.json`'s
+    /// `master_key_file`, else WEFT_MASTER_KEY, else ~/.config/weft/master.key). Never inside
+    /// the home directory.
+    #[arg(long)]
+    pub master_key_file: Option<PathBuf>,
+    /// The URL other organisations and wallets reach this node at (default: `node.json`'s
+    /// `public_url`, else `http://<http listen address>`). Written into the organisation's DID
+    /// document (service `WeftNode`) and into credentials' status-list URLs.
+    #[arg(long)]
+    pub public_url: Option<String>,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long)]
+    pub workers: Option<usize>,
+}
+
+/// `weft join`.
+#[derive(Debug, Args)]
+pub struct JoinArgs {
+    /// The network's genesis file (from any member).
+    #[arg(long)]
+    pub genesis: PathBuf,
+    /// A member node's libp2p address (`/ip4/…/tcp/…`); repeat for several.
+    #[arg(long = "peer", required = true)]
+    pub peers: Vec<String>,
+    /// The same member nodes' HTTP base URLs (transactions are forwarded there); repeat.
+    #[arg(long = "peer-http", required = true)]
+    pub peer_http: Vec<String>,
+    /// The new node's home directory (must not exist or be empty).
+    #[arg(long)]
+    pub home: PathBuf,
+    /// HTTP listen address of the new node.
+    #[arg(long, default_value = DEFAULT_HTTP)]
+    pub http: SocketAddr,
+    /// libp2p listen address of the new node.
+    #[arg(long, default_value = "/ip4/127.0.0.1/tcp/26656")]
+    pub p2p: String,
+    /// Name in logs.
+    #[arg(long, default_value = "joiner")]
+    pub moniker: String,
+    /// With no transactions, an empty block after this many milliseconds (must match the
+    /// network's validators for a smooth start; any value is safe).
+    #[arg(long, default_value_t = 2000)]
+    pub max_block_interval_ms: u64,
 }
 
 /// `weft key ...`.
@@ -230,6 +287,7 @@ pub fn run(cli: Cli, runner: &dyn NodeRunner) -> anyhow::Result<()> {
         Command::Up(args) => runner.up(args),
         Command::Testnet(args) => testnet::run(args),
         Command::Node(args) => runner.node(args),
+        Command::Join(args) => testnet::join(args),
         Command::Key(KeyCommand::New { out, plaintext }) => key::new(&out, plaintext),
         Command::Key(KeyCommand::Show { file }) => key::show(&file),
         Command::Chain(ChainCommand::Status { rpc }) => block_on(chain::status(&rpc)),

@@ -41,9 +41,10 @@ impl CliMode {
 /// `weft psi run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The peer's Weft server (base URL).
+    /// The peer's Weft server (base URL). Default: the `WeftNode` endpoint in the peer's
+    /// did:weft document on chain.
     #[arg(long)]
-    pub peer: String,
+    pub peer: Option<String>,
     /// The peer's DID (as its offer answered).
     #[arg(long)]
     pub peer_did: String,
@@ -172,11 +173,14 @@ async fn run_session(args: RunArgs) -> anyhow::Result<()> {
         input["country"] = json!(c);
     }
     let mut body = json!({
-        "key_id": args.key_id, "peer_url": args.peer, "peer_did": args.peer_did,
+        "key_id": args.key_id, "peer_did": args.peer_did,
         "peer_size": args.peer_size, "mode": args.mode.api_name(), "input": input,
     });
     if let Some(did) = &args.did {
         body["did"] = json!(did);
+    }
+    if let Some(peer) = &args.peer {
+        body["peer_url"] = json!(peer);
     }
     drop(csv);
     let started = api

@@ -7,7 +7,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{json, Value};
 use weft_chain::governance::{self, Action, GovernanceCall};
-use weft_chain::{Address, Call, Transaction};
+use weft_chain::{Address, Call, GenesisValidator, PublicKey, Transaction};
 
 use super::DEFAULT_RPC;
 use crate::client::RpcClient;
@@ -71,6 +71,22 @@ enum ProposeCommand {
     },
     /// Set a configuration value.
     SetConfig { key: String, value: String },
+    /// Add a validator: proposes the current set (read from the node) plus this node key.
+    AddValidator {
+        /// The new validator's node public key (printed by `weft join`).
+        public_key: PublicKey,
+        /// Its name in the validator set.
+        #[arg(long)]
+        name: String,
+        /// Its voting power.
+        #[arg(long, default_value_t = 1)]
+        power: u64,
+    },
+    /// Remove a validator: proposes the current set (read from the node) without this key.
+    RemoveValidator {
+        /// The validator's node public key.
+        public_key: PublicKey,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -80,9 +96,10 @@ enum Choice {
 }
 
 impl ModuleCall {
-    fn into_call(self) -> Call {
+    /// The call; `validators` is the current validator set (for add/remove-validator).
+    fn into_call(self, validators: Vec<GenesisValidator>) -> anyhow::Result<Call> {
         match self {
-            ModuleCall::Governance(command) => governance::call(match command {
+            ModuleCall::Governance(command) => Ok(governance::call(match command {
                 GovernanceCommand::Noop => GovernanceCall::Noop,
                 GovernanceCommand::SetConfig { key, value } => {
                     GovernanceCall::SetConfig { key, value }
@@ -108,6 +125,33 @@ impl ModuleCall {
                         ProposeCommand::SetConfig { key, value } => {
                             Action::SetConfig { key, value }
                         }
+                        ProposeCommand::AddValidator {
+                            public_key,
+                            name,
+                            power,
+                        } => {
+                            if validators.iter().any(|v| v.public_key == public_key) {
+                                bail!("{public_key} is already a validator");
+                            }
+                            let mut set = validators;
+                            set.push(GenesisValidator {
+                                name,
+                                public_key,
+                                power,
+                            });
+                            Action::SetValidators(set)
+                        }
+                        ProposeCommand::RemoveValidator { public_key } => {
+                            let before = validators.len();
+                            let set: Vec<GenesisValidator> = validators
+                                .into_iter()
+                                .filter(|v| v.public_key != public_key)
+                                .collect();
+                            if set.len() == before {
+                                bail!("{public_key} is not a validator");
+                            }
+                            Action::SetValidators(set)
+                        }
                     },
                 },
                 GovernanceCommand::Vote {
@@ -117,9 +161,40 @@ impl ModuleCall {
                     proposal_id,
                     approve: matches!(choice, Choice::Yes),
                 },
-            }),
+            })),
         }
     }
+
+    /// Whether building the call needs the current validator set.
+    fn needs_validators(&self) -> bool {
+        matches!(
+            self,
+            ModuleCall::Governance(GovernanceCommand::Propose(
+                ProposeCommand::AddValidator { .. } | ProposeCommand::RemoveValidator { .. }
+            ))
+        )
+    }
+}
+
+/// The node's current validator set (JSON-RPC `getValidators`).
+async fn current_validators(client: &RpcClient) -> anyhow::Result<Vec<GenesisValidator>> {
+    let set = client
+        .call("getValidators", json!([]))
+        .await
+        .context("asking the node for its validator set")?;
+    let mut out = Vec::new();
+    for v in set.as_array().context("getValidators: not an array")? {
+        out.push(GenesisValidator {
+            name: v["name"].as_str().unwrap_or_default().to_string(),
+            public_key: v["publicKey"]
+                .as_str()
+                .context("getValidators: no publicKey")?
+                .parse()
+                .map_err(|e| anyhow::anyhow!("getValidators: bad publicKey: {e}"))?,
+            power: v["power"].as_u64().context("getValidators: no power")?,
+        });
+    }
+    Ok(out)
 }
 
 pub async fn send(args: SendArgs) -> anyhow::Result<()> {
@@ -139,11 +214,16 @@ pub async fn send(args: SendArgs) -> anyhow::Result<()> {
         .await?
         .as_u64()
         .context("node reported a non-numeric nonce")?;
+    let validators = if args.call.needs_validators() {
+        current_validators(&client).await?
+    } else {
+        Vec::new()
+    };
     let tx = Transaction {
         chain_id,
         sender: key.public_key(),
         nonce,
-        call: args.call.into_call(),
+        call: args.call.into_call(validators)?,
     }
     .sign(&key);
     let raw = format!("0x{}", hex::encode(tx.encode()));

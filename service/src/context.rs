@@ -34,6 +34,10 @@ pub struct Context {
     pub status_recorder: StatusRecorder,
     /// Custodied keys opened for issuance.
     pub opened_keys: OpenedKeys,
+    /// The URL others reach this node at, without a trailing `/` (status-list URLs in
+    /// credentials, the organisation DID's `WeftNode` endpoint). Default: `WEFT_PUBLIC_URL`,
+    /// else `http://localhost:8080`; `weft up`/`weft node` set it from `--public-url`.
+    pub public_url: String,
 }
 
 impl Context {
@@ -54,7 +58,14 @@ impl Context {
             evidence: EvidenceBatcher::new(Default::default()),
             status_recorder: Default::default(),
             opened_keys: Default::default(),
+            public_url: crate::credentials::status::public_base(),
         }
+    }
+
+    /// The same context with another public URL (a trailing `/` is dropped).
+    pub fn with_public_url(mut self, url: &str) -> Context {
+        self.public_url = url.trim_end_matches('/').to_string();
+        self
     }
 
     /// The tenant's custodied key `key_id`, opened (`not_found` if the tenant has none).

@@ -16,6 +16,10 @@
 //!   typed refusal ([`chain_client::settled`]).
 //! - [`credentials`]: the verifier's cached chain ledger and challenges, status lists and
 //!   evidence anchoring for issuers.
+//! - [`governance`]: the organisation's voice in the consortium: committee, validators,
+//!   proposals; propose and vote with the operator account.
+//! - [`org`]: the organisation a node serves — its `did:weft` and the `WeftNode` endpoint by
+//!   which partners find it.
 //! - [`modules`]: the on-chain modules every node runs. [`platform`]: start-up (master key,
 //!   store, first-start admin token and operator key).
 
@@ -24,10 +28,12 @@ pub mod chain_client;
 pub mod context;
 pub mod credentials;
 pub mod error;
+pub mod governance;
 pub mod keyfile;
 pub mod keystore;
 pub mod modules;
 pub mod node_home;
+pub mod org;
 pub mod platform;
 pub mod store;
 

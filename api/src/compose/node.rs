@@ -1,11 +1,20 @@
-//! `weft node --home DIR`: one node of a multi-node network laid out by `weft testnet`.
+//! `weft node --home DIR`: one organisation's full node of a consortium network laid out by
+//! `weft testnet` or `weft join`.
 //!
 //! Opens the ledger, starts Malachite consensus (validator if the node key is in the validator
-//! set, observer otherwise), serves JSON-RPC and `/ws`, and forwards transactions admitted from
-//! clients to the other nodes (`POST /p2p/txs`), so that any node's clients reach the proposer.
-//! Transactions received from peers are not forwarded again.
+//! set, observer otherwise) and serves, on one listener, everything `weft up` serves: JSON-RPC
+//! and `/ws`, the platform REST API over the organisation's own store, keystore and master
+//! key, and the web UI. It forwards transactions admitted from clients to the other nodes
+//! (`POST /p2p/txs`), so that any node's clients reach the proposer; transactions received from
+//! peers are not forwarded again.
+//!
+//! At start it makes sure the organisation's DID (its operator account's `did:weft`) is on
+//! chain with a `WeftNode` service naming this node's public URL
+//! ([`weft_service::org::ensure_org_did`]), retrying in the background until the node has
+//! caught up and the transaction commits.
 
 use std::net::TcpListener;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,17 +23,23 @@ use anyhow::Context;
 use weft_chain::{Node, NodeConfig, SignedTransaction};
 
 use super::up::{say, shutdown_signal};
+use weft_api::rest::{self, ApiConfig};
 use weft_api::rpc::RpcLimits;
 use weft_api::server::{serve, AppBuilder, ServeOptions};
 use weft_api::ws::WsConfig;
-use weft_cli::testnet::{config_path, key_path, NetworkNodeConfig};
+use weft_cli::testnet::{config_path, key_path, operator_key_path, NetworkNodeConfig};
 use weft_cli::NodeArgs;
 use weft_service::node_home::read_key_file;
+use weft_service::org;
+use weft_service::platform;
+use weft_service::store::Backend;
 
 /// Largest forwarded batch body accepted from a peer.
 const MAX_FORWARD_BODY: usize = 32 * 1024 * 1024;
 /// Forwarded transactions are gathered for this long before a POST.
 const FORWARD_BATCH: Duration = Duration::from_millis(5);
+/// Pause between attempts to register the organisation's DID.
+const ORG_DID_RETRY: Duration = Duration::from_secs(3);
 
 pub fn run(args: NodeArgs) -> anyhow::Result<()> {
     let home = args.home;
@@ -40,6 +55,19 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
     )
     .with_context(|| format!("parsing {}", genesis_path.display()))?;
     let key = read_key_file(&key_path(&home))?;
+    let operator_key = read_key_file(&operator_key_path(&home)).with_context(|| {
+        format!(
+            "{} has no organisation operator key (lay homes out with `weft testnet` or `weft join`)",
+            home.display()
+        )
+    })?;
+    let database_url = args
+        .database_url
+        .or(config.database_url.clone())
+        .unwrap_or_else(|| platform::default_database_url(&home));
+    let backend = Backend::of_url(&database_url).context("--database-url")?;
+    let master_key_file = args.master_key_file.or(config.master_key_file.clone());
+    let (master, origin) = platform::master_key(master_key_file.as_deref(), &home)?;
 
     let mut node_config = NodeConfig {
         data_dir: home.join("chain"),
@@ -52,6 +80,12 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
     let listener =
         TcpListener::bind(config.http).with_context(|| format!("binding {}", config.http))?;
     let addr = listener.local_addr()?;
+    // Not from WEFT_PUBLIC_URL: several nodes may share a machine and an environment.
+    let public_url = super::public_url(
+        args.public_url.or(config.public_url.clone()).as_deref(),
+        false,
+        addr,
+    )?;
 
     let is_validator = node
         .validators(None)?
@@ -78,6 +112,29 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
     )
     .context("starting consensus")?;
 
+    let api_config = ApiConfig {
+        public_url: Some(public_url.clone()),
+        ..ApiConfig::default()
+    };
+    let system = actix_web::rt::System::new();
+    let started = system.block_on(rest::ApiState::start(
+        node.clone(),
+        &database_url,
+        &master,
+        &operator_key,
+        api_config,
+    ));
+    drop(master);
+    let (state, boot) = match started {
+        Ok(started) => started,
+        Err(err) => {
+            consensus.shutdown();
+            return Err(err).context("starting the platform API");
+        }
+    };
+    let org_did = weft_did::Did::weft(node.chain_id(), operator_key.address());
+    drop(operator_key);
+
     let banner = [
         format!("weft node up ({})", config.moniker),
         format!("  home:       {}", home.display()),
@@ -92,14 +149,47 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
             }
         ),
         format!("  node key:   {}", key.public_key()),
+        format!("  org did:    {org_did}"),
         format!("  p2p:        {}", config.p2p),
+        format!("  web ui:     http://{addr}/"),
+        format!("  api url:    http://{addr}/api/v1 (docs: http://{addr}/api/docs/)"),
         format!("  rpc url:    http://{addr}/rpc"),
         format!("  ws url:     ws://{addr}/ws"),
-        "  stop with Ctrl-C".to_string(),
+        format!("  public url: {public_url}"),
+        super::database_line(backend, &database_url),
+        super::master_key_line(&origin),
     ];
+    // Registered inside the runtime, polled later by `serve`: returning the future is the point.
+    #[allow(clippy::async_yields_async)]
+    let shutdown = system.block_on(async { shutdown_signal() });
     for line in banner {
         say(&line);
     }
+    if let Some(token) = &boot.admin_token {
+        match &config.admin_token_file {
+            Some(path) => {
+                write_secret_file(path, token.as_str())
+                    .with_context(|| format!("writing the admin token to {}", path.display()))?;
+                say(&format!(
+                    "  admin token: written to {} (tenant \"{}\", role admin; created now)",
+                    path.display(),
+                    weft_api::auth::OPERATOR_TENANT
+                ));
+            }
+            None => say(&format!(
+                "  admin token: {} (tenant \"{}\", role admin; shown only now, store it safely)",
+                token.as_str(),
+                weft_api::auth::OPERATOR_TENANT
+            )),
+        }
+    } else if let Some(path) = &config.admin_token_file {
+        say(&format!(
+            "  admin token: in {} (created at first start)",
+            path.display()
+        ));
+    }
+    drop(boot);
+    say("  stop with Ctrl-C");
 
     let app = AppBuilder::new(node.clone())
         .with_node_interface(RpcLimits::default(), WsConfig::default())
@@ -109,13 +199,26 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
                     .app_data(web::PayloadConfig::new(MAX_FORWARD_BODY))
                     .route(web::post().to(receive_forwarded)),
             );
-        });
+        })
+        .group({
+            let state = state.clone();
+            move |cfg| rest::configure(cfg, state.clone())
+        })
+        .with_ui();
+    let options = ServeOptions {
+        workers: args.workers,
+        ..ServeOptions::default()
+    };
     let peers = config.peer_http.clone();
     let forward_node = node.clone();
-    let served = actix_web::rt::System::new().block_on(async move {
+    let org_ctx = state.ctx.clone();
+    let served = system.block_on(async move {
         actix_web::rt::spawn(forward_loop(forward_node, peers));
-        serve(listener, app, ServeOptions::default(), shutdown_signal()).await
+        actix_web::rt::spawn(register_org_did(org_ctx, public_url));
+        serve(listener, app, options, shutdown).await
     });
+    system.block_on(state.store.close());
+    drop(state);
 
     tracing::info!("HTTP stopped; stopping consensus");
     consensus.shutdown();
@@ -124,6 +227,52 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
     served.context("HTTP server failed")?;
     say(&format!("weft node stopped cleanly at height {height}"));
     Ok(())
+}
+
+/// Registers (or updates) the organisation's DID with this node's endpoint, retrying until it
+/// commits: an observer that is still catching up, or a network without a quorum yet, only
+/// delays it.
+async fn register_org_did(ctx: Arc<weft_service::Context>, public_url: String) {
+    let mut attempts = 0u32;
+    loop {
+        actix_web::rt::time::sleep(ORG_DID_RETRY).await;
+        attempts += 1;
+        match org::ensure_org_did(&ctx, &public_url).await {
+            Ok((did, change)) => {
+                tracing::info!(%did, ?change, endpoint = %public_url, "organisation DID on chain");
+                if change != org::OrgDidChange::Unchanged {
+                    say(&format!(
+                        "  organisation DID {did} registered with endpoint {public_url}"
+                    ));
+                }
+                return;
+            }
+            Err(err) => {
+                // Every 10th failure at warn level: the first ones are expected while syncing.
+                if attempts % 10 == 0 {
+                    tracing::warn!(code = err.code(), %err, attempts, "registering the organisation DID");
+                } else {
+                    tracing::debug!(code = err.code(), %err, "registering the organisation DID");
+                }
+            }
+        }
+    }
+}
+
+/// Writes a secret to a new or truncated file readable only by its owner.
+fn write_secret_file(path: &Path, secret: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(secret.as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_all()
 }
 
 /// `POST /p2p/txs`: a peer's forwarded batch (borsh `Vec<Vec<u8>>` of encoded transactions).

@@ -14,7 +14,7 @@ use weft_api::server::{serve, AppBuilder, ServeOptions};
 use weft_api::ws::WsConfig;
 use weft_cli::UpArgs;
 use weft_service::node_home::{read_key_file, NodeHome};
-use weft_service::platform::{self, MasterKeyOrigin};
+use weft_service::platform;
 use weft_service::store::Backend;
 
 pub fn run(args: UpArgs) -> anyhow::Result<()> {
@@ -32,6 +32,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     let listener =
         TcpListener::bind(args.http).with_context(|| format!("binding {}", args.http))?;
     let addr = listener.local_addr()?;
+    let public_url = super::public_url(args.public_url.as_deref(), true, addr)?;
 
     let node = Node::open(
         home.node_config(),
@@ -52,6 +53,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
             },
         },
         receipt_timeout: Duration::from_secs(args.receipt_timeout),
+        public_url: Some(public_url.clone()),
         ..ApiConfig::default()
     };
     let system = actix_web::rt::System::new();
@@ -90,33 +92,9 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
             weft_api::auth::OPERATOR_TENANT,
         ),
         format!("  api url:    http://{addr}/api/v1 (docs: http://{addr}/api/docs/)"),
-        format!(
-            "  database:   {}",
-            match backend {
-                Backend::Sqlite => format!("sqlite ({database_url})"),
-                Backend::Postgres => "postgres (from --database-url / DATABASE_URL)".into(),
-            }
-        ),
-        format!(
-            "  master key: {}",
-            match &origin {
-                MasterKeyOrigin::Env => "from WEFT_MASTER_KEY".into(),
-                MasterKeyOrigin::File {
-                    path,
-                    created,
-                    default,
-                } => format!(
-                    "{}{}{}",
-                    path.display(),
-                    if *default { " (per-user default)" } else { "" },
-                    if *created {
-                        " (created now; back it up: custodied keys cannot be opened without it)"
-                    } else {
-                        ""
-                    }
-                ),
-            }
-        ),
+        super::database_line(backend, &database_url),
+        super::master_key_line(&origin),
+        format!("  public url: {public_url}"),
     ];
     // Registered inside the runtime, polled later by `serve`: returning the future is the point.
     #[allow(clippy::async_yields_async)]

@@ -17,7 +17,9 @@ pub mod access;
 pub mod chain;
 pub mod credentials;
 pub mod did;
+pub mod governance;
 pub mod ops;
+pub mod org;
 pub mod polls;
 pub mod psi;
 pub mod qr;
@@ -40,7 +42,7 @@ use weft_service::platform::{Bootstrap, PlatformError};
 use weft_service::Context;
 
 /// Tunables of the REST API.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ApiConfig {
     /// Largest accepted JSON body, in bytes.
     pub max_body_bytes: usize,
@@ -48,6 +50,9 @@ pub struct ApiConfig {
     pub rate_limits: RateLimits,
     /// How long transaction endpoints wait for a receipt.
     pub receipt_timeout: Duration,
+    /// The URL others reach this node at (see [`Context::public_url`]); `None` keeps the
+    /// context's default.
+    pub public_url: Option<String>,
 }
 
 impl Default for ApiConfig {
@@ -56,6 +61,7 @@ impl Default for ApiConfig {
             max_body_bytes: 256 * 1024,
             rate_limits: RateLimits::default(),
             receipt_timeout: Duration::from_secs(30),
+            public_url: None,
         }
     }
 }
@@ -118,6 +124,10 @@ impl ApiState {
             config.receipt_timeout,
         )
         .await?;
+        let ctx = match &config.public_url {
+            Some(url) => ctx.with_public_url(url),
+            None => ctx,
+        };
         Ok((
             web::Data::new(ApiState::with_context(Arc::new(ctx), config)),
             boot,
@@ -143,6 +153,7 @@ impl ApiState {
         chain::transactions,
         chain::transaction,
         chain::validators,
+        org::organisation,
         access::whoami,
         access::create_token,
         access::list_tokens,
@@ -187,6 +198,7 @@ impl Modify for BearerAuth {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(did::Doc::openapi());
+    doc.merge(governance::Doc::openapi());
     doc.merge(credentials::Doc::openapi());
     doc.merge(polls::Doc::openapi());
     doc.merge(psi::Doc::openapi());
@@ -245,6 +257,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<ApiState>) {
                     resource("/chain/transactions/{hash}").route(web::get().to(chain::transaction)),
                 )
                 .service(resource("/chain/validators").route(web::get().to(chain::validators)))
+                .service(resource("/organisation").route(web::get().to(org::organisation)))
                 .service(resource("/auth/whoami").route(web::get().to(access::whoami)))
                 .service(
                     resource("/tokens")
@@ -267,6 +280,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<ApiState>) {
                         .route(web::post().to(transactions::send_signed)),
                 )
                 .configure(did::configure_v1)
+                .configure(governance::configure_v1)
                 .configure(credentials::configure_v1)
                 .configure(polls::configure_v1)
                 .configure(psi::configure_v1)

@@ -769,8 +769,10 @@ pub struct StartRequest {
     /// default: the key's `did:key`.
     #[serde(default)]
     pub did: Option<String>,
-    /// The peer server's base URL (`https://…`).
-    pub peer_url: String,
+    /// The peer server's base URL (`https://…`). Default: the `WeftNode` service endpoint of
+    /// the peer's `did:weft` document on chain (partners are chosen by DID).
+    #[serde(default)]
+    pub peer_url: Option<String>,
     /// The peer's DID: a `did:key`, or a `did:weft` of this chain (resolved on chain; if it
     /// has several authentication keys, name one as `#key-n`).
     pub peer_did: String,
@@ -804,13 +806,21 @@ pub async fn start_session(
     svc.room()?;
     let body = body.0;
     let mode = parse_mode(&body.mode)?;
-    let url = body.peer_url.trim_end_matches('/').to_string();
+    let (peer_did, peer_id) = parse_peer(&state, &body.peer_did)?;
+    let url = match (&body.peer_url, &peer_id) {
+        (Some(url), _) => url.trim_end_matches('/').to_string(),
+        (None, PeerId::Weft { address, .. }) => weft_service::org::node_endpoint(&state, *address)?,
+        (None, PeerId::Key(_)) => {
+            return Err(ApiError::InvalidRequest(
+                "a did:key publishes no endpoint: give peer_url".into(),
+            ))
+        }
+    };
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(ApiError::InvalidRequest(
             "peer_url must be http(s)://".into(),
         ));
     }
-    let (peer_did, peer_id) = parse_peer(&state, &body.peer_did)?;
     let peer = peer_key(&state, &peer_id)?;
     let own = state.tenant_key(&principal.tenant, &body.key_id).await?;
     let own_did = own_did(&state, &own, body.did.as_deref())?;

@@ -5,13 +5,14 @@ use actix_web::HttpResponse;
 use maud::{html, Markup, DOCTYPE};
 
 /// Top-level sections, in navigation order: (path, label).
-pub const SECTIONS: [(&str, &str); 6] = [
+pub const SECTIONS: [(&str, &str); 7] = [
     ("/chain", "Chain"),
     ("/identity", "Identity"),
     ("/credentials", "Credentials"),
     ("/verify", "Verify"),
     ("/psi", "PSI"),
     ("/voting", "Voting"),
+    ("/governance", "Governance"),
 ];
 
 /// A full page: `title` in the tab and heading, `active` the navigation entry to highlight.

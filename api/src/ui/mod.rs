@@ -4,7 +4,7 @@
 //! - [`explorer`]: Chain — latest blocks (live over `/ws`), a block, a transaction, validators,
 //!   search by height or hash.
 //! - [`sections`]: sign-in, and the one-line summary of each section.
-//! - [`identity`], [`credentials`] (issue, wallet, verify), [`psi`], [`voting`]: each
+//! - [`identity`], [`credentials`] (issue, wallet, verify), [`psi`], [`voting`], [`governance`]: each
 //!   capability's own pages (and page scripts).
 //! - `assets/`: `weft.css` and `weft.js` (sign-in with a token, live block list), compiled into
 //!   the binary, so the UI needs no front-end toolchain and no files beside the binary.
@@ -17,6 +17,7 @@
 
 mod credentials;
 mod explorer;
+mod governance;
 mod identity;
 mod layout;
 mod psi;
@@ -46,6 +47,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(identity::routes)
         .configure(psi::routes)
         .configure(voting::routes)
+        .configure(governance::routes)
         .route(
             "/assets/weft.css",
             web::get().to(|| async { asset("text/css; charset=utf-8", CSS) }),

@@ -81,7 +81,7 @@ async fn index() -> HttpResponse {
             form.search.psi-form data-kind="start" {
                 input name="key_id" value="admin" placeholder="key id" required;
                 input name="did" placeholder="your did:weft (optional)";
-                input name="peer_url" placeholder="partner server, https://…" required;
+                input name="peer_url" placeholder="partner server (optional: from the partner's did:weft)";
                 input name="peer_did" placeholder="partner's DID" required;
                 input name="peer_size" type="number" min="0" placeholder="partner's set size" required;
                 (mode_select())

@@ -20,6 +20,7 @@ pub fn summary(path: &str) -> &'static str {
         "/verify" => "Scan a credential's QR code and check it against the chain.",
         "/psi" => "Intersect customer lists with a partner without revealing anything else.",
         "/voting" => "Hold anonymous votes whose tally anyone can verify.",
+        "/governance" => "Vote new organisations in as validators; grant issuer permissions.",
         _ => "",
     }
 }

@@ -98,9 +98,23 @@ impl Testnet {
         self.dir.path().join("net").join(format!("node{i}"))
     }
 
-    pub fn admin(&self) -> Keypair {
-        weft_service::node_home::read_key_file(&self.dir.path().join("net").join("admin.key"))
+    /// Organisation `i`'s operator account (for the founders, a committee member).
+    pub fn operator(&self, i: usize) -> Keypair {
+        weft_service::node_home::read_key_file(&self.home(i).join("keys").join("operator.key"))
             .unwrap()
+    }
+
+    /// Organisation `i`'s first admin token (written by its node at first start).
+    pub fn admin_token(&self, i: usize) -> String {
+        std::fs::read_to_string(self.home(i).join("admin.token"))
+            .unwrap_or_else(|e| panic!("node {i} wrote no admin token: {e}"))
+            .trim()
+            .to_string()
+    }
+
+    /// Organisation `i`'s HTTP base URL (REST under `/api/v1`, JSON-RPC at `/rpc`).
+    pub fn url(&self, i: usize) -> &str {
+        &self.rpc[i]
     }
 
     /// Starts node `i` and waits for its banner.
@@ -237,6 +251,100 @@ pub async fn assert_same_chain(clients: &[RpcClient]) -> u64 {
         }
     }
     low
+}
+
+/// Waits until every running node's organisation DID is on chain with its endpoint (each
+/// node registers it in the background after start, with its operator account).
+pub async fn wait_org_dids(net: &Testnet, timeout: Duration) {
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .finish();
+    for i in (0..net.total).filter(|i| net.is_running(*i)) {
+        let url = format!("{}/api/v1/organisation", net.url(i));
+        wait_for(&format!("node {i}'s organisation DID"), timeout, || {
+            let request = client.get(&url);
+            async move {
+                match request.send().await {
+                    Ok(mut r) => r
+                        .json::<Value>()
+                        .await
+                        .is_ok_and(|v| v["endpoint"].is_string()),
+                    Err(_) => false,
+                }
+            }
+        })
+        .await;
+    }
+}
+
+/// Signs `call` with `key` at its next nonce (asked of `client`), submits it and returns the
+/// committed receipt.
+pub async fn send_call(client: &RpcClient, key: &Keypair, call: weft_chain::Call) -> Value {
+    let nonce = client
+        .call("getNonce", json!([key.address()]))
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap();
+    let tx = Transaction {
+        chain_id: CHAIN_ID.to_string(),
+        sender: key.public_key(),
+        nonce,
+        call,
+    }
+    .sign(key);
+    let raw = format!("0x{}", hex::encode(tx.encode()));
+    let hash = client.call("sendTransaction", json!([raw])).await.unwrap();
+    let hash = hash.as_str().unwrap().to_string();
+    wait_all_committed(client, std::slice::from_ref(&hash), Duration::from_secs(60)).await;
+    client
+        .call("getTransactionReceipt", json!([hash]))
+        .await
+        .unwrap()
+}
+
+/// Passes a committee decision: organisation 0 proposes, then organisations 1.. approve until
+/// a strict majority of the `validators` founders has; returns the receipt of the deciding
+/// transaction. Assumes no other proposal is open (the proposal id is read from the chain).
+pub async fn committee_pass(
+    net: &Testnet,
+    client: &RpcClient,
+    action: governance::Action,
+) -> Value {
+    let propose = send_call(
+        client,
+        &net.operator(0),
+        governance::call(GovernanceCall::Propose { action }),
+    )
+    .await;
+    assert_eq!(propose["status"], "Success", "{propose}");
+    let id = propose["events"]
+        .as_array()
+        .and_then(|events| {
+            events.iter().find_map(|e| {
+                e["attributes"].as_array()?.iter().find_map(|a| {
+                    (a[0] == "id" || a["key"] == "id")
+                        .then(|| a[1].as_str().or(a["value"].as_str())?.parse::<u64>().ok())
+                        .flatten()
+                })
+            })
+        })
+        .unwrap_or_else(|| panic!("no proposal id in {propose}"));
+    let needed = net.validators / 2 + 1;
+    let mut last = propose;
+    for i in 1..needed {
+        last = send_call(
+            client,
+            &net.operator(i),
+            governance::call(GovernanceCall::Vote {
+                proposal_id: id,
+                approve: true,
+            }),
+        )
+        .await;
+        assert_eq!(last["status"], "Success", "{last}");
+    }
+    last
 }
 
 /// A sender account with its next nonce.

@@ -281,7 +281,7 @@ async fn reserve(
                 issuer_did,
                 purpose,
                 status::MIN_LENGTH,
-                &public_base(),
+                &state.public_url,
             )
             .await?;
             continue;

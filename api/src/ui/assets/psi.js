@@ -55,11 +55,12 @@
                " and your set size " + r.size + ".");
         } else {
           const body = {
-            key_id: field(form, "key_id"), peer_url: field(form, "peer_url"),
+            key_id: field(form, "key_id"),
             peer_did: field(form, "peer_did"), peer_size: Number(field(form, "peer_size")),
             mode: field(form, "mode"), input,
           };
           if (field(form, "did") !== "") { body.did = field(form, "did"); }
+          if (field(form, "peer_url") !== "") { body.peer_url = field(form, "peer_url"); }
           const r = await api("POST", "/api/v1/psi/sessions", body);
           window.location.assign("/psi/sessions/" + r.id);
         }
