@@ -597,3 +597,306 @@ fn a_credential_issued_at_one_organisation_is_held_at_another_and_verified_at_a_
         println!("checked: C scanned the QR image from B's wallet and verified it on C's node");
     });
 }
+
+#[test]
+fn a_poll_created_at_one_organisation_is_voted_at_the_others_and_audited_from_a_third() {
+    use rand::rngs::OsRng;
+    use weft_mpc::vote::{
+        self, build_ballot, counter, DkgRecord, EligibilityTree, PollId, PollSpec, PollState, Rule,
+        Window, WindowUnit,
+    };
+    use weft_zk::membership::{MembershipParams, MembershipSecret};
+    use weft_zk::Ciphertext;
+
+    fn now_ms() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+    }
+
+    let _serial = serial();
+    let mut net = Testnet::create(3, 0, BLOCK_INTERVAL_MS);
+    net.start_all();
+    let params = MembershipParams::setup(3).unwrap();
+    let system = actix_web::rt::System::new();
+    system.block_on(async {
+        let c0 = net.client(0);
+        wait_height(&c0, 2, WAIT, "first blocks").await;
+        wait_org_dids(&net, WAIT).await;
+        let orgs = [Org::new(&net, 0), Org::new(&net, 1), Org::new(&net, 2)];
+        let [a, b, cc] = &orgs;
+
+        // A's organiser tenant, and one counter per organisation, each custodied on its own node.
+        let union_admin = a.tenant("union", "admin").await;
+        let organiser = a.tenant("union", "organiser").await;
+        let org_account = union_admin
+            .post_ok("/api/v1/keys", json!({"key_id": "org", "label": "org"}), 201)
+            .await["address"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mut counter_admins = Vec::new();
+        let mut counters = Vec::new();
+        for (i, o) in orgs.iter().enumerate() {
+            let admin = o.tenant("tally", "admin").await;
+            let did = admin
+                .post_ok("/api/v1/dids", json!({"key_id": "counter"}), 201)
+                .await["did"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            println!("did: counter {} is {did} on organisation {i}'s node", i + 1);
+            counters.push(did);
+            counter_admins.push(admin);
+        }
+        // The committee grants the organiser permission: A proposes, B approves.
+        let proposed = a
+            .post_ok(
+                "/api/v1/governance/proposals",
+                json!({"kind": "grant", "account": org_account, "permission": vote::ORGANISER_PERMISSION}),
+                200,
+            )
+            .await;
+        let pid = proposed["proposal"]["id"].as_u64().unwrap();
+        wait_for("B sees the proposal", WAIT, || async move {
+            b.send("GET", &format!("/api/v1/governance/proposals/{pid}"), None).await.0 == 200
+        })
+        .await;
+        let voted = b
+            .post_ok(&format!("/api/v1/governance/proposals/{pid}/votes"), json!({"approve": true}), 200)
+            .await;
+        assert_eq!(voted["proposal"]["status"], "passed", "{voted}");
+
+        // Every node must know every counter's DID before the poll names them.
+        for o in &orgs {
+            for did in &counters {
+                let path = format!("/1.0/identifiers/{did}");
+                wait_for("counter DIDs everywhere", WAIT, || {
+                    let path = path.clone();
+                    async move { o.send("GET", &path, None).await.0 == 200 }
+                })
+                .await;
+            }
+        }
+
+        let start = now_ms() + 60_000;
+        let end = start + 20_000;
+        let spec = PollSpec {
+            title: "Consortium budget".into(),
+            choices: vec!["Ana".into(), "Bo".into(), "Cy".into()],
+            rule: Rule::Single,
+            window: Window { unit: WindowUnit::TimestampMs, start, end },
+            counters: counters.clone(),
+            threshold: 2,
+            allow_revote: false,
+            tree_depth: 3,
+            verifying_key: params.proving_key().verifying_key().to_bytes(),
+            credential: None,
+        };
+        let created = organiser
+            .post_ok("/api/v1/polls", json!({"key_id": "org", "spec": spec}), 200)
+            .await;
+        let poll = PollId::from_hex(created["poll"].as_str().unwrap()).unwrap();
+        println!("checked: A created poll {poll} through its REST API (counters at A, B and C)");
+
+        let step = |i: usize, s: Value| {
+            let admin = &counter_admins[i];
+            async move {
+                admin
+                    .post_ok(
+                        &format!("/api/v1/polls/{poll}/steps"),
+                        json!({"key_id": "counter", "step": s}),
+                        200,
+                    )
+                    .await
+            }
+        };
+        let dkg_at = |o: &Org| {
+            let client = o.client.clone();
+            let base = o.base.clone();
+            async move {
+                let mut r = client
+                    .get(format!("{base}/api/v1/polls/{poll}/dkg"))
+                    .send()
+                    .await
+                    .unwrap();
+                serde_json::from_value::<DkgRecord>(r.json().limit(1 << 22).await.unwrap()).unwrap()
+            }
+        };
+        async fn settled<F, Fut, T>(what: &str, mut f: F) -> T
+        where
+            F: FnMut() -> Fut,
+            Fut: std::future::Future<Output = Option<T>>,
+        {
+            let deadline = Instant::now() + WAIT;
+            loop {
+                if let Some(v) = f().await {
+                    return v;
+                }
+                assert!(Instant::now() < deadline, "timed out: {what}");
+                actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+            }
+        }
+
+        // The DKG: each counter runs its rounds locally and posts through its own node.
+        let mut round1 = Vec::new();
+        for i in 0..3 {
+            let (r1, sk, post) = counter::start_with_rng(&poll, &spec, i as u32 + 1, &mut OsRng).unwrap();
+            step(i, json!({"kind": "dkg_broadcast", "post": post})).await;
+            round1.push((r1, sk));
+        }
+        let mut round2 = Vec::new();
+        for (i, (r1, sk)) in round1.into_iter().enumerate() {
+            let record = settled("all broadcasts", || async {
+                let r = dkg_at(&orgs[i]).await;
+                (r.broadcasts.len() == 3).then_some(r)
+            })
+            .await;
+            let (r2, shares) = counter::deal_with_rng(&poll, r1, &record, &mut OsRng).unwrap();
+            step(i, json!({"kind": "dkg_shares", "shares": shares})).await;
+            round2.push((r2, sk));
+        }
+        let mut round3 = Vec::new();
+        for (i, (r2, sk)) in round2.into_iter().enumerate() {
+            let record = settled("all shares", || async {
+                let r = dkg_at(&orgs[i]).await;
+                (r.shares.len() == 3).then_some(r)
+            })
+            .await;
+            let (r3, accused) = counter::receive(&poll, i as u32 + 1, r2, &sk, &record).unwrap();
+            assert!(accused.is_empty());
+            step(i, json!({"kind": "dkg_complaints", "accused": accused})).await;
+            round3.push(r3);
+        }
+        let org_step = |s: Value| {
+            let organiser = &organiser;
+            async move {
+                organiser
+                    .post_ok(
+                        &format!("/api/v1/polls/{poll}/steps"),
+                        json!({"key_id": "org", "step": s}),
+                        200,
+                    )
+                    .await
+            }
+        };
+        settled("all complaints at A", || async {
+            let r = dkg_at(a).await;
+            (r.complaints.len() == 3).then_some(())
+        })
+        .await;
+        org_step(json!({"kind": "finalize_key"})).await;
+        let mut key_shares = Vec::new();
+        for (i, r3) in round3.into_iter().enumerate() {
+            settled("the joint key", || async {
+                let (_, v) = orgs[i].send("GET", &format!("/api/v1/polls/{poll}"), None).await;
+                let s: PollState = serde_json::from_value(v).ok()?;
+                s.group_key.map(|_| ())
+            })
+            .await;
+            let record = dkg_at(&orgs[i]).await;
+            key_shares.push(counter::finish(r3, &record).unwrap().share);
+        }
+        println!("checked: the three counters' DKG ran through their own nodes; A recorded the joint key");
+
+        // Voters: alice at B and bob at C vote through their own nodes' booths; two more voters
+        // hold secrets locally and cast at B and C.
+        let mut commitments = Vec::new();
+        let mut booths = Vec::new();
+        for (o, name) in [(b, "alice"), (cc, "bob")] {
+            let admin = o.tenant(name, "admin").await;
+            let holder = o.tenant(name, "holder").await;
+            admin
+                .post_ok("/api/v1/keys", json!({"key_id": "me", "label": "me"}), 201)
+                .await;
+            let (status, c) = holder.send("GET", "/api/v1/vote-commitments/me", None).await;
+            assert_eq!(status, 200, "{c}");
+            commitments.push(c["commitment"].as_str().unwrap().to_string());
+            booths.push(holder);
+        }
+        let secrets: Vec<MembershipSecret> = (0..2).map(|_| MembershipSecret::random()).collect();
+        let mut leaves = commitments.clone();
+        leaves.extend(secrets.iter().map(|s| hex::encode(s.commitment().to_bytes())));
+        org_step(json!({"kind": "add_leaves", "leaves": leaves})).await;
+        org_step(json!({"kind": "seal"})).await;
+        let state: PollState = settled("B and C see the sealed poll", || async {
+            let mut last = None;
+            for o in [b, cc] {
+                let (_, v) = o.send("GET", &format!("/api/v1/polls/{poll}"), None).await;
+                let s: PollState = serde_json::from_value(v).ok()?;
+                s.roots.as_ref()?;
+                last = Some(s);
+            }
+            last
+        })
+        .await;
+        for holder in &booths {
+            let r = holder
+                .client
+                .put(format!("{}/api/v1/polls/{poll}/proving-key", holder.base))
+                .insert_header(("Authorization", format!("Bearer {}", holder.token)))
+                .insert_header(("Content-Type", "application/octet-stream"))
+                .send_body(params.proving_key().to_bytes())
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 204);
+        }
+        let raw: Vec<[u8; 32]> = leaves
+            .iter()
+            .map(|l| hex::decode(l).unwrap().try_into().unwrap())
+            .collect();
+        let tree = EligibilityTree::from_leaves(3, &raw).unwrap();
+        let ballots: Vec<_> = secrets
+            .iter()
+            .zip([1usize, 2])
+            .map(|(s, c)| build_ballot(&state, &tree, s, 0, &[c], params.proving_key()).unwrap())
+            .collect();
+        assert!(now_ms() < start, "setup took longer than the minute before the window");
+        println!("checked: eligibility sealed with voters at B and C; booths hold the proving key");
+        let wait = start.saturating_sub(now_ms()) + 300;
+        actix_web::rt::time::sleep(Duration::from_millis(wait)).await;
+
+        booths[0]
+            .post_ok(&format!("/api/v1/polls/{poll}/booth"), json!({"key_id": "me", "choices": [0]}), 200)
+            .await;
+        booths[1]
+            .post_ok(&format!("/api/v1/polls/{poll}/booth"), json!({"key_id": "me", "choices": [2]}), 200)
+            .await;
+        for (o, ballot) in [b, cc].into_iter().zip(&ballots) {
+            o.post_ok(&format!("/api/v1/polls/{poll}/ballots"), serde_json::to_value(ballot).unwrap(), 200)
+                .await;
+        }
+        println!("checked: four ballots cast at B and C (two through the nodes' booths)");
+        let wait = end.saturating_sub(now_ms()) + 300;
+        actix_web::rt::time::sleep(Duration::from_millis(wait)).await;
+
+        // Tally: B's counter is offline; A's and C's post decryption shares through their nodes.
+        let aggregate: Vec<Ciphertext> = settled("the aggregate of four ballots", || async {
+            let (_, v) = a.send("GET", &format!("/api/v1/polls/{poll}"), None).await;
+            let s: PollState = serde_json::from_value(v).ok()?;
+            (s.ballots == 4).then(|| {
+                s.aggregate
+                    .iter()
+                    .map(|b| Ciphertext::from_bytes(&b.0).unwrap())
+                    .collect()
+            })
+        })
+        .await;
+        for i in [0usize, 2] {
+            let shares = counter::decryption_shares_with_rng(&poll, &key_shares[i], &aggregate, &mut OsRng);
+            step(i, json!({"kind": "decrypt", "shares": shares})).await;
+        }
+        let result = settled("C sees the result", || async {
+            let (_, v) = cc.send("GET", &format!("/api/v1/polls/{poll}"), None).await;
+            let s: PollState = serde_json::from_value(v).ok()?;
+            s.result
+        })
+        .await;
+        assert_eq!(result.counts, vec![1, 1, 2]);
+        println!("checked: tally {:?} recorded with counters 1 and 3", result.counts);
+
+        let audit = weft(&["vote", "verify", &poll.to_string(), "--rpc", net.url(2)]);
+        println!("checked: `weft vote verify` audits the poll from C's node:\n{audit}");
+    });
+}
