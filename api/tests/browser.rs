@@ -43,8 +43,8 @@ fn missing_prerequisite(chromium: &Path) -> Option<String> {
     None
 }
 
-#[test]
-fn sign_in_explore_and_see_a_block_arrive() {
+/// Chromium's path, or `None` (with the reason printed) when the test must skip.
+fn chromium_or_skip() -> Option<PathBuf> {
     let chromium = PathBuf::from(
         std::env::var("WEFT_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
     );
@@ -53,32 +53,26 @@ fn sign_in_explore_and_see_a_block_arrive() {
             panic!("the browser test must run in CI, but {reason}");
         }
         eprintln!("skipping the browser test: {reason}");
-        return;
+        return None;
     }
+    Some(chromium)
+}
 
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let node = UpProcess::start(&data);
-    let token = node
-        .admin_token
-        .clone()
-        .unwrap_or_else(|| panic!("no admin token in the banner:\n{}", node.banner.join("\n")));
-    let shots = workspace().join("target/browser");
-
-    let mut child = Command::new("node")
-        .arg(workspace().join("tests/browser/smoke.mjs"))
+/// Runs `tests/browser/<script>` with `env` and waits for it (bounded); panics on failure.
+fn run_script(script: &str, env: &[(&str, String)], chromium: &Path, shots: &Path) {
+    let mut command = Command::new("node");
+    command
+        .arg(workspace().join("tests/browser").join(script))
         .current_dir(workspace().join("tests/browser"))
-        .env("WEFT_URL", &node.rpc)
-        .env("WEFT_TOKEN", token)
-        .env("WEFT_BIN", WEFT)
-        .env("WEFT_ADMIN_KEY", data.join("keys/admin.key"))
-        .env("WEFT_CHROMIUM", &chromium)
-        .env("WEFT_SCREENSHOTS", &shots)
+        .env("WEFT_CHROMIUM", chromium)
+        .env("WEFT_SCREENSHOTS", shots)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn node");
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut child = command.spawn().expect("spawn node");
     let started = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -108,9 +102,88 @@ fn sign_in_explore_and_see_a_block_arrive() {
     println!("{out}");
     assert!(
         status.success(),
-        "browser test failed ({status}):\n{out}\n{err}"
+        "browser test {script} failed ({status}):\n{out}\n{err}"
+    );
+}
+
+#[test]
+fn sign_in_explore_and_see_a_block_arrive() {
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let node = UpProcess::start(&data);
+    let token = node
+        .admin_token
+        .clone()
+        .unwrap_or_else(|| panic!("no admin token in the banner:\n{}", node.banner.join("\n")));
+    let shots = workspace().join("target/browser");
+    run_script(
+        "smoke.mjs",
+        &[
+            ("WEFT_URL", node.rpc.clone()),
+            ("WEFT_TOKEN", token),
+            ("WEFT_BIN", WEFT.to_string()),
+            (
+                "WEFT_ADMIN_KEY",
+                data.join("keys/admin.key").display().to_string(),
+            ),
+        ],
+        &chromium,
+        &shots,
     );
     for shot in ["explorer.png", "transaction.png"] {
+        let path = shots.join(shot);
+        let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        assert!(len > 1000, "no screenshot at {}", path.display());
+        println!("screenshot: {}", path.display());
+    }
+}
+
+/// Two organisations' web UIs: governance and a PSI session between their nodes, from the UI.
+#[test]
+fn two_organisations_govern_and_run_psi_from_their_web_uis() {
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    let mut net = common::testnet::Testnet::create(2, 0, 1000);
+    net.start_all();
+    let system = actix_web::rt::System::new();
+    let dids: Vec<String> = system.block_on(async {
+        common::testnet::wait_height(&net.client(0), 2, Duration::from_secs(60), "first blocks")
+            .await;
+        common::testnet::wait_org_dids(&net, Duration::from_secs(60)).await;
+        let client = awc::Client::default();
+        let mut dids = Vec::new();
+        for i in 0..2 {
+            let mut r = client
+                .get(format!("{}/api/v1/organisation", net.url(i)))
+                .send()
+                .await
+                .unwrap();
+            let v: serde_json::Value = r.json().await.unwrap();
+            dids.push(v["did"].as_str().unwrap().to_string());
+        }
+        dids
+    });
+    let shots = workspace().join("target/browser");
+    run_script(
+        "consortium.mjs",
+        &[
+            ("WEFT_A_URL", net.url(0).to_string()),
+            ("WEFT_A_TOKEN", net.admin_token(0)),
+            ("WEFT_A_DID", dids[0].clone()),
+            ("WEFT_B_URL", net.url(1).to_string()),
+            ("WEFT_B_TOKEN", net.admin_token(1)),
+            ("WEFT_B_DID", dids[1].clone()),
+            ("WEFT_B_ACCOUNT", net.operator(1).address().to_string()),
+        ],
+        &chromium,
+        &shots,
+    );
+    for shot in ["governance.png", "psi-session.png"] {
         let path = shots.join(shot);
         let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         assert!(len > 1000, "no screenshot at {}", path.display());

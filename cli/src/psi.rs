@@ -78,7 +78,7 @@ pub struct RunArgs {
     /// The custodied key that speaks for this organisation.
     #[arg(long, default_value = "admin")]
     pub key_id: String,
-    /// This organisation's did:weft (default: the key's did:key).
+    /// This organisation's did:weft (default: the key's own did:weft if on chain, else its did:key).
     #[arg(long)]
     pub did: Option<String>,
     /// Give up if the session has not finished after this many seconds.

@@ -50,10 +50,10 @@ try {
 
   await page.goto(base + "/");
   if (!(await page.title()).startsWith("Overview")) fail(`overview title is ${await page.title()}`);
-  for (const label of ["Chain", "Identity", "Credentials", "Verify", "PSI", "Voting"]) {
+  for (const label of ["Chain", "Identity", "Credentials", "Verify", "PSI", "Voting", "Governance"]) {
     await page.locator("header nav a", { hasText: label }).waitFor();
   }
-  step("overview shows the six sections");
+  step("overview shows the seven sections");
 
   await page.goto(base + "/signin");
   await page.fill("#token", "weft_not-a-real-token");

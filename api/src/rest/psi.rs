@@ -582,9 +582,21 @@ fn peer_key(state: &ApiState, peer: &PeerId) -> Result<PublicKey, ApiError> {
 
 /// This organisation's DID in a session: `did` if given (a `did:weft` of this chain whose
 /// authentication keys include `key`), else the `did:key` of `key`.
+/// This organisation's DID for a session: the one named (whose authentication keys must
+/// include `key`), else the key's own `did:weft` if it is on chain and active with `key` as an
+/// authentication key (an organisation node's operator key has one), else the key's `did:key`.
 fn own_did(state: &ApiState, key: &Keypair, did: Option<&str>) -> Result<String, ApiError> {
     let Some(did) = did else {
-        return Ok(did_key(&key.public_key()));
+        let own = PeerId::Weft {
+            address: key.address(),
+            fragment: None,
+        };
+        return Ok(match peer_keys(state, &own) {
+            Ok(keys) if keys.contains(&key.public_key()) => {
+                Did::weft(state.node.chain_id(), key.address()).to_string()
+            }
+            _ => did_key(&key.public_key()),
+        });
     };
     let (did, id) = parse_peer(state, did)?;
     if !peer_keys(state, &id)?.contains(&key.public_key()) {
@@ -688,7 +700,7 @@ pub struct OfferRequest {
     /// The tenant's custodied key that speaks for this organisation.
     pub key_id: String,
     /// This organisation's `did:weft` (its authentication keys must include `key_id`'s key);
-    /// default: the key's `did:key`.
+    /// default: the key's own `did:weft` if it is on chain, else its `did:key`.
     #[serde(default)]
     pub did: Option<String>,
     /// The initiator's DID: a `did:key`, or a `did:weft` of this chain (any of its
@@ -766,7 +778,7 @@ pub struct StartRequest {
     /// The tenant's custodied key that speaks for this organisation.
     pub key_id: String,
     /// This organisation's `did:weft` (its authentication keys must include `key_id`'s key);
-    /// default: the key's `did:key`.
+    /// default: the key's own `did:weft` if it is on chain, else its `did:key`.
     #[serde(default)]
     pub did: Option<String>,
     /// The peer server's base URL (`https://…`). Default: the `WeftNode` service endpoint of

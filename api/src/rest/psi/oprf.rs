@@ -159,7 +159,7 @@ fn parse_id(text: &str) -> Result<[u8; 32], ApiError> {
 pub struct PublishFilter {
     /// The tenant's custodied key that speaks for this organisation.
     pub key_id: String,
-    /// This organisation's `did:weft` (default: the key's `did:key`).
+    /// This organisation's `did:weft` (default: the key's own `did:weft` if on chain, else its `did:key`).
     #[serde(default)]
     pub did: Option<String>,
     /// The only peer allowed to fetch and query the filter (`did:key` or `did:weft`).
@@ -247,7 +247,7 @@ pub async fn publish_filter(
 pub struct PublishTable {
     /// The tenant's custodied key that speaks for this organisation.
     pub key_id: String,
-    /// This organisation's `did:weft` (default: the key's `did:key`).
+    /// This organisation's `did:weft` (default: the key's own `did:weft` if on chain, else its `did:key`).
     #[serde(default)]
     pub did: Option<String>,
     /// The only peer allowed to fetch the table and look keys up.
@@ -985,7 +985,7 @@ fn check_url(url: &str) -> Result<String, ApiError> {
 pub struct QueryFilter {
     /// The tenant's custodied key that speaks for this organisation.
     pub key_id: String,
-    /// This organisation's `did:weft` (default: the key's `did:key`).
+    /// This organisation's `did:weft` (default: the key's own `did:weft` if on chain, else its `did:key`).
     #[serde(default)]
     pub did: Option<String>,
     /// The data holder's server base URL.
@@ -1114,7 +1114,7 @@ pub async fn query_filter(
 pub struct LookupRequest {
     /// The tenant's custodied key that speaks for this organisation.
     pub key_id: String,
-    /// This organisation's `did:weft` (default: the key's `did:key`).
+    /// This organisation's `did:weft` (default: the key's own `did:weft` if on chain, else its `did:key`).
     #[serde(default)]
     pub did: Option<String>,
     /// The data holder's server base URL.
