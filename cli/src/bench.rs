@@ -80,12 +80,19 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let rpc = match &args.rpc {
         Some(rpc) => rpc.clone(),
         None if args.validators > 1 => {
-            let net = ChildNetwork::start(args.validators)?;
-            let url = net.rpc.clone();
+            let exe = std::env::current_exe().context("locating the weft binary")?;
+            let net = crate::local_net::LocalNetwork::start(
+                &exe,
+                &temp_dir("weft-bench-net"),
+                args.validators,
+                2000,
+                false,
+            )?;
+            let url = format!("{}/rpc", net.url(0));
             eprintln!(
                 "network: {} validators, load through {url} (homes {}, logs there)",
                 args.validators,
-                net.dir.display()
+                net.dir().display()
             );
             network = Some(net);
             url
@@ -118,66 +125,6 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A local network of `weft node` children laid out by `weft testnet` in a temporary directory;
-/// killed and removed on drop.
-struct ChildNetwork {
-    children: Vec<Child>,
-    dir: PathBuf,
-    rpc: String,
-}
-
-impl ChildNetwork {
-    fn start(validators: usize) -> anyhow::Result<Self> {
-        let exe = std::env::current_exe().context("locating the weft binary")?;
-        let dir = temp_dir("weft-bench-net");
-        let base_port = free_port_block(2 * validators as u16)?;
-        let status = Command::new(&exe)
-            .args(["testnet", "--validators", &validators.to_string(), "--dir"])
-            .arg(&dir)
-            .args(["--base-port", &base_port.to_string()])
-            .stdout(Stdio::null())
-            .status()
-            .context("running weft testnet")?;
-        if !status.success() {
-            bail!("weft testnet failed ({status})");
-        }
-        let mut net = ChildNetwork {
-            children: Vec::new(),
-            dir,
-            rpc: format!("http://127.0.0.1:{}/rpc", base_port + 1),
-        };
-        for i in 0..validators {
-            let home = net.dir.join(format!("node{i}"));
-            let log =
-                std::fs::File::create(home.join("node.log")).context("creating a node log")?;
-            let child = Command::new(&exe)
-                .args(["node", "--home"])
-                .arg(&home)
-                .env(
-                    "RUST_LOG",
-                    std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
-                )
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(log)
-                .spawn()
-                .context("starting weft node")?;
-            net.children.push(child);
-        }
-        Ok(net)
-    }
-}
-
-impl Drop for ChildNetwork {
-    fn drop(&mut self) {
-        for child in &mut self.children {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 /// A fresh path under the temporary directory.
 pub(crate) fn temp_dir(prefix: &str) -> PathBuf {
     let stamp = std::time::SystemTime::now()
@@ -188,20 +135,6 @@ pub(crate) fn temp_dir(prefix: &str) -> PathBuf {
         std::process::id(),
         stamp.as_millis()
     ))
-}
-
-/// The first port of `count` consecutive free TCP ports on 127.0.0.1.
-fn free_port_block(count: u16) -> anyhow::Result<u16> {
-    let mut rng = StdRng::from_entropy();
-    for _ in 0..100 {
-        let base = 20_000 + (rng.next_u32() % 30_000) as u16;
-        let free = (base..base + count)
-            .all(|port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok());
-        if free {
-            return Ok(base);
-        }
-    }
-    bail!("no block of {count} free ports found")
 }
 
 /// A `weft up` child process on a temporary data directory; killed and removed on drop.

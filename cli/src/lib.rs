@@ -9,7 +9,8 @@
 //!
 //! - [`client`]: a small JSON-RPC client on awc.
 //! - `chain`, `did`, `key`, `psi`, `qr`, `token`, `tx`, `vc`, [`vote`]: the subcommands.
-//! - [`testnet`]: `weft testnet`, the layout of a local multi-validator network.
+//! - [`testnet`]: `weft testnet` and `weft join`, node homes of a consortium;
+//!   [`local_net`]: a local consortium of `weft node` child processes (bench, demos).
 //! - [`bench`](mod@bench), [`bench_did`], [`bench_vc`]: `weft bench chain|did|vc`.
 //!
 //! Subcommands return `anyhow::Result`; `main` prints the error chain and exits non-zero.
@@ -21,6 +22,7 @@ mod chain;
 pub mod client;
 mod did;
 mod key;
+pub mod local_net;
 pub mod psi;
 pub mod qr;
 pub mod testnet;

@@ -109,6 +109,13 @@ fn absolute(path: &Path) -> PathBuf {
 }
 
 pub fn run(args: TestnetArgs) -> anyhow::Result<()> {
+    layout(&args)?;
+    print_layout(&args);
+    Ok(())
+}
+
+/// Writes the homes of `args` (see the module docs), printing nothing.
+pub fn layout(args: &TestnetArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.validators >= 1, "--validators must be at least 1");
     let total = args.validators + args.observers;
     anyhow::ensure!(
@@ -172,7 +179,14 @@ pub fn run(args: TestnetArgs) -> anyhow::Result<()> {
         };
         std::fs::write(config_path(&home), serde_json::to_vec_pretty(&config)?)?;
     }
+    Ok(())
+}
 
+fn print_layout(args: &TestnetArgs) {
+    let total = args.validators + args.observers;
+    let dir = absolute(&args.dir);
+    let http =
+        |i: usize| std::net::SocketAddr::from(([127, 0, 0, 1], args.base_port + 2 * i as u16 + 1));
     println!(
         "wrote a {}-organisation network{} for chain {:?} in {}",
         args.validators,
@@ -207,7 +221,6 @@ pub fn run(args: TestnetArgs) -> anyhow::Result<()> {
             operator_key_path(&home).display()
         );
     }
-    Ok(())
 }
 
 fn timeouts(max_block_interval_ms: u64) -> weft_chain::consensus::Timeouts {

@@ -1,26 +1,20 @@
-//! The PSI demo: two Weft servers (a bank and an insurer) on loopback, on one single-validator
-//! chain, each with its own store and organisation key, intersect synthetic customer lists
-//! with a known overlap over HTTP (`/api/v1/psi`), then check that both learnt exactly the
-//! known overlap and that the chain holds the session record with the digest both signed.
+//! The PSI demo: two organisations (a bank and an insurer), each running its own full Weft
+//! node as a separate process on one two-validator chain over loopback, intersect synthetic
+//! customer lists with a known overlap through their REST APIs (`/api/v1/psi`), choosing each
+//! other by DID; then it checks that both learnt exactly the known overlap and that the chain
+//! holds the session record with the digest both signed.
 //!
-//! [`run`] does it all and reports each step through a callback, so the binary prints them and
-//! the test runs a small instance.
+//! [`run`] does it all and reports each step through a callback, so the binary prints them (and
+//! keeps the nodes up with `--keep-running`) and the test runs a small instance. The nodes are
+//! `weft node` processes of the `weft` binary ([`weft_cli::local_net::weft_binary`]).
 
 use std::collections::BTreeSet;
-use std::net::TcpListener;
-use std::sync::Arc;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, ensure, Context as _};
 use serde_json::{json, Value};
-use weft_api::rest::psi::{PsiConfig, PsiService};
-use weft_api::rest::{self, ApiConfig};
-use weft_api::server::{serve, AppBuilder, ServeOptions};
-use weft_chain::{Keypair, Node, SingleValidator, SingleValidatorHandle};
-use weft_mpc::psi::ledger::{self, SessionRecord, SessionStatus};
-use weft_mpc::psi::wire::did_key;
-use weft_service::node_home::NodeHome;
-use weft_service::store::sqlite_url;
+use weft_cli::local_net::{weft_binary, LocalNetwork};
 
 /// What to run.
 #[derive(Debug, Clone, Copy)]
@@ -44,8 +38,8 @@ pub struct DemoReport {
     pub learnt: (u64, u64),
     /// Wall time of the PSI session (start to both completed).
     pub session_time: Duration,
-    /// The on-chain record.
-    pub record: SessionRecord,
+    /// The on-chain record (`GET /api/v1/psi/sessions/{id}/record`).
+    pub record: Value,
 }
 
 /// Customer `i` as the bank writes it (a CSV row: id, e-mail, name).
@@ -80,62 +74,9 @@ struct Server {
     base: String,
     token: String,
     did: String,
-    address: weft_chain::Address,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
 }
 
 impl Server {
-    async fn start(node: Arc<Node>, psi: PsiConfig) -> anyhow::Result<Server> {
-        let dir = tempfile::tempdir()?;
-        let key = Keypair::generate();
-        let master = weft_service::keystore::MasterKey::random()?;
-        let url = sqlite_url(&dir.path().join("api.db"));
-        let (state, boot) = weft_api::rest::ApiState::start(
-            node.clone(),
-            &url,
-            &master,
-            &key,
-            ApiConfig::default(),
-        )
-        .await?;
-        let token = boot
-            .admin_token
-            .ok_or_else(|| anyhow!("no bootstrap token"))?
-            .to_string();
-        let service = PsiService::new(psi);
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let base = format!("http://{}", listener.local_addr()?);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let app = AppBuilder::new(node).with_ui().group(move |cfg| {
-            rest::configure(cfg, state.clone());
-            cfg.app_data(service.clone());
-        });
-        let options = ServeOptions {
-            workers: Some(2),
-            shutdown_timeout: Duration::from_secs(1),
-        };
-        actix_web::rt::spawn(serve(listener, app, options, async move {
-            let _ = stopped.await;
-        }));
-        Ok(Server {
-            base,
-            token,
-            did: did_key(&key.public_key()),
-            address: key.address(),
-            stop: Some(stop),
-            _dir: dir,
-        })
-    }
-
     async fn json(&self, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
         let client = awc::Client::builder()
             .timeout(Duration::from_secs(120))
@@ -195,54 +136,43 @@ impl Server {
     }
 }
 
-fn record(node: &Node, sid: &[u8; 32]) -> anyhow::Result<Option<SessionRecord>> {
-    let (m, a) = ledger::session_query(sid);
-    let bytes = node
-        .call(ledger::NAME, m, &a, None)
-        .map_err(|e| anyhow!("{e}"))?;
-    Ok(borsh::from_slice(&bytes)?)
-}
-
-struct Validator(Option<SingleValidatorHandle>);
-
-impl Drop for Validator {
-    fn drop(&mut self) {
-        if let Some(v) = self.0.take() {
-            v.shutdown();
-        }
-    }
-}
-
-/// Runs the demo; `step` receives a line per step.
-pub async fn run(c: DemoConfig, mut step: impl FnMut(&str)) -> anyhow::Result<DemoReport> {
+/// Runs the demo in `dir` (created; kept if `keep`, else removed when the returned network is
+/// dropped); `step` receives a line per step. Returns the report and the running network.
+pub async fn run(
+    c: DemoConfig,
+    dir: &Path,
+    keep: bool,
+    mut step: impl FnMut(&str),
+) -> anyhow::Result<(DemoReport, LocalNetwork)> {
     ensure!(
         c.overlap <= c.bank && c.overlap <= c.insurer,
         "the overlap exceeds a list"
     );
     let deadline = Instant::now() + c.timeout;
 
-    step("starting a single-validator Weft chain (temporary directory)");
-    let dir = tempfile::tempdir()?;
-    let home = NodeHome::new(dir.path().join("chain"));
-    let contents = home.init_or_load()?;
-    let node = Node::open(
-        home.node_config(),
-        contents.genesis.clone(),
-        weft_service::modules::registry(),
-    )?;
-    let _validator = Validator(Some(SingleValidator::spawn(
-        node.clone(),
-        contents.validator,
-    )));
-
-    let psi = PsiConfig {
-        request_timeout: Duration::from_secs(120),
-        ..PsiConfig::default()
+    step("starting two organisations' Weft nodes (separate processes, one chain)");
+    let exe = weft_binary()?;
+    let net = LocalNetwork::start(&exe, dir, 2, 1000, keep)?;
+    let dids = net
+        .organisation_dids(c.timeout.min(Duration::from_secs(120)))
+        .await?;
+    let org = |i: usize| -> anyhow::Result<Server> {
+        Ok(Server {
+            base: net.url(i).to_string(),
+            token: net.admin_token(i)?,
+            did: dids[i].clone(),
+        })
     };
-    let bank = Server::start(node.clone(), psi).await?;
-    let insurer = Server::start(node.clone(), psi).await?;
-    step(&format!("bank server    {}  {}", bank.base, bank.did));
-    step(&format!("insurer server {}  {}", insurer.base, insurer.did));
+    let (bank, insurer) = (org(0)?, org(1)?);
+    for (name, s, i) in [("bank", &bank, 0), ("insurer", &insurer, 1)] {
+        step(&format!(
+            "{name:<8} web UI {}/  DID {}  admin token {} (in {})",
+            s.base,
+            s.did,
+            s.token,
+            net.admin_token_file(i).display()
+        ));
+    }
 
     let (bank_csv, insurer_csv, shared) = lists(&c);
     step(&format!(
@@ -270,11 +200,9 @@ pub async fn run(c: DemoConfig, mut step: impl FnMut(&str)) -> anyhow::Result<De
         .json(
             "POST",
             "/api/v1/psi/sessions",
-            Some(
-                json!({"key_id": "admin", "peer_url": insurer.base, "peer_did": insurer.did,
+            Some(json!({"key_id": "admin", "peer_did": insurer.did,
                 "peer_size": offer["size"], "mode": "both-sides",
-                "input": {"csv": bank_csv, "column": "email", "normalise": "email"}}),
-            ),
+                "input": {"csv": bank_csv, "column": "email", "normalise": "email"}})),
         )
         .await?;
     let id = started["id"]
@@ -282,7 +210,7 @@ pub async fn run(c: DemoConfig, mut step: impl FnMut(&str)) -> anyhow::Result<De
         .ok_or_else(|| anyhow!("no session id"))?
         .to_string();
     step(&format!(
-        "bank starts session {id}: psi.create is on chain, exchanging…"
+        "bank starts session {id} naming the insurer by DID (its node's endpoint comes from the chain): psi.create is on chain, exchanging…"
     ));
     let done_bank = bank.settle(&id, deadline).await?;
     let done_insurer = insurer.settle(&id, deadline).await?;
@@ -314,13 +242,13 @@ pub async fn run(c: DemoConfig, mut step: impl FnMut(&str)) -> anyhow::Result<De
         expected.len()
     ));
 
-    let sid: [u8; 32] = hex::decode(&id)?
-        .try_into()
-        .map_err(|_| anyhow!("bad session id"))?;
     let rec = loop {
-        match record(&node, &sid)? {
-            Some(r) if r.status == SessionStatus::Completed => break r,
-            Some(r) if r.status == SessionStatus::Failed => bail!("chain shows failure: {r:?}"),
+        let r = bank
+            .json("GET", &format!("/api/v1/psi/sessions/{id}/record"), None)
+            .await?;
+        match r["status"].as_str() {
+            Some("completed") => break r,
+            Some("failed") => bail!("chain shows failure: {r}"),
             _ => {}
         }
         ensure!(
@@ -329,30 +257,36 @@ pub async fn run(c: DemoConfig, mut step: impl FnMut(&str)) -> anyhow::Result<De
         );
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     };
-    ensure!(rec.initiator == bank.address && rec.responder == insurer.address);
     ensure!(
-        rec.result_digest.map(hex::encode).as_deref() == done_bank["digest"].as_str(),
+        rec["initiator_did"] == json!(bank.did) && rec["responder_did"] == json!(insurer.did),
+        "the record names other parties: {rec}"
+    );
+    ensure!(
+        rec["result_digest"] == done_bank["digest"],
         "the chain's digest differs from the bank's"
     );
     step(&format!(
         "chain: session {} created at height {} by the bank naming the insurer, joined, completed at height {} with digest {} (signed by both)",
         &id[..16],
-        rec.created_height,
-        rec.updated_height,
-        hex::encode(rec.result_digest.unwrap_or_default())
+        rec["created_height"],
+        rec["updated_height"],
+        rec["result_digest"].as_str().unwrap_or_default()
     ));
     step(&format!(
-        "web UI of this session: {}/psi/sessions/{id} (while the demo runs)",
+        "web UI of this session: {}/psi/sessions/{id} (sign in with the bank's token)",
         bank.base
     ));
     let learnt = (
         done_bank["intersection_size"].as_u64().unwrap_or(0),
         done_insurer["intersection_size"].as_u64().unwrap_or(0),
     );
-    Ok(DemoReport {
-        session: id,
-        learnt,
-        session_time,
-        record: rec,
-    })
+    Ok((
+        DemoReport {
+            session: id,
+            learnt,
+            session_time,
+            record: rec,
+        },
+        net,
+    ))
 }

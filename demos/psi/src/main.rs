@@ -1,4 +1,5 @@
-//! `cargo run --release -p weft-demo-psi -- [--sizes A,B] [--overlap K]`: see the README.
+//! `cargo run --release -p weft-demo-psi -- [--sizes A,B] [--overlap K] [--keep-running]`: see
+//! the README.
 
 use std::time::Duration;
 
@@ -6,7 +7,7 @@ use anyhow::{bail, Context as _};
 use clap::Parser;
 use weft_demo_psi::{run, DemoConfig};
 
-/// Two Weft servers on loopback intersect synthetic customer lists with PSI.
+/// Two organisations' Weft nodes on loopback intersect synthetic customer lists with PSI.
 #[derive(Debug, Parser)]
 #[command(name = "weft-demo-psi")]
 struct Args {
@@ -19,6 +20,10 @@ struct Args {
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 1800)]
     timeout: u64,
+    /// Keep both nodes (and their web UIs) running after the demo until Ctrl-C; their homes,
+    /// logs and tokens stay in the printed directory.
+    #[arg(long)]
+    keep_running: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -36,12 +41,40 @@ fn main() -> anyhow::Result<()> {
     if config.overlap > config.bank.min(config.insurer) {
         bail!("--overlap exceeds a list");
     }
-    let report = actix_web::rt::System::new().block_on(run(config, |line| {
+    let dir = std::env::temp_dir().join(format!("weft-demo-psi-{}", std::process::id()));
+    let system = actix_web::rt::System::new();
+    let (report, network) = system.block_on(run(config, &dir, args.keep_running, |line| {
         println!("• {line}");
     }))?;
     println!(
         "done: both sides learnt exactly {} shared customers (session {} in {:.2?})",
         report.learnt.0, report.session, report.session_time
     );
+    if args.keep_running {
+        println!(
+            "the nodes keep running: bank {}/ and insurer {}/ (homes in {}); stop with Ctrl-C",
+            network.url(0),
+            network.url(1),
+            network.dir().display()
+        );
+        system.block_on(stopped());
+    }
+    drop(network);
     Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM (so the nodes are stopped either way).
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }

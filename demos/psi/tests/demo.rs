@@ -3,25 +3,27 @@
 use std::time::Duration;
 
 use weft_demo_psi::{run, DemoConfig};
-use weft_mpc::psi::ledger::SessionStatus;
 
 #[actix_web::test]
 async fn demo_finds_exactly_the_known_overlap_and_the_chain_shows_it() {
     let mut lines = Vec::new();
-    let report = run(
+    let dir = tempfile::tempdir().unwrap();
+    let (report, _network) = run(
         DemoConfig {
             bank: 2_000,
             insurer: 1_500,
             overlap: 600,
             timeout: Duration::from_secs(120),
         },
+        &dir.path().join("net"),
+        false,
         |l| lines.push(l.to_string()),
     )
     .await
     .unwrap();
     assert_eq!(report.learnt, (600, 600));
-    assert_eq!(report.record.status, SessionStatus::Completed);
-    assert!(report.record.result_digest.is_some());
+    assert_eq!(report.record["status"], "completed");
+    assert!(report.record["result_digest"].is_string());
     assert!(
         lines
             .iter()
@@ -37,6 +39,8 @@ async fn demo_finds_exactly_the_known_overlap_and_the_chain_shows_it() {
             overlap: 6,
             timeout: Duration::from_secs(10),
         },
+        &dir.path().join("refused"),
+        false,
         |_| {},
     )
     .await
