@@ -234,3 +234,20 @@ pub fn free_port_block(count: u16) -> anyhow::Result<u16> {
     }
     bail!("no block of {count} free ports on 127.0.0.1")
 }
+
+/// Resolves on Ctrl-C or SIGTERM: how `--keep-running` demos wait, so that their nodes are
+/// stopped (by [`LocalNetwork`]'s drop) either way.
+pub async fn until_stopped() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

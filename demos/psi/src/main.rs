@@ -57,24 +57,8 @@ fn main() -> anyhow::Result<()> {
             network.url(1),
             network.dir().display()
         );
-        system.block_on(stopped());
+        system.block_on(weft_cli::local_net::until_stopped());
     }
     drop(network);
     Ok(())
-}
-
-/// Resolves on Ctrl-C or SIGTERM (so the nodes are stopped either way).
-async fn stopped() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }

@@ -1,38 +1,40 @@
-//! The voting demo: a poll run end to end against an in-process single-validator node, through
-//! the same JSON-RPC paths and `weft vote` functions a user's command line takes.
+//! The voting demo: a poll run end to end on a local consortium — three organisations, each
+//! running its own full `weft node` process on one chain — through the same JSON-RPC paths and
+//! `weft vote` functions a user's command line takes.
 //!
-//! 1. A node starts on a temporary data directory (as `weft up` does) and serves JSON-RPC on a
-//!    local port; the genesis admin grants an organiser the `vote.organiser` permission.
+//! 1. Three organisations' nodes start (homes in a temporary directory; their web UIs, DIDs and
+//!    admin tokens are printed); the committee (the organisations' operator accounts, a
+//!    majority of them) grants an organiser the `vote.organiser` permission.
 //! 2. The organiser makes Groth16 membership parameters (single-party setup, as
 //!    `weft vote params`) and creates a poll: 4 choices, single choice, 3 counters, threshold 2.
 //! 3. The three counters run the DKG through the chain (`weft vote counter dkg`), each in its
-//!    own task; the organiser has the module record the joint key (`finalize-key`).
+//!    own task and through its own organisation's node; the organiser has the module record the
+//!    joint key (`finalize-key`).
 //! 4. `N` voters make secrets (`weft vote secret`); the organiser registers their commitments
 //!    and seals eligibility (the module computes the root).
 //! 5. When the window opens, every voter builds a ballot from their secret and submits it from
-//!    a fresh one-time account (`weft vote cast`). The choices follow a known distribution.
+//!    a fresh one-time account (`weft vote cast`) to the second or third organisation's node.
+//!    The choices follow a known distribution.
 //! 6. After the window, counter 2 is offline; counters 1 and 3 post decryption shares
 //!    (`weft vote counter decrypt`) and the module records the result.
 //! 7. The demo checks that the result equals the distribution and runs the audit
-//!    (`weft vote verify`), which must pass.
+//!    (`weft vote verify`) on the third organisation's node, which must pass.
 
-use std::net::TcpListener;
+use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, ensure, Context as _};
 use futures_util::future::join_all;
-use weft_api::rpc::RpcLimits;
-use weft_api::server::{serve, AppBuilder, ServeOptions};
-use weft_api::ws::WsConfig;
 use weft_chain::governance::{self, Action, GovernanceCall};
-use weft_chain::{Keypair, Node, SingleValidator};
+use weft_chain::Keypair;
+use weft_cli::local_net::{weft_binary, LocalNetwork};
 use weft_cli::vote::{counter_decrypt, counter_dkg, create_poll, query, submit, submit_ballot};
 use weft_did::registry::DidCall;
 use weft_did::Did;
 use weft_mpc::vote::{
     self, DkgRecord, PollRecord, PollSpec, PollState, Rule, VoteCall, VoteQuery, Window, WindowUnit,
 };
-use weft_service::node_home::{read_key_file, NodeHome};
+use weft_service::node_home::read_key_file;
 use weft_zk::membership::{MembershipParams, MembershipSecret};
 
 /// The choices of the demo poll.
@@ -103,67 +105,131 @@ fn step(n: u32, text: &str) {
     println!("[{n}/7] {text}");
 }
 
-/// Runs the demo; must be called inside an actix runtime.
-pub async fn run(opts: &Options) -> anyhow::Result<Outcome> {
+/// Chain id of the demo's network.
+const CHAIN_ID: &str = "weft-local";
+
+/// Runs the demo on a network laid out in `dir` (kept if `keep`, else removed when the returned
+/// network is dropped); must be called inside an actix runtime.
+pub async fn run(
+    opts: &Options,
+    dir: &Path,
+    keep: bool,
+) -> anyhow::Result<(Outcome, LocalNetwork)> {
     ensure!(opts.voters >= 1, "at least one voter");
     ensure!(opts.parallel >= 1, "at least one ballot at a time");
     let started = Instant::now();
 
-    // 1. The node.
-    let dir = tempfile::tempdir().context("temporary data directory")?;
-    let home = NodeHome::new(dir.path());
-    let contents = home.init_or_load().context("initialising the node")?;
-    let admin = read_key_file(&home.admin_key_path()).context("reading the admin key")?;
-    let node = Node::open(
-        home.node_config(),
-        contents.genesis.clone(),
-        weft_service::modules::registry(),
-    )
-    .context("opening the node")?;
-    let validator = SingleValidator::spawn(node.clone(), contents.validator);
-    let listener = TcpListener::bind("127.0.0.1:0").context("binding a local port")?;
-    let rpc = format!("http://{}", listener.local_addr()?);
-    let (until_stopped, stop) = futures_util::future::abortable(std::future::pending::<()>());
-    let app = AppBuilder::new(node.clone())
-        .with_node_interface(RpcLimits::default(), WsConfig::default())
-        .with_ui();
-    let options = ServeOptions {
-        workers: Some(1),
-        shutdown_timeout: Duration::from_secs(1),
-    };
-    actix_web::rt::spawn(serve(listener, app, options, async move {
-        let _ = until_stopped.await;
-    }));
-    let outcome = run_poll(opts, &rpc, &contents.genesis.chain_id, &admin).await;
-    stop.abort();
-    validator.shutdown();
+    // 1. The organisations' nodes.
+    let net = LocalNetwork::start(&weft_binary()?, dir, 3, 1000, keep)?;
+    let dids = net.organisation_dids(Duration::from_secs(120)).await?;
+    for (i, did) in dids.iter().enumerate() {
+        println!(
+            "      organisation {}: web UI {}/  DID {did}  admin token {}",
+            i + 1,
+            net.url(i),
+            net.admin_token(i)?
+        );
+    }
+    let rpcs: Vec<String> = (0..net.len()).map(|i| net.url(i).to_string()).collect();
+    let committee = [
+        read_key_file(&net.operator_key_file(0))?,
+        read_key_file(&net.operator_key_file(1))?,
+    ];
+    let outcome = run_poll(opts, &rpcs, &committee).await?;
     println!("done in {:.1?}", started.elapsed());
-    outcome
+    Ok((outcome, net))
+}
+
+/// Passes a committee decision on a three-organisation network: the first member proposes on
+/// its node, the second approves on its own (2 of 3).
+async fn committee_pass(
+    rpcs: &[String],
+    committee: &[Keypair; 2],
+    action: Action,
+) -> anyhow::Result<()> {
+    let receipt = submit(
+        &rpcs[0],
+        &committee[0],
+        governance::call(GovernanceCall::Propose { action }),
+    )
+    .await
+    .context("proposing")?;
+    let id: u64 = receipt["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|e| e["attributes"].as_array().cloned().unwrap_or_default())
+        .find(|a| a[0] == "id")
+        .and_then(|a| a[1].as_str().and_then(|v| v.parse().ok()))
+        .context("no proposal id in the receipt")?;
+    // The second node must have the proposal's block before its member votes.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let voted = submit(
+            &rpcs[1],
+            &committee[1],
+            governance::call(GovernanceCall::Vote {
+                proposal_id: id,
+                approve: true,
+            }),
+        )
+        .await;
+        match voted {
+            Ok(_) => return Ok(()),
+            Err(_) if Instant::now() < deadline => {
+                actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+            }
+            Err(e) => return Err(e.context("voting")),
+        }
+    }
+}
+
+/// The poll's state at `rpc` once `done` holds (another node may be a block behind).
+async fn poll_state_when(
+    rpc: &str,
+    poll: vote::PollId,
+    what: &str,
+    done: impl Fn(&PollState) -> bool,
+) -> anyhow::Result<PollState> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let state: PollState = query(rpc, &VoteQuery::Poll(poll)).await?;
+        if done(&state) {
+            return Ok(state);
+        }
+        if Instant::now() > deadline {
+            bail!("{what}: not seen at {rpc} within 30 s");
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 async fn run_poll(
     opts: &Options,
-    rpc: &str,
-    chain_id: &str,
-    admin: &Keypair,
+    rpcs: &[String],
+    committee: &[Keypair; 2],
 ) -> anyhow::Result<Outcome> {
-    step(
-        1,
-        &format!("node up at {rpc}; granting the organiser permission"),
-    );
+    // The organiser works through the first organisation's node.
+    let rpc = rpcs[0].as_str();
+    let chain_id = CHAIN_ID;
     let organiser = Keypair::generate();
-    submit(
-        rpc,
-        admin,
-        governance::call(GovernanceCall::Propose {
-            action: Action::Grant {
-                account: organiser.address(),
-                permission: vote::ORGANISER_PERMISSION.into(),
-            },
-        }),
+    committee_pass(
+        rpcs,
+        committee,
+        Action::Grant {
+            account: organiser.address(),
+            permission: vote::ORGANISER_PERMISSION.into(),
+        },
     )
     .await
     .context("granting vote.organiser")?;
+    step(
+        1,
+        &format!(
+            "three organisations' nodes up ({}); the committee granted the organiser permission (2 of 3)",
+            rpcs.join(", ")
+        ),
+    );
 
     // 2. Parameters and the poll.
     let depth = (usize::BITS - opts.voters.saturating_sub(1).leading_zeros()).max(1) as usize;
@@ -221,8 +287,10 @@ async fn run_poll(
     let t = Instant::now();
     let tasks: Vec<_> = counters
         .iter()
-        .map(|c| {
-            let (rpc, c) = (rpc.to_string(), c.clone());
+        .enumerate()
+        .map(|(i, c)| {
+            // Each counter works through its own organisation's node.
+            let (rpc, c) = (rpcs[i % rpcs.len()].clone(), c.clone());
             actix_web::rt::spawn(async move {
                 counter_dkg(&rpc, poll, &c, Duration::from_secs(120)).await
             })
@@ -320,7 +388,12 @@ async fn run_poll(
             .collect::<Result<Vec<_>, _>>()?;
         make_time += m.elapsed();
         bytes += ballots.iter().map(|b| b.encoded_len()).sum::<usize>();
-        for r in join_all(ballots.into_iter().map(|b| submit_ballot(rpc, b))).await {
+        // Voters submit to the second and third organisations' nodes.
+        let sent = ballots
+            .into_iter()
+            .enumerate()
+            .map(|(j, b)| submit_ballot(&rpcs[1 + j % (rpcs.len() - 1)], b));
+        for r in join_all(sent).await {
             r.context("casting a ballot")?;
         }
         let done = (k * opts.parallel + batch.len()).min(opts.voters);
@@ -331,7 +404,8 @@ async fn run_poll(
             bail!("the window closed before every ballot was cast; raise --window-secs");
         }
     }
-    let state: PollState = query(rpc, &VoteQuery::Poll(poll)).await?;
+    let voters = opts.voters as u64;
+    let state = poll_state_when(rpc, poll, "every ballot", |s| s.ballots >= voters).await?;
     ensure!(
         state.ballots == opts.voters as u64,
         "turnout {} instead of {}",
@@ -358,9 +432,11 @@ async fn run_poll(
     sleep_until_ms(end + 100).await;
     let t = Instant::now();
     for i in [0usize, 2] {
-        counter_decrypt(rpc, poll, &counters[i], &shares[i]).await?;
+        counter_decrypt(&rpcs[i], poll, &counters[i], &shares[i]).await?;
     }
-    let state: PollState = query(rpc, &VoteQuery::Poll(poll)).await?;
+    // The audit reads the third organisation's node.
+    let audit_rpc = rpcs[rpcs.len() - 1].as_str();
+    let state = poll_state_when(audit_rpc, poll, "the result", |s| s.result.is_some()).await?;
     let result = state
         .result
         .context("two of three counters posted shares, yet no result is recorded")?;
@@ -378,7 +454,7 @@ async fn run_poll(
 
     // 7. Audit.
     let t = Instant::now();
-    let record: PollRecord = query(rpc, &VoteQuery::Record(poll)).await?;
+    let record: PollRecord = query(audit_rpc, &VoteQuery::Record(poll)).await?;
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);

@@ -3,7 +3,7 @@
 use clap::Parser;
 use weft_demo_vote::{run, Options};
 
-/// An anonymous, verifiable poll end to end on an in-process node.
+/// An anonymous, verifiable poll end to end on three organisations' nodes.
 #[derive(Debug, Parser)]
 #[command(name = "weft-demo-vote")]
 struct Args {
@@ -19,6 +19,10 @@ struct Args {
     /// Ballots made and submitted per batch.
     #[arg(long, default_value_t = 16)]
     parallel: usize,
+    /// Keep the three nodes (and their web UIs) running after the demo until Ctrl-C; their
+    /// homes, logs and tokens stay in the printed directory.
+    #[arg(long)]
+    keep_running: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -31,7 +35,9 @@ fn main() -> anyhow::Result<()> {
         opts.window_secs = w;
     }
     opts.parallel = args.parallel;
-    let outcome = actix_web::rt::System::new().block_on(run(&opts))?;
+    let dir = std::env::temp_dir().join(format!("weft-demo-vote-{}", std::process::id()));
+    let system = actix_web::rt::System::new();
+    let (outcome, network) = system.block_on(run(&opts, &dir, args.keep_running))?;
     anyhow::ensure!(
         outcome.published == outcome.expected,
         "the published result {:?} differs from the intended {:?}",
@@ -43,5 +49,17 @@ fn main() -> anyhow::Result<()> {
         "the published result equals the intended distribution {:?}, and the audit passed",
         outcome.expected
     );
+    if args.keep_running {
+        println!(
+            "the nodes keep running: {} (homes in {}); stop with Ctrl-C",
+            (0..network.len())
+                .map(|i| format!("{}/", network.url(i)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            network.dir().display()
+        );
+        system.block_on(weft_cli::local_net::until_stopped());
+    }
+    drop(network);
     Ok(())
 }

@@ -8,7 +8,8 @@ async fn the_demo_publishes_the_intended_result_and_passes_the_audit() {
     let mut opts = Options::for_voters(12);
     opts.setup_secs = 25;
     opts.window_secs = 25;
-    let outcome = run(&opts).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (outcome, _network) = run(&opts, &dir.path().join("net"), false).await.unwrap();
     assert_eq!(outcome.expected, distribution(12));
     assert_eq!(outcome.expected, vec![4, 3, 2, 3]);
     assert_eq!(outcome.published, outcome.expected);
