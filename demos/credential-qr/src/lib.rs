@@ -1,14 +1,17 @@
-//! The credential-QR demo: one in-process Weft node with the REST API; an issuer, a holder and a
-//! verifier play their parts over HTTP (see the README for the steps).
+//! The credential-QR demo: three organisations, each running its own full Weft node (a separate
+//! `weft node` process) on one chain; an issuer at the first, a holder at the second and a
+//! verifier at the third play their parts over HTTP, each through its own organisation's node
+//! (see the README for the steps).
 //!
 //! The verifier reads the QR code from the PNG bytes the holder was given, with the same decoder
 //! `weft qr decode` uses, so the path from pixels to a verification report is the real one.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, ensure, Context as _};
 use serde_json::{json, Value};
+use weft_cli::local_net::{weft_binary, LocalNetwork};
 use weft_did::qr::{self, Payload};
 
 /// The CPT the issuer publishes (an authority issuer's range is 1000..1,999,999).
@@ -29,15 +32,14 @@ pub struct Outcome {
     pub after_revocation: Vec<String>,
 }
 
-/// A node with the REST API and web UI on a local port (stopped on drop).
-#[allow(missing_debug_implementations)] // holds an HTTP client and a validator handle
+/// One organisation's node, as its tenants reach it over HTTP.
+#[allow(missing_debug_implementations)] // holds an HTTP client
 pub struct Platform {
-    /// Base URL (`http://127.0.0.1:<port>`).
+    /// Base URL (`http://127.0.0.1:<port>`; web UI at `/`).
     pub base: String,
     http: awc::Client,
-    /// The operator's first-start admin token.
+    /// The organisation's first-start admin token.
     pub admin_token: String,
-    _node: weft_api::testkit::Platform,
 }
 
 /// An HTTP answer: status, and the body as JSON (or the raw bytes).
@@ -70,21 +72,13 @@ impl Reply {
 }
 
 impl Platform {
-    /// Starts a single validator on a temporary directory, with the API and UI.
-    pub async fn start() -> anyhow::Result<Platform> {
-        let node = weft_api::testkit::Platform::start(weft_api::testkit::PlatformOptions {
-            ui: true,
-            ..Default::default()
-        })
-        .await
-        .context("starting the platform")?;
+    fn of(net: &LocalNetwork, i: usize) -> anyhow::Result<Platform> {
         Ok(Platform {
-            base: node.base.clone(),
+            base: net.url(i).to_string(),
             http: awc::Client::builder()
                 .timeout(Duration::from_secs(60))
                 .finish(),
-            admin_token: node.admin_token.clone(),
-            _node: node,
+            admin_token: net.admin_token(i)?,
         })
     }
 
@@ -127,7 +121,8 @@ impl Platform {
         self.send("POST", path, Some(token), Some(&body)).await
     }
 
-    /// A token of a new tenant with the issuer role (it may sign with its custodied keys).
+    /// A token of a new tenant of this node with the issuer role (it may sign with its
+    /// custodied keys).
     pub async fn tenant(&self, tenant: &str) -> anyhow::Result<String> {
         let v = self
             .post(
@@ -251,26 +246,58 @@ fn failures(report: &Value) -> Vec<String> {
         .collect()
 }
 
-/// The demo's world after issuance: the platform, the two parties' tokens and the credential.
-#[allow(missing_debug_implementations)] // holds the platform
+/// The demo's world after issuance: the three organisations' nodes, the parties' tokens and the
+/// credential.
+#[allow(missing_debug_implementations)] // holds the network and HTTP clients
 pub struct Issued {
-    /// The running platform.
-    pub platform: Platform,
-    /// The issuer tenant's token.
+    /// The running network (the nodes stop when it is dropped).
+    pub network: LocalNetwork,
+    /// The issuer's organisation (node 1).
+    pub issuer_org: Platform,
+    /// The holder's organisation (node 2).
+    pub holder_org: Platform,
+    /// The verifier's organisation (node 3).
+    pub verifier_org: Platform,
+    /// The issuer tenant's token (at the issuer's organisation).
     pub issuer: String,
-    /// The holder tenant's token.
+    /// The holder tenant's token (at the holder's organisation).
     pub holder: String,
+    /// The verifier tenant's token (at the verifier's organisation).
+    pub verifier: String,
     /// The issued credential.
     pub credential: Value,
     /// Its id.
     pub credential_id: String,
 }
 
-/// Steps 1–4: the platform, a recognised issuer with a CPT, a holder, and an issued credential
-/// with a revocation entry. Must be called inside an actix runtime.
-pub async fn issue(say: &mut impl FnMut(&str)) -> anyhow::Result<Issued> {
-    let p = Platform::start().await?;
-    say(&format!("[1/7] a validator and the API at {}", p.base));
+/// Steps 1–4: three organisations' nodes in `dir` (kept if `keep`), a recognised issuer with a
+/// CPT at the first, a holder at the second, and an issued credential with a revocation entry.
+/// Must be called inside an actix runtime.
+pub async fn issue(say: &mut impl FnMut(&str), dir: &Path, keep: bool) -> anyhow::Result<Issued> {
+    let network = LocalNetwork::start(&weft_binary()?, dir, 3, 1000, keep)?;
+    let dids = network.organisation_dids(Duration::from_secs(120)).await?;
+    let (p, holder_org, verifier_org) = (
+        Platform::of(&network, 0)?,
+        Platform::of(&network, 1)?,
+        Platform::of(&network, 2)?,
+    );
+    say(&format!(
+        "[1/7] three organisations' nodes on one chain (separate processes, homes in {}):",
+        network.dir().display()
+    ));
+    for (i, (role, org)) in [
+        ("issuer", &p),
+        ("holder", &holder_org),
+        ("verifier", &verifier_org),
+    ]
+    .iter()
+    .enumerate()
+    {
+        say(&format!(
+            "      {role:<8} web UI {}/  DID {}  admin token {}",
+            org.base, dids[i], org.admin_token
+        ));
+    }
 
     // 1. The issuer: DID, application, recognition by the committee, CPT.
     let issuer = p.tenant("university").await?;
@@ -282,13 +309,45 @@ pub async fn issue(say: &mut impl FnMut(&str)) -> anyhow::Result<Issued> {
     )
     .await?
     .expect(200, "applying as an authority issuer")?;
-    p.post(
-        &format!("/api/v1/issuers/{issuer_did}/recognition"),
-        &p.admin_token,
-        json!({"key_id": "admin", "recognised": true}),
-    )
-    .await?
-    .expect(200, "recognising the issuer")?;
+    // Recognition is a committee decision: the issuer's organisation proposes on its node, the
+    // holder's organisation approves on its own (2 of 3).
+    let proposed = p
+        .post(
+            &format!("/api/v1/issuers/{issuer_did}/recognition"),
+            &p.admin_token,
+            json!({"key_id": "admin", "recognised": true}),
+        )
+        .await?
+        .expect(200, "proposing to recognise the issuer")?
+        .json()?;
+    let proposal = proposed["proposal_id"]
+        .as_u64()
+        .ok_or_else(|| anyhow!("no proposal id: {proposed}"))?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let vote = holder_org
+            .post(
+                &format!("/api/v1/governance/proposals/{proposal}/votes"),
+                &holder_org.admin_token,
+                json!({"approve": true}),
+            )
+            .await?;
+        if vote.status == 200 {
+            ensure!(
+                vote.json()?["proposal"]["status"] == "passed",
+                "the recognition did not pass"
+            );
+            break;
+        }
+        // The holder's node may be a block behind the proposal.
+        ensure!(
+            vote.status == 404 && Instant::now() < deadline,
+            "approving the recognition: HTTP {}: {}",
+            vote.status,
+            String::from_utf8_lossy(&vote.body)
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    }
     let schema = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "University degree",
@@ -314,10 +373,27 @@ pub async fn issue(say: &mut impl FnMut(&str)) -> anyhow::Result<Issued> {
         cpt["version"]
     ));
 
-    // 2. The holder.
-    let holder = p.tenant("alice").await?;
-    let holder_did = p.create_did(&holder, "wallet").await?;
-    say(&format!("[3/7] holder {holder_did}"));
+    // 2. The holder, a tenant of the second organisation's node.
+    let holder = holder_org.tenant("alice").await?;
+    let holder_did = holder_org.create_did(&holder, "wallet").await?;
+    say(&format!(
+        "[3/7] holder {holder_did} (at the second organisation)"
+    ));
+    let verifier = verifier_org.tenant("gate").await?;
+    // The issuer's node must know the holder's DID before issuing to it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while p
+        .send("GET", &format!("/1.0/identifiers/{holder_did}"), None, None)
+        .await?
+        .status
+        != 200
+    {
+        ensure!(
+            Instant::now() < deadline,
+            "the issuer's node never saw the holder's DID"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    }
 
     // 3. Issuance, with a revocation entry.
     let unsigned = json!({
@@ -344,9 +420,13 @@ pub async fn issue(say: &mut impl FnMut(&str)) -> anyhow::Result<Issued> {
     );
     say(&format!("[4/7] issued {credential_id}"));
     Ok(Issued {
-        platform: p,
+        network,
+        issuer_org: p,
+        holder_org,
+        verifier_org,
         issuer,
         holder,
+        verifier,
         credential,
         credential_id,
     })
@@ -354,24 +434,33 @@ pub async fn issue(say: &mut impl FnMut(&str)) -> anyhow::Result<Issued> {
 
 /// Runs the demo, reporting each step through `say`; writes the QR PNGs into `out` if given.
 /// Must be called inside an actix runtime.
-pub async fn run(out: Option<&Path>, mut say: impl FnMut(&str)) -> anyhow::Result<Outcome> {
+pub async fn run(
+    out: Option<&Path>,
+    dir: &Path,
+    keep: bool,
+    mut say: impl FnMut(&str),
+) -> anyhow::Result<(Outcome, LocalNetwork)> {
     let Issued {
-        platform: p,
+        network,
+        issuer_org: p,
+        holder_org,
+        verifier_org,
         issuer,
         holder,
+        verifier,
         credential,
         credential_id,
-    } = issue(&mut say).await?;
+    } = issue(&mut say, dir, keep).await?;
 
-    // 4. The holder's QR code.
-    let (png, by_reference) = p.holder_qr(&holder, &credential).await?;
+    // 4. The holder's QR code, from the wallet at the holder's organisation.
+    let (png, by_reference) = holder_org.holder_qr(&holder, &credential).await?;
     if let Some(dir) = out {
         std::fs::create_dir_all(dir)?;
         std::fs::write(dir.join("credential-qr.png"), &png)?;
     }
 
-    // 5. The verifier scans and verifies.
-    let (envelope, report) = p.scan_and_verify(&issuer, &png).await?;
+    // 5. The verifier scans and verifies at its own organisation's node.
+    let (envelope, report) = verifier_org.scan_and_verify(&verifier, &png).await?;
     let verified_before = report["verified"] == true;
     say(&format!(
         "[5/7] QR code of {} bytes ({} envelope characters, {}): verified = {verified_before}",
@@ -399,11 +488,21 @@ pub async fn run(out: Option<&Path>, mut say: impl FnMut(&str)) -> anyhow::Resul
     say("[6/7] the issuer revoked the credential on chain");
 
     // 7. A new QR code (a reference is single-use), scanned and verified again.
-    let (png, _) = p.holder_qr(&holder, &credential).await?;
+    let (png, _) = holder_org.holder_qr(&holder, &credential).await?;
     if let Some(dir) = out {
         std::fs::write(dir.join("credential-qr-after-revocation.png"), &png)?;
     }
-    let (_, report) = p.scan_and_verify(&issuer, &png).await?;
+    // The verifier's node may be a block behind the revocation.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut png = png;
+    let report = loop {
+        let (_, report) = verifier_org.scan_and_verify(&verifier, &png).await?;
+        if report["verified"] == false || Instant::now() > deadline {
+            break report;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+        png = holder_org.holder_qr(&holder, &credential).await?.0;
+    };
     let after_revocation = failures(&report);
     say(&format!(
         "[7/7] verified = {}, failed checks: {}",
@@ -414,11 +513,14 @@ pub async fn run(out: Option<&Path>, mut say: impl FnMut(&str)) -> anyhow::Resul
         report["verified"] == false && after_revocation.iter().any(|r| r == "revoked"),
         "after revocation the credential must fail with `revoked`: {report}"
     );
-    Ok(Outcome {
-        credential_id,
-        envelope_chars: envelope.len(),
-        by_reference,
-        verified_before,
-        after_revocation,
-    })
+    Ok((
+        Outcome {
+            credential_id,
+            envelope_chars: envelope.len(),
+            by_reference,
+            verified_before,
+            after_revocation,
+        },
+        network,
+    ))
 }

@@ -132,9 +132,11 @@ async fn a_qr_image_uploaded_on_the_verify_page_shows_the_verified_result() {
         return;
     };
     let mut say = |line: &str| println!("{line}");
-    let issued = weft_demo_credential_qr::issue(&mut say).await.unwrap();
-    let p = &issued.platform;
     let dir = tempfile::tempdir().unwrap();
+    let issued = weft_demo_credential_qr::issue(&mut say, &dir.path().join("net"), false)
+        .await
+        .unwrap();
+    let p = &issued.holder_org;
     let (png, _) = p
         .holder_qr(&issued.holder, &issued.credential)
         .await
@@ -163,8 +165,12 @@ async fn a_qr_image_uploaded_on_the_verify_page_shows_the_verified_result() {
         "verify.mjs",
         &chromium,
         vec![
-            ("WEFT_URL", p.base.clone().into()),
-            ("WEFT_TOKEN", issued.issuer.clone().into()),
+            // The verify page of the node that holds the one-time reference: a page fetches only
+            // from its own origin (CSP `connect-src 'self'`), so a by-reference QR code from
+            // another organisation's wallet cannot be resolved by this page (the REST path and
+            // the demo resolve it server-side).
+            ("WEFT_URL", issued.holder_org.base.clone().into()),
+            ("WEFT_TOKEN", issued.holder_org.admin_token.clone().into()),
             ("WEFT_QR_PNG", good.into()),
             ("WEFT_QR_TAMPERED_PNG", tampered.into()),
             ("WEFT_QR_Y4M", video.into()),
@@ -182,8 +188,10 @@ async fn the_wallet_answers_a_request_qr_and_the_verify_page_shows_the_result() 
         return;
     };
     let mut say = |line: &str| println!("{line}");
-    let issued = weft_demo_credential_qr::issue(&mut say).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
+    let issued = weft_demo_credential_qr::issue(&mut say, &dir.path().join("net"), false)
+        .await
+        .unwrap();
     let credential = dir.path().join("credential.json");
     std::fs::write(&credential, issued.credential.to_string()).unwrap();
 
@@ -191,8 +199,13 @@ async fn the_wallet_answers_a_request_qr_and_the_verify_page_shows_the_result() 
         "wallet.mjs",
         &chromium,
         vec![
-            ("WEFT_URL", issued.platform.base.clone().into()),
-            ("WEFT_VERIFIER_TOKEN", issued.issuer.clone().into()),
+            // The wallet answers a request shown by a verifier page on the holder's own node
+            // (a page posts only to its own origin).
+            ("WEFT_URL", issued.holder_org.base.clone().into()),
+            (
+                "WEFT_VERIFIER_TOKEN",
+                issued.holder_org.admin_token.clone().into(),
+            ),
             ("WEFT_HOLDER_TOKEN", issued.holder.clone().into()),
             // The demo's holder DID key (`create_did(&holder, "wallet")`).
             ("WEFT_HOLDER_KEY", "wallet".into()),

@@ -3,7 +3,10 @@
 #[actix_web::test]
 async fn the_credential_verifies_until_the_issuer_revokes_it() {
     let out = tempfile::tempdir().unwrap();
-    let outcome = weft_demo_credential_qr::run(Some(out.path()), |line| println!("{line}"))
+    let (outcome, _network) =
+        weft_demo_credential_qr::run(Some(out.path()), &out.path().join("net"), false, |line| {
+            println!("{line}")
+        })
         .await
         .unwrap();
     assert!(outcome.verified_before);
