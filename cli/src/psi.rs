@@ -22,7 +22,8 @@ pub enum PsiCommand {
 pub enum CliMode {
     /// The intersection, to this side only.
     OneSide,
-    /// The intersection, to both sides.
+    /// The intersection, to both sides (`both-sides`, as in the API and UI; `both` also works).
+    #[value(name = "both-sides", alias = "both")]
     Both,
     /// Only its size, to both sides.
     Cardinality,

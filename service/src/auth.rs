@@ -202,6 +202,23 @@ impl Principal {
     }
 
     /// 403 unless the caller may administer `tenant`: an admin of that tenant or of the operator.
+    /// Refuses the organisation's operator key — custodied key `admin` of the operator tenant,
+    /// its governance-committee account — to every role but admin (threat F7): an issuer,
+    /// organiser or partner token of the operator tenant must not sign committee decisions.
+    pub fn may_use_key(&self, key_id: &str) -> Result<(), ServiceError> {
+        if self.tenant == OPERATOR_TENANT
+            && key_id == crate::platform::OPERATOR_KEY_ID
+            && !self.has(Role::Admin)
+        {
+            return Err(ServiceError::Forbidden(
+                "the operator key is the organisation's committee account: only the operator \
+                 tenant's admin may sign with it"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
     pub fn require_admin_of(&self, tenant: &str) -> Result<(), ServiceError> {
         self.require_any(&[Role::Admin])?;
         if self.tenant == tenant || self.tenant == OPERATOR_TENANT {

@@ -81,6 +81,17 @@ impl Context {
         self.keystore.open(&sealed).map_err(ServiceError::internal)
     }
 
+    /// The caller's custodied key `key_id`, opened: [`Context::tenant_key`] of the caller's own
+    /// tenant, after [`crate::auth::Principal::may_use_key`] (the operator key is admin-only).
+    pub async fn principal_key(
+        &self,
+        principal: &crate::auth::Principal,
+        key_id: &str,
+    ) -> Result<Keypair, ServiceError> {
+        principal.may_use_key(key_id)?;
+        self.tenant_key(&principal.tenant, key_id).await
+    }
+
     /// The tenant's custodied key whose address is `address` (its id and the opened key).
     pub async fn tenant_key_for_address(
         &self,

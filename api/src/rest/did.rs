@@ -41,7 +41,7 @@ async fn tenant_key(
     key_id: &str,
 ) -> Result<Keypair, ApiError> {
     principal.require_any(&Role::SIGNERS)?;
-    Ok(state.tenant_key(&principal.tenant, key_id).await?)
+    Ok(state.principal_key(&principal, key_id).await?)
 }
 
 async fn sign_and_settle(
@@ -214,6 +214,7 @@ pub async fn create_did(
         (Some(key_id), None) => {
             principal.require_any(&Role::SIGNERS)?;
             validate_id("key_id", &key_id)?;
+            principal.may_use_key(&key_id)?;
             let sealed = match state.store.key(&principal.tenant, &key_id).await? {
                 Some(sealed) => sealed,
                 None => {
@@ -406,6 +407,7 @@ async fn key_for_op(
         (Some(text), None) => parse_public_key(&text),
         (None, Some(key_id)) => {
             validate_id("new_key_id", &key_id)?;
+            principal.may_use_key(&key_id)?;
             let sealed = match state.store.key(&principal.tenant, &key_id).await? {
                 Some(sealed) => sealed,
                 None => {

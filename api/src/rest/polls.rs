@@ -348,7 +348,7 @@ pub async fn create(
     let body = body.0;
     validate_id("key_id", &body.key_id)?;
     vote::validate_spec(&body.spec).map_err(ApiError::InvalidRequest)?;
-    let key = state.tenant_key(&principal.tenant, &body.key_id).await?;
+    let key = state.principal_key(&principal, &body.key_id).await?;
     let call = vote::call(&VoteCall::CreatePoll(body.spec));
     let outcome = state
         .chain
@@ -432,7 +432,7 @@ pub async fn step(
     let poll = poll_id(&id)?;
     let body = body.0;
     validate_id("key_id", &body.key_id)?;
-    let key = state.tenant_key(&principal.tenant, &body.key_id).await?;
+    let key = state.principal_key(&principal, &body.key_id).await?;
     let call = vote::call(&body.step.into_call(poll));
     let outcome = state.chain.sign_submit_and_wait(&key, call).await?;
     Ok(web::Json(outcome.refused_is_rejected()?))
@@ -540,7 +540,7 @@ pub async fn register_credential(
         ));
     }
     let _: PollState = query(&state, &VoteQuery::Poll(poll))?;
-    let key = state.tenant_key(&principal.tenant, &body.key_id).await?;
+    let key = state.principal_key(&principal, &body.key_id).await?;
     let call = vote::call(&VoteCall::RegisterWithCredential {
         poll,
         credential,
@@ -605,7 +605,7 @@ pub async fn commitment(
     principal: Principal,
     key_id: web::Path<String>,
 ) -> Result<web::Json<Value>, ApiError> {
-    let key = state.tenant_key(&principal.tenant, &key_id).await?;
+    let key = state.principal_key(&principal, &key_id).await?;
     let secret = booth_secret(&key)?;
     Ok(web::Json(serde_json::json!({
         "commitment": hex::encode(secret.commitment().to_bytes()),
@@ -677,7 +677,7 @@ pub async fn booth(
     let poll = poll_id(&id)?;
     let body = body.0;
     validate_id("key_id", &body.key_id)?;
-    let key = state.tenant_key(&principal.tenant, &body.key_id).await?;
+    let key = state.principal_key(&principal, &body.key_id).await?;
     let secret = booth_secret(&key)?;
     drop(key);
     let p: PollState = query(&state, &VoteQuery::Poll(poll))?;

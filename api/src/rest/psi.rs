@@ -617,6 +617,32 @@ fn chain_record(state: &ApiState, sid: &[u8; 32]) -> Result<Option<SessionRecord
     borsh::from_slice(&bytes).map_err(ApiError::internal)
 }
 
+/// How long a peer's request waits for the session's `create` record to reach this node.
+const RECORD_WAIT: Duration = Duration::from_secs(5);
+
+/// The on-chain record of a session the peer says it has just created: on a network of several
+/// nodes this node may be a block or two behind the initiator's, so a missing record is waited
+/// for (new blocks, at most [`RECORD_WAIT`]) before the caller refuses. Only an authenticated
+/// peer with an offer (or filter) here gets this far, so the wait is not a free lever.
+async fn chain_record_synced(
+    state: &ApiState,
+    sid: &[u8; 32],
+) -> Result<Option<SessionRecord>, ApiError> {
+    let mut blocks = state.node.subscribe();
+    let deadline = tokio::time::Instant::now() + RECORD_WAIT;
+    loop {
+        if let Some(rec) = chain_record(state, sid)? {
+            return Ok(Some(rec));
+        }
+        match tokio::time::timeout_at(deadline, blocks.recv()).await {
+            Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
+            Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) | Err(_) => {
+                return chain_record(state, sid);
+            }
+        }
+    }
+}
+
 fn copy_key(key: &Keypair) -> Keypair {
     Keypair::from_seed(&key.to_seed())
 }
@@ -746,7 +772,7 @@ pub async fn create_offer(
     let (peer_did, peer) = parse_peer(&state, &body.peer_did)?;
     // The DID must resolve now (it is resolved again when the session starts).
     peer_keys(&state, &peer)?;
-    let own = state.tenant_key(&principal.tenant, &body.key_id).await?;
+    let own = state.principal_key(&principal, &body.key_id).await?;
     let own_did = own_did(&state, &own, body.did.as_deref())?;
     let max = svc.config.limits.max_items;
     let set = web::block(move || body.input.into_set(max))
@@ -834,7 +860,7 @@ pub async fn start_session(
         ));
     }
     let peer = peer_key(&state, &peer_id)?;
-    let own = state.tenant_key(&principal.tenant, &body.key_id).await?;
+    let own = state.principal_key(&principal, &body.key_id).await?;
     let own_did = own_did(&state, &own, body.did.as_deref())?;
     if peer == own.public_key() {
         return Err(ApiError::InvalidRequest(
@@ -1192,7 +1218,7 @@ async fn accept(
         })
         .map(|(offer_id, _)| offer_id)
         .ok_or_else(|| ApiError::Forbidden("no offer for this peer key".into()))?;
-    let record = chain_record(state, &sid)?;
+    let record = chain_record_synced(state, &sid).await?;
     let pending = {
         let mut offers = lock(&svc.offers);
         let i = offers

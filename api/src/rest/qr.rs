@@ -79,6 +79,7 @@ async fn tenant_key(
 ) -> Result<Keypair, ApiError> {
     principal.require_any(&Role::SIGNERS)?;
     validate_id("key_id", key_id)?;
+    principal.may_use_key(key_id)?;
     let sealed = state
         .store
         .key(&principal.tenant, key_id)

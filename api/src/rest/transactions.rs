@@ -65,7 +65,7 @@ pub async fn send_custodial(
 ) -> Result<web::Json<TxOutcome>, ApiError> {
     principal.require_any(&Role::SIGNERS)?;
     let body = body.0;
-    let key = state.tenant_key(&principal.tenant, &body.key_id).await?;
+    let key = state.principal_key(&principal, &body.key_id).await?;
     let outcome = state.chain.sign_submit_and_wait(&key, body.call).await?;
     tracing::info!(tenant = %principal.tenant, key_id = %body.key_id, tx = %outcome.tx_hash,
         status = ?outcome.status, "custodial transaction committed");

@@ -65,6 +65,7 @@ async fn index() -> HttpResponse {
             "customers they share — or only how many — and nothing else. The chain records who "
             "computed with whom, how, commitments to the set sizes and the result digest both signed."
         }
+        p #own-did-line { "This organisation's DID (give it to your partner): " code #own-did { "…" } }
         section {
             h2 { "1. The partner offers its set (responder)" }
             p { "On the partner's server: accept one session from your DID over its CSV column." }

@@ -559,6 +559,7 @@ async fn custodied_key(
     };
     if let Some(key_id) = key_id {
         crate::auth::validate_id("key_id", key_id)?;
+        principal.may_use_key(key_id)?;
         let key = state
             .opened_keys
             .get(state, &principal.tenant, key_id)
@@ -568,6 +569,10 @@ async fn custodied_key(
         }
     } else {
         for s in state.store.list_keys(&principal.tenant).await? {
+            // The operator key is admin-only (F7): never picked for another role.
+            if principal.may_use_key(&s.key_id).is_err() {
+                continue;
+            }
             let Ok(pk) = s.public_key.parse::<PublicKey>() else {
                 continue;
             };

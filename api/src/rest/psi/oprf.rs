@@ -64,9 +64,9 @@ use weft_mpc::psi::wire::{Envelope, SecureChannel};
 use weft_mpc::psi::{InputSet, Mode};
 
 use super::{
-    chain_record, copy_key, lock, own_did, parse_peer, peer_key, peer_keys, record_completion,
-    record_failure, service, sid_of, size_commitment, Entry, InputSpec, LedgerTx, PeerId,
-    PsiService, SessionState, SessionStatus, PSI_ROLES,
+    chain_record, chain_record_synced, copy_key, lock, own_did, parse_peer, peer_key, peer_keys,
+    record_completion, record_failure, service, sid_of, size_commitment, Entry, InputSpec,
+    LedgerTx, PeerId, PsiService, SessionState, SessionStatus, PSI_ROLES,
 };
 use crate::auth::Principal;
 use crate::problem::{ApiError, ApiJson};
@@ -202,7 +202,7 @@ pub async fn publish_filter(
     let body = body.0;
     let (peer_did, peer) = parse_peer(&state, &body.peer_did)?;
     peer_keys(&state, &peer)?;
-    let own = state.tenant_key(&principal.tenant, &body.key_id).await?;
+    let own = state.principal_key(&principal, &body.key_id).await?;
     let did = own_did(&state, &own, body.did.as_deref())?;
     let budget = body.max_client_items.unwrap_or(1 << 20).max(1);
     let max = svc.config.limits.max_items;
@@ -331,7 +331,7 @@ pub async fn publish_table(
     let body = body.0;
     let (peer_did, peer) = parse_peer(&state, &body.peer_did)?;
     peer_keys(&state, &peer)?;
-    let own = state.tenant_key(&principal.tenant, &body.key_id).await?;
+    let own = state.principal_key(&principal, &body.key_id).await?;
     let did = own_did(&state, &own, body.did.as_deref())?;
     let budget = body.max_lookups.unwrap_or(1_000_000).max(1);
     let max = svc.config.limits.max_items;
@@ -528,7 +528,7 @@ async fn query_session(
         Kind::Table { .. } => Protocol::KeywordLookup,
     };
     // The client's record on chain must name exactly this holder, this client and protocol.
-    let rec = chain_record(state, &sid)?.ok_or_else(|| {
+    let rec = chain_record_synced(state, &sid).await?.ok_or_else(|| {
         ApiError::Forbidden(format!(
             "unknown session: {id} is not recorded on chain (psi.create)"
         ))
@@ -775,7 +775,7 @@ impl QueryParties {
         let published = parse_id(published_id)?;
         let (peer_did, peer_id) = parse_peer(state, peer_did)?;
         let peer = peer_key(state, &peer_id)?;
-        let own = state.tenant_key(&principal.tenant, &key_id).await?;
+        let own = state.principal_key(&principal, &key_id).await?;
         let own_did = own_did(state, &own, did)?;
         Ok(Self {
             url,

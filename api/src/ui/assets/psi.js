@@ -39,6 +39,15 @@
     return { csv: await file.text(), column: field(form, "column"), normalise: field(form, "normalise") };
   }
 
+  // This organisation's DID (public: GET /api/v1/organisation), which the partner needs.
+  const ownDid = $("own-did");
+  if (ownDid) {
+    fetch("/api/v1/organisation", { headers: { "Accept": "application/json" } })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((org) => { ownDid.textContent = org ? org.did : "unknown"; })
+      .catch(() => { ownDid.textContent = "unknown"; });
+  }
+
   for (const form of document.querySelectorAll("form.psi-form")) {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
