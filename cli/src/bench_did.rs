@@ -205,7 +205,7 @@ async fn measure(args: &BenchDidArgs, rpc: &str, token: &str) -> anyhow::Result<
 
 /// Step between the DIDs one connection resolves (co-prime enough to spread reads).
 fn args_stride(len: usize) -> usize {
-    if len > 7 && !len.is_multiple_of(7) {
+    if len > 7 && len % 7 != 0 {
         7
     } else {
         1

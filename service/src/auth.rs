@@ -234,34 +234,6 @@ pub async fn authenticate(store: &Store, token: &str) -> Result<Principal, Servi
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn roles_round_trip() {
-        for role in Role::ALL {
-            assert_eq!(role.as_str().parse::<Role>().unwrap(), role);
-        }
-        assert!("root".parse::<Role>().is_err());
-    }
-
-    #[test]
-    fn ids_are_checked() {
-        assert!(validate_id("tenant", "acme-corp.eu_1").is_ok());
-        for bad in ["", "a b", "x/y", &"a".repeat(65), "é"] {
-            assert!(validate_id("tenant", bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn hashes_are_domain_separated() {
-        let token = format!("weft_{}", "ab".repeat(32));
-        let plain: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        assert_ne!(token_hash(&token), plain);
-    }
-}
-
 /// Revokes token `token_id` for `principal` (an admin of the token's tenant, or of the
 /// operator). The last unrevoked admin token of the operator tenant is never revoked
 /// ([`ServiceError::LastAdminToken`]): without it nobody could manage tokens through the API.
@@ -287,5 +259,33 @@ pub async fn revoke_token(
             "{token_id} is the last admin token of the {OPERATOR_TENANT} tenant; create another \
              admin token first (recovery without one: `weft token create --admin` on the node's host)"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>().unwrap(), role);
+        }
+        assert!("root".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn ids_are_checked() {
+        assert!(validate_id("tenant", "acme-corp.eu_1").is_ok());
+        for bad in ["", "a b", "x/y", &"a".repeat(65), "é"] {
+            assert!(validate_id("tenant", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn hashes_are_domain_separated() {
+        let token = format!("weft_{}", "ab".repeat(32));
+        let plain: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        assert_ne!(token_hash(&token), plain);
     }
 }
