@@ -461,6 +461,24 @@ pub fn extractor_config(cfg: &mut web::ServiceConfig, limit: BodyLimit) {
         );
 }
 
+/// Turns every `405 Method Not Allowed` of the application into the `method_not_allowed`
+/// problem document, keeping the `Allow` header actix-web computes from the resource's routes
+/// (RFC 9110 §15.5.6). Registered once on the `App` ([`crate::server::serve`]); resources keep
+/// actix-web's own default service, which is what knows the allowed methods.
+pub fn method_not_allowed<B>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    let allow = res.headers().get(header::ALLOW).cloned();
+    let (req, _) = res.into_parts();
+    let mut response = ApiError::MethodNotAllowed.error_response();
+    if let Some(allow) = allow {
+        response.headers_mut().insert(header::ALLOW, allow);
+    }
+    Ok(actix_web::middleware::ErrorHandlerResponse::Response(
+        actix_web::dev::ServiceResponse::new(req, response).map_into_right_body(),
+    ))
+}
+
 /// The error for an unknown route under the API scope.
 pub fn not_found(req: &HttpRequest) -> ApiError {
     ApiError::NotFound(format!("no route for {} {}", req.method(), req.path()))

@@ -636,9 +636,23 @@ async fn transactions_receipts_and_chain_reads() {
         api.get("/api/v1/nothing/here", None)
             .await
             .problem(404, "not_found");
-        api.send("PUT", "/api/v1/chain/head", None, None)
-            .await
-            .problem(405, "method_not_allowed");
+        // 405 names the allowed methods (RFC 9110 §15.5.6), under /api/v1 and at the root.
+        let r = api.send("PUT", "/api/v1/chain/head", None, None).await;
+        r.problem(405, "method_not_allowed");
+        assert_eq!(r.headers.get("allow").unwrap(), "GET");
+        let r = api.send("DELETE", "/api/v1/tokens", None, None).await;
+        r.problem(405, "method_not_allowed");
+        let allow = r
+            .headers
+            .get("allow")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
+        let r = api.send("GET", "/credentials/verify", None, None).await;
+        r.problem(405, "method_not_allowed");
+        assert_eq!(r.headers.get("allow").unwrap(), "POST");
     })
     .await;
 }
