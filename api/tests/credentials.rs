@@ -1371,6 +1371,36 @@ async fn standard_credentials_issue_with_did_key_and_did_weft_issuers() {
         .ok(200);
     assert_eq!(check(&r, "status")["passed"], true);
     assert!(check(&r, "status")["reason"].is_null(), "{r}");
+    // Weft verifies its own BitstringStatusListCredential (fetched by the path of the entry's
+    // URL): with checks ["proof"], and with the defaults (a recognised did:weft issuer; no CPT
+    // pin is expected of a status list credential).
+    let list_url = vc["credentialStatus"]["statusListCredential"]
+        .as_str()
+        .unwrap();
+    let list_path = &list_url[list_url.find("/status-lists/").unwrap()..];
+    let mut response = api
+        .http
+        .get(format!("{}{list_path}", api.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let list: Value = response.json().limit(4 << 20).await.unwrap();
+    assert!(list["type"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("BitstringStatusListCredential")));
+    for options in [json!({"checks": ["proof"]}), json!({})] {
+        let r = api
+            .post(
+                "/credentials/verify",
+                None,
+                json!({"verifiableCredential": list, "options": options}),
+            )
+            .await
+            .ok(200);
+        assert_eq!(r["verified"], true, "{options}: {r}");
+    }
     // credentialStatus and options.status both: refused.
     let mut with_status = standard_credential(&weft_issuer);
     with_status["credentialStatus"] = vc["credentialStatus"].clone();
