@@ -48,8 +48,7 @@ use super::WithEvidence;
 use crate::error::ServiceError;
 use crate::Context;
 
-/// An issued credential and what goes with it.
-#[derive(Debug)]
+/// An issued credential and what goes with it. Its `Debug` leaves out the holder's openings.
 pub struct Issuance {
     /// The secured credential.
     pub credential: Value,
@@ -58,6 +57,19 @@ pub struct Issuance {
     pub holder_openings: Option<String>,
     /// The evidence anchor, when `options.evidence` asked for one.
     pub evidence: Option<EvidenceReceipt>,
+}
+
+impl std::fmt::Debug for Issuance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issuance")
+            .field("credential", &self.credential)
+            .field(
+                "holder_openings",
+                &self.holder_openings.as_ref().map(|_| "<secret>"),
+            )
+            .field("evidence", &self.evidence)
+            .finish()
+    }
 }
 
 fn now() -> OffsetDateTime {
