@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
+use weft_did::credential::request::RequestError;
 use weft_service::ServiceError;
 
 /// Members of every problem document that extra members may not replace.
@@ -38,6 +39,7 @@ pub const CODES: &[(&str, u16, &str)] = &[
     ("not_found", 404, "Not found"),
     ("method_not_allowed", 405, "Method not allowed"),
     ("conflict", 409, "Conflict"),
+    ("last_admin_token", 409, "Last admin token"),
     ("payload_too_large", 413, "Request body too large"),
     ("unsupported_media_type", 415, "Unsupported media type"),
     ("tx_rejected", 422, "Transaction rejected"),
@@ -308,8 +310,26 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::Unavailable(d) => ApiError::Unavailable(d),
             ServiceError::Internal(d) => ApiError::Internal(d),
+            ServiceError::CredentialRequest(e) => credential_request_error(&e),
+            ServiceError::LastAdminToken(d) => ApiError::typed("last_admin_token", d),
         }
     }
+}
+
+/// A refused VC API credential request: 400 `malformed_json` (not the request's JSON shape),
+/// 400 `invalid_request` (an option out of range, a credential that is not an object), or 422
+/// `invalid_credential` (the credential's content); the problem's `reason` member is the
+/// request rules' stable code (`unsupported_issuer`, `missing_base_context`, `claims_invalid`,
+/// ...; see `weft_did::credential::request::RequestError::code`).
+fn credential_request_error(e: &RequestError) -> ApiError {
+    let code = match e {
+        RequestError::Json(d) => return ApiError::MalformedJson(d.clone()),
+        e if e.is_malformed() => "invalid_request",
+        _ => "invalid_credential",
+    };
+    let mut extra = Map::new();
+    extra.insert("reason".into(), Value::from(e.code()));
+    ApiError::typed(code, e).with_extra(extra)
 }
 
 /// Describes a serde_json error with its position and the JSON path of the failing element.
@@ -353,6 +373,21 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = ApiBody::from_request(req, payload);
+        Box::pin(async move { parse_json(&body.await?.0).map(ApiJson) })
+    }
+}
+
+/// A JSON request body as bytes, with [`ApiJson`]'s size limit and content-type check but not
+/// parsed: for handlers whose request type parses itself (the VC API credential requests).
+#[derive(Debug)]
+pub struct ApiBody(pub web::Bytes);
+
+impl FromRequest for ApiBody {
+    type Error = ApiError;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = req
             .app_data::<web::Data<BodyLimit>>()
             .map(|l| l.0)
@@ -392,7 +427,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
-            parse_json(&body).map(ApiJson)
+            Ok(ApiBody(body.freeze()))
         })
     }
 }
@@ -424,6 +459,24 @@ pub fn extractor_config(cfg: &mut web::ServiceConfig, limit: BodyLimit) {
                     }
                 }),
         );
+}
+
+/// Turns every `405 Method Not Allowed` of the application into the `method_not_allowed`
+/// problem document, keeping the `Allow` header actix-web computes from the resource's routes
+/// (RFC 9110 §15.5.6). Registered once on the `App` ([`crate::server::serve`]); resources keep
+/// actix-web's own default service, which is what knows the allowed methods.
+pub fn method_not_allowed<B>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    let allow = res.headers().get(header::ALLOW).cloned();
+    let (req, _) = res.into_parts();
+    let mut response = ApiError::MethodNotAllowed.error_response();
+    if let Some(allow) = allow {
+        response.headers_mut().insert(header::ALLOW, allow);
+    }
+    Ok(actix_web::middleware::ErrorHandlerResponse::Response(
+        actix_web::dev::ServiceResponse::new(req, response).map_into_right_body(),
+    ))
 }
 
 /// The error for an unknown route under the API scope.

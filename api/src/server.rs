@@ -98,7 +98,12 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let mut server = HttpServer::new(move || {
         let app = app.clone();
-        App::new().configure(move |cfg| app.configure(cfg))
+        App::new()
+            .wrap(actix_web::middleware::ErrorHandlers::new().handler(
+                actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+                crate::problem::method_not_allowed,
+            ))
+            .configure(move |cfg| app.configure(cfg))
     })
     .disable_signals()
     .shutdown_timeout(options.shutdown_timeout.as_secs());

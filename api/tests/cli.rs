@@ -304,6 +304,75 @@ fn up_prints_an_admin_token_once_and_token_cli_manages_tokens() {
     assert!(again.terminate().success());
 }
 
+/// Recovery from a lost admin token: `weft token create --admin` opens the node's store and
+/// master key directly (no server call, no token) and makes an admin token of the operator
+/// tenant, which the running server accepts at once. Without the right master key it refuses.
+#[test]
+fn token_create_admin_recovers_with_the_data_directory_and_master_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let master = dir.path().join("master.key");
+    let node = UpProcess::start(&data);
+    let recovery = |master: &std::path::Path| {
+        Command::new(WEFT)
+            .args(["token", "create", "--admin", "--data-dir"])
+            .arg(&data)
+            .arg("--master-key-file")
+            .arg(master)
+            .env("RUST_LOG", "error")
+            .env_remove("WEFT_TOKEN")
+            .env_remove("DATABASE_URL")
+            .env_remove("WEFT_MASTER_KEY")
+            .output()
+            .expect("run weft")
+    };
+    let out = recovery(&master);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    let token = text
+        .lines()
+        .find_map(|l| l.strip_prefix("token:"))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(
+        text.contains("operator") && text.contains("admin"),
+        "{text}"
+    );
+    // The running server accepts it as an admin of the operator tenant.
+    let listed = weft(&["token", "list", "--api", &node.rpc, "--token", &token]);
+    assert!(listed.status.success(), "{listed:?}");
+    // The wrong master key: refused, nothing created.
+    let other = dir.path().join("other.key");
+    std::fs::write(&other, "11".repeat(32)).unwrap();
+    let refused = recovery(&other);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("another master key"),
+        "{refused:?}"
+    );
+    // A data directory that is not a node's: refused.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let refused = Command::new(WEFT)
+        .args(["token", "create", "--admin", "--data-dir"])
+        .arg(&empty)
+        .arg("--master-key-file")
+        .arg(&master)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    // Without --admin, a token is still required.
+    let no_token = Command::new(WEFT)
+        .args(["token", "create", "--role", "issuer", "--api", &node.rpc])
+        .env_remove("WEFT_TOKEN")
+        .output()
+        .unwrap();
+    assert!(!no_token.status.success());
+    assert!(node.terminate().success());
+}
+
 #[test]
 fn logs_never_contain_tokens_keys_or_the_master_secret() {
     use std::io::{BufRead, BufReader};

@@ -636,9 +636,23 @@ async fn transactions_receipts_and_chain_reads() {
         api.get("/api/v1/nothing/here", None)
             .await
             .problem(404, "not_found");
-        api.send("PUT", "/api/v1/chain/head", None, None)
-            .await
-            .problem(405, "method_not_allowed");
+        // 405 names the allowed methods (RFC 9110 §15.5.6), under /api/v1 and at the root.
+        let r = api.send("PUT", "/api/v1/chain/head", None, None).await;
+        r.problem(405, "method_not_allowed");
+        assert_eq!(r.headers.get("allow").unwrap(), "GET");
+        let r = api.send("DELETE", "/api/v1/tokens", None, None).await;
+        r.problem(405, "method_not_allowed");
+        let allow = r
+            .headers
+            .get("allow")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
+        let r = api.send("GET", "/credentials/verify", None, None).await;
+        r.problem(405, "method_not_allowed");
+        assert_eq!(r.headers.get("allow").unwrap(), "POST");
     })
     .await;
 }
@@ -912,6 +926,93 @@ async fn concurrent_custodial_transactions_get_consecutive_nonces() {
             hashes.insert(r.json()["tx_hash"].as_str().unwrap().to_string());
         }
         assert_eq!(hashes.len(), 6);
+    })
+    .await;
+}
+
+/// Lock-out: the last admin token of the operator tenant cannot be revoked (409
+/// `last_admin_token`), on every backend; with a second admin token the first can go, and then
+/// the second is the last. Other tenants' admins are not protected (the operator can always make
+/// new ones).
+#[actix_web::test]
+async fn last_operator_admin_token_cannot_be_revoked() {
+    each_backend(ApiConfig::default(), |api, backend| async move {
+        let admin_id = api
+            .get("/api/v1/auth/whoami", Some(&api.admin_token))
+            .await
+            .json()["token_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let p = api
+            .send(
+                "DELETE",
+                &format!("/api/v1/tokens/{admin_id}"),
+                Some(&api.admin_token),
+                None,
+            )
+            .await
+            .problem(409, "last_admin_token");
+        assert!(
+            p["detail"]
+                .as_str()
+                .unwrap()
+                .contains("weft token create --admin"),
+            "{backend}: {p}"
+        );
+        // Still usable.
+        assert_eq!(
+            api.get("/api/v1/auth/whoami", Some(&api.admin_token))
+                .await
+                .status,
+            200
+        );
+        // Tokens made before the bootstrap admin goes.
+        let (_, verifier_id) = api.token("operator", &["verifier"]).await;
+        let (_, acme_admin_id) = api.token("acme", &["admin"]).await;
+        // A second operator admin (with another role too): the first may go, then the second
+        // is the last.
+        let (second, second_id) = api.token("operator", &["issuer", "admin"]).await;
+        let r = api
+            .send(
+                "DELETE",
+                &format!("/api/v1/tokens/{admin_id}"),
+                Some(&second),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 204, "{backend}: {}", r.text);
+        api.get("/api/v1/auth/whoami", Some(&api.admin_token))
+            .await
+            .problem(401, "unauthorized");
+        api.send(
+            "DELETE",
+            &format!("/api/v1/tokens/{second_id}"),
+            Some(&second),
+            None,
+        )
+        .await
+        .problem(409, "last_admin_token");
+        // A non-admin operator token is not protected.
+        let r = api
+            .send(
+                "DELETE",
+                &format!("/api/v1/tokens/{verifier_id}"),
+                Some(&second),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 204, "{backend}: {}", r.text);
+        // Another tenant's last admin token may be revoked (the operator can make another).
+        let r = api
+            .send(
+                "DELETE",
+                &format!("/api/v1/tokens/{acme_admin_id}"),
+                Some(&second),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 204, "{backend}: {}", r.text);
     })
     .await;
 }

@@ -251,6 +251,34 @@ pub async fn authenticate(store: &Store, token: &str) -> Result<Principal, Servi
     })
 }
 
+/// Revokes token `token_id` for `principal` (an admin of the token's tenant, or of the
+/// operator). The last unrevoked admin token of the operator tenant is never revoked
+/// ([`ServiceError::LastAdminToken`]): without it nobody could manage tokens through the API.
+/// Recovery, should it be lost anyway, is `weft token create --admin` on the node's host
+/// ([`crate::platform::recovery_admin_token`]).
+pub async fn revoke_token(
+    store: &Store,
+    principal: &Principal,
+    token_id: &str,
+) -> Result<(), ServiceError> {
+    use crate::store::Revocation;
+    principal.require_any(&[Role::Admin])?;
+    let not_found = || ServiceError::NotFound(format!("no active token {token_id:?}"));
+    let record = store.token(token_id).await?.ok_or_else(not_found)?;
+    principal.require_admin_of(&record.tenant)?;
+    match store
+        .revoke_token_keeping_admin(token_id, now_ms(), OPERATOR_TENANT)
+        .await?
+    {
+        Revocation::Revoked => Ok(()),
+        Revocation::NotFound => Err(not_found()),
+        Revocation::LastAdmin => Err(ServiceError::LastAdminToken(format!(
+            "{token_id} is the last admin token of the {OPERATOR_TENANT} tenant; create another \
+             admin token first (recovery without one: `weft token create --admin` on the node's host)"
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,8 @@
 
 use std::time::Duration;
 
+use weft_did::credential::request::RequestError;
+
 /// A service-layer failure.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -55,6 +57,16 @@ pub enum ServiceError {
     /// `internal`: the detail is for the log, never for the client.
     #[error("internal error")]
     Internal(String),
+    /// `last_admin_token` (409): revoking this token would leave the operator tenant without an
+    /// admin token (recovery: `weft token create --admin` on the node's host).
+    #[error("{0}")]
+    LastAdminToken(String),
+    /// A VC API credential request refused by the request rules of
+    /// [`weft_did::credential::request`]: `malformed_json` / `invalid_request` when the request's
+    /// shape is wrong ([`RequestError::is_malformed`]), else `invalid_credential` (the
+    /// credential's content is refused). [`RequestError::code`] is the finer, stable reason.
+    #[error(transparent)]
+    CredentialRequest(#[from] RequestError),
 }
 
 impl ServiceError {
@@ -76,6 +88,10 @@ impl ServiceError {
             ServiceError::ReceiptTimeout { .. } => "receipt_timeout",
             ServiceError::Unavailable(_) => "unavailable",
             ServiceError::Internal(_) => "internal",
+            ServiceError::LastAdminToken(_) => "last_admin_token",
+            ServiceError::CredentialRequest(RequestError::Json(_)) => "malformed_json",
+            ServiceError::CredentialRequest(e) if e.is_malformed() => "invalid_request",
+            ServiceError::CredentialRequest(_) => "invalid_credential",
         }
     }
 }

@@ -47,6 +47,9 @@ pub enum PlatformError {
          (use the master key this data directory was created with)"
     )]
     WrongMasterKey,
+    /// The database has no operator key: `weft up` never started on it.
+    #[error("this database has no operator key: start `weft up` on this data directory first")]
+    NotInitialised,
 }
 
 /// Where the master key came from.
@@ -172,4 +175,29 @@ pub async fn start(
             operator_key_address,
         },
     ))
+}
+
+/// Recovery of a node whose operator lost every admin token: creates a new `admin` token of the
+/// operator tenant directly in the store at `database_url` (`weft token create --admin`). The
+/// proof of authority is access to the store and the master key: the operator's custodied key
+/// must open under `master`, else [`PlatformError::WrongMasterKey`]. Works while the server runs
+/// (it reads tokens from the store on every request).
+pub async fn recovery_admin_token(
+    database_url: &str,
+    master: &MasterKey,
+    label: &str,
+) -> Result<auth::NewToken, PlatformError> {
+    let store = Store::connect(database_url).await?;
+    let keystore = keystore::Keystore::new(master);
+    let sealed = store
+        .key(OPERATOR_TENANT, OPERATOR_KEY_ID)
+        .await?
+        .ok_or(PlatformError::NotInitialised)?;
+    keystore
+        .open(&sealed)
+        .map_err(|_| PlatformError::WrongMasterKey)?;
+    let created = auth::create_token(&store, OPERATOR_TENANT, &[Role::Admin], label).await?;
+    tracing::warn!(token_id = %created.record.token_id, "recovery admin token created");
+    store.close().await;
+    Ok(created)
 }

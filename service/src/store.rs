@@ -125,6 +125,17 @@ impl<'s> MigrationSource<'s> for Embedded {
     }
 }
 
+/// The outcome of [`Store::revoke_token_keeping_admin`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revocation {
+    /// Revoked now.
+    Revoked,
+    /// No unrevoked token has that id.
+    NotFound,
+    /// Refused: it is the last unrevoked admin token of the protected tenant.
+    LastAdmin,
+}
+
 /// An API token's record (never the token itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRecord {
@@ -296,6 +307,37 @@ impl Store {
             }
         };
         rows.iter().map(token_row).collect()
+    }
+
+    /// Marks a token revoked unless it is the last unrevoked `admin` token of `keep_admin_of`
+    /// (the operator tenant: without an admin token nobody can manage tokens any more). The
+    /// check and the write are one statement, so two revocations racing on SQLite cannot both
+    /// pass it; on PostgreSQL (read committed) two concurrent revocations of the last *two*
+    /// admin tokens could still both pass, which needs two admins acting at once.
+    pub async fn revoke_token_keeping_admin(
+        &self,
+        token_id: &str,
+        now_ms: i64,
+        keep_admin_of: &str,
+    ) -> Result<Revocation, StoreError> {
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_ms = $1 WHERE token_id = $2 AND revoked_ms IS NULL \
+             AND NOT (tenant = $3 AND (',' || roles || ',') LIKE '%,admin,%' \
+             AND (SELECT COUNT(*) FROM api_tokens WHERE tenant = $3 AND revoked_ms IS NULL \
+             AND (',' || roles || ',') LIKE '%,admin,%') <= 1)",
+        )
+        .bind(now_ms)
+        .bind(token_id)
+        .bind(keep_admin_of)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 1 {
+            return Ok(Revocation::Revoked);
+        }
+        Ok(match self.token(token_id).await? {
+            Some(t) if t.revoked_ms.is_none() => Revocation::LastAdmin,
+            _ => Revocation::NotFound,
+        })
     }
 
     /// Marks a token revoked. Returns false if no unrevoked token has that id.

@@ -1,10 +1,14 @@
 // Browser test of the Verify page: upload a credential's QR code image, see the verified result;
 // upload a QR code whose text differs in one character, see it refused; scan a QR code with the
-// camera (Chromium's fake camera playing a video of it), see the verified result.
+// camera (Chromium's fake camera playing a video of it), see the verified result; paste an
+// SD-JWT presentation with the nonce and audience its key binding signed, see it verified, and
+// with the page's own fresh nonce, see it refused.
 //
 // Environment: WEFT_URL (base URL), WEFT_TOKEN (a token), WEFT_QR_PNG (a holder's QR code),
 // WEFT_QR_TAMPERED_PNG (the same QR text with one character changed), WEFT_QR_Y4M (optional: a
-// Y4M video of another holder QR code, for the camera), WEFT_CHROMIUM, WEFT_SCREENSHOTS. Every
+// Y4M video of another holder QR code, for the camera), WEFT_SD_JWT, WEFT_SD_NONCE, WEFT_SD_AUD
+// (optional: an SD-JWT presentation and the nonce and audience it was bound to), WEFT_CHROMIUM,
+// WEFT_SCREENSHOTS. Every
 // step prints what it checked; any failure exits non-zero.
 
 import { mkdirSync } from "node:fs";
@@ -22,6 +26,7 @@ const png = env("WEFT_QR_PNG");
 const tampered = env("WEFT_QR_TAMPERED_PNG");
 const shots = env("WEFT_SCREENSHOTS");
 const video = process.env.WEFT_QR_Y4M || "";
+const sdJwt = process.env.WEFT_SD_JWT || "";
 mkdirSync(shots, { recursive: true });
 
 const step = (what) => console.log(`ok: ${what}`);
@@ -102,6 +107,38 @@ try {
     if (!(await page.locator("#camera").isHidden())) fail("the camera kept running after a successful scan");
     step(`the camera scan verified: ${await page.locator("#checks tbody tr").count()} checks (${await page.locator("#verify-subject").textContent()})`);
     await page.screenshot({ path: join(shots, "verify-camera.png"), fullPage: true });
+  }
+
+  if (sdJwt) {
+    // SD-JWT: the page sends the nonce and audience the key binding must carry.
+    const nonce = env("WEFT_SD_NONCE");
+    const aud = env("WEFT_SD_AUD");
+    await page.goto(base + "/verify");
+    const fresh = await page.inputValue("#sd-nonce");
+    if (!/^[0-9a-f]{32}$/.test(fresh)) fail(`the page offers no fresh nonce: "${fresh}"`);
+    if ((await page.inputValue("#sd-aud")) !== new URL(base).origin) fail("the audience is not this site");
+    await page.fill("#sd-nonce", nonce);
+    await page.fill("#sd-aud", aud);
+    await page.fill("#paste-form textarea", sdJwt);
+    await page.click("#paste-form button[type=submit]");
+    await page.waitForFunction(() => {
+      const v = document.getElementById("verdict");
+      return v && (v.dataset.verified === "true" || v.dataset.verified === "false");
+    });
+    if ((await page.locator("#verdict").getAttribute("data-verified")) !== "true") {
+      fail(`the SD-JWT did not verify: ${await page.locator("#api-result").textContent()}`);
+    }
+    step(`the pasted SD-JWT verified with its nonce and audience: ${await page.locator("#verify-subject").textContent()}`);
+    await page.screenshot({ path: join(shots, "verify-sd-jwt.png"), fullPage: true });
+    // The page's own fresh nonce is not the one the holder signed: refused.
+    await page.goto(base + "/verify");
+    await page.fill("#paste-form textarea", sdJwt);
+    await page.click("#paste-form button[type=submit]");
+    await page.waitForFunction(() => {
+      const v = document.getElementById("verdict");
+      return v && v.dataset.verified === "false";
+    });
+    step(`an SD-JWT bound to another nonce is refused: "${(await page.locator("#api-result").textContent()).slice(0, 120)}"`);
   }
 
   if (problems.length) fail(problems.join("\n"));

@@ -209,7 +209,8 @@ pub async fn list_tokens(
     Ok(web::Json(tokens.into_iter().map(TokenInfo::from).collect()))
 }
 
-/// Revokes a token (admin of its tenant). Effective immediately.
+/// Revokes a token (admin of its tenant). Effective immediately. The last admin token of the
+/// operator tenant is kept (409 `last_admin_token`).
 #[utoipa::path(delete, path = "/api/v1/tokens/{token_id}", tag = "access", security(("bearer" = [])),
     params(("token_id" = String, Path, description = "Token id")),
     responses(
@@ -217,24 +218,15 @@ pub async fn list_tokens(
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin of that tenant", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such unrevoked token", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`last_admin_token`: the last admin token of the operator tenant cannot be revoked", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn revoke_token(
     state: web::Data<ApiState>,
     principal: Principal,
     token_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require_any(&[Role::Admin])?;
     let token_id = token_id.into_inner();
-    let not_found = || ApiError::NotFound(format!("no active token {token_id:?}"));
-    let record = state.store.token(&token_id).await?.ok_or_else(not_found)?;
-    principal.require_admin_of(&record.tenant)?;
-    if !state
-        .store
-        .revoke_token(&token_id, weft_service::store::now_ms())
-        .await?
-    {
-        return Err(not_found());
-    }
+    weft_service::auth::revoke_token(&state.store, &principal, &token_id).await?;
     tracing::info!(%token_id, by = %principal.token_id, "token revoked");
     Ok(HttpResponse::NoContent().finish())
 }

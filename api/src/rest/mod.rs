@@ -209,13 +209,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc
 }
 
-async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed)
-}
-
-/// A resource whose other methods answer 405 problem+json.
+/// A resource whose other methods answer 405 problem+json with an `Allow` header: actix-web's
+/// own default service answers 405 with `Allow` (it knows the routes' methods), and the
+/// application turns that into the problem document (`crate::problem::method_not_allowed`).
 fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
+    web::resource(path)
 }
 
 async fn api_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {

@@ -146,8 +146,14 @@ pub async fn verify() -> HttpResponse {
             video #camera hidden playsinline muted {}
             canvas #frame hidden {}
             form #paste-form.stacked {
-                label { "Or paste a " code { "WEFT1:" } " envelope, a credential or a presentation (JSON) "
+                label { "Or paste a " code { "WEFT1:" } " envelope, a credential (JSON) or an SD-JWT presentation "
                     textarea name="text" rows="3" {} }
+                fieldset #sd-binding {
+                    legend { "SD-JWT key binding" }
+                    p.note { "An SD-JWT presentation is accepted only if the holder's key binding signs this nonce and audience: give both to the holder's wallet before it presents." }
+                    label { "Nonce " input #sd-nonce name="nonce" autocomplete="off" maxlength="256"; }
+                    label { "Audience " input #sd-aud name="aud" autocomplete="off" maxlength="256"; }
+                }
                 button type="submit" { "Verify text" }
             }
         }

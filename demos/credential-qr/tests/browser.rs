@@ -126,6 +126,85 @@ async fn run_script(
     out
 }
 
+/// `POST path` with a bearer token on the demo's platform: the JSON answer, asserting 200.
+async fn post_ok(
+    base: &str,
+    token: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let mut r = awc::Client::new()
+        .post(format!("{base}{path}"))
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .send_json(&body)
+        .await
+        .unwrap();
+    let bytes = r.body().limit(1 << 20).await.unwrap();
+    assert_eq!(
+        r.status().as_u16(),
+        200,
+        "{path}: {}",
+        String::from_utf8_lossy(&bytes)
+    );
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// An SD-JWT from the demo's issuer (its `signing` key) bound to the holder's `wallet` key,
+/// presented (key binding) with a fresh nonce and this site as audience: (presentation, nonce).
+async fn sd_jwt_presentation(issued: &weft_demo_credential_qr::Issued) -> (String, String) {
+    let base = &issued.platform.base;
+    let method = issued.credential["proof"]["verificationMethod"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let issuer_did = issued.credential["issuer"].as_str().unwrap().to_string();
+    let mut keys = awc::Client::new()
+        .get(format!("{base}/api/v1/keys"))
+        .insert_header(("Authorization", format!("Bearer {}", issued.holder)))
+        .send()
+        .await
+        .unwrap();
+    let keys: serde_json::Value = keys.json().await.unwrap();
+    let wallet: weft_chain::PublicKey = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["key_id"] == "wallet")
+        .unwrap()["public_key"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let sd = post_ok(
+        base,
+        &issued.issuer,
+        "/api/v1/sd-jwt/issue",
+        serde_json::json!({
+            "key_id": "signing", "issuer": issuer_did, "kid": method,
+            "claims": {"name": "Alice Example", "degree": "MSc"},
+            "disclosable": ["name", "degree"],
+            "holder": weft_did::Did::Key(wallet).to_string(),
+        }),
+    )
+    .await["sd_jwt"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let nonce = "5f3c1d2e9a8b7c6d5e4f3a2b1c0d9e8f".to_string();
+    let presented = post_ok(
+        base,
+        &issued.holder,
+        "/api/v1/sd-jwt/present",
+        serde_json::json!({"key_id": "wallet", "sd_jwt": sd, "disclose": ["degree"],
+                           "nonce": nonce, "aud": base}),
+    )
+    .await["sd_jwt"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (presented, nonce)
+}
+
 #[actix_web::test]
 async fn a_qr_image_uploaded_on_the_verify_page_shows_the_verified_result() {
     let Some(chromium) = chromium_or_skip() else {
@@ -161,6 +240,10 @@ async fn a_qr_image_uploaded_on_the_verify_page_shows_the_verified_result() {
     let video = dir.path().join("qr.y4m");
     std::fs::write(&video, y4m_of_png(&png, 10)).unwrap();
 
+    // An SD-JWT issued by the same issuer to the holder's wallet key, presented to this site
+    // with a verifier's nonce.
+    let (sd_jwt, nonce) = sd_jwt_presentation(&issued).await;
+
     let out = run_script(
         "verify.mjs",
         &chromium,
@@ -174,12 +257,17 @@ async fn a_qr_image_uploaded_on_the_verify_page_shows_the_verified_result() {
             ("WEFT_QR_PNG", good.into()),
             ("WEFT_QR_TAMPERED_PNG", tampered.into()),
             ("WEFT_QR_Y4M", video.into()),
+            ("WEFT_SD_JWT", sd_jwt.into()),
+            ("WEFT_SD_NONCE", nonce.into()),
+            ("WEFT_SD_AUD", p.base.clone().into()),
         ],
     )
     .await;
     assert!(out.contains("the uploaded QR code verified"), "{out}");
     assert!(out.contains("is refused"), "{out}");
     assert!(out.contains("the camera scan verified"), "{out}");
+    assert!(out.contains("the pasted SD-JWT verified"), "{out}");
+    assert!(out.contains("bound to another nonce is refused"), "{out}");
 }
 
 #[actix_web::test]

@@ -9,12 +9,15 @@
 //! | `proof` (key, signature, purpose) | always | always (it cannot be turned off) |
 //! | `expiration` (validFrom, validUntil) | yes | if listed |
 //! | `status` | if `check_status` (default) and the credential has one | if listed |
-//! | `issuer-standing` | issuer is a `did:weft` of this chain, or the credential pins a CPT, or trusted issuers / an issuer type / issuer keys were given | if listed, or the credential pins a CPT |
+//! | `issuer-standing` | issuer is a `did:weft` of this chain, or the credential pins a CPT, or trusted issuers / an issuer type / issuer keys were given | if listed, or the credential pins a CPT, or trusted issuers / an issuer type / issuer keys were given |
 //! | `schema` (CPT pin and claims) | issuer is a `did:weft` of this chain (a status list credential excepted), or a CPT pin, or `require_schema` | if listed, or the credential pins a CPT |
 //! | `evidence` | if `check_evidence` | if listed or `check_evidence` |
 //!
 //! A credential that pins a Weft CPT claims Weft semantics, so its schema and its issuer's
-//! standing are checked whatever was asked. A check that does not run is reported as passed
+//! standing are checked whatever was asked. A caller who names trusted issuers (or an issuer
+//! type, or issuer keys) asks for the issuer to be judged by them, so `issuer-standing` runs
+//! then too, even with `checks: ["proof"]`: a credential claiming a trusted issuer but signed by
+//! a key not bound to it fails. A check that does not run is reported as passed
 //! with reason `not_requested` (or `not_applicable`), so the report always names every check.
 //!
 //! # Trust in URL issuers
@@ -206,7 +209,9 @@ pub fn plan(asked: &Asked<'_>, traits: CredentialTraits) -> Plan {
                 "status was not in options.checks",
             ),
             issuer: run(
-                checks.contains(CheckKind::IssuerStanding) || traits.cpt_pinned,
+                checks.contains(CheckKind::IssuerStanding)
+                    || traits.cpt_pinned
+                    || asked.issuer_policy_given,
                 "issuer-standing was not in options.checks: who the issuer is, and which keys \
                  speak for a URL issuer, was not checked",
             ),
@@ -283,6 +288,13 @@ mod tests {
         };
         let p = plan(&asked, pinned);
         assert!(p.issuer.runs() && p.schema.runs());
+        // Naming trusted issuers asks for the issuer check, even with checks ["proof"].
+        let with_policy = Asked {
+            issuer_policy_given: true,
+            ..asked
+        };
+        let p = plan(&with_policy, foreign);
+        assert!(p.issuer.runs() && !p.schema.runs() && !p.status.runs());
     }
 
     #[test]

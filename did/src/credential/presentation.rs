@@ -175,9 +175,12 @@ pub struct ParsedPresentation {
     pub credentials: Vec<Value>,
 }
 
-/// Parses a presentation strictly: VC 2.0 context, `VerifiablePresentation` type, a string
-/// `holder` (or `holder.id`), and 1..=[`MAX_CREDENTIALS`] credential objects.
+/// Parses a presentation strictly: first the VC Data Model rules for presentations
+/// ([`super::model::validate_presentation`]), then VC 2.0 context, `VerifiablePresentation`
+/// type, a string `holder` (or `holder.id`), and at most [`MAX_CREDENTIALS`] credential objects
+/// (none is well-formed; the verifier refuses it).
 pub fn parse(vp: &Value) -> Result<ParsedPresentation, VcError> {
+    super::model::validate_presentation(vp, &super::model::ModelOptions::default())?;
     let doc = vp
         .as_object()
         .ok_or_else(|| VcError::Malformed("a presentation must be a JSON object".into()))?;
@@ -199,18 +202,19 @@ pub fn parse(vp: &Value) -> Result<ParsedPresentation, VcError> {
         ),
         Some(_) => return Err(VcError::Malformed("holder must be a string".into())),
     };
+    // The data model allows a presentation without credentials; the verifier's `credentials`
+    // check refuses one (`no_credentials`), so it is well-formed but never verifies.
     let credentials = match doc.get("verifiableCredential") {
+        None => Vec::new(),
         Some(v @ Value::Object(_)) => vec![v.clone()],
         Some(Value::Array(items))
-            if !items.is_empty()
-                && items.len() <= MAX_CREDENTIALS
-                && items.iter().all(Value::is_object) =>
+            if items.len() <= MAX_CREDENTIALS && items.iter().all(Value::is_object) =>
         {
             items.clone()
         }
         _ => {
             return Err(VcError::Malformed(format!(
-                "verifiableCredential must hold 1..={MAX_CREDENTIALS} credential objects"
+                "verifiableCredential must hold at most {MAX_CREDENTIALS} credential objects"
             )))
         }
     };

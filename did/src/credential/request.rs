@@ -72,6 +72,10 @@ pub enum RequestError {
     /// An option value is out of range (length, count, syntax).
     #[error("options.{0}")]
     BadOption(String),
+    /// `options.status` was asked of an issuer whose lists this node cannot keep (a `did:key`:
+    /// status lists live on chain under a `did:weft`).
+    #[error("options.status needs a did:weft issuer of this chain; {0} cannot own a status list")]
+    StatusUnsupported(String),
 }
 
 impl RequestError {
@@ -92,6 +96,7 @@ impl RequestError {
             RequestError::CptNotSupplied(_) => "schema_not_found",
             RequestError::StatusTwice => "status_twice",
             RequestError::BadOption(_) => "bad_option",
+            RequestError::StatusUnsupported(_) => "status_unsupported",
         }
     }
 

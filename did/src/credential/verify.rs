@@ -34,9 +34,10 @@
 //!
 //! # Checks of a presentation ([`verify_presentation`])
 //!
-//! `presentation_structure`, `presentation_key`, `presentation_signature`,
-//! `presentation_purpose`, `challenge`, `domain`, `presentation_expiry`, `holder_binding`,
-//! `credentials` (every enclosed credential, each with its own report), and `predicates`: each
+//! `presentation_structure` (the VC Data Model rules for presentations, then Weft's reading),
+//! `presentation_key`, `presentation_signature`, `presentation_purpose`, `challenge`, `domain`,
+//! `presentation_expiry`, `holder_binding`, `credentials` (every enclosed credential, each with
+//! its own report; `no_credentials` when there is none), and `predicates`: each
 //! `weft:predicates` entry (see [`super::presentation`]) verifies against the commitment in the
 //! (signed) credential under the context of the presentation's signed challenge and domain, and
 //! each predicate the verifier requires ([`verify_presentation_requiring`]) is proven by an
@@ -1221,7 +1222,13 @@ pub fn verify_presentation_requiring(
         .filter(|(_, r)| !r.verified)
         .map(|(i, r)| format!("{i}: {}", r.failures().join(",")))
         .collect();
-    checks.push(if failed.is_empty() {
+    checks.push(if parsed.credentials.is_empty() {
+        Check::fail(
+            N::Credentials,
+            "no_credentials",
+            "the presentation encloses no credential",
+        )
+    } else if failed.is_empty() {
         Check::pass(N::Credentials)
     } else {
         Check::fail(N::Credentials, "credential_invalid", failed.join("; "))

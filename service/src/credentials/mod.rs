@@ -3,6 +3,9 @@
 //! - [`ledger`] (re-exported here): the verifier's [`ChainLedger`] over module queries, cached,
 //!   and the [`CredentialService`] (a field of [`Context`]) with the one-time presentation
 //!   challenges and wallets' answers, kept in the API store (migration 0008);
+//! - [`issue`]: the VC API issue and verify requests (`IssueCredentialRequest`,
+//!   `VerifyCredentialRequest`): whose custodied key signs, CPT lookup, status allocation,
+//!   evidence; verification options and the verifier run off the async workers;
 //! - [`status`]: Bitstring Status Lists (creation, index allocation, status updates, status
 //!   checks for the verifier);
 //! - [`evidence`]: the anchoring batcher and evidence checks;
@@ -13,6 +16,7 @@
 //! keys.
 
 pub mod evidence;
+pub mod issue;
 pub mod ledger;
 pub mod status;
 

@@ -725,7 +725,10 @@ fn assertion_method(state: &Context, did: &str, key: &Keypair) -> Result<String,
 }
 
 /// The signed `BitstringStatusListCredential` of a list this node published. `validFrom` and the
-/// proof's `created` are the list's last update time, so the document changes only with the list.
+/// proof's `created` are the list's last update time, so the document changes only with the list:
+/// `validFrom` truncated to the second, `created` rounded up to it, so that a verifier resolving
+/// the issuer's key at `created` finds the document the list was signed under even when the DID
+/// was made in the same second as the list (verifiers read times to the second).
 pub async fn signed_status_list_credential(
     state: &Context,
     list: &Hash,
@@ -739,10 +742,16 @@ pub async fn signed_status_list_credential(
         return Err(ServiceError::internal("status list owner and key differ"));
     }
     let vm = assertion_method(state, &record.issuer_did, &key)?;
-    let time = resolution::format_time(meta.updated_ms);
-    let unsigned =
-        status::status_list_credential(&record.url, &record.issuer_did, meta.purpose, &bits, &time);
-    data_integrity::sign(&unsigned, &ProofOptions::assertion(vm, time), &key)
+    let valid_from = resolution::format_time(meta.updated_ms);
+    let created = resolution::format_time(meta.updated_ms.div_ceil(1000).saturating_mul(1000));
+    let unsigned = status::status_list_credential(
+        &record.url,
+        &record.issuer_did,
+        meta.purpose,
+        &bits,
+        &valid_from,
+    );
+    data_integrity::sign(&unsigned, &ProofOptions::assertion(vm, created), &key)
         .map_err(ServiceError::internal)
 }
 

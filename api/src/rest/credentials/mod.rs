@@ -2,20 +2,29 @@
 //! `/api/v1`:
 //!
 //! - `POST /credentials/issue` (token with a signer role): `{credential, options}` → 201
-//!   `{verifiableCredential}`. The credential's `issuer` must be a `did:weft` of this chain for
-//!   which the caller's tenant custodies a current `assertionMethod` key (`options.key_id` picks
-//!   one; otherwise the tenant's keys are searched). `credentialSchema.id` must name a CPT
-//!   version (`urn:weft:cpt:<id>:<version>`); the claims are validated against it.
-//!   For a CPT with predicate claims (`x-weft-predicate`), those claims are committed in
-//!   `credentialSubject["weft:commitments"]` instead of given in plain, and the response adds
+//!   `{verifiableCredential}`, parsed and validated by
+//!   `weft_did::credential::request::IssueCredentialRequest` and issued by
+//!   `weft_service::credentials::issue::issue_credential`. VC 2.0 (VC 1.1 input is mapped); the
+//!   `issuer` is either a `did:key` that the caller's tenant custodies (`options.keyId` /
+//!   `key_id` names the key, or the tenant's keys are searched) or a `did:weft` of this chain
+//!   for which the tenant custodies a current `assertionMethod` key. A CPT pin
+//!   (`credentialSchema.id` = `urn:weft:cpt:<id>:<version>`) is optional; with one the claims are
+//!   validated against the CPT, and predicate claims (`x-weft-predicate`) are committed in
+//!   `credentialSubject["weft:commitments"]` instead of given in plain, the response adding
 //!   `holderOpenings` (`weft-openings-v1.…`, the holder's secret).
 //! - `POST /presentations/prove` (token with a signer role; VCALM holder service):
 //!   `{presentation: {holder, verifiableCredential}, options: {challenge, domain, key_id?,
 //!   predicates?: [{credential, claim, predicate, openings}]}}` → 201 `{verifiablePresentation}`
 //!   signed by a custodied current `authentication` key of the holder (a `did:weft` of this
 //!   chain), with a `weft:predicates` proof for each requested predicate.
-//! - `POST /credentials/verify`: `{verifiableCredential, options}` → 200 with the report when
+//! - `POST /credentials/verify`: `{verifiableCredential, options}` (parsed by
+//!   `weft_did::credential::request::VerifyCredentialRequest`) → 200 with the report when
 //!   verified, else 422 problem+json `verification_failed` carrying the same report members.
+//!   `options.checks` (VC API) selects the checks (`proof` always runs); without it, the default
+//!   policy of `weft_did::credential::policy` applies (proof, validity, status when present;
+//!   issuer standing and CPT schema for `did:weft` issuers of this chain and CPT-pinned
+//!   credentials). `trustedIssuers` entries are DIDs, or `{id, verificationMethods}` binding a
+//!   URL issuer to the keys that may sign for it.
 //! - `POST /presentations/verify`: `{verifiablePresentation, options: {challenge, domain,
 //!   predicates?: [{claim, predicate}]}}`; the challenge must have been issued by
 //!   `POST /challenges` and is consumed by its first use; each listed predicate must be proven
@@ -25,13 +34,14 @@
 //! Response of the verify endpoints: `verified`, `checks` (names of the passed checks),
 //! `warnings` (checks not run), `errors` (one problem-like object per failed check, `code` =
 //! the machine reason), and `report` (every check with pass/fail and reason). Unknown options are
-//! ignored. A body that is not JSON or lacks the document is 400; an issuance the chain's rules
-//! refuse (claims vs CPT, unknown CPT, foreign issuer) is 422 `invalid_credential`.
+//! ignored. A body that is not JSON or lacks the document is 400 (`malformed_json`;
+//! `invalid_request` for an out-of-range option or a document that is not an object); an
+//! issuance the request rules refuse (claims vs CPT, unknown CPT, foreign issuer, malformed
+//! credential) is 422 `invalid_credential`. Both carry a `reason` member with the stable code of
+//! `RequestError::code` (`unsupported_issuer`, `claims_invalid`, `missing_base_context`, ...).
 
 pub mod evidence;
 pub mod status;
-
-use std::sync::Arc;
 
 use actix_web::middleware::from_fn;
 use actix_web::{web, HttpResponse, ResponseError};
@@ -39,45 +49,85 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 use utoipa::{OpenApi, ToSchema};
-use weft_chain::{Keypair, PublicKey};
-use weft_did::credential::vc::{self, CptRef, IssueRequest, VcError};
+use weft_did::credential::request::{IssueCredentialRequest, VerifyCredentialRequest};
+use weft_did::credential::vc::{self, VcError};
 use weft_did::credential::verify::{
-    verify_credential, verify_presentation_requiring, CheckName, CredentialLedger,
-    PresentationExpectations, RequestedPredicate, VerificationReport, VerifyOptions,
+    verify_presentation_requiring, CheckName, CredentialLedger, PresentationExpectations,
+    RequestedPredicate, VerificationReport,
 };
 use weft_did::{Did, Relationships};
+use weft_service::credentials::{issue, ChallengeUse};
+use weft_service::ServiceError;
 
 use super::{resource, ApiState};
 use crate::auth::{Principal, Role};
-use crate::problem::{ApiError, ApiJson};
-use weft_service::credentials::ChallengeUse;
-use weft_service::credentials::WithEvidence;
+use crate::problem::{ApiBody, ApiError, ApiJson};
 
-/// `POST /credentials/issue` body.
+/// `POST /credentials/issue` body (the OpenAPI view of
+/// `weft_did::credential::request::IssueCredentialRequest`, which parses it).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct IssueBody {
-    /// The credential to issue (VC 2.0 shape without proof).
+    /// The credential to issue, without proof: VC 2.0 (or VC 1.1, mapped to 2.0). `issuer` is a
+    /// `did:key` the tenant custodies or a `did:weft` of this chain; `credentialSchema` with a
+    /// `urn:weft:cpt:<id>:<version>` id pins a CPT (optional).
     #[schema(value_type = Object)]
     pub credential: Value,
-    /// `key_id`: which custodied key signs (optional). Other options are ignored.
+    /// Options (unknown members are ignored).
     #[serde(default)]
-    #[schema(value_type = Object)]
-    pub options: Option<Map<String, Value>>,
+    pub options: Option<IssueOptionsDoc>,
 }
 
-/// `POST /credentials/verify` body.
+/// `options` of `POST /credentials/issue`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IssueOptionsDoc {
+    /// Which custodied key signs (also accepted as `key_id`); 1..=64 of `[A-Za-z0-9._-]`.
+    #[schema(max_length = 64)]
+    pub key_id: Option<String>,
+    /// Allocate a status entry: `true` / `"revocation"`, `"suspension"` (did:weft issuers only).
+    #[schema(value_type = Object)]
+    pub status: Option<Value>,
+    /// Anchor the credential's hash as evidence.
+    pub evidence: Option<bool>,
+}
+
+/// `POST /credentials/verify` body (the OpenAPI view of
+/// `weft_did::credential::request::VerifyCredentialRequest`, which parses it).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VerifyBody {
-    /// The secured credential.
+    /// The secured credential (a JSON object).
     #[schema(value_type = Object)]
     pub verifiable_credential: Value,
-    /// `checkStatus` (default true), `statusProof` (default false: read status bits through a
-    /// state proof against a certified header), `checkEvidence` (default false), `issuerType`,
-    /// `trustedIssuers`. Other options are ignored.
+    /// Options (unknown members are ignored; a known one of the wrong type is 400).
     #[serde(default)]
-    #[schema(value_type = Object)]
-    pub options: Option<Map<String, Value>>,
+    pub options: Option<VerifyOptionsDoc>,
+}
+
+/// `options` of `POST /credentials/verify`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyOptionsDoc {
+    /// VC API checks to run: `proof` (always runs), `expiration`, `status`, `schema`,
+    /// `issuer-standing`, `evidence` (aliases `validity`, `credentialStatus`,
+    /// `credentialSchema`, `issuer`); at most 16; an unknown name is 400. Without it, the default
+    /// policy.
+    #[schema(max_items = 16)]
+    pub checks: Option<Vec<String>>,
+    /// Check status (default true; when `checks` is absent).
+    pub check_status: Option<bool>,
+    /// Read status bits through a state proof against a certified header (default false).
+    pub status_proof: Option<bool>,
+    /// Check evidence anchoring (default false).
+    pub check_evidence: Option<bool>,
+    /// Accept members of this issuer type instead of authority issuers (1..=128 bytes).
+    #[schema(max_length = 128)]
+    pub issuer_type: Option<String>,
+    /// At most 64 issuers trusted regardless of on-chain standing: a DID or URL, or
+    /// `{"id": "https://…", "verificationMethods": ["did:key:…#…"]}` binding a URL issuer to the
+    /// keys that may sign for it (a URL issuer without a binding for the signing key fails).
+    #[schema(value_type = Vec<Object>, max_items = 64)]
+    pub trusted_issuers: Option<Vec<Value>>,
 }
 
 /// `POST /presentations/verify` body.
@@ -101,219 +151,44 @@ fn vc_error(e: VcError) -> HttpResponse {
     unprocessable(e.to_string())
 }
 
-fn opt_str<'a>(options: &'a Option<Map<String, Value>>, name: &str) -> Option<&'a str> {
-    options.as_ref()?.get(name)?.as_str()
-}
-
 /// The server's clock.
 fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
 
-/// Issues a credential signed by a tenant-custodied `assertionMethod` key of its issuer.
+/// Issues a credential (VC API): `did:key` or `did:weft` issuer, CPT pin optional.
 #[utoipa::path(
     post,
     path = "/credentials/issue",
     tag = "credentials",
     request_body = IssueBody,
     responses(
-        (status = 201, description = "`{verifiableCredential}`"),
-        (status = 400, description = "malformed body", body = crate::problem::Problem),
-        (status = 403, description = "the tenant holds no assertion key of the issuer", body = crate::problem::Problem),
-        (status = 422, description = "`invalid_credential`: claims vs CPT, unknown CPT, bad dates", body = crate::problem::Problem),
+        (status = 201, description = "`{verifiableCredential}` (and `holderOpenings` for committed predicate claims, `evidence` when asked)"),
+        (status = 400, description = "`malformed_json` (not the request's shape) or `invalid_request` (credential not an object, option out of range); `reason` names the rule", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no or invalid token", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "the tenant custodies no (assertion) key of the issuer", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`options.keyId` names no key of the tenant, or the did:weft issuer does not exist", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "body too large", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "not JSON", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`invalid_credential`: `reason` is `unsupported_issuer`, `missing_issuer`, `already_signed`, `claims_invalid`, `schema_not_found`, `schema_mismatch`, `status_twice`, `status_unsupported`, or a data-model rule (`missing_base_context`, `bad_date`, ...)", body = crate::problem::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 pub async fn issue(
     state: web::Data<ApiState>,
     principal: Principal,
-    body: ApiJson<IssueBody>,
+    body: ApiBody,
 ) -> Result<HttpResponse, ApiError> {
     principal.require_any(&Role::SIGNERS)?;
-    let IssueBody {
-        credential,
-        options,
-    } = body.0;
-    let Some(c) = credential.as_object() else {
-        return Err(ApiError::InvalidRequest(
-            "credential must be a JSON object".into(),
-        ));
-    };
-    let ledger = &state.credentials.ledger;
-
-    // Issuer: a did:weft of this chain.
-    let issuer = match c.get("issuer") {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Object(o)) => match o.get("id").and_then(Value::as_str) {
-            Some(s) => s.to_string(),
-            None => return Ok(unprocessable("issuer object without id")),
-        },
-        _ => return Ok(unprocessable("credential.issuer is required")),
-    };
-    let address = match Did::parse(&issuer) {
-        Ok(Did::Weft { chain_id, address }) if chain_id == ledger.chain_id() => address,
-        _ => {
-            return Ok(unprocessable(format!(
-                "issuer {issuer:?} is not a did:weft of this chain"
-            )))
-        }
-    };
-
-    // The schema pin names the CPT.
-    let Some(schema_id) = c
-        .get("credentialSchema")
-        .and_then(|s| s.get("id"))
-        .and_then(Value::as_str)
-    else {
-        return Ok(unprocessable(
-            "credentialSchema.id (urn:weft:cpt:<id>:<version>) is required",
-        ));
-    };
-    let cpt_ref = match CptRef::parse_urn(schema_id) {
-        Ok(r) => r,
-        Err(e) => return Ok(vc_error(e)),
-    };
-    let cpt = match ledger.cpt(cpt_ref) {
-        Ok(Some(c)) => c,
-        Ok(None) => {
-            return Ok(unprocessable(format!(
-                "CPT {} v{} is not registered",
-                cpt_ref.id, cpt_ref.version
-            )))
-        }
-        Err(e) => return Err(ApiError::internal(e)),
-    };
-    if let Some(sri) = c
-        .get("credentialSchema")
-        .and_then(|s| s.get("digestSRI"))
-        .and_then(Value::as_str)
-    {
-        if sri != cpt.digest_sri() {
-            return Ok(vc_error(VcError::DigestMismatch));
-        }
-    }
-
-    // Everything else of the request.
-    let strings = |name: &str| -> Result<Vec<String>, String> {
-        match c.get(name) {
-            None => Ok(Vec::new()),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|v| v.as_str().map(str::to_string))
-                .collect::<Option<_>>()
-                .ok_or_else(|| format!("{name} must be an array of strings")),
-            Some(Value::String(s)) => Ok(vec![s.clone()]),
-            Some(_) => Err(format!("{name} must be an array of strings")),
-        }
-    };
-    let (contexts, types) = match (strings("@context"), strings("type")) {
-        (Ok(c), Ok(t)) => (c, t),
-        (Err(e), _) | (_, Err(e)) => return Ok(unprocessable(e)),
-    };
-    if contexts.first().is_some_and(|c| c != vc::CONTEXT_V2) {
-        return Ok(vc_error(VcError::BadContext));
-    }
-    let date = |name: &str| -> Result<Option<OffsetDateTime>, VcError> {
-        match c.get(name) {
-            None => Ok(None),
-            Some(Value::String(s)) => vc::parse_datetime(name, s).map(Some),
-            Some(_) => Err(VcError::BadDate(format!("{name} must be a string"))),
-        }
-    };
-    let (valid_from, valid_until) = match (date("validFrom"), date("validUntil")) {
-        (Ok(f), Ok(u)) => (f, u),
-        (Err(e), _) | (_, Err(e)) => return Ok(vc_error(e)),
-    };
-    let known = [
-        "@context",
-        "type",
-        "id",
-        "issuer",
-        "validFrom",
-        "validUntil",
-        "credentialSubject",
-        "credentialSchema",
-        "credentialStatus",
-    ];
-    if let Some(other) = c.keys().find(|k| !known.contains(&k.as_str())) {
-        return Ok(unprocessable(format!(
-            "credential property {other:?} is not supported"
-        )));
-    }
-    let id = match c.get("id") {
-        None => None,
-        Some(Value::String(s)) if s.contains(':') => Some(s.clone()),
-        Some(_) => return Ok(unprocessable("id must be a URL string")),
-    };
-    let issued_at = now();
-    let request = IssueRequest {
-        id,
-        contexts: contexts.into_iter().skip(1).collect(),
-        types,
-        issuer: issuer.clone(),
-        valid_from: valid_from.unwrap_or(issued_at),
-        valid_until,
-        subject: c.get("credentialSubject").cloned().unwrap_or(Value::Null),
-        status: c.get("credentialStatus").cloned(),
-    };
-    let mut request = request;
-
-    // A custodied key that is a current assertionMethod key of the issuer.
-    let (key, fragment, key_id) =
-        issuer_key(&state, &principal, &issuer, address, &options).await?;
-    // `options.status`: allocate a status entry on one of the issuer's lists.
-    let allocated = match status_option(&options)? {
-        Some(_) if request.status.is_some() => {
-            return Ok(unprocessable(
-                "give either credentialStatus or options.status, not both",
-            ))
-        }
-        Some(purpose) => {
-            let entry = weft_service::credentials::status::allocate_status_entry(
-                &state,
-                &principal.tenant,
-                &issuer,
-                purpose,
-            )
-            .await?;
-            request.status = Some(entry.clone());
-            Some(entry)
-        }
-        None => None,
-    };
-    let anchor = options
-        .as_ref()
-        .and_then(|o| o.get("evidence"))
-        .is_some_and(|v| v == &Value::Bool(true));
-    let method = format!("{issuer}#{fragment}");
-    // `created` is to the second: round up, so that it is never before the chain state the
-    // issuance relied on (a key or recognition from earlier in the same second).
-    let created = match issued_at.replace_nanosecond(0) {
-        Ok(t) if t < issued_at => t + time::Duration::seconds(1),
-        _ => issued_at,
-    };
-    let (vc, openings) = match vc::issue_with_openings(&request, &cpt, &method, &key, created) {
-        Ok(issued) => (issued.credential, issued.openings),
-        Err(e) => return Ok(vc_error(e)),
-    };
-    if let Some(entry) = allocated {
-        let id = vc.get("id").and_then(Value::as_str).unwrap_or_default();
-        weft_service::credentials::status::record_issued(&state, &principal.tenant, id, &[entry])
-            .await?;
-    }
-    let mut body = json!({ "verifiableCredential": vc });
-    if let Some(openings) = openings {
+    let request =
+        IssueCredentialRequest::from_json(&body.0).map_err(ServiceError::CredentialRequest)?;
+    let issued = issue::issue_credential(&state.ctx, &principal, &request).await?;
+    let mut body = json!({ "verifiableCredential": issued.credential });
+    if let Some(openings) = issued.holder_openings {
         // The holder's secret: returned once, never logged or stored here.
-        body["holderOpenings"] = Value::String(openings.to_wallet_string().to_string());
+        body["holderOpenings"] = Value::String(openings);
     }
-    if anchor {
-        let signer = weft_service::credentials::evidence::Signer {
-            tenant: principal.tenant.clone(),
-            key_id,
-        };
-        let hash = vc::credential_hash(&vc);
-        let arc = state.ctx.clone();
-        let receipt = state.evidence.submit(&arc, signer, hash).await?;
+    if let Some(receipt) = issued.evidence {
         body["evidence"] = serde_json::to_value(receipt).map_err(ApiError::internal)?;
     }
     Ok(HttpResponse::Created().json(body))
@@ -449,7 +324,7 @@ pub async fn prove(
         let openings = HolderOpenings::from_wallet_string(&r.openings).map_err(bad)?;
         parsed.push((predicate, openings));
     }
-    let (key, fragment, _) = custodied_key(
+    let (key, fragment, _) = issue::custodied_key(
         &state,
         &principal,
         holder,
@@ -492,148 +367,6 @@ pub async fn prove(
         }
         Err(e) => Ok(vc_error(e)),
     }
-}
-
-/// `options.status` of an issuance: `true` or `"revocation"` (a revocation entry),
-/// `"suspension"`; absent or `false`: none.
-fn status_option(
-    options: &Option<Map<String, Value>>,
-) -> Result<Option<weft_did::status::StatusPurpose>, ApiError> {
-    use weft_did::status::StatusPurpose;
-    match options.as_ref().and_then(|o| o.get("status")) {
-        None | Some(Value::Null) | Some(Value::Bool(false)) => Ok(None),
-        Some(Value::Bool(true)) => Ok(Some(StatusPurpose::Revocation)),
-        Some(Value::String(s)) => StatusPurpose::parse(s)
-            .map(Some)
-            .map_err(|e| ApiError::InvalidRequest(format!("options.status: {e}"))),
-        Some(_) => Err(ApiError::InvalidRequest(
-            "options.status is true, \"revocation\" or \"suspension\"".into(),
-        )),
-    }
-}
-
-async fn issuer_key(
-    state: &ApiState,
-    principal: &Principal,
-    issuer: &str,
-    address: weft_chain::Address,
-    options: &Option<Map<String, Value>>,
-) -> Result<(Arc<Keypair>, String, String), ApiError> {
-    custodied_key(
-        state,
-        principal,
-        issuer,
-        address,
-        opt_str(options, "key_id"),
-        Relationships::ASSERTION_METHOD,
-    )
-    .await
-}
-
-/// A key the tenant custodies that is, now, a key of `did` with `relationship`: (key, fragment,
-/// key id).
-async fn custodied_key(
-    state: &ApiState,
-    principal: &Principal,
-    issuer: &str,
-    address: weft_chain::Address,
-    key_id: Option<&str>,
-    relationship: u8,
-) -> Result<(Arc<Keypair>, String, String), ApiError> {
-    let ledger = state.credentials.ledger.inner();
-    let now_ms = u64::try_from(now().unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
-    let version = ledger
-        .did_version_at(&address, now_ms.max(state.node.head().timestamp_ms))
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::NotFound(format!("DID {issuer}")))?;
-    let doc = ledger
-        .did_version(&address, version)
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::NotFound(format!("DID {issuer}")))?;
-    let assertion = |pk: &PublicKey| {
-        doc.state
-            .keys
-            .iter()
-            .find(|k| k.public_key == *pk && k.relationships.has(relationship))
-            .map(|k| k.fragment.clone())
-    };
-    if let Some(key_id) = key_id {
-        crate::auth::validate_id("key_id", key_id)?;
-        principal.may_use_key(key_id)?;
-        let key = state
-            .opened_keys
-            .get(state, &principal.tenant, key_id)
-            .await?;
-        if let Some(fragment) = assertion(&key.public_key()) {
-            return Ok((key, fragment, key_id.to_string()));
-        }
-    } else {
-        for s in state.store.list_keys(&principal.tenant).await? {
-            // The operator key is admin-only (F7): never picked for another role.
-            if principal.may_use_key(&s.key_id).is_err() {
-                continue;
-            }
-            let Ok(pk) = s.public_key.parse::<PublicKey>() else {
-                continue;
-            };
-            if let Some(fragment) = assertion(&pk) {
-                let key = state.keystore.open(&s).map_err(ApiError::internal)?;
-                return Ok((Arc::new(key), fragment, s.key_id));
-            }
-        }
-    }
-    let what = if relationship == Relationships::AUTHENTICATION {
-        "authentication"
-    } else {
-        "assertionMethod"
-    };
-    Err(ApiError::Forbidden(format!(
-        "this tenant custodies no current {what} key of {issuer}"
-    )))
-}
-
-fn verify_options(options: &Option<Map<String, Value>>) -> Result<VerifyOptions, ApiError> {
-    let mut o = VerifyOptions::at(now());
-    let Some(m) = options else { return Ok(o) };
-    let flag = |name: &str, default: bool| -> Result<bool, ApiError> {
-        match m.get(name) {
-            None => Ok(default),
-            Some(Value::Bool(b)) => Ok(*b),
-            Some(_) => Err(ApiError::InvalidRequest(format!(
-                "options.{name} must be a boolean"
-            ))),
-        }
-    };
-    o.check_status = flag("checkStatus", true)?;
-    o.status_proof = flag("statusProof", false)?;
-    o.check_evidence = flag("checkEvidence", false)?;
-    match m.get("issuerType") {
-        None => {}
-        Some(Value::String(t)) => o.issuer_type = Some(t.clone()),
-        Some(_) => {
-            return Err(ApiError::InvalidRequest(
-                "options.issuerType must be a string".into(),
-            ))
-        }
-    }
-    match m.get("trustedIssuers") {
-        None => {}
-        Some(Value::Array(items)) => {
-            o.trusted_issuers = items
-                .iter()
-                .map(|v| v.as_str().map(str::to_string))
-                .collect::<Option<_>>()
-                .ok_or_else(|| {
-                    ApiError::InvalidRequest("options.trustedIssuers must be strings".into())
-                })?;
-        }
-        Some(_) => {
-            return Err(ApiError::InvalidRequest(
-                "options.trustedIssuers must be an array".into(),
-            ))
-        }
-    }
-    Ok(o)
 }
 
 /// The VCALM-shaped response members of a report.
@@ -696,51 +429,24 @@ fn report_response(report: &VerificationReport) -> HttpResponse {
     }
 }
 
-/// Verifies a credential; every check is reported.
+/// Verifies a credential (VC API); every check is reported.
 #[utoipa::path(
     post,
     path = "/credentials/verify",
     tag = "credentials",
     request_body = VerifyBody,
     responses(
-        (status = 200, description = "verified: `{verified, checks, warnings, errors, report}`"),
-        (status = 400, description = "malformed body", body = crate::problem::Problem),
-        (status = 422, description = "`verification_failed` with the same members", body = crate::problem::Problem),
+        (status = 200, description = "verified: `{verified, checks, warnings, errors, report}`; `report.checks` names every check with `passed` and, when it failed or did not run, `reason`"),
+        (status = 400, description = "`malformed_json` (not the request's shape, unknown check name) or `invalid_request` (credential not an object, option out of range)", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "body too large", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "not JSON", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`verification_failed` with the same members", body = crate::problem::Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn verify(
-    state: web::Data<ApiState>,
-    body: ApiJson<VerifyBody>,
-) -> Result<HttpResponse, ApiError> {
-    let VerifyBody {
-        verifiable_credential,
-        options,
-    } = body.0;
-    if !verifiable_credential.is_object() {
-        return Err(ApiError::InvalidRequest(
-            "verifiableCredential must be a JSON object".into(),
-        ));
-    }
-    let opts = verify_options(&options)?;
-    let evidence = if opts.check_evidence {
-        // The inclusion proof this server stored, checked against the batch root on chain.
-        Some(
-            weft_service::credentials::evidence::evidence_outcome(&state, &verifiable_credential)
-                .await?,
-        )
-    } else {
-        None
-    };
-    let svc = state.credentials.clone();
-    let report = web::block(move || {
-        let ledger = WithEvidence {
-            inner: &svc.ledger,
-            evidence,
-        };
-        verify_credential(&verifiable_credential, &ledger, &opts)
-    })
-    .await
-    .map_err(ApiError::internal)?;
+pub async fn verify(state: web::Data<ApiState>, body: ApiBody) -> Result<HttpResponse, ApiError> {
+    let request =
+        VerifyCredentialRequest::from_json(&body.0).map_err(ServiceError::CredentialRequest)?;
+    let report = issue::verify_credential_request(&state, request).await?;
     Ok(report_response(&report))
 }
 
@@ -834,7 +540,7 @@ async fn check_presentation(
     options: Map<String, Value>,
     requested: Vec<RequestedPredicate>,
 ) -> Result<VerificationReport, ApiError> {
-    let opts = verify_options(&Some(options))?;
+    let opts = issue::verify_options_of(&options)?;
     let svc = state.credentials.clone();
     let used = svc.use_challenge(&challenge).await?;
     let expected = PresentationExpectations {
@@ -1021,7 +727,7 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, OpenApi)]
 #[openapi(
     paths(issue, verify, verify_vp, prove, challenge, answer_request, collect_answer),
-    components(schemas(AnswerBody, ProveBody)),
+    components(schemas(AnswerBody, ProveBody, IssueBody, IssueOptionsDoc, VerifyBody, VerifyOptionsDoc)),
     tags((name = "credentials", description = "Verifiable credentials: issue, verify, presentations (VCALM), status lists, evidence, QR envelopes, SD-JWT, predicate proofs"))
 )]
 pub struct Doc;

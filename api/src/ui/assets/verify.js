@@ -10,6 +10,18 @@
   let cameraTimer = null;
   let waitTimer = null;
 
+  // A fresh nonce for SD-JWT key bindings (128 bits), and this site as the audience.
+  (function initSdBinding() {
+    const nonce = document.getElementById("sd-nonce");
+    const aud = document.getElementById("sd-aud");
+    if (nonce && !nonce.value) {
+      const bytes = new Uint8Array(16);
+      crypto.getRandomValues(bytes);
+      nonce.value = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    }
+    if (aud && !aud.value) aud.value = location.origin;
+  })();
+
   function show(text) {
     out.hidden = false;
     out.textContent = text;
@@ -88,8 +100,15 @@
         if (r.json && r.json.report) { render(r.json.report, describe(payload.c)); show(r.status + " verification report"); }
         else show("Verification failed: " + problem(r));
         return;
-      case "sd":
-        r = await postJson("/api/v1/sd-jwt/verify", { presentation: payload.c });
+      case "sd": {
+        // The verifier's side of the key binding: the nonce and audience the holder signed.
+        const nonce = document.getElementById("sd-nonce").value.trim();
+        const aud = document.getElementById("sd-aud").value.trim();
+        if (!nonce || !aud) {
+          show("An SD-JWT is checked against the nonce and audience its key binding must carry: fill in both.");
+          return;
+        }
+        r = await postJson("/api/v1/sd-jwt/verify", { presentation: payload.c, nonce, aud });
         if (r.ok && r.json) {
           render({ verified: true, checks: [{ name: "sd_jwt", passed: true }] }, "Disclosed: " + JSON.stringify(r.json.claims || r.json));
           show(r.status + " SD-JWT verified");
@@ -98,6 +117,7 @@
           show("SD-JWT refused: " + problem(r));
         }
         return;
+      }
       case "vp":
         show("A presentation must answer this verifier's own challenge: use \"Ask a holder\".");
         return;
