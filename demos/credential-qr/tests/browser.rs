@@ -152,7 +152,10 @@ async fn post_ok(
 /// An SD-JWT from the demo's issuer (its `signing` key) bound to the holder's `wallet` key,
 /// presented (key binding) with a fresh nonce and this site as audience: (presentation, nonce).
 async fn sd_jwt_presentation(issued: &weft_demo_credential_qr::Issued) -> (String, String) {
-    let base = &issued.platform.base;
+    // The issuer signs at its node; the holder presents at its own, whose verify page checks it
+    // (the audience is that site).
+    let issuer_base = &issued.issuer_org.base;
+    let base = &issued.holder_org.base;
     let method = issued.credential["proof"]["verificationMethod"]
         .as_str()
         .unwrap()
@@ -176,7 +179,7 @@ async fn sd_jwt_presentation(issued: &weft_demo_credential_qr::Issued) -> (Strin
         .parse()
         .unwrap();
     let sd = post_ok(
-        base,
+        issuer_base,
         &issued.issuer,
         "/api/v1/sd-jwt/issue",
         serde_json::json!({
