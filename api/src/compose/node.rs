@@ -234,6 +234,7 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
 /// delays it.
 async fn register_org_did(ctx: Arc<weft_service::Context>, public_url: String) {
     let mut attempts = 0u32;
+    let mut next_warning = 10u32;
     loop {
         actix_web::rt::time::sleep(ORG_DID_RETRY).await;
         attempts += 1;
@@ -247,9 +248,15 @@ async fn register_org_did(ctx: Arc<weft_service::Context>, public_url: String) {
                 }
                 return;
             }
+            Err(err @ weft_service::ServiceError::Conflict(_)) => {
+                // A deactivated organisation DID: retrying cannot help.
+                tracing::warn!(code = err.code(), %err, "not registering the organisation DID");
+                return;
+            }
             Err(err) => {
                 // Every 10th failure at warn level: the first ones are expected while syncing.
-                if attempts % 10 == 0 {
+                if attempts == next_warning {
+                    next_warning += 10;
                     tracing::warn!(code = err.code(), %err, attempts, "registering the organisation DID");
                 } else {
                     tracing::debug!(code = err.code(), %err, "registering the organisation DID");

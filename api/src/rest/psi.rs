@@ -618,24 +618,31 @@ fn chain_record(state: &ApiState, sid: &[u8; 32]) -> Result<Option<SessionRecord
 }
 
 /// How long a peer's request waits for the session's `create` record to reach this node.
-const RECORD_WAIT: Duration = Duration::from_secs(5);
+const RECORD_WAIT: Duration = Duration::from_secs(3);
+/// At most this many new blocks are waited for.
+const RECORD_WAIT_BLOCKS: u32 = 2;
 
 /// The on-chain record of a session the peer says it has just created: on a network of several
-/// nodes this node may be a block or two behind the initiator's, so a missing record is waited
-/// for (new blocks, at most [`RECORD_WAIT`]) before the caller refuses. Only an authenticated
-/// peer with an offer (or filter) here gets this far, so the wait is not a free lever.
+/// nodes this node may be a block behind the initiator's, so a missing record is waited for (at
+/// most [`RECORD_WAIT_BLOCKS`] new blocks and [`RECORD_WAIT`]) before the caller refuses. Only
+/// an authenticated peer with an offer (or filter) here gets this far, so the wait is not a
+/// free lever.
 async fn chain_record_synced(
     state: &ApiState,
     sid: &[u8; 32],
 ) -> Result<Option<SessionRecord>, ApiError> {
     let mut blocks = state.node.subscribe();
     let deadline = tokio::time::Instant::now() + RECORD_WAIT;
+    let mut seen = 0;
     loop {
         if let Some(rec) = chain_record(state, sid)? {
             return Ok(Some(rec));
         }
+        if seen == RECORD_WAIT_BLOCKS {
+            return Ok(None);
+        }
         match tokio::time::timeout_at(deadline, blocks.recv()).await {
-            Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
+            Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => seen += 1,
             Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) | Err(_) => {
                 return chain_record(state, sid);
             }
