@@ -764,7 +764,7 @@ impl QueryParties {
         let published = parse_id(published_id)?;
         let (peer_did, peer_id) = parse_peer(state, peer_did)?;
         let peer = peer_key(state, &peer_id)?;
-        let own = state.principal_key(&principal, &key_id).await?;
+        let own = state.principal_key(principal, key_id).await?;
         let own_did = own_did(state, &own, did)?;
         Ok(Self {
             url,
