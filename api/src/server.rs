@@ -10,7 +10,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer, ResponseError};
 use weft_chain::Node;
 
 use crate::rpc::{self, RpcLimits};
@@ -23,12 +23,14 @@ type Group = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
 pub struct AppBuilder {
     node: Arc<Node>,
     groups: Vec<Group>,
+    ui: bool,
 }
 
 impl std::fmt::Debug for AppBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppBuilder")
             .field("groups", &self.groups.len())
+            .field("ui", &self.ui)
             .finish_non_exhaustive()
     }
 }
@@ -39,6 +41,7 @@ impl AppBuilder {
         Self {
             node,
             groups: Vec::new(),
+            ui: false,
         }
     }
 
@@ -48,8 +51,10 @@ impl AppBuilder {
             .group(move |cfg| ws::routes(ws)(cfg))
     }
 
-    /// The web UI: pages at `/`, assets at `/assets/`.
-    pub fn with_ui(self) -> Self {
+    /// The web UI: pages at `/`, assets at `/assets/`; unknown pages get the UI's 404 page
+    /// (see [`not_found`]).
+    pub fn with_ui(mut self) -> Self {
+        self.ui = true;
         self.group(crate::ui::routes)
     }
 
@@ -68,6 +73,38 @@ impl AppBuilder {
             group(cfg);
         }
     }
+}
+
+/// Paths of machine-to-machine endpoints: an unknown path under these keeps actix-web's empty
+/// 404, whatever else is mounted.
+const MACHINE_PATHS: &[&str] = &["/rpc", "/ws", "/psi/peer", "/psi/oprf"];
+
+/// The answer for a path no route matches (the application's default service):
+///
+/// - under `/api/`: the `not_found` problem document (`application/problem+json`), as inside the
+///   `/api/v1` scope;
+/// - `/rpc`, `/ws`, `/psi/peer`, `/psi/oprf` and anything under `/p2p/` or these: an empty 404, as
+///   before (machines do not read HTML);
+/// - anything else: the web UI's error page with status 404 when the UI is mounted, else an empty
+///   404.
+///
+/// Only unmatched paths come here: a known resource asked with another method still answers 405
+/// (turned into problem+json by [`crate::problem::method_not_allowed`]).
+pub async fn not_found(req: HttpRequest, ui: bool) -> HttpResponse {
+    let path = req.path();
+    let under = |prefix: &str| {
+        path == prefix
+            || path
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with('/'))
+    };
+    if under("/api") {
+        return crate::problem::not_found(&req).error_response();
+    }
+    if !ui || under("/p2p") || MACHINE_PATHS.iter().any(|p| under(p)) {
+        return HttpResponse::NotFound().finish();
+    }
+    crate::ui::not_found(path)
 }
 
 /// Server tuning.
@@ -98,12 +135,14 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let mut server = HttpServer::new(move || {
         let app = app.clone();
+        let ui = app.ui;
         App::new()
             .wrap(actix_web::middleware::ErrorHandlers::new().handler(
                 actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
                 crate::problem::method_not_allowed,
             ))
             .configure(move |cfg| app.configure(cfg))
+            .default_service(web::to(move |req: HttpRequest| not_found(req, ui)))
     })
     .disable_signals()
     .shutdown_timeout(options.shutdown_timeout.as_secs());

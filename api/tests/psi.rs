@@ -256,6 +256,38 @@ async fn two_servers_compute_the_intersection_over_http() {
     assert_eq!(o["size"], 250);
     assert_eq!(o["did"], b.did);
 
+    // A ragged row (line 3: one field under a two-column header) refuses the whole input with
+    // a 400 naming the line; so does a column the header lacks.
+    for (csv, reason, line) in [
+        ("id,email\n1,a@example.org\n2\n", "psi.ragged_row", 3),
+        ("id,email\n1,a@example.org,extra\n", "psi.ragged_row", 2),
+        ("id,mail\n1,a@example.org\n", "psi.no_column", 1),
+    ] {
+        let (status, text) = b
+            .send(
+                "POST",
+                "/api/v1/psi/offers",
+                Some(
+                    json!({"key_id": "admin", "peer_did": a.did, "mode": "both-sides",
+                    "input": {"csv": csv, "column": "email", "normalise": "email"}}),
+                ),
+                true,
+            )
+            .await;
+        assert_eq!(status, 400, "{text}");
+        let problem: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(problem["code"], "invalid_request", "{text}");
+        assert_eq!(problem["reason"], reason, "{text}");
+        assert_eq!(problem["line"], line, "{text}");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("line {line}")),
+            "{text}"
+        );
+    }
+
     let s = start(&a, &b.base, &b.did, 250, "both-sides", customers(0..200)).await;
     let id = s["id"].as_str().unwrap().to_string();
     let done_a = a.settle(&id, Duration::from_secs(60)).await;
@@ -910,6 +942,21 @@ async fn unbalanced_filter_and_keyword_lookup_over_http() {
         )
         .await;
     assert_eq!(t["size"], 50);
+    // A ragged row in a keyword table is refused with its line number.
+    let (status, text) = holder
+        .send(
+            "POST",
+            "/api/v1/psi/keyword-tables",
+            Some(json!({"key_id": "admin", "peer_did": client.did,
+                "csv": "email,name,tier\na@example.org,A,gold\nb@example.org,B\n",
+                "key_column": "email", "normalise": "email"})),
+            true,
+        )
+        .await;
+    assert_eq!(status, 400, "{text}");
+    let problem: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(problem["reason"], "psi.ragged_row", "{text}");
+    assert_eq!(problem["line"], 3, "{text}");
     let lookup = |key: &str| {
         json!({"key_id": "admin", "peer_url": holder.base, "peer_did": holder.did,
             "table_id": t["id"], "key": key, "normalise": "email"})

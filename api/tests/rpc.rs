@@ -360,10 +360,34 @@ async fn malformed_requests_get_the_right_codes() {
         error_code(&node.post_json(big_batch.to_string()).await),
         -32600
     );
-    let (status, _) = node
+    let (status, text) = node
         .post_raw(format!("[\"{}\"]", "a".repeat(9 * 1024 * 1024)))
         .await;
     assert_eq!(status, 413);
+    let answer: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(error_code(&answer), -32600, "{answer}");
+    assert_eq!(answer["jsonrpc"], json!("2.0"));
+    assert_eq!(answer["id"], Value::Null);
+    assert_eq!(answer["error"]["data"]["limit"], json!(8 * 1024 * 1024));
+    assert!(answer.get("result").is_none());
+    // The same answer, with its content type, for a body without a Content-Length (chunked)
+    // that grows past the limit.
+    let chunks = (0..9)
+        .map(|_| Ok::<_, std::io::Error>(actix_web::web::Bytes::from(vec![b' '; 1024 * 1024])));
+    let mut response = awc::Client::new()
+        .post(format!("{}/rpc", node.base))
+        .insert_header(("content-type", "application/json"))
+        .send_stream(futures_util::stream::iter(chunks))
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 413);
+    assert_eq!(
+        response.headers().get("content-type").unwrap(),
+        "application/json"
+    );
+    let answer: Value = serde_json::from_slice(&response.body().await.unwrap()).unwrap();
+    assert_eq!(error_code(&answer), -32600, "{answer}");
+    assert_eq!(answer["id"], Value::Null);
 
     // The server is still serving.
     node.call("getBlockNumber", json!([])).await;

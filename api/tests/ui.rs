@@ -229,3 +229,81 @@ async fn assets_are_served_with_types() {
     assert!(!js.body.contains("innerHTML"));
     assert_eq!(get(&node, "/assets/missing.js").await.status, 404);
 }
+
+#[actix_web::test]
+async fn unknown_pages_get_the_ui_error_page() {
+    let node = TestNode::start().await;
+    for path in [
+        "/no-such-page",
+        "/chain/blocks",
+        "/identity/x/y/z",
+        "/healthz/x",
+    ] {
+        let page = get(&node, path).await;
+        assert_html(&page, 404, path);
+        assert!(
+            page.body.contains("Page not found"),
+            "{path}: {}",
+            page.body
+        );
+        assert!(page.body.contains(path), "{path}: {}", page.body);
+    }
+    // The path is escaped, never echoed as markup.
+    let page = get(&node, "/%3Cscript%3Ealert(1)%3C/script%3E").await;
+    assert_html(&page, 404, "script path");
+    assert!(!page.body.contains("<script>alert"), "{}", page.body);
+    // Paths under /api/ keep their problem document.
+    for path in ["/api/v1/no-such-route", "/api/nope", "/api"] {
+        let page = get(&node, path).await;
+        assert_eq!(page.status, 404, "{path}");
+        assert_eq!(page.content_type, "application/problem+json", "{path}");
+        let problem: serde_json::Value = serde_json::from_str(&page.body).unwrap();
+        assert_eq!(problem["code"], "not_found", "{path}: {problem}");
+    }
+    // Machine endpoints keep an empty 404 for unknown paths under them.
+    for path in [
+        "/p2p/nope",
+        "/p2p",
+        "/ws/x",
+        "/rpc/x",
+        "/psi/peer/x",
+        "/psi/oprf/x",
+    ] {
+        let page = get(&node, path).await;
+        assert_eq!(page.status, 404, "{path}");
+        assert!(page.body.is_empty(), "{path}: {}", page.body);
+    }
+    // A known resource asked with another method is still 405 problem+json with Allow.
+    let rpc = get(&node, "/rpc").await;
+    assert_eq!(rpc.status, 405);
+    assert_eq!(rpc.content_type, "application/problem+json");
+}
+
+#[actix_web::test]
+async fn unknown_pages_beside_the_rest_api() {
+    use weft_api::testkit::{Platform, PlatformOptions};
+    let p = Platform::start(PlatformOptions {
+        ui: true,
+        ..PlatformOptions::default()
+    })
+    .await
+    .unwrap();
+    let page = p.get("/no-such-page").await;
+    assert_eq!(page.status, 404, "{}", page.text);
+    assert!(page.content_type.starts_with("text/html"), "{page:?}");
+    assert!(page.text.contains("Page not found"), "{}", page.text);
+    p.get("/api/v1/no-such-route")
+        .await
+        .problem(404, "not_found");
+    p.get("/api/no-such-route").await.problem(404, "not_found");
+    // The peer endpoints answer as before: 405 for GET on the resource, empty 404 below it.
+    let peer = p.get("/psi/peer").await;
+    assert_eq!(peer.status, 405, "{}", peer.text);
+    assert_eq!(peer.content_type, "application/problem+json");
+    let below = p.get("/psi/peer/x").await;
+    assert_eq!(below.status, 404);
+    assert!(below.text.is_empty(), "{}", below.text);
+    // Pages of the UI and the API still answer.
+    assert_eq!(p.get("/chain").await.status, 200);
+    p.get("/api/v1/chain/head").await.ok(200);
+}

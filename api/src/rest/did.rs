@@ -41,7 +41,7 @@ async fn tenant_key(
     key_id: &str,
 ) -> Result<Keypair, ApiError> {
     principal.require_any(&Role::SIGNERS)?;
-    Ok(state.principal_key(&principal, key_id).await?)
+    Ok(state.principal_key(principal, key_id).await?)
 }
 
 async fn sign_and_settle(

@@ -468,7 +468,7 @@ impl InputSpec {
                 .collect(),
             (None, Some(csv), Some(column)) => {
                 read_csv_column(csv.as_bytes(), &column, &rule)
-                    .map_err(|e| ApiError::InvalidRequest(e.to_string()))?
+                    .map_err(csv_error)?
                     .values
             }
             _ => {
@@ -486,6 +486,24 @@ impl InputSpec {
         }
         Ok(set)
     }
+}
+
+/// A refused CSV input: 400 `invalid_request` whose detail names the line; the problem's
+/// `reason` member is the PSI input code (`psi.ragged_row`, `psi.no_column`, `psi.input`) and,
+/// for a ragged row or a missing column, a `line` member gives the 1-based line (header = 1).
+pub(crate) fn csv_error(e: PsiError) -> ApiError {
+    let mut extra = serde_json::Map::new();
+    extra.insert("reason".into(), e.code().into());
+    match &e {
+        PsiError::RaggedRow { line, .. } => {
+            extra.insert("line".into(), (*line).into());
+        }
+        PsiError::NoColumn(_) => {
+            extra.insert("line".into(), 1.into());
+        }
+        _ => {}
+    }
+    ApiError::typed("invalid_request", e).with_extra(extra)
 }
 
 fn parse_mode(mode: &str) -> Result<Mode, ApiError> {

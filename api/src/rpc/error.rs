@@ -3,7 +3,8 @@
 //! | code   | name               | when                                                            |
 //! |--------|--------------------|-----------------------------------------------------------------|
 //! | -32700 | parse error        | the body is not JSON                                            |
-//! | -32600 | invalid request    | not a JSON-RPC 2.0 request object, empty or oversized batch     |
+//! | -32600 | invalid request    | not a JSON-RPC 2.0 request object, empty or oversized batch,    |
+//! |        |                    | oversized body (HTTP 413, id `null`, `data` = `{limit}`)        |
 //! | -32601 | method not found   | unknown method name                                             |
 //! | -32602 | invalid params     | missing, extra or mistyped parameter; undecodable transaction   |
 //! | -32603 | internal error     | storage or node failure (details are logged, never sent)        |

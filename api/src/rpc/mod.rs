@@ -15,7 +15,9 @@ mod params;
 
 use std::sync::Arc;
 
-use actix_web::{web, HttpResponse};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
 use serde_json::{json, Map, Value};
 use weft_chain::{Node, SignedTransaction};
 
@@ -47,21 +49,23 @@ impl Default for RpcLimits {
 /// Registers `POST /rpc` on an actix service config. Needs `web::Data<Arc<Node>>` in app data.
 pub fn routes(limits: RpcLimits) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
-        cfg.app_data(web::Data::new(limits)).service(
-            web::resource("/rpc")
-                .app_data(web::PayloadConfig::new(limits.max_body_bytes))
-                .route(web::post().to(rpc_endpoint)),
-        );
+        cfg.app_data(web::Data::new(limits))
+            .service(web::resource("/rpc").route(web::post().to(rpc_endpoint)));
     }
 }
 
 async fn rpc_endpoint(
+    req: HttpRequest,
     node: web::Data<Arc<Node>>,
     limits: web::Data<RpcLimits>,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, actix_web::Error> {
     let node = node.get_ref().clone();
     let limits = *limits.get_ref();
+    let body = match read_body(&req, payload, limits.max_body_bytes).await {
+        Ok(body) => body,
+        Err(answer) => return Ok(answer),
+    };
     // Node calls touch the disk (submission is durable before it is acknowledged): keep them off
     // the async workers.
     let response = web::block(move || handle_body(&node, &body, limits)).await?;
@@ -71,6 +75,54 @@ async fn rpc_endpoint(
             .body(value.to_string()),
         None => HttpResponse::NoContent().finish(),
     })
+}
+
+/// Reads the body up to `max` bytes. A larger body (by its `Content-Length`, or once more than
+/// `max` bytes have arrived) is answered, without reading the rest, with HTTP 413 and a JSON-RPC
+/// error object: code -32600 (invalid request), id `null`, `data.limit` = `max`. A body that
+/// breaks off is answered with -32700 (parse error) and HTTP 400.
+async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    max: usize,
+) -> Result<web::Bytes, HttpResponse> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let too_large = || {
+        let mut err = RpcError::invalid_request(format!("body exceeds {max} bytes"));
+        err.data = Some(json!({ "limit": max }));
+        json_answer(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            error_response(Value::Null, err),
+        )
+    };
+    if declared.is_some_and(|len| len > max as u64) {
+        return Err(too_large());
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|err| {
+            json_answer(
+                StatusCode::BAD_REQUEST,
+                error_response(Value::Null, RpcError::parse_error(err)),
+            )
+        })?;
+        if body.len() + chunk.len() > max {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// A JSON answer with `status`.
+fn json_answer(status: StatusCode, value: Value) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("application/json")
+        .body(value.to_string())
 }
 
 /// A request that passed framing checks.

@@ -58,6 +58,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
+/// The UI's 404 page for a path no route matches (used by the application's default service,
+/// `crate::server::not_found`). The path is shown escaped.
+pub(crate) fn not_found(path: &str) -> HttpResponse {
+    layout::error_page(
+        actix_web::http::StatusCode::NOT_FOUND,
+        "Page not found",
+        &format!("There is no page at {path}."),
+    )
+}
+
 fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, content_type))

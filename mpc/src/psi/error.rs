@@ -89,6 +89,20 @@ pub enum PsiError {
     /// Reading or parsing an input file failed.
     #[error("input: {0}")]
     Input(String),
+    /// A CSV row has another number of fields than the header row (a ragged row). Lines are
+    /// numbered from 1, the header being line 1; blank lines count.
+    #[error("CSV line {line}: {found} fields, but the header has {expected}")]
+    RaggedRow {
+        /// The 1-based line number.
+        line: u64,
+        /// Fields in the header row.
+        expected: usize,
+        /// Fields in this row.
+        found: usize,
+    },
+    /// The CSV header row has no column of this name.
+    #[error("CSV line 1: no column {0:?} in the header")]
+    NoColumn(String),
     /// A message field had another length than the agreed parameters imply.
     #[error("{what}: expected {expected}, found {found}")]
     BadLength {
@@ -127,6 +141,8 @@ impl PsiError {
             PsiError::DuplicateKey => "psi.duplicate_key",
             PsiError::Decrypt => "psi.decrypt",
             PsiError::Input(_) => "psi.input",
+            PsiError::RaggedRow { .. } => "psi.ragged_row",
+            PsiError::NoColumn(_) => "psi.no_column",
             PsiError::BadLength { .. } => "psi.bad_length",
             PsiError::ParamsMismatch => "psi.params_mismatch",
             PsiError::CuckooFailed => "psi.cuckoo_failed",

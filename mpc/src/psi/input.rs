@@ -143,32 +143,102 @@ impl std::fmt::Debug for Column {
     }
 }
 
-/// Reads column `name` (from the header row) of a CSV stream, normalising each value.
+/// The data rows of a CSV stream, read after its header row. Each row must have exactly as many
+/// fields as the header: a ragged row is an error naming its line ([`PsiError::RaggedRow`]), never
+/// skipped. Blank lines are skipped (and counted in line numbers). Yields `(line, fields)` with
+/// 1-based line numbers, the header being line 1.
+pub struct CsvRows<R> {
+    header: Vec<String>,
+    lines: std::io::Lines<R>,
+    line: u64,
+}
+
+impl<R> std::fmt::Debug for CsvRows<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CsvRows")
+            .field("columns", &self.header.len())
+            .field("line", &self.line)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: BufRead> CsvRows<R> {
+    /// Reads the header row (a leading byte-order mark is ignored).
+    pub fn new(reader: R) -> Result<Self, PsiError> {
+        let mut lines = reader.lines();
+        let header = lines
+            .next()
+            .ok_or_else(|| PsiError::Input("empty CSV: no header row".into()))?
+            .map_err(|e| PsiError::Input(e.to_string()))?;
+        let header = split_csv_line(header.trim_start_matches('\u{feff}'))
+            .map_err(|e| PsiError::Input(format!("CSV line 1: {e}")))?;
+        Ok(Self {
+            header,
+            lines,
+            line: 1,
+        })
+    }
+
+    /// The header row's fields, as read.
+    pub fn header(&self) -> &[String] {
+        &self.header
+    }
+
+    /// The index of column `name` (compared with the header fields trimmed).
+    pub fn column(&self, name: &str) -> Result<usize, PsiError> {
+        self.header
+            .iter()
+            .position(|h| h.trim() == name)
+            .ok_or_else(|| PsiError::NoColumn(name.to_string()))
+    }
+}
+
+impl<R: BufRead> Iterator for CsvRows<R> {
+    type Item = Result<(u64, Vec<String>), PsiError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let line = self.lines.next()?;
+            self.line += 1;
+            let n = self.line;
+            let line = match line {
+                Ok(line) => line,
+                Err(e) => return Some(Err(PsiError::Input(format!("CSV line {n}: {e}")))),
+            };
+            if line.trim().is_empty() {
+                continue;
+            }
+            let fields = match split_csv_line(&line) {
+                Ok(fields) => fields,
+                Err(e) => return Some(Err(PsiError::Input(format!("CSV line {n}: {e}")))),
+            };
+            if fields.len() != self.header.len() {
+                return Some(Err(PsiError::RaggedRow {
+                    line: n,
+                    expected: self.header.len(),
+                    found: fields.len(),
+                }));
+            }
+            return Some(Ok((n, fields)));
+        }
+    }
+}
+
+/// Reads column `name` (from the header row) of a CSV stream, normalising each value. A row
+/// with another number of fields than the header is an error ([`PsiError::RaggedRow`]); a value
+/// invalid under `rule` is skipped and counted.
 pub fn read_csv_column(
     reader: impl BufRead,
     name: &str,
     rule: &Normalise,
 ) -> Result<Column, PsiError> {
-    let mut lines = reader.lines();
-    let header = lines
-        .next()
-        .ok_or_else(|| PsiError::Input("empty CSV: no header row".into()))?
-        .map_err(|e| PsiError::Input(e.to_string()))?;
-    let header = split_csv_line(header.trim_start_matches('\u{feff}'))?;
-    let col = header
-        .iter()
-        .position(|h| h.trim() == name)
-        .ok_or_else(|| PsiError::Input(format!("no column {name:?} in the header")))?;
+    let rows = CsvRows::new(reader)?;
+    let col = rows.column(name)?;
     let mut values = Vec::new();
     let mut skipped = 0;
-    for (n, line) in lines.enumerate() {
-        let line = line.map_err(|e| PsiError::Input(e.to_string()))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let fields =
-            split_csv_line(&line).map_err(|e| PsiError::Input(format!("row {}: {e}", n + 2)))?;
-        match fields.get(col).and_then(|v| rule.apply(v)) {
+    for row in rows {
+        let (_, fields) = row?;
+        match rule.apply(&fields[col]) {
             Some(v) => values.push(v.into_bytes()),
             None => skipped += 1,
         }
@@ -232,13 +302,63 @@ mod tests {
             vec![b"a@x.org".to_vec(), b"b@\"q\".org".to_vec()]
         );
         assert_eq!(col.skipped, 1);
-        assert!(matches!(
+        assert_eq!(
             read_csv_column(data.as_bytes(), "phone", &Normalise::Trim),
-            Err(PsiError::Input(_))
-        ));
+            Err(PsiError::NoColumn("phone".into()))
+        );
         assert!(split_csv_line("\"open").is_err());
         let mut out = Vec::new();
         write_csv_column(&mut out, "email", &[b"a,b".to_vec()]).unwrap();
         assert_eq!(out, b"email\n\"a,b\"\n");
+    }
+
+    #[test]
+    fn ragged_rows_are_errors_naming_their_line() {
+        // Line 1 is the header; the blank line 3 still counts.
+        let short = "id,email\n1,a@x.org\n\n2\n3,c@x.org\n";
+        assert_eq!(
+            read_csv_column(short.as_bytes(), "email", &Normalise::Email),
+            Err(PsiError::RaggedRow {
+                line: 4,
+                expected: 2,
+                found: 1
+            })
+        );
+        // A row without the column, and a row with a surplus field, are both ragged.
+        let missing = "id,name,email\n1,A,a@x.org\n2,B\n";
+        let err = read_csv_column(missing.as_bytes(), "email", &Normalise::Email).unwrap_err();
+        assert_eq!(
+            err,
+            PsiError::RaggedRow {
+                line: 3,
+                expected: 3,
+                found: 2
+            }
+        );
+        assert_eq!(err.code(), "psi.ragged_row");
+        assert!(err.to_string().contains("line 3"), "{err}");
+        let long = "email\na@x.org\nb@x.org,extra\n";
+        assert_eq!(
+            read_csv_column(long.as_bytes(), "email", &Normalise::Email),
+            Err(PsiError::RaggedRow {
+                line: 3,
+                expected: 1,
+                found: 2
+            })
+        );
+        // Quoted commas are not field separators; CRLF line ends are fine.
+        let quoted = "name,email\r\n\"Smith, J\",a@x.org\r\n";
+        let col = read_csv_column(quoted.as_bytes(), "email", &Normalise::Email).unwrap();
+        assert_eq!(col.values, vec![b"a@x.org".to_vec()]);
+        // An unterminated quote names its line too.
+        let open = "email\na@x.org\n\"b@x.org\n";
+        let err = read_csv_column(open.as_bytes(), "email", &Normalise::Email).unwrap_err();
+        assert!(err.to_string().contains("line 3"), "{err}");
+        // The rows iterator reports line numbers with the fields.
+        let rows: Vec<_> = CsvRows::new("a,b\n\n1,2\n".as_bytes())
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows, vec![(3, vec!["1".to_string(), "2".to_string()])]);
     }
 }

@@ -54,7 +54,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 use weft_chain::{Address, Keypair, PublicKey, Signature};
-use weft_mpc::psi::input::{csv_field, split_csv_line};
+use weft_mpc::psi::input::{csv_field, split_csv_line, CsvRows};
 use weft_mpc::psi::ledger::{self, Protocol, PsiCall};
 use weft_mpc::psi::oprf::{
     CompactFilter, KeywordTable, OprfServer, UnbalancedClient, UnbalancedServer,
@@ -277,30 +277,19 @@ fn table_rows(body: &PublishTable) -> Result<TableRows, ApiError> {
         country: None,
     }
     .rule()?;
-    let bad = |e: weft_mpc::psi::PsiError| ApiError::InvalidRequest(e.to_string());
-    let mut lines = body.csv.lines();
-    let header =
-        split_csv_line(lines.next().unwrap_or("").trim_start_matches('\u{feff}')).map_err(bad)?;
-    let key_at = header
-        .iter()
-        .position(|h| h.trim() == body.key_column)
-        .ok_or_else(|| {
-            ApiError::InvalidRequest(format!("no column {:?} in the header", body.key_column))
-        })?;
-    let payload_columns: Vec<String> = header
+    let table = CsvRows::new(body.csv.as_bytes()).map_err(super::csv_error)?;
+    let key_at = table.column(&body.key_column).map_err(super::csv_error)?;
+    let payload_columns: Vec<String> = table
+        .header()
         .iter()
         .enumerate()
         .filter(|(i, _)| *i != key_at)
         .map(|(_, h)| h.trim().to_string())
         .collect();
     let mut rows = Vec::new();
-    for (n, line) in lines.enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let fields = split_csv_line(line)
-            .map_err(|e| ApiError::InvalidRequest(format!("row {}: {e}", n + 2)))?;
-        let Some(key) = fields.get(key_at).and_then(|k| rule.apply(k)) else {
+    for row in table {
+        let (_, fields) = row.map_err(super::csv_error)?;
+        let Some(key) = rule.apply(&fields[key_at]) else {
             continue;
         };
         let payload: Vec<String> = fields
@@ -775,7 +764,7 @@ impl QueryParties {
         let published = parse_id(published_id)?;
         let (peer_did, peer_id) = parse_peer(state, peer_did)?;
         let peer = peer_key(state, &peer_id)?;
-        let own = state.principal_key(&principal, &key_id).await?;
+        let own = state.principal_key(principal, key_id).await?;
         let own_did = own_did(state, &own, did)?;
         Ok(Self {
             url,
