@@ -150,6 +150,40 @@ fn organisations_run_psi_between_their_nodes_choosing_each_other_by_did() {
             .await;
         assert_eq!(status, 422, "{refused}");
         println!("checked: voting on a closed proposal answers 422 ({})", refused["code"]);
+        // Configuration: proposed at A, approved at B, read at C.
+        let (status, proposed) = a
+            .send(
+                "POST",
+                "/api/v1/governance/proposals",
+                Some(&json!({"kind": "set_config", "key": "greeting", "value": "hello"})),
+            )
+            .await;
+        assert_eq!(status, 200, "{proposed}");
+        let cid = proposed["proposal"]["id"].as_u64().unwrap();
+        wait_for("B sees the config proposal", WAIT, || {
+            let b = &b;
+            async move { b.send("GET", &format!("/api/v1/governance/proposals/{cid}"), None).await.0 == 200 }
+        })
+        .await;
+        let (status, voted) = b
+            .send(
+                "POST",
+                &format!("/api/v1/governance/proposals/{cid}/votes"),
+                Some(&json!({"approve": true})),
+            )
+            .await;
+        assert_eq!(status, 200, "{voted}");
+        wait_for("C reads the configuration value", WAIT, || {
+            let cc = &cc;
+            async move {
+                cc.send("GET", "/api/v1/governance/config/greeting", None)
+                    .await
+                    .1["value"]
+                    == "hello"
+            }
+        })
+        .await;
+        println!("checked: a configuration value proposed at A and approved at B reads back at C");
         // Only the operator tenant's admin speaks for the organisation.
         let (status, created) = a
             .send(

@@ -58,6 +58,21 @@ pub fn proposal(ctx: &Context, id: u64) -> Result<Option<Proposal>, ServiceError
     query(ctx, &GovernanceQuery::Proposal { id })
 }
 
+/// The chain configuration value `key`, if set (by a passed `SetConfig` proposal).
+pub fn config(ctx: &Context, key: &str) -> Result<Option<String>, ServiceError> {
+    if key.is_empty() || key.len() > 64 {
+        return Err(ServiceError::InvalidRequest(
+            "a configuration key is 1..=64 bytes".into(),
+        ));
+    }
+    query(
+        ctx,
+        &GovernanceQuery::Config {
+            key: key.to_string(),
+        },
+    )
+}
+
 /// Number of proposals ever made. Ids are sequential from 0 and never deleted, so the count is
 /// found by galloping then bisecting on existence: O(log n) queries.
 pub fn proposal_count(ctx: &Context) -> Result<u64, ServiceError> {

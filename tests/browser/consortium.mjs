@@ -77,6 +77,10 @@ try {
   await b.locator("#api-result", { hasText: "passed" }).waitFor();
   await b.screenshot({ path: join(shots, "governance.png"), fullPage: true });
   step(`B approved on its own node: proposal ${proposal} passed`);
+  await b.locator("#config-form input[name=key]").fill("greeting");
+  await b.locator("#config-form button[type=submit]").click();
+  await b.locator("#config-value", { hasText: "greeting is not set" }).waitFor();
+  step("B's governance page reads the chain configuration (greeting is not set)");
 
   // PSI from the UI: B offers its set for A's DID; A starts the session choosing B by DID only.
   const bRows = ["a@x.org", "b@x.org", "c@x.org", "d@x.org"];

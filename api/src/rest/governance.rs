@@ -153,6 +153,31 @@ pub async fn get_proposal(
     Ok(web::Json(proposal_view(&p)))
 }
 
+/// A chain configuration value.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConfigEntry {
+    /// The key.
+    pub key: String,
+    /// Its value (`null` if never set).
+    pub value: Option<String>,
+}
+
+/// A chain configuration value (set by passed `set_config` proposals).
+#[utoipa::path(get, path = "/api/v1/governance/config/{key}", tag = "governance",
+    params(("key" = String, Path, description = "Configuration key (1..=64 bytes)")),
+    responses((status = 200, body = ConfigEntry),
+        (status = 400, description = "Bad key", body = Problem, content_type = "application/problem+json")))]
+pub async fn get_config(
+    state: web::Data<ApiState>,
+    key: web::Path<String>,
+) -> Result<web::Json<ConfigEntry>, ApiError> {
+    let value = service::config(&state, &key)?;
+    Ok(web::Json(ConfigEntry {
+        key: key.into_inner(),
+        value,
+    }))
+}
+
 /// `POST /api/v1/governance/proposals`: what to propose.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -338,8 +363,8 @@ pub async fn vote(
 /// This part's OpenAPI paths, merged into [`super::openapi`].
 #[derive(Debug, utoipa::OpenApi)]
 #[openapi(
-    paths(overview, get_proposal, propose, vote),
-    components(schemas(GovernanceView, ValidatorEntry, ProposalView, ProposeRequest, VoteRequest, GovernanceReceipt)),
+    paths(overview, get_proposal, get_config, propose, vote),
+    components(schemas(GovernanceView, ValidatorEntry, ProposalView, ProposeRequest, VoteRequest, GovernanceReceipt, ConfigEntry)),
     tags((name = "governance", description = "The consortium's committee, validators and proposals"))
 )]
 pub struct Doc;
@@ -349,5 +374,6 @@ pub fn configure_v1(cfg: &mut web::ServiceConfig) {
     cfg.service(super::resource("/governance").route(web::get().to(overview)))
         .service(super::resource("/governance/proposals").route(web::post().to(propose)))
         .service(super::resource("/governance/proposals/{id}").route(web::get().to(get_proposal)))
+        .service(super::resource("/governance/config/{key}").route(web::get().to(get_config)))
         .service(super::resource("/governance/proposals/{id}/votes").route(web::post().to(vote)));
 }

@@ -1,6 +1,6 @@
-//! The governance page: this organisation, the validator set, the committee and the proposals,
-//! with forms to propose (add a validator, grant a permission) and to vote as this
-//! organisation.
+//! The governance page: this organisation, the validator set, the committee, the proposals and
+//! the chain configuration, with forms to propose (add a validator, grant a permission, add a
+//! committee member, set a configuration value) and to vote as this organisation.
 //!
 //! Everything is read from the public `GET /api/v1/governance` and `GET /api/v1/organisation`
 //! by `assets/governance.js` and rendered with `textContent`; proposing and voting go to the
@@ -74,6 +74,19 @@ async fn index() -> HttpResponse {
                 input name="address" placeholder="new committee member's account (0x…)" required;
                 button type="submit" { "Propose the member" }
             }
+            form.search.gov-form data-kind="set_config" {
+                input name="key" placeholder="configuration key" required;
+                input name="value" placeholder="value" required;
+                button type="submit" { "Propose the value" }
+            }
+        }
+        section {
+            h2 { "Configuration" }
+            form.search #config-form {
+                input name="key" placeholder="configuration key" required;
+                button type="submit" { "Read" }
+            }
+            p #config-value {}
         }
         pre #api-result hidden {}
         script src="/assets/governance.js" defer {}

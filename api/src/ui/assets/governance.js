@@ -129,6 +129,20 @@
     });
   }
 
+  const configForm = $("config-form");
+  if (configForm) {
+    configForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const key = configForm.elements.namedItem("key").value.trim();
+      try {
+        const c = await api("GET", "/api/v1/governance/config/" + encodeURIComponent(key));
+        $("config-value").textContent = c.value === null ? key + " is not set" : key + " = " + c.value;
+      } catch (err) {
+        $("config-value").textContent = "Could not read " + key + ": " + err.message;
+      }
+    });
+  }
+
   render();
   setInterval(render, 5000);
 })();
