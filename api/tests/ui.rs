@@ -307,3 +307,30 @@ async fn unknown_pages_beside_the_rest_api() {
     assert_eq!(p.get("/chain").await.status, 200);
     p.get("/api/v1/chain/head").await.ok(200);
 }
+
+#[actix_web::test]
+async fn the_did_page_shows_a_registered_did_and_refuses_an_unknown_one() {
+    use weft_did::registry::DidCall;
+    let node = TestNode::start().await;
+    let call = DidCall::Create {
+        public_key: node.admin.public_key(),
+        services: vec![],
+    }
+    .call();
+    let tx = node.sign(&node.admin, 0, call);
+    let hash = node.call("sendTransaction", json!([raw(&tx)])).await;
+    let receipt = node.wait_receipt(&hash).await;
+    assert_eq!(receipt["status"], "Success", "{receipt}");
+    let did = weft_did::Did::weft(&node.chain_id, node.admin.address()).to_string();
+
+    let page = get(&node, &format!("/identity/did?did={did}")).await;
+    assert_html(&page, 200, "DID page");
+    assert!(page.body.contains(&format!("{did}#key-1")), "{}", page.body);
+    let old = get(&node, &format!("/identity/did?did={did}&version=1")).await;
+    assert_html(&old, 200, "DID page at version 1");
+
+    let unknown = weft_did::Did::weft(&node.chain_id, weft_chain::Keypair::generate().address());
+    let missing = get(&node, &format!("/identity/did?did={unknown}")).await;
+    assert_html(&missing, 404, "unknown DID");
+    assert!(missing.body.contains("No such DID"), "{}", missing.body);
+}

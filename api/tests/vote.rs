@@ -604,6 +604,17 @@ async fn a_whole_poll_runs_over_rest_with_two_of_three_counters() {
     for b in &ballots[..4] {
         api.cast(poll, b).await.ok();
     }
+    // While the window is open the page says so, shows the window as dates and offers the booth.
+    let page = api.get(&format!("/voting/{poll}")).await;
+    assert!(
+        page.text.contains("<dd>voting</dd>")
+            && page
+                .text
+                .contains(&weft_did::resolution::format_time(start))
+            && page.text.contains("id=\"booth\""),
+        "{}",
+        page.text
+    );
     // Alice votes through her node's booth: choice 2. Her organiser token may not vote there;
     // out-of-range choices are refused before anything is sent; a second vote is refused.
     let booth = format!("/api/v1/polls/{poll}/booth");
@@ -719,11 +730,14 @@ async fn a_whole_poll_runs_over_rest_with_two_of_three_counters() {
     let list = api.get("/api/v1/polls").await.ok();
     assert_eq!(list[0]["result"], json!([1, 2, 2]));
 
-    // The poll page shows the chart and the booth; the audit page passes.
+    // After the tally the poll page shows the chart and no booth.
     let page = api.get(&format!("/voting/{poll}")).await;
     assert_eq!(page.status, 200);
     assert!(
-        page.text.contains("<svg") && page.text.contains("id=\"booth\""),
+        page.text.contains("<svg")
+            && page.text.contains("tallied")
+            && page.text.contains("id=\"booth-closed\"")
+            && !page.text.contains("id=\"booth\""),
         "{}",
         page.text
     );

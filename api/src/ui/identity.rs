@@ -185,8 +185,10 @@ async fn did_page(node: NodeData, q: web::Query<DidParams>) -> HttpResponse {
             }
             let selector = q.version.map_or(Selector::Latest, Selector::Version);
             let (n, address) = (Arc::clone(node.get_ref()), *address);
+            // The query answers borsh `Option<Resolution>`: decoding it as a bare `Resolution`
+            // failed for every DID and showed "No such DID".
             let res: Option<Resolution> = web::block(move || {
-                query(
+                query::<Option<Resolution>>(
                     &n,
                     registry::NAME,
                     DidQuery::Resolve {
@@ -198,6 +200,7 @@ async fn did_page(node: NodeData, q: web::Query<DidParams>) -> HttpResponse {
             })
             .await
             .ok()
+            .flatten()
             .flatten();
             let Some(res) = res else {
                 return error_page(

@@ -14,7 +14,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use maud::html;
 use weft_chain::Node;
-use weft_mpc::vote::{self, PollId, PollRecord, PollState, Rule, VoteQuery};
+use weft_mpc::vote::{self, PollId, PollRecord, PollState, Rule, VoteQuery, WindowUnit};
 
 use super::html;
 use super::layout::{error_page, page};
@@ -80,6 +80,7 @@ async fn index(node: NodeData) -> HttpResponse {
         Ok(ids) => ids,
         Err(page) => return page,
     };
+    let now = Now::of(&node);
     let mut polls = Vec::new();
     for id in ids {
         match query::<PollState>(&node, VoteQuery::Poll(id)).await {
@@ -100,7 +101,7 @@ async fn index(node: NodeData) -> HttpResponse {
                             td { a href={ "/voting/" (p.id) } { (p.spec.title) } }
                             td { (p.spec.choices.len()) }
                             td { (p.ballots) }
-                            td { (status(p)) }
+                            td { (status(p, now)) }
                         }
                     }
                 }
@@ -110,7 +111,35 @@ async fn index(node: NodeData) -> HttpResponse {
     html(StatusCode::OK, page("Voting", "/voting", body))
 }
 
-fn status(p: &PollState) -> &'static str {
+/// Where the chain is now: its head's height and timestamp (the clock the window is read in).
+#[derive(Debug, Clone, Copy)]
+struct Now {
+    height: u64,
+    timestamp_ms: u64,
+}
+
+impl Now {
+    fn of(node: &Node) -> Now {
+        let head = node.head();
+        Now {
+            height: node.height(),
+            timestamp_ms: head.timestamp_ms,
+        }
+    }
+
+    /// The window's clock reading.
+    fn reading(self, unit: WindowUnit) -> u64 {
+        match unit {
+            WindowUnit::Height => self.height,
+            WindowUnit::TimestampMs => self.timestamp_ms,
+        }
+    }
+}
+
+/// Where a poll stands, following the setup, the window (by the chain's head) and the tally.
+fn status(p: &PollState, now: Now) -> &'static str {
+    let w = &p.spec.window;
+    let t = now.reading(w.unit);
     if p.result.is_some() {
         "tallied"
     } else if !p.decrypted_by.is_empty() {
@@ -119,8 +148,33 @@ fn status(p: &PollState) -> &'static str {
         "counters' key generation"
     } else if p.roots.is_none() {
         "enrolling voters"
+    } else if t < w.start {
+        "ready; the window has not opened"
+    } else if t <= w.end {
+        "voting"
     } else {
-        "ready / voting"
+        "window closed; awaiting the tally"
+    }
+}
+
+/// Whether the booth makes sense now: eligibility sealed, window not over, no result.
+fn booth_open(p: &PollState, now: Now) -> bool {
+    p.result.is_none()
+        && p.group_key.is_some()
+        && p.roots.is_some()
+        && now.reading(p.spec.window.unit) <= p.spec.window.end
+}
+
+/// The window in words: dates for a timestamp window, heights otherwise.
+fn window_text(p: &PollState) -> String {
+    let w = &p.spec.window;
+    match w.unit {
+        WindowUnit::TimestampMs => format!(
+            "{} to {}",
+            weft_did::resolution::format_time(w.start),
+            weft_did::resolution::format_time(w.end)
+        ),
+        WindowUnit::Height => format!("blocks {} to {}", w.start, w.end),
     }
 }
 
@@ -133,14 +187,15 @@ async fn poll(node: NodeData, id: web::Path<String>) -> HttpResponse {
         Ok(p) => p,
         Err(page) => return page,
     };
+    let now = Now::of(&node);
     let body = html! {
         dl.stats {
             div { dt { "Poll id" } dd { code { (p.id) } } }
             div { dt { "Rule" } dd { (format!("{:?}", p.spec.rule)) } }
-            div { dt { "Window" } dd { (format!("{:?} {} to {}", p.spec.window.unit, p.spec.window.start, p.spec.window.end)) } }
+            div { dt { "Window" } dd { (window_text(&p)) } }
             div { dt { "Counters" } dd { (p.spec.threshold) " of " (p.spec.counters.len()) } }
             div { dt { "Turnout" } dd #turnout data-poll=(p.id) { (p.ballots) } }
-            div { dt { "Status" } dd { (status(&p)) } }
+            div { dt { "Status" } dd { (status(&p, now)) } }
         }
         h2 { "Results" }
         @if let Some(r) = &p.result {
@@ -150,6 +205,9 @@ async fn poll(node: NodeData, id: web::Path<String>) -> HttpResponse {
             p { "No result yet: counts appear when " (p.spec.threshold) " counters have posted their decryption shares after the window." }
         }
         p { a href={ "/voting/" (p.id) "/audit" } { "Audit this poll from chain data" } }
+        @if !booth_open(&p, now) {
+            p.note #booth-closed { "The booth is closed: " (status(&p, now)) "." }
+        } @else {
         h2 { "Voting booth" }
         p {
             "This booth is a wallet on " strong { "your own Weft node" } ": sign in with a token of your tenant "
@@ -182,6 +240,7 @@ async fn poll(node: NodeData, id: web::Path<String>) -> HttpResponse {
             button type="submit" { "Cast my ballot" }
         }
         p #booth-result hidden {}
+        }
         script src="/assets/voting.js" defer {}
     };
     html(StatusCode::OK, page(&p.spec.title, "/voting", body))
