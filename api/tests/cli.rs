@@ -541,3 +541,59 @@ fn did_issuer_and_cpt_commands() {
     assert!(!ok, "a deactivated DID cannot be updated: {out} {err}");
     println!("checked: create, resolve (latest, version 1), add-key, CPT register/show and an invalid schema refused, issuer apply/recognise/list, deactivate, update after deactivation refused");
 }
+
+#[test]
+fn qr_encode_stores_a_payload_over_the_inline_limit_behind_a_one_time_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = UpProcess::start(&dir.path().join("data"));
+    let admin = node.admin_token.clone().expect("admin token");
+    // A payload that does not compress under the 600-character inline limit.
+    let noise: String = (0..700)
+        .map(|_| format!("{:02x}", rand::random::<u8>()))
+        .collect();
+    let payload = serde_json::json!({"t": "vc", "c": {"id": "urn:example:1", "noise": noise}});
+    let input = dir.path().join("payload.json");
+    std::fs::write(&input, payload.to_string()).unwrap();
+    let png = dir.path().join("qr.png");
+    let (input_s, png_s) = (input.to_str().unwrap(), png.to_str().unwrap());
+
+    let refused = weft(&["qr", "encode", "--in", input_s, "--out", png_s]);
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("--api") && err.contains("inline limit"),
+        "{err}"
+    );
+    assert!(!png.exists(), "nothing written when refused");
+
+    let encoded = weft(&[
+        "qr", "encode", "--in", input_s, "--out", png_s, "--api", &node.rpc, "--token", &admin,
+    ]);
+    assert!(encoded.status.success(), "{encoded:?}");
+    let decoded = weft(&["qr", "decode", png_s]);
+    assert!(decoded.status.success(), "{decoded:?}");
+    let text = stdout(&decoded);
+    assert!(text.contains("\"t\": \"ref\""), "{text}");
+    let url = text
+        .split('"')
+        .find(|s| s.starts_with("http"))
+        .expect("the reference URL")
+        .to_string();
+    // The reference serves the payload once.
+    let system = actix_web::rt::System::new();
+    let (first, second) = system.block_on(async {
+        let client = awc::Client::default();
+        let mut r = client.get(url.as_str()).send().await.unwrap();
+        let first: serde_json::Value = r.json().limit(1 << 20).await.unwrap();
+        let second = client
+            .get(url.as_str())
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        (first, second)
+    });
+    assert_eq!(first["c"]["noise"], payload["c"]["noise"]);
+    assert_eq!(second, 404, "a one-time reference serves once");
+}

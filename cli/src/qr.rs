@@ -1,5 +1,7 @@
-//! `weft qr`: QR envelopes offline — `encode` a payload (JSON [`Payload`] or `WEFT1:` text) to a
-//! PNG or SVG, and `decode` an image back to its envelope text and payload JSON.
+//! `weft qr`: QR envelopes — `encode` a payload (JSON [`Payload`] or `WEFT1:` text) to a PNG or
+//! SVG, and `decode` an image back to its envelope text and payload JSON. Offline, except that
+//! a payload over the inline limit is stored on a server (`--api`, `--token`) and encoded as a
+//! one-time reference (`POST /api/v1/qr/refs`).
 
 use std::path::{Path, PathBuf};
 
@@ -23,6 +25,16 @@ pub enum QrCommand {
         /// Output file; `.png` or `.svg` chooses the format.
         #[arg(long)]
         out: PathBuf,
+        /// A payload over the inline limit is stored on this Weft server and the QR code holds a
+        /// one-time, expiring reference to it (needs `--token`).
+        #[arg(long, env = "WEFT_API")]
+        api: Option<String>,
+        /// An API token of that server (any role).
+        #[arg(long, env = "WEFT_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// Lifetime of the reference, in seconds (at most 600).
+        #[arg(long, default_value_t = 600)]
+        ttl_secs: u64,
     },
 }
 
@@ -39,7 +51,13 @@ pub fn run(command: QrCommand) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&payload)?);
             Ok(())
         }
-        QrCommand::Encode { input, out } => {
+        QrCommand::Encode {
+            input,
+            out,
+            api,
+            token,
+            ttl_secs,
+        } => {
             let raw = std::fs::read_to_string(&input)
                 .with_context(|| format!("cannot read {}", input.display()))?;
             let raw = raw.trim();
@@ -49,13 +67,66 @@ pub fn run(command: QrCommand) -> anyhow::Result<()> {
             } else {
                 let payload: Payload = serde_json::from_str(raw)
                     .context("the input is neither WEFT1: text nor a JSON payload")?;
-                qr::encode_envelope(&payload).map_err(|e| anyhow!("{e}"))?
+                match qr::encode_envelope(&payload) {
+                    Ok(text) => text,
+                    Err(qr::EnvelopeError::TooLargeUseReference(len)) => match (api, token) {
+                        (Some(api), Some(token)) => {
+                            crate::block_on(reference(&api, &token, raw, ttl_secs))?
+                        }
+                        _ => bail!(
+                            "the envelope would be {len} characters, over the inline limit of {}: \
+                             pass --api URL and --token TOKEN to encode a one-time reference \
+                             stored on that server",
+                            qr::MAX_INLINE_ENVELOPE
+                        ),
+                    },
+                    Err(e) => bail!("{e}"),
+                }
             };
             write_image(&text, &out)?;
             println!("{text}");
             Ok(())
         }
     }
+}
+
+/// Stores `payload` (JSON text) on the server behind a one-time reference; returns the
+/// reference's `WEFT1:` envelope.
+async fn reference(api: &str, token: &str, payload: &str, ttl_secs: u64) -> anyhow::Result<String> {
+    let url = format!("{}/api/v1/qr/refs", api.trim_end_matches('/'));
+    let payload: serde_json::Value = serde_json::from_str(payload)?;
+    let mut response = awc::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .finish()
+        .post(&url)
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .send_json(&serde_json::json!({"payload": payload, "ttl_secs": ttl_secs}))
+        .await
+        .map_err(|e| anyhow!("request to {url} failed: {e}"))?;
+    let status = response.status();
+    let body: serde_json::Value = response
+        .json()
+        .limit(1 << 20)
+        .await
+        .context("the server answered non-JSON")?;
+    if !status.is_success() {
+        bail!(
+            "storing the reference: HTTP {status}: {}",
+            body.get("detail")
+                .and_then(|d| d.as_str())
+                .unwrap_or_default()
+        );
+    }
+    let envelope = body["envelope"]
+        .as_str()
+        .context("the server answered no envelope")?
+        .to_string();
+    eprintln!(
+        "stored behind a one-time reference: {} (expires at {})",
+        body["url"].as_str().unwrap_or_default(),
+        body["expires"]
+    );
+    Ok(envelope)
 }
 
 fn write_image(text: &str, out: &Path) -> anyhow::Result<()> {
