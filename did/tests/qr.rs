@@ -328,3 +328,28 @@ mod props {
         }
     }
 }
+
+/// A phone photo of a QR code is usually a JPEG; browsers also offer WebP and GIF. Each decodes
+/// to the same envelope as the PNG it was converted from.
+#[test]
+fn jpeg_webp_and_gif_images_of_a_qr_code_decode() {
+    let text = "WEFT1:THE-SAME-TEXT-IN-EVERY-FORMAT-0123456789";
+    let png = weft_did::qr::render_png(text).unwrap();
+    let img = image::load_from_memory(&png).unwrap();
+    for format in [
+        image::ImageFormat::Jpeg,
+        image::ImageFormat::WebP,
+        image::ImageFormat::Gif,
+    ] {
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        let converted = match format {
+            // The JPEG and GIF encoders take RGB(A); WebP's lossless encoder takes Luma too.
+            image::ImageFormat::WebP => image::DynamicImage::ImageRgba8(img.to_rgba8()),
+            _ => image::DynamicImage::ImageRgb8(img.to_rgb8()),
+        };
+        converted.write_to(&mut bytes, format).unwrap();
+        let decoded = weft_did::qr::decode_qr_image(bytes.get_ref())
+            .unwrap_or_else(|e| panic!("{format:?}: {e}"));
+        assert_eq!(decoded, text, "{format:?}");
+    }
+}

@@ -153,7 +153,7 @@ pub async fn encode(
 
 /// Reads the QR code of an uploaded image and decodes its envelope.
 #[utoipa::path(post, path = "/api/v1/qr/decode", tag = "credentials", security(("bearer" = [])),
-    request_body(content = Vec<u8>, content_type = "image/png", description = "The image (at most 4 MiB)"),
+    request_body(content = Vec<u8>, content_type = "image/png", description = "The image: PNG, JPEG, WebP or GIF (at most 4 MiB)"),
     responses(
         (status = 200, description = "Decoded", body = Decoded),
         (status = 400, description = "qr_not_an_image", body = Problem, content_type = "application/problem+json"),
